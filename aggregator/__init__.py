@@ -1,0 +1,1 @@
+"""The stadtkalender framework: model, normalisation, deduplication, storage and ingest."""

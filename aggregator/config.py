@@ -1,0 +1,229 @@
+"""One typed settings loader: environment, then ``settings.toml``, then defaults.
+
+Every key ``section.key`` can be overridden by the environment variable
+``STADTKALENDER_SECTION_KEY`` (e.g. ``STADTKALENDER_DATABASE_URL``). A malformed value is
+reported with the key's name and where it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+ENV_PREFIX = "STADTKALENDER_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; names the key and where the value came from."""
+
+    def __init__(self, key: str, message: str, origin: str) -> None:
+        self.key = key
+        self.origin = origin
+        super().__init__(f"setting {key!r} ({origin}): {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str = "sqlite:///stadtkalender.db"
+    echo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = "http://127.0.0.1:8080"
+    calendar_name: str = "Stadtkalender Dortmund"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSettings:
+    refresh_interval: str = "PT6H"
+    cancelled_retention_days: int = 30
+    cache_entries: int = 256
+    uid_domain: str = "stadtkalender.dortmund"
+    color: str = "teal"
+    max_age_seconds: int = 900
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    horizon_days: int = 400
+    past_days: int = 1
+    missing_runs_before_cancel: int = 2
+    mass_cancel_ratio: float = 0.2
+    mass_cancel_min: int = 5
+    min_valid_ratio: float = 0.5
+    snapshots_dir: str = "tests/fixtures"
+    max_file_bytes: int = 50_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    user_agent: str = "stadtkalender/0.1 (+https://github.com/stadtkalender/stadtkalender)"
+    contact: str = "kalender@example.org"
+    requests_per_second: float = 1.0
+    timeout_seconds: float = 20.0
+    retries: int = 3
+    backoff_seconds: float = 1.0
+    max_retry_after_seconds: float = 120.0
+    cache_dir: str = "var/http-cache"
+    page_budget: int = 200
+    respect_robots: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeSettings:
+    priority: list[str] = field(
+        default_factory=lambda: ["push", "venue", "city", "platform", "ticketing", "import"]
+    )
+    title_threshold: float = 88.0
+    time_tolerance_minutes: int = 20
+    never_merge: list[str] = field(default_factory=list)
+    always_merge: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    default_schedule: str = "interval:6h"
+    jitter_seconds: int = 300
+    misfire_grace_seconds: int = 900
+    max_backoff_hours: float = 24.0
+    housekeeping_cron: str = "30 3 * * *"
+    stale_run_minutes: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class PushSettings:
+    max_body_bytes: int = 5_000_000
+    rate_limit_per_minute: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    feeds: FeedSettings = field(default_factory=FeedSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    push: PushSettings = field(default_factory=PushSettings)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    path: str | None = None
+
+    def project_path(self, relative: str) -> Path:
+        """Resolve a configured path against the project root (absolute paths stay)."""
+        candidate = Path(relative)
+        return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
+
+
+T = TypeVar("T")
+
+
+def _coerce(key: str, value: Any, hint: Any, origin: str) -> Any:
+    from_env = isinstance(value, str) and origin.startswith("environment")
+    base = typing.get_origin(hint)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if from_env and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            return value.lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(key, f"expected true or false, got {value!r}", origin)
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if from_env:
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        raise ConfigError(key, f"expected a whole number, got {value!r}", origin)
+    if hint is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if from_env:
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(key, f"expected a number, got {value!r}", origin)
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(key, f"expected text, got {value!r}", origin)
+    if base is list:
+        if from_env:
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return list(value)
+        raise ConfigError(key, f"expected a list of text, got {value!r}", origin)
+    if base is dict or isinstance(hint, types.GenericAlias):
+        if isinstance(value, dict):
+            return value
+        raise ConfigError(key, f"expected a table, got {value!r}", origin)
+    if base in (typing.Union, types.UnionType):  # str | None
+        return None if value is None else _coerce(key, value, str, origin)
+    return value
+
+
+def _build(cls: type[T], section: str, data: Mapping[str, Any], env: Mapping[str, str], origin: str) -> T:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{section}.{unknown[0]}", "unknown key", origin)
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        key = f"{section}.{f.name}"
+        env_name = f"{ENV_PREFIX}{section}_{f.name}".upper()
+        if env_name in env:
+            values[f.name] = _coerce(key, env[env_name], hints[f.name], f"environment {env_name}")
+        elif f.name in data:
+            values[f.name] = _coerce(key, data[f.name], hints[f.name], origin)
+    return cls(**values)
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Load settings from ``path`` (default: ``$STADTKALENDER_SETTINGS`` or ./settings.toml).
+
+    Raises :class:`ConfigError` naming the key for anything malformed.
+    """
+    env = os.environ if env is None else env
+    chosen = Path(path) if path else Path(env.get(f"{ENV_PREFIX}SETTINGS", "settings.toml"))
+    if not path and not chosen.exists() and (PROJECT_ROOT / "settings.toml").exists():
+        chosen = PROJECT_ROOT / "settings.toml"
+    data: dict[str, Any] = {}
+    origin = "defaults"
+    if chosen.exists():
+        origin = str(chosen)
+        try:
+            data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("(file)", f"not valid TOML: {exc}", origin) from exc
+    elif path:
+        raise ConfigError("(file)", "file not found", str(chosen))
+    hints = typing.get_type_hints(Settings)
+    unknown = sorted(set(data) - set(hints) - {"path"})
+    if unknown:
+        raise ConfigError(unknown[0], "unknown section", origin)
+    sections: dict[str, Any] = {}
+    for name, hint in hints.items():
+        if name in {"path", "sources"}:
+            continue
+        section_data = data.get(name, {})
+        if not isinstance(section_data, dict):
+            raise ConfigError(name, "expected a table", origin)
+        assert is_dataclass(hint)
+        sections[name] = _build(hint, name, section_data, env, origin)  # type: ignore[arg-type]
+    sources = data.get("sources", {})
+    if not isinstance(sources, dict) or not all(isinstance(v, dict) for v in sources.values()):
+        raise ConfigError("sources", "expected one table per source ([sources.NAME])", origin)
+    return Settings(**sections, sources=sources, path=str(chosen) if chosen.exists() else None)

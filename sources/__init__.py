@@ -1,0 +1,1 @@
+"""Source adapters: one module per publisher, platform families under ``sources.platforms``."""
