@@ -1,0 +1,312 @@
+"""Deduplication: which event and which occurrence each normalised listing belongs to.
+
+An in-memory :class:`DedupeIndex` of known occurrences is blocked by (venue, local date) and of known
+events by venue, so each listing is compared with a handful of candidates and the cost grows near
+linearly. The decisions themselves (same production? same performance?) are the pure rules in
+:mod:`aggregator.matching`. Nothing is deleted here: the result says which records link where and
+which events merge into which (the older ID survives).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from rapidfuzz import fuzz, process
+
+from aggregator import ids, matching
+from aggregator.listing import Listing
+from aggregator.normalise.titles import match_key
+from aggregator.types import BERLIN
+
+EVENT_MATCH_WINDOW = timedelta(days=370)
+
+
+@dataclass(slots=True)
+class OccurrenceRef:
+    """What the index knows of one occurrence: its IDs and a representative listing."""
+
+    id: str
+    event_id: str
+    listing: Listing
+    sources: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class EventRef:
+    """What the index knows of one event."""
+
+    id: str
+    venue_slug: str | None
+    title: str
+    created_at: datetime
+    first_start: datetime
+    last_start: datetime
+    keys: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Assignment:
+    """Where one listing goes."""
+
+    listing: Listing
+    event_id: str
+    occurrence_id: str
+    new_event: bool
+    new_occurrence: bool
+
+
+@dataclass(slots=True)
+class DedupeResult:
+    """The assignments of one source's listings and the event merges they imply."""
+
+    assignments: list[Assignment]
+    merges: list[tuple[str, str]]  # (merged away, surviving)
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRules:
+    """Operator overrides from configuration: pairs of keys (event IDs or ``source:record``)."""
+
+    never: frozenset[frozenset[str]] = frozenset()
+    always: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, never: Iterable[str], always: Iterable[str]) -> MergeRules:
+        """Read rules written as ``"A | B"``."""
+
+        def pairs(lines: Iterable[str]) -> list[tuple[str, str]]:
+            out = []
+            for line in lines:
+                left, sep, right = line.partition("|")
+                if not sep or not left.strip() or not right.strip():
+                    raise ValueError(f"merge rule {line!r} must read 'KEY | KEY'")
+                out.append((left.strip(), right.strip()))
+            return out
+
+        return cls(
+            never=frozenset(frozenset(pair) for pair in pairs(never)),
+            always=tuple(pairs(always)),
+        )
+
+    def forbids(self, a: set[str], b: set[str]) -> bool:
+        """True when a rule says the things with keys ``a`` and ``b`` must stay apart."""
+        return any(len(rule) == 2 and rule & a and rule & b and not rule <= a and not rule <= b
+                   for rule in self.never)
+
+
+def _start(listing: Listing) -> datetime:
+    if listing.start is None:
+        raise ValueError(f"listing {listing.source}:{listing.record_id} has no start after normalisation")
+    return listing.start
+
+
+def _local_day(start: datetime) -> date:
+    return start.astimezone(BERLIN).date()
+
+
+def listing_keys(listing: Listing) -> set[str]:
+    """The rule keys one listing brings to an event."""
+    keys = {f"{listing.source}:{listing.record_id}"}
+    if listing.series_key:
+        keys.add(f"{listing.source}:{listing.series_key}")
+    return keys
+
+
+class DedupeIndex:
+    """Known events and occurrences, blocked for cheap candidate lookup."""
+
+    def __init__(self, *, rules: MergeRules | None = None, title_threshold: float = 88.0,
+                 tolerance_minutes: int = 20) -> None:
+        self.rules = rules or MergeRules()
+        self.title_threshold = title_threshold
+        self.tolerance_minutes = tolerance_minutes
+        self.events: dict[str, EventRef] = {}
+        self.occurrences: dict[str, OccurrenceRef] = {}
+        self.records: dict[tuple[str, str], str] = {}  # (source, record_id) -> occurrence id
+        self.series: dict[tuple[str, str], str] = {}  # (source, series/production key) -> event id
+        self._blocks: dict[tuple[str | None, date], list[OccurrenceRef]] = defaultdict(list)
+        self._venue_events: dict[str | None, dict[str, str]] = defaultdict(dict)  # event id -> key
+
+    # -- building ---------------------------------------------------------------------------
+    def add_event(self, ref: EventRef) -> None:
+        """Make an event known (or refresh what is known of it)."""
+        self.events[ref.id] = ref
+        self._venue_events[ref.venue_slug][ref.id] = match_key(ref.title)
+
+    def add_occurrence(self, ref: OccurrenceRef) -> None:
+        """Make an occurrence known under its venue and local day."""
+        self.occurrences[ref.id] = ref
+        self._blocks[(ref.listing.venue_slug, _local_day(_start(ref.listing)))].append(ref)
+        event = self.events.get(ref.event_id)
+        if event is not None:
+            start = _start(ref.listing)
+            event.first_start = min(event.first_start, start)
+            event.last_start = max(event.last_start, start)
+
+    def add_record(self, source: str, record_id: str, occurrence: str, series_key: str | None) -> None:
+        """Remember which occurrence a source record built."""
+        self.records[(source, record_id)] = occurrence
+        if series_key:
+            event = self.occurrences[occurrence].event_id
+            self.series.setdefault((source, series_key), event)
+
+    # -- lookups ----------------------------------------------------------------------------
+    def _match_occurrence(self, listing: Listing, within: str | None) -> OccurrenceRef | None:
+        best: tuple[float, OccurrenceRef] | None = None
+        for candidate in self._blocks.get((listing.venue_slug, _local_day(_start(listing))), ()):
+            if within is not None and candidate.event_id != within:
+                continue
+            if listing.source in candidate.sources:
+                continue  # a source never lists one performance twice under two keys
+            score = matching.occurrence_match_score(
+                listing, candidate.listing, threshold=self.title_threshold,
+                tolerance_minutes=self.tolerance_minutes,
+            )
+            if score is None or self._forbidden(listing, candidate.event_id):
+                continue
+            if best is None or score > best[0]:
+                best = (score, candidate)
+        return best[1] if best else None
+
+    def _match_event(self, listing: Listing) -> str | None:
+        titles = self._venue_events.get(listing.venue_slug)
+        if not titles:
+            return None
+        start = _start(listing)
+        found = process.extract(
+            match_key(listing.title), titles, scorer=fuzz.token_set_ratio,
+            score_cutoff=max(60.0, self.title_threshold - 20), limit=5,
+        )
+        for _key, _score, event_id in found:
+            event = self.events[event_id]
+            if not (event.first_start - EVENT_MATCH_WINDOW <= start <= event.last_start + EVENT_MATCH_WINDOW):
+                continue
+            if self._forbidden(listing, event_id):
+                continue
+            if matching.same_production(listing.title, event.title, threshold=self.title_threshold):
+                return event_id
+        return None
+
+    def _forbidden(self, listing: Listing, event_id: str) -> bool:
+        event = self.events.get(event_id)
+        return event is not None and self.rules.forbids(listing_keys(listing), event.keys | {event_id})
+
+    # -- assignment -------------------------------------------------------------------------
+    def assign(self, listings: Sequence[Listing], *, now: datetime) -> DedupeResult:
+        """Assign one source run's normalised listings to events and occurrences."""
+        groups: dict[str, list[Listing]] = defaultdict(list)
+        for listing in listings:
+            groups[listing.series_key or matching.production_key(listing)].append(listing)
+        assignments: list[Assignment] = []
+        merges: list[tuple[str, str]] = []
+        for group_key, members in groups.items():
+            event_id, new_event, group_merges = self._event_for_group(group_key, members, now)
+            merges.extend(group_merges)
+            for listing in members:
+                assignments.append(self._place(listing, event_id, new_event, now))
+        merges.extend(self._apply_always_rules())
+        return DedupeResult(assignments, merges)
+
+    def _event_for_group(self, group_key: str, members: list[Listing],
+                         now: datetime) -> tuple[str, bool, list[tuple[str, str]]]:
+        source = members[0].source
+        found: list[str] = []
+
+        def note(event_id: str | None) -> None:
+            if event_id and event_id in self.events and event_id not in found:
+                found.append(event_id)
+
+        note(self.series.get((source, group_key)))
+        for listing in members:
+            occurrence = self.records.get((listing.source, listing.record_id))
+            if occurrence is not None:
+                note(self.occurrences[occurrence].event_id)
+        if not found:
+            for listing in members:
+                match = self._match_occurrence(listing, None)
+                if match is not None:
+                    note(match.event_id)
+        if not found:
+            note(self._match_event(members[0]))
+        if not found:
+            first = members[0]
+            event_id = self._free_event_id(ids.event_id(source, first.series_key or first.record_id))
+            starts = [_start(m) for m in members]
+            self.add_event(EventRef(event_id, first.venue_slug, first.title, now, min(starts), max(starts)))
+            self.events[event_id].keys |= {k for m in members for k in listing_keys(m)}
+            self.series[(source, group_key)] = event_id
+            return event_id, True, []
+        survivor, merges = self._merge(found)
+        self.events[survivor].keys |= {k for m in members for k in listing_keys(m)}
+        self.series[(source, group_key)] = survivor
+        return survivor, False, merges
+
+    def _merge(self, event_ids: list[str]) -> tuple[str, list[tuple[str, str]]]:
+        ordered = sorted(event_ids, key=lambda e: (self.events[e].created_at, e))
+        survivor, merges = ordered[0], []
+        for other in ordered[1:]:
+            if self.rules.forbids(self.events[survivor].keys | {survivor}, self.events[other].keys | {other}):
+                continue
+            merges.append((other, survivor))
+            self._absorb(other, survivor)
+        return survivor, merges
+
+    def _absorb(self, loser: str, survivor: str) -> None:
+        lost = self.events.pop(loser)
+        target = self.events[survivor]
+        target.keys |= lost.keys | {loser}
+        target.first_start = min(target.first_start, lost.first_start)
+        target.last_start = max(target.last_start, lost.last_start)
+        self._venue_events[lost.venue_slug].pop(loser, None)
+        for ref in self.occurrences.values():
+            if ref.event_id == loser:
+                ref.event_id = survivor
+        for key, value in list(self.series.items()):
+            if value == loser:
+                self.series[key] = survivor
+
+    def _apply_always_rules(self) -> list[tuple[str, str]]:
+        merges: list[tuple[str, str]] = []
+        for left, right in self.rules.always:
+            a, b = self._resolve_key(left), self._resolve_key(right)
+            if a and b and a != b:
+                _survivor, done = self._merge([a, b])
+                merges.extend(done)
+        return merges
+
+    def _resolve_key(self, key: str) -> str | None:
+        if key in self.events:
+            return key
+        return next((e.id for e in self.events.values() if key in e.keys), None)
+
+    def _place(self, listing: Listing, event_id: str, new_event: bool, now: datetime) -> Assignment:
+        known = self.records.get((listing.source, listing.record_id))
+        if known is not None and self.occurrences[known].event_id == event_id:
+            ref = self.occurrences[known]
+            ref.sources.add(listing.source)
+            return Assignment(listing, event_id, known, new_event, False)
+        match = None if new_event else self._match_occurrence(listing, event_id)
+        if match is not None:
+            match.sources.add(listing.source)
+            self.records[(listing.source, listing.record_id)] = match.id
+            return Assignment(listing, event_id, match.id, False, False)
+        occurrence_id = self._free_occurrence_id(ids.occurrence_id(listing.source, listing.record_id))
+        ref = OccurrenceRef(occurrence_id, event_id, listing, {listing.source})
+        self.add_occurrence(ref)
+        self.records[(listing.source, listing.record_id)] = occurrence_id
+        return Assignment(listing, event_id, occurrence_id, new_event, True)
+
+    def _free_event_id(self, base: str) -> str:
+        attempt = 0
+        while ids.with_suffix(base, attempt) in self.events:
+            attempt += 1
+        return ids.with_suffix(base, attempt)
+
+    def _free_occurrence_id(self, base: str) -> str:
+        attempt = 0
+        while ids.with_suffix(base, attempt) in self.occurrences:
+            attempt += 1
+        return ids.with_suffix(base, attempt)

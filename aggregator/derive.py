@@ -1,0 +1,154 @@
+"""Derive what the public sees from the source records behind it.
+
+Each field of an event or occurrence comes from the highest-priority active record that has it
+(the venue's own data over the city portal over ticket shops, configurable), and the source of each
+event field is recorded. A change in anything a subscriber sees raises SEQUENCE and the updated time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from aggregator.listing import Listing
+from aggregator.models import Event, Occurrence, Offer, SourceRecord
+from aggregator.normalise.titles import match_key
+from aggregator.serialise import listing_from_data
+from aggregator.types import Availability, Status
+
+EVENT_FIELDS = ("title", "subtitle", "description", "language", "image", "url", "organiser")
+
+
+class Priority:
+    """Ranks sources: by configured kind order, then by when a record was first seen."""
+
+    def __init__(self, kind_order: Sequence[str], kinds: Mapping[str, str]) -> None:
+        self._order = {kind: rank for rank, kind in enumerate(kind_order)}
+        self._kinds = dict(kinds)
+
+    def kind(self, source: str) -> str:
+        """The kind of a source (``venue``, ``city``, ``ticketing``, ``push``, ...)."""
+        return self._kinds.get(source, "import")
+
+    def rank(self, record: SourceRecord) -> tuple[int, datetime, int]:
+        """Sort key: lower is better."""
+        kind = self._kinds.get(record.source, str(record.data.get("_kind", "import")))
+        return (self._order.get(kind, len(self._order)), record.first_seen, record.id or 0)
+
+
+def _listing(record: SourceRecord) -> Listing:
+    return listing_from_data(record.data)
+
+
+def derive_event(event: Event, records: Sequence[SourceRecord], priority: Priority) -> bool:
+    """Choose the event's fields from its active records; True when anything changed."""
+    active = sorted((r for r in records if r.active), key=priority.rank)
+    if not active:
+        return False
+    listings = [(r.source, _listing(r)) for r in active]
+    changed = False
+    sources: dict[str, str] = {}
+    for name in EVENT_FIELDS:
+        for source, listing in listings:
+            value = getattr(listing, name)
+            if value:
+                sources[name] = source
+                if getattr(event, name) != value:
+                    setattr(event, name, value)
+                    changed = True
+                break
+    categories: list[str] = []
+    for _source, listing in listings:
+        categories.extend(c for c in listing.category_slugs if c not in categories)
+    venue = next((lst.venue_slug for _s, lst in listings if lst.venue_slug), None)
+    for name, value in (("categories", categories), ("venue_slug", venue)):
+        if getattr(event, name) != value:
+            setattr(event, name, value)
+            changed = True
+    title_key = match_key(event.title)
+    if event.title_key != title_key:
+        event.title_key = title_key
+    if event.field_sources != sources:
+        event.field_sources = sources
+    return changed
+
+
+def derive_occurrence(occurrence: Occurrence, records: Sequence[SourceRecord], priority: Priority) -> bool:
+    """Choose the occurrence's time, status, room and offers; True when anything changed."""
+    active = sorted((r for r in records if r.active), key=priority.rank)
+    if not active:
+        if occurrence.status != Status.CANCELLED:
+            occurrence.status = Status.CANCELLED.value
+            occurrence.cancel_reason = "vanished"
+            return True
+        return False
+    listings = [(r.source, _listing(r)) for r in active]
+    best = listings[0][1]
+    assert best.start is not None
+    status = (best.status or Status.SCHEDULED).value
+    values: dict[str, Any] = {
+        "start": best.start,
+        "end": best.end,
+        "all_day": best.all_day,
+        "room": next((lst.room for _s, lst in listings if lst.room), None),
+        "status": status,
+        "cancel_reason": "source" if status == Status.CANCELLED else None,
+        "previous_start": best.previous_start,
+    }
+    changed = False
+    for name, value in values.items():
+        if getattr(occurrence, name) != value:
+            setattr(occurrence, name, value)
+            changed = True
+    wanted = [
+        (source, offer) for source, listing in listings for offer in listing.offers
+        if offer.price_min is not None or offer.price_max is not None or offer.url or offer.availability
+    ]
+    current = [
+        (o.source, o.price_min, o.price_max, o.currency, o.url, o.vendor, o.availability, o.price_text,
+         o.on_sale)
+        for o in occurrence.offers
+    ]
+    new = [
+        (s, _dec(o.price_min), _dec(o.price_max), o.currency, o.url, o.vendor,
+         o.availability.value if o.availability else None, o.price_text, o.on_sale)
+        for s, o in wanted
+    ]
+    if current != new:
+        occurrence.offers = [
+            Offer(source=s, price_min=pmin, price_max=pmax, currency=cur, url=url, vendor=vendor,
+                  availability=avail, price_text=text, on_sale=on_sale)
+            for s, pmin, pmax, cur, url, vendor, avail, text, on_sale in new
+        ]
+        changed = True
+    return changed
+
+
+def _dec(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+def visible_hash(event: Event, occurrence: Occurrence) -> str:
+    """A hash of everything a subscriber sees of one occurrence (feeds and pages)."""
+    data = {
+        "event": [event.title, event.subtitle, event.description, event.categories, event.image,
+                  event.url, event.venue_slug, event.language, event.organiser],
+        "when": [occurrence.start.isoformat(), occurrence.end.isoformat() if occurrence.end else None,
+                 occurrence.all_day, occurrence.status, occurrence.room],
+        "offers": [[str(o.price_min), str(o.price_max), o.currency, o.url, o.availability, o.vendor]
+                   for o in occurrence.offers],
+    }
+    encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def availability_of(offers: Sequence[Offer]) -> Availability | None:
+    """The best availability across offers (any available beats sold out)."""
+    order = [Availability.FREE, Availability.AVAILABLE, Availability.FEW_LEFT,
+             Availability.NOT_BOOKABLE_ONLINE, Availability.WAITING_LIST, Availability.SOLD_OUT]
+    present = {o.availability for o in offers if o.availability}
+    return next((a for a in order if a.value in present), None)

@@ -1,0 +1,451 @@
+"""The import pipeline: listings → normalise → deduplicate → upsert, one transaction per run.
+
+:func:`ingest` takes the listings of one source run (already fetched and parsed by the caller,
+who owns the network), records a :class:`~aggregator.models.SourceRun`, and either applies the whole
+run or nothing. Listings that vanish are not deleted: a future occurrence that no source lists for
+``missing_runs_before_cancel`` successful runs becomes cancelled, and a run that would drop a large
+share of a source's future records at once is held back as suspicious until an operator confirms.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from aggregator import dedupe
+from aggregator.config import Settings
+from aggregator.derive import Priority, derive_event, derive_occurrence, visible_hash
+from aggregator.listing import Listing, Rejection
+from aggregator.models import (
+    Event,
+    EventRedirect,
+    Occurrence,
+    SourceRecord,
+    SourceRun,
+    SourceState,
+    Venue,
+    utcnow,
+)
+from aggregator.normalise.categories import CategoryVocabulary, load_categories
+from aggregator.normalise.pipeline import normalise
+from aggregator.normalise.venues import VenueRegistry, load_venues
+from aggregator.serialise import content_hash, listing_from_data, listing_to_data
+from aggregator.types import RunStatus, Status
+
+log = logging.getLogger(__name__)
+INGEST_LOCK = 7_411_2024
+
+
+class IngestError(Exception):
+    """A run could not be applied; the message says why. Nothing was written."""
+
+    def __init__(self, source: str, message: str) -> None:
+        self.source = source
+        self.message = message
+        super().__init__(f"{source}: {message}")
+
+
+class _Held(Exception):
+    def __init__(self, missing: int, future: int) -> None:
+        self.missing = missing
+        self.future = future
+
+
+@dataclass(slots=True)
+class RunReport:
+    """What one run did."""
+
+    run_id: int
+    source: str
+    status: RunStatus
+    listings: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    cancelled: int = 0
+    rejected: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    event_ids: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class IngestContext:
+    """Everything a run needs besides its listings."""
+
+    factory: sessionmaker[Session]
+    settings: Settings
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    venues: VenueRegistry = field(default_factory=load_venues)
+    categories: CategoryVocabulary = field(default_factory=load_categories)
+
+    @property
+    def priority(self) -> Priority:
+        """Source priority from settings and the kinds of the configured sources."""
+        return Priority(self.settings.dedupe.priority, self.kinds)
+
+    def rules(self) -> dedupe.MergeRules:
+        """The operator's merge rules from settings."""
+        return dedupe.MergeRules.parse(self.settings.dedupe.never_merge, self.settings.dedupe.always_merge)
+
+
+def start_run(ctx: IngestContext, source: str, trigger: str = "manual") -> int:
+    """Record that a run began (committed at once, so a crash leaves a trace)."""
+    with ctx.factory() as session, session.begin():
+        run = SourceRun(source=source, status=RunStatus.RUNNING.value, trigger=trigger, started_at=utcnow())
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def fail_run(ctx: IngestContext, run_id: int, error: str, *, listings: int = 0) -> RunReport:
+    """Close a run as failed with ``error``; the source's data stays as it was."""
+    with ctx.factory() as session, session.begin():
+        run = session.get_one(SourceRun, run_id)
+        run.status = RunStatus.FAILED.value
+        run.error = error[:4000]
+        run.listings = listings
+        run.finished_at = utcnow()
+        _bump_state(session, run.source, failed=True, listings=None)
+        return RunReport(run_id, run.source, RunStatus.FAILED, listings=listings, error=error)
+
+
+def _bump_state(session: Session, source: str, *, failed: bool, listings: int | None) -> None:
+    state = session.get(SourceState, source)
+    if state is None:
+        state = SourceState(source=source, consecutive_failures=0, last_listings=0, enabled=True)
+        session.add(state)
+    state.consecutive_failures = state.consecutive_failures + 1 if failed else 0
+    if listings is not None:
+        state.last_listings = listings
+    state.updated_at = utcnow()
+
+
+def ingest(
+    ctx: IngestContext,
+    source: str,
+    listings: Iterable[Listing],
+    *,
+    run_id: int | None = None,
+    rejections: Sequence[Rejection] = (),
+    warnings: Sequence[str] = (),
+    complete: bool = True,
+    force: bool = False,
+    now: datetime | None = None,
+) -> RunReport:
+    """Apply one run of ``source``.
+
+    ``complete`` says the listings are the source's whole current programme (so missing ones count
+    as vanished); ``force`` applies a run even when the mass-cancellation guard would hold it.
+    Raises nothing for bad data: the run ends failed or suspicious and says why.
+    """
+    now = now or utcnow()
+    run_id = run_id if run_id is not None else start_run(ctx, source)
+    try:
+        items = list(listings)
+    except Exception as exc:  # the source failed while producing listings
+        return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}")
+    result = normalise(items, venues=ctx.venues, categories=ctx.categories, now=now)
+    rejected = list(rejections) + list(result.rejected)
+    notes = list(warnings) + [f"{r.record_id}: {r.reason}" for r in rejected][:200]
+    notes += [f"unknown venue: {name}" for name in result.unknown_venues]
+    notes += [f"unknown category: {name}" for name in result.unknown_categories]
+    valid = [listing.evolve(source=source) for listing in result.listings]
+    total = len(valid) + len(rejected)
+    if total and len(valid) / total < ctx.settings.ingest.min_valid_ratio:
+        return fail_run(
+            ctx, run_id,
+            f"only {len(valid)} of {total} listings are valid (threshold "
+            f"{ctx.settings.ingest.min_valid_ratio:.0%}); first problem: {rejected[0].reason}",
+            listings=total,
+        )
+    report = RunReport(run_id, source, RunStatus.SUCCESS, listings=len(valid), rejected=len(rejected),
+                       warnings=notes)
+    try:
+        with ctx.factory() as session, session.begin():
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK})
+            _apply(session, ctx, source, valid, report, complete=complete, force=force, now=now)
+            _finish(session, run_id, report, now)
+    except _Held as held:
+        return _hold(ctx, run_id, source, valid, report, held, now)
+    except Exception as exc:
+        log.exception("ingest of %s failed", source)
+        return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}", listings=len(valid))
+    return report
+
+
+def _finish(session: Session, run_id: int, report: RunReport, now: datetime) -> None:
+    run = session.get_one(SourceRun, run_id)
+    run.status = report.status.value
+    for name in ("listings", "added", "updated", "unchanged", "cancelled", "rejected"):
+        setattr(run, name, getattr(report, name))
+    run.warnings = report.warnings[:200]
+    run.finished_at = utcnow()
+    _bump_state(session, run.source, failed=False, listings=report.listings)
+
+
+def _hold(ctx: IngestContext, run_id: int, source: str, listings: list[Listing], report: RunReport,
+          held: _Held, now: datetime) -> RunReport:
+    message = (
+        "held back: this run has no listings at all, after earlier runs had some; nothing was changed. "
+        f"Check the source, then `stadtkalender runs confirm {run_id}` to apply it."
+    ) if not listings else (
+        f"held back: this run would drop {held.missing} of {held.future} future listings "
+        f"(over {ctx.settings.ingest.mass_cancel_ratio:.0%}); nothing was changed. "
+        f"Check the source, then `stadtkalender runs confirm {run_id}` to apply it."
+    )
+    with ctx.factory() as session, session.begin():
+        run = session.get_one(SourceRun, run_id)
+        run.status = RunStatus.SUSPICIOUS.value
+        run.error = message
+        run.listings = report.listings
+        run.rejected = report.rejected
+        run.warnings = report.warnings[:200]
+        run.held = {"listings": [listing_to_data(item) for item in listings], "missing": held.missing,
+                    "future": held.future}
+        run.finished_at = utcnow()
+    report.status = RunStatus.SUSPICIOUS
+    report.error = message
+    return report
+
+
+def confirm_run(ctx: IngestContext, run_id: int) -> RunReport:
+    """Apply a run the guard held back, as the operator asked."""
+    with ctx.factory() as session:
+        run = session.get(SourceRun, run_id)
+        if run is None:
+            raise IngestError("?", f"no run {run_id}")
+        if run.status != RunStatus.SUSPICIOUS.value or not run.held:
+            raise IngestError(run.source, f"run {run_id} is {run.status}, only held runs can be confirmed")
+        listings = [listing_from_data(item) for item in run.held["listings"]]
+        source = run.source
+    report = ingest(ctx, source, listings, force=True)
+    if report.status == RunStatus.SUCCESS:
+        with ctx.factory() as session, session.begin():
+            held = session.get_one(SourceRun, run_id)
+            held.status = RunStatus.CONFIRMED.value
+            held.held = None
+            held.error = f"confirmed; applied as run {report.run_id}"
+    return report
+
+
+# -- the write phase -------------------------------------------------------------------------
+
+def _load_index(session: Session, ctx: IngestContext, source: str, now: datetime) -> dedupe.DedupeIndex:
+    settings = ctx.settings
+    index = dedupe.DedupeIndex(rules=ctx.rules(), title_threshold=settings.dedupe.title_threshold,
+                               tolerance_minutes=settings.dedupe.time_tolerance_minutes)
+    horizon = now - timedelta(days=max(settings.ingest.past_days, 30))
+    occurrences = session.scalars(
+        select(Occurrence).where(Occurrence.start >= horizon).options(selectinload(Occurrence.event))
+    ).all()
+    own = {
+        (r.source, r.record_id): r for r in session.scalars(
+            select(SourceRecord).where(SourceRecord.source == source)
+        )
+    }
+    sources_of: dict[str, set[str]] = defaultdict(set)
+    for occ_id, record_source in session.execute(
+        select(SourceRecord.occurrence_id, SourceRecord.source)
+        .join(Occurrence, Occurrence.id == SourceRecord.occurrence_id)
+        .where(Occurrence.start >= horizon, SourceRecord.active.is_(True))
+    ):
+        sources_of[occ_id].add(record_source)
+    for occurrence in occurrences:
+        event = occurrence.event
+        if event.id not in index.events:
+            index.add_event(dedupe.EventRef(event.id, event.venue_slug, event.title, event.created_at,
+                                            occurrence.start, occurrence.start))
+        representative = Listing(
+            source="", record_id=occurrence.id, title=event.title, fetched_at=now, start=occurrence.start,
+            end=occurrence.end, all_day=occurrence.all_day, room=occurrence.room, venue_slug=event.venue_slug,
+        )
+        index.add_occurrence(dedupe.OccurrenceRef(occurrence.id, event.id, representative,
+                                                  sources_of.get(occurrence.id, set())))
+    for (record_source, record_id), record in own.items():
+        if record.occurrence_id not in index.occurrences:
+            occurrence = session.get_one(Occurrence, record.occurrence_id)
+            event = occurrence.event
+            if event.id not in index.events:
+                index.add_event(dedupe.EventRef(event.id, event.venue_slug, event.title, event.created_at,
+                                                occurrence.start, occurrence.start))
+            representative = Listing(source="", record_id=occurrence.id, title=event.title, fetched_at=now,
+                                     start=occurrence.start, venue_slug=event.venue_slug,
+                                     all_day=occurrence.all_day, room=occurrence.room)
+            index.add_occurrence(dedupe.OccurrenceRef(occurrence.id, event.id, representative, {source}))
+        index.add_record(record_source, record_id, record.occurrence_id, record.data.get("series_key"))
+    return index
+
+
+def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[Listing]) -> None:
+    wanted = {listing.venue_slug: listing for listing in listings if listing.venue_slug}
+    existing = set(session.scalars(select(Venue.slug).where(Venue.slug.in_(list(wanted)))))
+    for slug, listing in wanted.items():
+        if slug in existing:
+            continue
+        info = ctx.venues.get(slug)
+        if info is not None:
+            session.add(Venue(
+                slug=slug, name=info.name, aliases=list(info.aliases), street=info.street,
+                postcode=info.postcode, city=info.city, lat=info.lat, lon=info.lon, district=info.district,
+                rooms=list(info.rooms), url=info.url, accessibility=info.accessibility, known=True,
+            ))
+        else:
+            session.add(Venue(slug=slug, name=listing.venue_name or slug, aliases=[],
+                              street=listing.venue_address, lat=listing.geo[0] if listing.geo else None,
+                              lon=listing.geo[1] if listing.geo else None, known=False, rooms=[]))
+    session.flush()
+
+
+def _apply(session: Session, ctx: IngestContext, source: str, listings: list[Listing], report: RunReport,
+           *, complete: bool, force: bool, now: datetime) -> None:
+    _ensure_venues(session, ctx, listings)
+    index = _load_index(session, ctx, source, now)
+    result = index.assign(listings, now=now)
+    records = {
+        r.record_id: r for r in session.scalars(select(SourceRecord).where(SourceRecord.source == source))
+    }
+    touched_events: set[str] = set()
+    touched_occurrences: set[str] = set()
+    kind = ctx.priority.kind(source)
+
+    for assignment in result.assignments:
+        listing = assignment.listing
+        if assignment.new_event and session.get(Event, assignment.event_id) is None:
+            session.add(Event(id=assignment.event_id, title=listing.title, title_key="",
+                              venue_slug=listing.venue_slug, categories=[], field_sources={},
+                              created_at=now, updated_at=now, sequence=0))
+        if assignment.new_occurrence and session.get(Occurrence, assignment.occurrence_id) is None:
+            assert listing.start is not None
+            session.add(Occurrence(id=assignment.occurrence_id, event_id=assignment.event_id,
+                                   start=listing.start, end=listing.end, all_day=listing.all_day,
+                                   status=Status.SCHEDULED.value, created_at=now, updated_at=now,
+                                   sequence=0, visible_hash=""))
+    session.flush()
+    for loser, survivor in result.merges:
+        _merge_events(session, loser, survivor)
+        touched_events.add(survivor)
+
+    seen: set[str] = set()
+    for assignment in result.assignments:
+        listing = assignment.listing
+        seen.add(listing.record_id)
+        data = listing_to_data(listing)
+        data["_kind"] = kind
+        digest = content_hash(listing)
+        record = records.get(listing.record_id)
+        if record is None:
+            record = SourceRecord(source=source, record_id=listing.record_id, first_seen=now)
+            session.add(record)
+            records[listing.record_id] = record
+            report.added += 1
+        elif (record.content_hash != digest or record.occurrence_id != assignment.occurrence_id
+              or not record.active):
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        if record.occurrence_id and record.occurrence_id != assignment.occurrence_id:
+            touched_occurrences.add(record.occurrence_id)
+            touched_events.add(record.event_id)
+        record.url = listing.url
+        record.fetched_at = listing.fetched_at
+        record.content_hash = digest
+        record.raw = listing.raw
+        record.data = data
+        record.event_id = assignment.event_id
+        record.occurrence_id = assignment.occurrence_id
+        record.last_seen = now
+        record.missing_runs = 0
+        record.active = True
+        touched_events.add(assignment.event_id)
+        touched_occurrences.add(assignment.occurrence_id)
+        report.event_ids.add(assignment.event_id)
+
+    if complete:
+        _mark_missing(session, ctx, source, records, seen, touched_occurrences, touched_events,
+                      force=force, now=now)
+    session.flush()
+    report.cancelled = _rederive(session, ctx, touched_events, touched_occurrences, now)
+
+
+def _mark_missing(session: Session, ctx: IngestContext, source: str, records: dict[str, SourceRecord],
+                  seen: set[str], touched_occurrences: set[str], touched_events: set[str], *,
+                  force: bool, now: datetime) -> None:
+    future = [r for r in records.values() if r.active and _starts_after(r, now)]
+    missing = [r for r in future if r.record_id not in seen]
+    settings = ctx.settings.ingest
+    if not force and not seen:
+        state = session.get(SourceState, source)
+        if future or (state is not None and state.last_listings > 0):
+            raise _Held(len(missing), len(future))  # zero listings after some: a broken scrape
+    if (not force and len(missing) > settings.mass_cancel_min
+            and len(missing) > settings.mass_cancel_ratio * len(future)):
+        raise _Held(len(missing), len(future))
+    for record in missing:
+        record.missing_runs += 1
+        if record.missing_runs >= settings.missing_runs_before_cancel:
+            record.active = False
+            touched_occurrences.add(record.occurrence_id)
+            touched_events.add(record.event_id)
+
+
+def _starts_after(record: SourceRecord, now: datetime) -> bool:
+    start = record.data.get("start")
+    return bool(start) and datetime.fromisoformat(str(start)) > now
+
+
+def _merge_events(session: Session, loser: str, survivor: str) -> None:
+    if session.get(Event, loser) is None or loser == survivor:
+        return
+    session.execute(update(Occurrence).where(Occurrence.event_id == loser).values(event_id=survivor))
+    session.execute(update(SourceRecord).where(SourceRecord.event_id == loser).values(event_id=survivor))
+    session.execute(update(EventRedirect).where(EventRedirect.event_id == loser).values(event_id=survivor))
+    session.flush()
+    session.expire_all()
+    lost = session.get_one(Event, loser)
+    session.delete(lost)
+    session.flush()
+    session.add(EventRedirect(old_id=loser, event_id=survivor))
+    session.flush()
+
+
+def _rederive(session: Session, ctx: IngestContext, event_ids: set[str], occurrence_ids: set[str],
+              now: datetime) -> int:
+    priority = ctx.priority
+    cancelled = 0
+    events = session.scalars(
+        select(Event).where(Event.id.in_(list(event_ids)))
+        .options(selectinload(Event.records), selectinload(Event.occurrences).selectinload(Occurrence.offers))
+    ).all()
+    occurrences = {
+        o.id: o for o in session.scalars(
+            select(Occurrence).where(Occurrence.id.in_(list(occurrence_ids)))
+            .options(selectinload(Occurrence.records), selectinload(Occurrence.offers))
+        )
+    }
+    for occurrence in occurrences.values():
+        before = occurrence.status
+        derive_occurrence(occurrence, occurrence.records, priority)
+        if occurrence.status == Status.CANCELLED and before != Status.CANCELLED:
+            cancelled += 1
+    for event in events:
+        if derive_event(event, event.records, priority):
+            event.sequence += 1 if event.updated_at != now else 0
+            event.updated_at = now
+        for occurrence in event.occurrences:
+            digest = visible_hash(event, occurrence)
+            if digest != occurrence.visible_hash:
+                if occurrence.visible_hash:
+                    occurrence.sequence += 1
+                occurrence.visible_hash = digest
+                occurrence.updated_at = now
+        if not any(r.active for r in event.records) and not event.records:
+            session.delete(event)
+    return cancelled

@@ -1,0 +1,258 @@
+"""The storage model (SQLAlchemy 2, typed ORM).
+
+Events and occurrences are derived from source records: every listing a source gave is kept as a
+:class:`SourceRecord` (provenance), linked to the occurrence and event it built. IDs are assigned
+once, never derived from titles, and survive re-imports; merged events leave a redirect behind.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC on every engine (SQLite has no zone support)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JsonType, list[Any]: JsonType}
+
+
+class Venue(Base):
+    __tablename__ = "venues"
+
+    slug: Mapped[str] = mapped_column(String(120), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    street: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(120))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    district: Mapped[str | None] = mapped_column(String(120))
+    rooms: Mapped[list[Any]] = mapped_column(default=list)
+    url: Mapped[str | None] = mapped_column(String(1000))
+    accessibility: Mapped[str | None] = mapped_column(Text)
+    known: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """A production or series; its fields are chosen from its records by source priority."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    title_key: Mapped[str] = mapped_column(String(500), index=True)
+    subtitle: Mapped[str | None] = mapped_column(String(1000))
+    description: Mapped[str | None] = mapped_column(Text)
+    categories: Mapped[list[Any]] = mapped_column(default=list)
+    language: Mapped[str | None] = mapped_column(String(20))
+    image: Mapped[str | None] = mapped_column(String(1000))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    organiser: Mapped[str | None] = mapped_column(String(300))
+    venue_slug: Mapped[str | None] = mapped_column(ForeignKey("venues.slug"), index=True)
+    field_sources: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    venue: Mapped[Venue | None] = relationship(lazy="joined")
+    occurrences: Mapped[list[Occurrence]] = relationship(
+        back_populates="event", order_by="Occurrence.start", cascade="all, delete-orphan"
+    )
+    records: Mapped[list[SourceRecord]] = relationship(back_populates="event")
+
+
+class EventRedirect(Base):
+    """An event ID that was merged into another; the API redirects it."""
+
+    __tablename__ = "event_redirects"
+
+    old_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Occurrence(Base):
+    """One dated performance of an event."""
+
+    __tablename__ = "occurrences"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    start: Mapped[datetime] = mapped_column(index=True)
+    end: Mapped[datetime | None]
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))
+    previous_start: Mapped[datetime | None]
+    room: Mapped[str | None] = mapped_column(String(200))
+    visible_hash: Mapped[str] = mapped_column(String(64), default="")
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    event: Mapped[Event] = relationship(back_populates="occurrences")
+    offers: Mapped[list[Offer]] = relationship(
+        back_populates="occurrence", cascade="all, delete-orphan", order_by="Offer.id"
+    )
+    records: Mapped[list[SourceRecord]] = relationship(back_populates="occurrence")
+
+
+class Offer(Base):
+    """A price range and where to buy, one per source and occurrence (kept side by side)."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    occurrence_id: Mapped[str] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(120))
+    price_min: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    price_max: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    url: Mapped[str | None] = mapped_column(String(1000))
+    vendor: Mapped[str | None] = mapped_column(String(300))
+    availability: Mapped[str | None] = mapped_column(String(30))
+    price_text: Mapped[str | None] = mapped_column(String(300))
+    on_sale: Mapped[datetime | None]
+
+    occurrence: Mapped[Occurrence] = relationship(back_populates="offers")
+
+
+class SourceRecord(Base):
+    """One listing exactly as a source gave it, and what it built."""
+
+    __tablename__ = "source_records"
+    __table_args__ = (UniqueConstraint("source", "record_id", name="uq_source_record"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(120), index=True)
+    record_id: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    fetched_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
+    occurrence_id: Mapped[str] = mapped_column(ForeignKey("occurrences.id"), index=True)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    missing_runs: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    event: Mapped[Event] = relationship(back_populates="records")
+    occurrence: Mapped[Occurrence] = relationship(back_populates="records")
+
+
+class SourceRun(Base):
+    """One run of one source: when, how it ended, what it changed."""
+
+    __tablename__ = "source_runs"
+    __table_args__ = (Index("ix_source_runs_source_started", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    listings: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+    held: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    trigger: Mapped[str] = mapped_column(String(40), default="manual")
+
+
+class SourceState(Base):
+    """What the scheduler and the health view know about a source between runs."""
+
+    __tablename__ = "source_state"
+
+    source: Mapped[str] = mapped_column(String(120), primary_key=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_listings: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A venue's push token: only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    venues: Mapped[list[Any]] = mapped_column(default=list)
+    source: Mapped[str] = mapped_column(String(120))
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class PushLog(Base):
+    """Audit trail of every write through the push API."""
+
+    __tablename__ = "push_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    token_name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(120), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    status: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,1 @@
+"""Running sources: one run (fetch → parse → ingest) and the APScheduler that keeps them fresh."""

@@ -1,0 +1,1 @@
+"""Command line and process wiring for stadtkalender."""

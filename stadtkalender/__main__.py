@@ -1,0 +1,3 @@
+from stadtkalender.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,307 @@
+"""The ``stadtkalender`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from aggregator.config import ConfigError, load_settings
+from aggregator.db import SchemaOutdated, current_revision, head_revision, make_engine, upgrade
+from aggregator.ingest import IngestError, RunReport, confirm_run, ingest
+from aggregator.types import RunStatus
+from stadtkalender.runtime import Runtime
+
+console = Console(stderr=False)
+err = Console(stderr=True)
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = make_engine(settings.database.url)
+    if args.action == "upgrade":
+        upgrade(engine)
+    current = current_revision(engine)
+    state = "current" if current == head_revision() else f"outdated (head is {head_revision()})"
+    console.print(f"database schema at revision {current or 'none'}: {state}")
+    return 0
+
+
+def _print_report(report: RunReport) -> None:
+    colour = {"success": "green", "failed": "red", "suspicious": "yellow"}.get(report.status.value, "white")
+    console.print(
+        f"[{colour}]{report.source}: {report.status.value}[/] — {report.listings} listings, "
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.cancelled} cancelled, {report.rejected} rejected (run {report.run_id})"
+    )
+    if report.error:
+        console.print(f"  {report.error}", markup=False)
+
+
+def _read_input(runtime: Runtime, location: str) -> tuple[bytes, str]:
+    if location.startswith(("http://", "https://")):
+        document = runtime.http_client().get(location)
+        return document.body, document.content_type
+    path = Path(location)
+    if not path.is_file():
+        raise FileNotFoundError(f"{location}: no such file")
+    size = path.stat().st_size
+    if size > runtime.settings.ingest.max_file_bytes:
+        raise ValueError(f"{location}: {size} bytes is over the limit of {runtime.settings.ingest.max_file_bytes}")
+    return path.read_bytes(), ""
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from sources.platforms.detect import ImportFailed, import_listings
+
+    runtime = Runtime.open()
+    now = datetime.now(UTC)
+    horizon = (now - timedelta(days=366), now + timedelta(days=runtime.settings.ingest.horizon_days))
+    listings, rejections, warnings, failures = [], [], [], 0
+    for location in args.inputs:
+        try:
+            data, content_type = _read_input(runtime, location)
+            result = import_listings(data, source=args.source, fetched_at=now, horizon=horizon,
+                                     origin=location, content_type=content_type)
+        except (ImportFailed, OSError, ValueError) as exc:
+            err.print(f"[red]rejected[/] {exc}", markup=True, highlight=False)
+            failures += 1
+            continue
+        listings.extend(result.listings)
+        rejections.extend(result.rejections)
+        warnings.extend(f"{location}: {w}" for w in result.warnings)
+        console.print(f"{location}: {len(result.listings)} listings, {len(result.rejections)} skipped",
+                      highlight=False)
+    if not listings and failures:
+        return 1
+    report = ingest(runtime.ingest_context, args.source, listings, rejections=rejections, warnings=warnings,
+                    now=now)
+    _print_report(report)
+    return 0 if report.status == RunStatus.SUCCESS and not failures else 1
+
+
+def _run_sources(runtime: Runtime, names: Sequence[str], *, offline: bool, trigger: str) -> list[RunReport]:
+    from scheduler.runner import run_source
+
+    unknown = [n for n in names if n not in runtime.specs]
+    if unknown:
+        raise KeyError(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(runtime.specs))}")
+    chosen = [runtime.specs[n] for n in names] if names else [s for s in runtime.specs.values() if s.enabled]
+    reports = []
+    show_progress = console.is_terminal and len(chosen) > 1
+    if show_progress:
+        from rich.progress import Progress
+
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("ingest", total=len(chosen))
+            for spec in chosen:
+                progress.update(task, description=spec.name)
+                reports.append(run_source(runtime.ingest_context, spec,
+                                          runtime.fetcher(spec.name, offline=offline), trigger=trigger))
+                progress.advance(task)
+    else:
+        for spec in chosen:
+            reports.append(run_source(runtime.ingest_context, spec,
+                                      runtime.fetcher(spec.name, offline=offline), trigger=trigger))
+    return reports
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    runtime = Runtime.open()
+    reports = _run_sources(runtime, args.sources, offline=args.offline, trigger="cli")
+    for report in reports:
+        _print_report(report)
+    return 0 if all(r.status == RunStatus.SUCCESS for r in reports) else 1
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    from aggregator.health import source_health
+
+    runtime = Runtime.open()
+    rows = source_health(runtime.factory, runtime.specs)
+    table = Table("source", "kind", "schedule", "health", "last run", "status", "listings", "added",
+                  "updated", "cancelled", "rejected", "error")
+    for row in rows:
+        last = row.last_run
+        table.add_row(
+            row.name, row.kind, row.schedule, row.health,
+            last.started_at.astimezone().strftime("%Y-%m-%d %H:%M") if last else "—",
+            last.status if last else "—", *(str(getattr(last, n)) if last else "—"
+                                           for n in ("listings", "added", "updated", "cancelled", "rejected")),
+            (last.error or "")[:60] if last else "",
+        )
+    console.print(table)
+    return 0
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from aggregator.health import recent_runs
+
+    runtime = Runtime.open()
+    if args.target == "confirm":
+        if args.run is None:
+            err.print("usage: stadtkalender runs confirm RUN")
+            return 2
+        try:
+            report = confirm_run(runtime.ingest_context, args.run)
+        except IngestError as exc:
+            err.print(str(exc), markup=False)
+            return 1
+        _print_report(report)
+        return 0 if report.status == RunStatus.SUCCESS else 1
+    table = Table("run", "started", "finished", "status", "listings", "added", "updated", "unchanged",
+                  "cancelled", "rejected", "error")
+    for run in recent_runs(runtime.factory, args.target, limit=args.limit):
+        table.add_row(str(run.id), run.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+                      run.finished_at.astimezone().strftime("%H:%M:%S") if run.finished_at else "—",
+                      run.status, str(run.listings), str(run.added), str(run.updated), str(run.unchanged),
+                      str(run.cancelled), str(run.rejected), (run.error or "")[:80])
+    console.print(table)
+    return 0
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from sources.record import record
+    from sources.snapshots import snapshot_dir
+
+    runtime = Runtime.open(require_schema=False)
+    if args.source not in runtime.specs:
+        err.print(f"unknown source {args.source!r}")
+        return 2
+    spec = runtime.specs[args.source]
+    folder = Path(args.to) if args.to else snapshot_dir(runtime.settings, spec.name)
+    result = record(spec.build(None), runtime.http_client(), folder)
+    console.print(f"recorded {result}", highlight=False)
+    return 0
+
+
+def _serve(runtime: Runtime, host: str, port: int, *, with_scheduler: bool, offline: bool) -> int:
+    import uvicorn
+
+    from calendar_api.app import create_app
+
+    app = create_app(runtime)
+    scheduler = None
+    if with_scheduler:
+        from scheduler.service import start_background_scheduler
+
+        scheduler = start_background_scheduler(runtime, offline=offline)
+    console.print(f"serving on http://{host}:{port}/", highlight=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    runtime = Runtime.open()
+    return _serve(runtime, args.host or runtime.settings.server.host, args.port or runtime.settings.server.port,
+                  with_scheduler=args.with_scheduler, offline=args.offline)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    upgrade(make_engine(settings.database.url))
+    runtime = Runtime.open(settings)
+    for report in _run_sources(runtime, [], offline=True, trigger="demo"):
+        _print_report(report)
+    if args.no_serve:
+        return 0
+    return _serve(runtime, args.host or settings.server.host, args.port or settings.server.port,
+                  with_scheduler=not args.no_scheduler, offline=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the commands)."""
+    parser = argparse.ArgumentParser(prog="stadtkalender", description="Event calendar aggregator for a city.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(handler=_cmd_db)
+
+    imp = sub.add_parser("import", help="import iCalendar or JSON-LD files or URLs")
+    imp.add_argument("inputs", nargs="+", metavar="FILE_OR_URL")
+    imp.add_argument("--source", default="import", help="source name to record under (default: import)")
+    imp.set_defaults(handler=_cmd_import)
+
+    ing = sub.add_parser("ingest", help="run sources now")
+    ing.add_argument("sources", nargs="*", metavar="SOURCE")
+    ing.add_argument("--offline", action="store_true", help="use the bundled snapshots, not the network")
+    ing.set_defaults(handler=_cmd_ingest)
+
+    serve = sub.add_parser("serve", help="serve the API, feeds and pages")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--with-scheduler", action="store_true", help="run the scheduler in this process")
+    serve.add_argument("--offline", action="store_true", help="scheduler reads bundled snapshots")
+    serve.set_defaults(handler=_cmd_serve)
+
+    demo = sub.add_parser("demo", help="create the database, load the bundled snapshots and serve")
+    demo.add_argument("--host")
+    demo.add_argument("--port", type=int)
+    demo.add_argument("--no-serve", action="store_true", help="load only")
+    demo.add_argument("--no-scheduler", action="store_true")
+    demo.set_defaults(handler=_cmd_demo)
+
+    src = sub.add_parser("sources", help="list sources with schedule and health")
+    src.set_defaults(handler=_cmd_sources)
+
+    runs = sub.add_parser("runs", help="recent runs of a source, or `runs confirm RUN`")
+    runs.add_argument("target", metavar="SOURCE|confirm")
+    runs.add_argument("run", nargs="?", type=int)
+    runs.add_argument("--limit", type=int, default=20)
+    runs.set_defaults(handler=_cmd_runs)
+
+    rec = sub.add_parser("record", help="fetch a source's live pages and store them as fixtures")
+    rec.add_argument("source")
+    rec.add_argument("--to", help="folder (default: the source's snapshot folder)")
+    rec.set_defaults(handler=_cmd_record)
+
+    for extension in _extensions():
+        extension(sub)
+    return parser
+
+
+def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    found = []
+    for module_name in ("scheduler.commands", "calendar_api.push.commands"):
+        try:
+            module = __import__(module_name, fromlist=["add_commands"])
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        found.append(module.add_commands)
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from stadtkalender.logs import configure_logging
+
+    configure_logging(verbose=args.verbose)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (ConfigError, SchemaOutdated, KeyError) as exc:
+        err.print(f"stadtkalender: {exc.args[0] if isinstance(exc, KeyError) else exc}", markup=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The process's wiring: settings, database, ingest context and source catalog in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from aggregator.config import Settings, load_settings
+from aggregator.db import check_schema, make_engine, session_factory
+from aggregator.ingest import IngestContext
+from sources.base import Fetcher
+from sources.catalog import SourceSpec, catalog
+
+
+@dataclass
+class Runtime:
+    """Everything a command needs; build it with :meth:`open`."""
+
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    specs: dict[str, SourceSpec]
+    ingest_context: IngestContext = field(init=False)
+
+    def __post_init__(self) -> None:
+        kinds = {name: spec.kind for name, spec in self.specs.items()}
+        self.ingest_context = IngestContext(self.factory, self.settings, kinds=kinds)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, require_schema: bool = True) -> Runtime:
+        """Load settings, connect, and (unless told not to) insist the schema is current."""
+        settings = settings or load_settings()
+        engine = make_engine(settings.database.url, echo=settings.database.echo)
+        if require_schema:
+            check_schema(engine)
+        return cls(settings, engine, session_factory(engine), catalog(settings))
+
+    def fetcher(self, source: str, *, offline: bool) -> Fetcher:
+        """The bundled snapshots of ``source`` when offline, else the shared HTTP client."""
+        if offline:
+            from sources.snapshots import SnapshotFetcher, snapshot_dir
+
+            return SnapshotFetcher(snapshot_dir(self.settings, source))
+        return self.http_client()
+
+    def http_client(self) -> Fetcher:
+        """The one shared HTTP client (created on first use)."""
+        if not hasattr(self, "_http"):
+            from sources.http import HttpClient
+
+            self._http = HttpClient(self.settings.http, cache_root=self.settings.project_path(""))
+        return self._http
