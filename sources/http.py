@@ -1,6 +1,6 @@
 """The one shared HTTP client for live runs: polite, cached, bounded.
 
-:class:`HttpFetcher` implements :class:`sources.base.Fetcher` over a ``requests.Session``:
+:class:`HttpClient` implements :class:`sources.base.Fetcher` over a ``requests.Session``:
 
 - a User-Agent naming the project and a contact address (``HttpSettings.user_agent``/``contact``);
 - robots.txt honoured per host (cached for the fetcher's life; ``Crawl-delay`` slows the host down);
@@ -12,7 +12,8 @@
 - conditional requests from an on-disk cache (:class:`ConditionalCache`): a page that answers
   ``304 Not Modified`` is returned with the cached body and ``Document.status == 304``;
   every other successful page has ``status == 200``;
-- a page budget per run (:class:`PageBudgetExceeded`), reset by :meth:`HttpFetcher.new_run`.
+- a page budget per run (:class:`PageBudgetExceeded`), reset by :meth:`HttpClient.new_run`
+  (call it at the start of every source run: the client is shared and long-lived).
 
 The cache and the retry loop are written here rather than taken from CacheControl or urllib3's
 ``Retry``: we want every page revalidated on every run (never served from a heuristic freshness
@@ -52,6 +53,7 @@ Sleep = Callable[[float], None]
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _ERROR_SOURCE = "http"
 _CHUNK = 64 * 1024
+DEFAULT_MAX_BYTES = 50_000_000
 
 
 class FetchError(SourceError):
@@ -220,8 +222,11 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-class HttpFetcher:
-    """The shared live :class:`~sources.base.Fetcher`; build it with :meth:`from_settings`.
+class HttpClient:
+    """The shared live :class:`~sources.base.Fetcher`.
+
+    ``cache_root`` is the folder ``http.cache_dir`` is resolved against (an absolute
+    ``cache_dir`` stays as it is); without it there is no on-disk cache.
 
     ``get(url)`` returns a :class:`Document` whose ``url`` is the final URL after redirects and
     whose ``status`` is 200, or 304 when the server confirmed the cached copy is unchanged.
@@ -231,17 +236,17 @@ class HttpFetcher:
     def __init__(
         self,
         settings: HttpSettings,
-        cache_dir: Path | None = None,
         *,
+        cache_root: Path | None = None,
         session: requests.Session | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
-        max_bytes: int | None = None,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
     ) -> None:
         self.settings = settings
         self.user_agent = f"{settings.user_agent} contact: {settings.contact}"
         self.robots_agent = settings.user_agent.split("/", 1)[0].split()[0] if settings.user_agent else "*"
-        self.cache = ConditionalCache(cache_dir) if cache_dir is not None else None
+        self.cache = ConditionalCache(cache_root / settings.cache_dir) if cache_root is not None else None
         self.max_bytes = max_bytes
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = self.user_agent
@@ -254,10 +259,11 @@ class HttpFetcher:
         self._pages_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, **kwargs: Any) -> HttpFetcher:
-        """A fetcher configured from ``settings.http``, caching under ``settings.http.cache_dir``."""
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> HttpClient:
+        """A client configured from ``settings.http``, caching under the project's ``http.cache_dir``."""
         kwargs.setdefault("max_bytes", settings.ingest.max_file_bytes)
-        return cls(settings.http, settings.project_path(settings.http.cache_dir), **kwargs)
+        kwargs.setdefault("cache_root", settings.project_path(""))
+        return cls(settings.http, **kwargs)
 
     @property
     def pages_fetched(self) -> int:

@@ -18,7 +18,7 @@ from sources.base import SourceError
 from sources.http import (
     FetchError,
     HostRateLimiter,
-    HttpFetcher,
+    HttpClient,
     PageBudgetExceeded,
     RobotsDisallowed,
     parse_retry_after,
@@ -103,6 +103,7 @@ class FakeTime:
 
 
 SETTINGS = HttpSettings(
+    cache_dir="cache",
     user_agent="stadtkalender/0.1 (+https://example.org/stadtkalender)",
     contact="ops@example.org",
     requests_per_second=0,
@@ -115,9 +116,9 @@ SETTINGS = HttpSettings(
 )
 
 
-def make(tmp_path: Path, fake: FakeTime, **overrides: object) -> HttpFetcher:
+def make(tmp_path: Path, fake: FakeTime, **overrides: object) -> HttpClient:
     settings = replace(SETTINGS, **overrides)  # type: ignore[arg-type]
-    return HttpFetcher(settings, tmp_path / "cache", clock=fake.clock, sleep=fake.sleep)
+    return HttpClient(settings, cache_root=tmp_path, clock=fake.clock, sleep=fake.sleep)
 
 
 def test_user_agent_names_project_and_contact(server: Server, tmp_path: Path) -> None:
@@ -216,7 +217,7 @@ def test_truncated_body_is_a_fetch_error(server: Server, tmp_path: Path) -> None
 
 def test_body_over_the_size_limit_is_a_fetch_error(server: Server, tmp_path: Path) -> None:
     server.script.routes["/big"] = [Reply(body=b"x" * 5000)]
-    fetcher = HttpFetcher(SETTINGS, None, max_bytes=1000, sleep=FakeTime().sleep)
+    fetcher = HttpClient(SETTINGS, max_bytes=1000, sleep=FakeTime().sleep)
     with pytest.raises(FetchError, match="larger than 1000 bytes"):
         fetcher.get(server.base + "/big")
 
