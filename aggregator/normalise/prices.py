@@ -20,7 +20,9 @@ _AMOUNT = r"(?<![\d.,])(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d{1,2}|\.\d{1,2}(?!\d))?(
 _MONEY = re.compile(
     rf"(?P<pre>{_CURRENCY}\s*)?(?P<amount>{_AMOUNT})(?P<post>\s*{_CURRENCY})?(?P<link>\s*(?:-|bis|/)\s*)?"
 )
-_FREE = re.compile(r"\b(?:eintritt\s+frei|freier\s+eintritt|kostenlos|kostenfrei|gratis|umsonst|free)\b|\bfrei\b")
+_FREE = re.compile(
+    r"\b(?:eintritt\s+frei|freier\s+eintritt|kostenlos|kostenfrei|gratis|umsonst|free)\b|\bfrei\b"
+)
 _FROM = re.compile(r"\bab\s*$")
 
 
@@ -60,7 +62,8 @@ def _amounts(folded: str) -> list[Decimal]:
         marked = bool(match.group("pre") or match.group("post") or match.group("amount").endswith(("-", "–")))
         if not marked and match.group("link") and index + 1 < len(matches):
             following = matches[index + 1]
-            marked = following.start() == match.end() and bool(following.group("post") or following.group("pre"))
+            has_currency = bool(following.group("post") or following.group("pre"))
+            marked = following.start() == match.end() and has_currency
         if marked:
             amounts.append(_decimal(match.group("amount")))
     return amounts
@@ -82,7 +85,9 @@ _AVAILABILITY: tuple[tuple[re.Pattern[str], Availability], ...] = (
     ),
     (re.compile(r"\b(?:warteliste|waiting\s*list)\b"), Availability.WAITING_LIST),
     (
-        re.compile(r"\b(?:restkarten|wenige\s+(?:karten|tickets|plaetze)|letzte\s+(?:karten|tickets)|few\s+tickets)\b"),
+        re.compile(
+            r"\b(?:restkarten|wenige\s+(?:karten|tickets|plaetze)|letzte\s+(?:karten|tickets)|few\s+tickets)\b"
+        ),
         Availability.FEW_LEFT,
     ),
     (_FREE, Availability.FREE),
