@@ -91,7 +91,10 @@ _AVAILABILITY: tuple[tuple[re.Pattern[str], Availability], ...] = (
         Availability.FEW_LEFT,
     ),
     (_FREE, Availability.FREE),
-    (re.compile(r"\b(?:tickets?|karten|vorverkauf|vvk|buchen|available|verfuegbar)\b"), Availability.AVAILABLE),
+    (
+        re.compile(r"\b(?:tickets?|karten|vorverkauf|vvk|buchen|available|verfuegbar)\b"),
+        Availability.AVAILABLE,
+    ),
 )
 
 
