@@ -177,7 +177,7 @@ def test_invariants(listings: dict[str, Listing], post_id: int) -> None:
     assert item.series_key == str(post_id)
     assert item.start is not None and item.start.tzinfo is not None
     assert item.end is not None and item.end >= item.start
-    assert item.url == f"https://kulturort.example/veranstaltung/{item.url.rstrip('/').rsplit('/', 1)[-1]}/"
+    assert item.url is not None and item.url.startswith("https://kulturort.example/veranstaltung/")
     assert item.title and item.title.lower() not in item.record_id.lower()
 
 
