@@ -1,0 +1,159 @@
+"""The daily housekeeping job: close stale runs, purge old cancellations, drop expired cache files.
+
+- **Stale runs.** A run still ``running`` after ``scheduler.stale_run_minutes`` belongs to a process
+  that died or was killed; its ingest transaction never committed (so none of its data exists). It
+  is closed as ``aborted`` with the reason and counts as a failure of its source.
+- **Old cancellations.** A cancelled occurrence stays in feeds for ``feeds.cancelled_retention_days``
+  so calendar clients learn of the cancellation. After that — and only once it lies in the past by
+  the same margin — it is deleted with its offers *and its source records*: records point at their
+  occurrence, and a record of a long-past cancelled performance has no use left (ingest ignores
+  listings that far in the past, so a source still showing it cannot bring it back). An event left
+  with no occurrences and no records goes too, with its redirects.
+- **HTTP cache.** Conditional-request cache entries (``http.cache_dir``) that were not written for
+  ``cache_max_age`` belong to URLs no source fetches any more; every fetch rewrites its entry.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from aggregator.config import Settings
+from aggregator.models import Event, Occurrence, Offer, SourceRecord, SourceRun, SourceState, utcnow
+from aggregator.types import RunStatus, Status
+
+log = logging.getLogger(__name__)
+
+CACHE_MAX_AGE = timedelta(days=30)
+"""Default age after which an untouched HTTP cache entry is dropped."""
+
+
+@dataclass(slots=True)
+class PurgeCounts:
+    """What :func:`purge_cancelled` deleted."""
+
+    occurrences: int = 0
+    records: int = 0
+    events: int = 0
+
+
+@dataclass(slots=True)
+class HousekeepingReport:
+    """What one housekeeping pass did."""
+
+    aborted_runs: list[int]
+    purged: PurgeCounts
+    cache_files: int
+
+
+def close_stale_runs(factory: sessionmaker[Session], *, older_than: timedelta,
+                     now: datetime | None = None) -> list[int]:
+    """Mark runs still ``running`` after ``older_than`` as aborted; returns their ids."""
+    now = now or utcnow()
+    cutoff = now - older_than
+    minutes = int(older_than.total_seconds() // 60)
+    with factory() as session, session.begin():
+        stale = session.scalars(
+            select(SourceRun)
+            .where(SourceRun.status == RunStatus.RUNNING.value, SourceRun.started_at < cutoff)
+            .order_by(SourceRun.id)
+        ).all()
+        for run in stale:
+            run.status = RunStatus.ABORTED.value
+            run.finished_at = now
+            run.error = (
+                f"aborted: still running after {minutes} minutes (its process stopped or was killed); "
+                "nothing of this run was applied"
+            )
+            state = session.get(SourceState, run.source)
+            if state is None:
+                state = SourceState(source=run.source, consecutive_failures=0, last_listings=0, enabled=True)
+                session.add(state)
+            state.consecutive_failures = (state.consecutive_failures or 0) + 1
+            state.updated_at = now
+            log.warning("closed stale run %s of %s as aborted", run.id, run.source,
+                        extra={"source": run.source, "run_id": run.id})
+        return [run.id for run in stale]
+
+
+def purge_cancelled(factory: sessionmaker[Session], *, retention: timedelta,
+                    now: datetime | None = None) -> PurgeCounts:
+    """Delete cancelled occurrences that started, and were last changed, over ``retention`` ago."""
+    now = now or utcnow()
+    cutoff = now - retention
+    counts = PurgeCounts()
+    with factory() as session, session.begin():
+        doomed = session.execute(
+            select(Occurrence.id, Occurrence.event_id).where(
+                Occurrence.status == Status.CANCELLED.value, Occurrence.start < cutoff,
+                Occurrence.updated_at < cutoff,
+            )
+        ).all()
+        if not doomed:
+            return counts
+        ids = [row.id for row in doomed]
+        event_ids = {row.event_id for row in doomed}
+        for chunk in _chunks(ids):
+            session.execute(delete(Offer).where(Offer.occurrence_id.in_(chunk)))
+            counts.records += session.execute(
+                delete(SourceRecord).where(SourceRecord.occurrence_id.in_(chunk))
+            ).rowcount or 0  # type: ignore[attr-defined]
+            counts.occurrences += session.execute(
+                delete(Occurrence).where(Occurrence.id.in_(chunk))
+            ).rowcount or 0  # type: ignore[attr-defined]
+        still_used = set(session.scalars(
+            select(Occurrence.event_id).where(Occurrence.event_id.in_(event_ids))
+            .union(select(SourceRecord.event_id).where(SourceRecord.event_id.in_(event_ids)))
+        ))
+        orphans = sorted(event_ids - still_used)
+        for chunk in _chunks(orphans):
+            counts.events += session.execute(
+                delete(Event).where(Event.id.in_(chunk))
+            ).rowcount or 0  # type: ignore[attr-defined]
+    log.info("purged %d cancelled occurrences (%d records, %d events)", counts.occurrences, counts.records,
+             counts.events)
+    return counts
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def drop_expired_cache(directory: Path, *, max_age: timedelta = CACHE_MAX_AGE,
+                       now: datetime | None = None) -> int:
+    """Delete cache files under ``directory`` not written for ``max_age``; returns how many."""
+    if not directory.is_dir():
+        return 0
+    cutoff = (now or utcnow()).timestamp() - max_age.total_seconds()
+    removed = 0
+    for path in directory.rglob("*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # a concurrent fetch replaced it
+            continue
+    return removed
+
+
+def housekeeping(factory: sessionmaker[Session], settings: Settings, *, now: datetime | None = None,
+                 cache_max_age: timedelta = CACHE_MAX_AGE) -> HousekeepingReport:
+    """One full pass, as the daily job runs it."""
+    now = now or utcnow()
+    report = HousekeepingReport(
+        aborted_runs=close_stale_runs(
+            factory, older_than=timedelta(minutes=settings.scheduler.stale_run_minutes), now=now
+        ),
+        purged=purge_cancelled(factory, retention=timedelta(days=settings.feeds.cancelled_retention_days),
+                               now=now),
+        cache_files=drop_expired_cache(settings.project_path(settings.http.cache_dir), max_age=cache_max_age,
+                                       now=now),
+    )
+    log.info("housekeeping: %d stale runs aborted, %d occurrences purged, %d cache files dropped",
+             len(report.aborted_runs), report.purged.occurrences, report.cache_files)
+    return report
