@@ -1,0 +1,1 @@
+"""Platform families: generic importers (iCalendar, schema.org JSON-LD) and shared base classes."""
