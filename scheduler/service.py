@@ -1,0 +1,266 @@
+"""The scheduler: one APScheduler job per enabled source, plus a daily housekeeping job.
+
+Each job (:meth:`SchedulerService.run_job`) decides whether this instance should run the source now,
+then runs it through :func:`scheduler.runner.run_source`:
+
+1. it is not shutting down;
+2. it holds the source's run lock (:func:`scheduler.locks.source_lock`; PostgreSQL advisory lock) —
+   otherwise another instance is running the source right now;
+3. the source is not disabled in ``source_state`` and not backing off after failures
+   (:mod:`scheduler.backoff`);
+4. no run of the source started within the last half slot — otherwise another instance, whose job
+   fired a little earlier, already ran this slot. The check and the new run's ``running`` row both
+   happen under the lock, so two instances cannot both pass it.
+
+A failure inside a source never escapes the job: :func:`run_source` records it as the run's reason,
+the source backs off, and other jobs are untouched. On shutdown no new run starts; a run in progress
+finishes (its ingest transaction commits or rolls back as a whole). A process killed mid-run leaves
+its run ``running``; housekeeping closes it as ``aborted`` and no partial data exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import func, select
+
+from aggregator.config import ConfigError
+from aggregator.ingest import RunReport
+from aggregator.models import SourceRun, SourceState, utcnow
+from aggregator.types import BERLIN
+from scheduler import backoff
+from scheduler.housekeeping import HousekeepingReport, close_stale_runs, housekeeping
+from scheduler.locks import SchedulerLock, source_lock, sqlite_lock_path
+from scheduler.runner import run_source
+from scheduler.triggers import Schedule, ScheduleError, crontab_trigger, parse_schedule
+from sources.base import Fetcher
+from stadtkalender import metrics
+from stadtkalender.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_JOB = "housekeeping"
+_HOUSEKEEPING_LOCK = "__housekeeping__"
+MAX_WORKERS = 4
+"""Sources fetched in parallel; ingest itself serialises the writes."""
+
+
+@dataclass(slots=True)
+class JobOutcome:
+    """What one firing of a source's job did: ran (with its report) or skipped (with the reason)."""
+
+    source: str
+    at: datetime
+    report: RunReport | None = None
+    skipped: str | None = None
+
+    @property
+    def ran(self) -> bool:
+        """Whether the source was run."""
+        return self.report is not None
+
+
+class SchedulerService:
+    """Keeps every enabled source fresh; build it, :meth:`start` it, :meth:`shutdown` it."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        offline: bool = False,
+        fetcher: Callable[[str], Fetcher] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        max_workers: int = MAX_WORKERS,
+    ) -> None:
+        self.runtime = runtime
+        self.offline = offline
+        self.clock = clock
+        self._fetcher = fetcher or (lambda name: runtime.fetcher(name, offline=offline))
+        self.schedules = self._parse_schedules()
+        self.outcomes: deque[JobOutcome] = deque(maxlen=1000)
+        self._stopping = threading.Event()
+        self._file_lock: SchedulerLock | None = None
+        settings = runtime.settings.scheduler
+        self.scheduler = BackgroundScheduler(
+            timezone=BERLIN,
+            executors={"default": ThreadPoolExecutor(max_workers)},
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": settings.misfire_grace_seconds},
+        )
+
+    def _parse_schedules(self) -> dict[str, Schedule]:
+        settings = self.runtime.settings
+        schedules = {}
+        for name, spec in sorted(self.runtime.specs.items()):
+            try:
+                schedules[name] = parse_schedule(spec.schedule, name=name,
+                                                 jitter_seconds=settings.scheduler.jitter_seconds)
+            except ScheduleError as exc:
+                origin = settings.path or "settings"
+                raise ConfigError(f"sources.{name}.schedule", exc.reason, origin) from exc
+        return schedules
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Take the single-scheduler lock (SQLite), close stale runs, add the jobs and start.
+
+        Raises :class:`scheduler.locks.SchedulerAlreadyRunning` when another scheduler runs on the
+        same SQLite database.
+        """
+        lock_path = sqlite_lock_path(self.runtime.engine.url.render_as_string(hide_password=False))
+        if lock_path is not None:
+            lock = SchedulerLock(lock_path)
+            lock.acquire()
+            self._file_lock = lock
+        try:
+            settings = self.runtime.settings.scheduler
+            close_stale_runs(self.runtime.factory, older_than=timedelta(minutes=settings.stale_run_minutes),
+                             now=self.clock())
+            for name, schedule in self.schedules.items():
+                if schedule.trigger is None or not self.runtime.specs[name].enabled:
+                    continue
+                self.scheduler.add_job(self.run_job, schedule.trigger, args=[name], id=f"source:{name}",
+                                       name=f"source {name}", replace_existing=True)
+            self.scheduler.add_job(self.run_housekeeping, crontab_trigger(settings.housekeeping_cron),
+                                   id=HOUSEKEEPING_JOB, name="housekeeping", replace_existing=True)
+            self.scheduler.start()
+        except BaseException:
+            self._release_file_lock()
+            raise
+        log.info("scheduler started with %d source jobs", len(self.scheduler.get_jobs()) - 1)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop starting runs; with ``wait``, let the runs in progress finish first."""
+        self._stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        self._release_file_lock()
+        log.info("scheduler stopped")
+
+    def _release_file_lock(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.release()
+            self._file_lock = None
+
+    @property
+    def stopping(self) -> bool:
+        """Whether shutdown has begun."""
+        return self._stopping.is_set()
+
+    def next_runs(self) -> dict[str, datetime | None]:
+        """When each source's job fires next (None when paused or not scheduled)."""
+        runs: dict[str, datetime | None] = dict.fromkeys(self.schedules)
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("source:"):
+                runs[job.id.removeprefix("source:")] = job.next_run_time
+        return runs
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    def run_job(self, name: str, *, now: datetime | None = None, trigger: str = "schedule") -> JobOutcome:
+        """Run source ``name`` if this instance should (see the module docstring); never raises."""
+        now = now or self.clock()
+        try:
+            outcome = self._run_job(name, now, trigger)
+        except Exception as exc:  # the database or the wiring failed, not the source
+            log.exception("job of %s failed before its run", name, extra={"source": name})
+            outcome = JobOutcome(name, now, skipped=f"{type(exc).__name__}: {exc}")
+        if outcome.skipped:
+            log.info("skipped %s: %s", name, outcome.skipped, extra={"source": name})
+        self.outcomes.append(outcome)
+        return outcome
+
+    def _run_job(self, name: str, now: datetime, trigger: str) -> JobOutcome:
+        if self.stopping:
+            return JobOutcome(name, now, skipped="shutting down")
+        spec = self.runtime.specs[name]
+        slot = self.schedules[name].slot
+        with source_lock(self.runtime.engine, name) as taken:
+            if not taken:
+                return JobOutcome(name, now, skipped="another instance is running it")
+            reason = self._reason_to_skip(name, slot, now)
+            if reason:
+                return JobOutcome(name, now, skipped=reason)
+            started = time.monotonic()
+            report = run_source(self.runtime.ingest_context, spec, self._fetcher(name), trigger=trigger)
+            metrics.record_run(name, time.monotonic() - started)
+            base = slot or timedelta(hours=1)
+            until = backoff.record_outcome(
+                self.runtime.factory, name, report.status, base=base,
+                cap=timedelta(hours=self.runtime.settings.scheduler.max_backoff_hours), now=self.clock(),
+            )
+            if until is not None:
+                log.warning("%s failed; next attempt not before %s", name, until.isoformat(),
+                            extra={"source": name, "run_id": report.run_id, "error": report.error})
+            return JobOutcome(name, now, report=report)
+
+    def _reason_to_skip(self, name: str, slot: timedelta | None, now: datetime) -> str | None:
+        with self.runtime.factory() as session:
+            state = session.get(SourceState, name)
+            last_start = session.scalar(
+                select(func.max(SourceRun.started_at)).where(SourceRun.source == name)
+            )
+        if state is not None and not state.enabled:
+            return "disabled in source_state"
+        if slot is not None:
+            until = backoff.waiting_until(state, now, tolerance=slot / 2)
+            if until is not None:
+                failures = state.consecutive_failures if state else 0
+                return f"backing off after {failures} failures until {until.isoformat()}"
+            if last_start is not None and last_start > now - slot / 2:
+                return f"already ran in this slot (a run started at {last_start.isoformat()})"
+        return None
+
+    def run_housekeeping(self) -> HousekeepingReport | None:
+        """The daily job; on PostgreSQL only one instance runs it at a time."""
+        if self.stopping:
+            return None
+        with source_lock(self.runtime.engine, _HOUSEKEEPING_LOCK) as taken:
+            if not taken:
+                return None
+            return housekeeping(self.runtime.factory, self.runtime.settings, now=self.clock())
+
+
+def start_background_scheduler(runtime: Runtime, *, offline: bool = False) -> SchedulerService:
+    """Start the scheduler in background threads beside another server (``serve --with-scheduler``)."""
+    service = SchedulerService(runtime, offline=offline)
+    service.start()
+    return service
+
+
+def run_until_signalled(service: SchedulerService) -> None:
+    """Run ``service`` until SIGTERM or SIGINT, then shut down gracefully.
+
+    The first signal stops new runs and waits for the running ones; a second one exits at once
+    (the interrupted run's transaction rolls back and housekeeping later marks it aborted).
+    """
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            log.warning("second signal: exiting without waiting for running sources")
+            os._exit(128 + signum)
+        log.info("received %s: finishing running sources, starting no new ones", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        service.start()
+        while not stop.wait(1.0):
+            pass
+    finally:
+        service.shutdown(wait=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
