@@ -543,8 +543,8 @@ def _berlin(day: int, hour: int = 0, month: int = 7) -> datetime:
         pytest.param(_berlin(10), None, (10, 11), id="no-end"),
         pytest.param(_berlin(10), _berlin(13), (10, 13), id="midnight-end-is-exclusive"),
         pytest.param(_berlin(10), _berlin(12, 23), (10, 13), id="evening-end-is-inclusive"),
-        pytest.param(
-            _berlin(9, 22).astimezone(UTC), _berlin(10, 22).astimezone(UTC), (9, 11), id="utc-input"
+        pytest.param(  # Berlin midnights given as UTC instants: Berlin days count, not UTC days
+            datetime(2026, 7, 9, 22, tzinfo=UTC), datetime(2026, 7, 10, 22, tzinfo=UTC), (10, 11), id="utc"
         ),
         pytest.param(_berlin(10, 10), _berlin(10, 9), (10, 11), id="end-before-start"),
         pytest.param(_berlin(28, month=3), _berlin(30, month=3), (28, 30), id="over-dst"),
