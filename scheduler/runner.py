@@ -19,6 +19,9 @@ def run_source(ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, *, trigge
     """Run ``spec`` once with ``fetcher``; never raises for a source's own failure."""
     run_id = start_run(ctx, spec.name, trigger)
     log.info("run started", extra={"source": spec.name, "run_id": run_id})
+    reset = getattr(fetcher, "new_run", None)
+    if callable(reset):
+        reset()  # the page budget is per run, the client lives for the process
     try:
         source = spec.build(fetcher)
         listings = list(source.listings())
