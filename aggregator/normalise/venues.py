@@ -1,0 +1,291 @@
+"""The registry of Dortmund venues and the resolution of sources' venue strings.
+
+Data: ``aggregator/data/venues.toml``. :meth:`VenueRegistry.resolve` tries, in order:
+
+1. **alias** – the whole name equals a venue's name or alias, or a room's standalone
+   spelling (``Westfalenhalle 1``, ``Opernfoyer``), compared by match key.
+2. **contains** – a known alias stands inside the name as whole words; the rest of the name,
+   split at brackets, commas and spaced dashes, gives the room: a known room alias of that
+   venue, else the bracketed/separated text as written (``Thier-Galerie (3. Etage)`` → room
+   ``3. Etage``). Parts that are addresses (``Speicherstraße 17``) or filler (``Dortmund``)
+   are dropped. The longest alias wins.
+3. **fuzzy** – rapidfuzz ratio of the match keys ≥ ``fuzzy_cutoff`` (92) against all names
+   and aliases; only for keys of six characters or more (typos, not guesses).
+4. **address** – the address names a registered venue's street and house number.
+5. **unknown** – a new :class:`VenueInfo` with a slug made from the name (``known=False``);
+   kept and reported, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from aggregator.normalise.titles import clean_text, match_key
+from aggregator.normalise.venue_matching import (
+    address_key,
+    find_tokens,
+    is_filler,
+    looks_like_address,
+    segments,
+    slugify,
+    split_address,
+)
+
+FUZZY_CUTOFF = 92.0
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class VenueDataError(ValueError):
+    """The venue data file is malformed; names the file and the entry."""
+
+    def __init__(self, path: str, entry: str, message: str) -> None:
+        self.path = path
+        self.entry = entry
+        super().__init__(f"{path}: {entry}: {message}")
+
+
+class UnknownVenue(KeyError):
+    """A slug that is not in the registry was asked for."""
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+        super().__init__(f"unknown venue slug {slug!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A postal address; parts the data does not know are ``None``."""
+
+    street: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Geo:
+    """A position in WGS84 degrees; ``approximate`` when set by hand."""
+
+    lat: float
+    lon: float
+    approximate: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    """A hall or stage inside a venue."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    standalone: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VenueInfo:
+    """One venue as the registry knows it (or as an unknown venue string was read)."""
+
+    slug: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    address: Address | None = None
+    geo: Geo | None = None
+    district: str | None = None
+    rooms: tuple[Room, ...] = ()
+    url: str | None = None
+    accessibility: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VenueMatch:
+    """The result of resolving a venue string: the venue, the room, and how it was found."""
+
+    venue: VenueInfo
+    room: str | None
+    known: bool
+    how: str
+
+
+class VenueRegistry:
+    """All registered venues with indexes for resolving what sources write."""
+
+    def __init__(self, venues: Iterable[VenueInfo], *, fuzzy_cutoff: float = FUZZY_CUTOFF) -> None:
+        self._venues: dict[str, VenueInfo] = {}
+        self._exact: dict[str, tuple[str, str | None]] = {}
+        self.fuzzy_cutoff = fuzzy_cutoff
+        for venue in venues:
+            if venue.slug in self._venues:
+                raise ValueError(f"duplicate venue slug {venue.slug!r}")
+            self._venues[venue.slug] = venue
+            for spelling in (venue.name, *venue.aliases):
+                self._index(spelling, venue.slug, None)
+            for room in venue.rooms:
+                for spelling in room.standalone:
+                    self._index(spelling, venue.slug, room.name)
+        self._contained = sorted(
+            ((tuple(key.split()), target) for key, target in self._exact.items()),
+            key=lambda entry: len(" ".join(entry[0])),
+            reverse=True,
+        )
+        self._streets = [
+            (address_key(venue.address.street), venue.slug)
+            for venue in self._venues.values()
+            if venue.address and venue.address.street and _specific(venue.address.street)
+        ]
+
+    def _index(self, spelling: str, slug: str, room: str | None) -> None:
+        """Add one spelling; two venues claiming the same spelling is a data error."""
+        key = match_key(spelling)
+        existing = self._exact.get(key)
+        if existing is not None and existing != (slug, room):
+            raise ValueError(f"{spelling!r} names both {existing[0]!r} and {slug!r}")
+        self._exact[key] = (slug, room)
+
+    def get(self, slug: str) -> VenueInfo:
+        """The registered venue ``slug``."""
+        try:
+            return self._venues[slug]
+        except KeyError:
+            raise UnknownVenue(slug) from None
+
+    def all(self) -> list[VenueInfo]:
+        """Every registered venue in data order."""
+        return list(self._venues.values())
+
+    def resolve(self, name: str | None, address: str | None = None) -> VenueMatch:
+        """Find the venue (and room) a source's venue string and address mean; see the module doc."""
+        text = clean_text(name or "")
+        key = match_key(text)
+        if key in self._exact:
+            slug, room = self._exact[key]
+            return VenueMatch(self._venues[slug], room, True, "alias" if room is None else "room")
+        found = self._by_containment(text, key) if key else None
+        if found is None and len(key) >= 6:
+            found = self._by_fuzzy(key)
+        if found is None and address:
+            found = self._by_address(address)
+        if found is not None:
+            return found
+        if not key and not match_key(address or ""):
+            raise ValueError("a venue needs a name or an address")
+        return self._unknown(text, address)
+
+    def _by_containment(self, text: str, key: str) -> VenueMatch | None:
+        """Step 2: a known spelling inside the name, the rest read as the room."""
+        tokens = key.split()
+        for alias, (slug, room) in self._contained:
+            if find_tokens(tokens, alias) >= 0:
+                venue = self._venues[slug]
+                return VenueMatch(venue, room or self._room_in(venue, text), True, "contains")
+        return None
+
+    def _room_in(self, venue: VenueInfo, text: str) -> str | None:
+        """The room named in the parts of ``text`` that are not the venue, its address or filler."""
+        own = [tuple(match_key(spelling).split()) for spelling in (venue.name, *venue.aliases)]
+        own.sort(key=len, reverse=True)
+        streets = [address_key(venue.address.street)] if venue.address and venue.address.street else []
+        parts = segments(text)
+        for part in parts:
+            tokens = match_key(part).split()
+            is_venue_part = False
+            for alias in own:
+                at = find_tokens(tokens, alias)
+                if at >= 0:
+                    tokens, is_venue_part = tokens[:at] + tokens[at + len(alias) :], True
+                    break
+            if not tokens or is_filler(tokens) or looks_like_address(tokens, streets):
+                continue
+            room = _known_room(venue, tokens)
+            if room is not None:
+                return room
+            if not is_venue_part and len(parts) > 1:
+                return part
+        return None
+
+    def _by_fuzzy(self, key: str) -> VenueMatch | None:
+        """Step 3: a near-identical spelling (typos)."""
+        best = process.extractOne(key, list(self._exact), scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff)
+        if best is None:
+            return None
+        slug, room = self._exact[best[0]]
+        return VenueMatch(self._venues[slug], room, True, "fuzzy")
+
+    def _by_address(self, address: str) -> VenueMatch | None:
+        """Step 4: the street and number of a registered venue."""
+        tokens = address_key(address)
+        for street, slug in self._streets:
+            if find_tokens(tokens, street) >= 0:
+                return VenueMatch(self._venues[slug], None, True, "address")
+        return None
+
+    def _unknown(self, text: str, address: str | None) -> VenueMatch:
+        """Step 5: a venue the registry does not know, kept under a slug of its name."""
+        label = text or clean_text(address or "")
+        street, postcode, city = split_address(address) if address else (None, None, None)
+        parsed = Address(street, postcode, city) if address else None
+        return VenueMatch(VenueInfo(slug=slugify(label), name=label, address=parsed), None, False, "unknown")
+
+
+def _known_room(venue: VenueInfo, tokens: list[str]) -> str | None:
+    """The venue's room whose name or alias equals or stands in ``tokens``."""
+    candidates = [
+        (tuple(match_key(spelling).split()), room.name)
+        for room in venue.rooms
+        for spelling in (room.name, *room.aliases, *room.standalone)
+    ]
+    for spelling, room_name in sorted(candidates, key=lambda entry: len(entry[0]), reverse=True):
+        if spelling and find_tokens(tokens, spelling) >= 0:
+            return room_name
+    return None
+
+
+def _specific(street: str) -> bool:
+    """A street precise enough to identify a venue: with a house number or three words."""
+    return any(char.isdigit() for char in street) or len(street.split()) >= 3
+
+
+def load_venues(path: Path | None = None) -> VenueRegistry:
+    """Load the registry from ``path`` (default: the packaged ``venues.toml``)."""
+    if path is None:
+        name = "aggregator/data/venues.toml"
+        text = resources.files("aggregator.data").joinpath("venues.toml").read_text(encoding="utf-8")
+    else:
+        name, text = str(path), path.read_text(encoding="utf-8")
+    try:
+        entries = tomllib.loads(text).get("venue", [])
+        venues = [_venue(entry) for entry in entries]
+        return VenueRegistry(venues)
+    except tomllib.TOMLDecodeError as error:
+        raise VenueDataError(name, "file", str(error)) from error
+    except (KeyError, TypeError, ValueError) as error:
+        raise VenueDataError(name, "venue", str(error)) from error
+
+
+def _venue(entry: dict[str, Any]) -> VenueInfo:
+    """One ``[[venue]]`` table; errors name the slug."""
+    slug = str(entry.get("slug", ""))
+    if not _SLUG.match(slug):
+        raise ValueError(f"bad or missing slug {slug!r}")
+    if not entry.get("name"):
+        raise ValueError(f"{slug}: missing name")
+    address, geo = entry.get("address"), entry.get("geo")
+    return VenueInfo(
+        slug=slug,
+        name=str(entry["name"]),
+        aliases=tuple(entry.get("aliases", ())),
+        address=Address(**address) if address else None,
+        geo=Geo(float(geo["lat"]), float(geo["lon"]), bool(geo.get("approximate", True))) if geo else None,
+        district=entry.get("district"),
+        rooms=tuple(
+            Room(room["name"], tuple(room.get("aliases", ())), tuple(room.get("standalone", ())))
+            for room in entry.get("rooms", ())
+        ),
+        url=entry.get("url"),
+        accessibility=entry.get("accessibility"),
+    )
