@@ -77,7 +77,7 @@ class SlotIntervalTrigger(BaseTrigger):  # type: ignore[misc]
         """When slot ``index`` begins (before jitter)."""
         return datetime.fromtimestamp(index * self.period + self.offset, tz=self.timezone)
 
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
         """The next slot after the previous fire (or the next slot from now), jittered."""
         if previous_fire_time is not None:
             index = self.slot_index(previous_fire_time) + 1
