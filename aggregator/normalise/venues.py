@@ -52,14 +52,6 @@ class VenueDataError(ValueError):
         super().__init__(f"{path}: {entry}: {message}")
 
 
-class UnknownVenue(KeyError):
-    """A slug that is not in the registry was asked for."""
-
-    def __init__(self, slug: str) -> None:
-        self.slug = slug
-        super().__init__(f"unknown venue slug {slug!r}")
-
-
 @dataclass(frozen=True, slots=True)
 class Address:
     """A postal address; parts the data does not know are ``None``."""
@@ -89,7 +81,11 @@ class Room:
 
 @dataclass(frozen=True, slots=True)
 class VenueInfo:
-    """One venue as the registry knows it (or as an unknown venue string was read)."""
+    """One venue as the registry knows it (or as an unknown venue string was read).
+
+    ``room_details`` carries each room's aliases; ``rooms`` and the flat address and position
+    properties are what storage and the API read.
+    """
 
     slug: str
     name: str
@@ -97,9 +93,39 @@ class VenueInfo:
     address: Address | None = None
     geo: Geo | None = None
     district: str | None = None
-    rooms: tuple[Room, ...] = ()
+    room_details: tuple[Room, ...] = ()
     url: str | None = None
     accessibility: str | None = None
+
+    @property
+    def rooms(self) -> tuple[str, ...]:
+        """The names of the venue's rooms."""
+        return tuple(room.name for room in self.room_details)
+
+    @property
+    def street(self) -> str | None:
+        """Street and house number, if known."""
+        return self.address.street if self.address else None
+
+    @property
+    def postcode(self) -> str | None:
+        """Postcode, if known."""
+        return self.address.postcode if self.address else None
+
+    @property
+    def city(self) -> str | None:
+        """City, if known."""
+        return self.address.city if self.address else None
+
+    @property
+    def lat(self) -> float | None:
+        """Latitude (approximate, see :class:`Geo`), if known."""
+        return self.geo.lat if self.geo else None
+
+    @property
+    def lon(self) -> float | None:
+        """Longitude (approximate, see :class:`Geo`), if known."""
+        return self.geo.lon if self.geo else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +151,7 @@ class VenueRegistry:
             self._venues[venue.slug] = venue
             for spelling in (venue.name, *venue.aliases):
                 self._index(spelling, venue.slug, None)
-            for room in venue.rooms:
+            for room in venue.room_details:
                 for spelling in room.standalone:
                     self._index(spelling, venue.slug, room.name)
         self._contained = sorted(
@@ -147,12 +173,9 @@ class VenueRegistry:
             raise ValueError(f"{spelling!r} names both {existing[0]!r} and {slug!r}")
         self._exact[key] = (slug, room)
 
-    def get(self, slug: str) -> VenueInfo:
-        """The registered venue ``slug``."""
-        try:
-            return self._venues[slug]
-        except KeyError:
-            raise UnknownVenue(slug) from None
+    def get(self, slug: str) -> VenueInfo | None:
+        """The registered venue ``slug``, or ``None`` if no venue has that slug."""
+        return self._venues.get(slug)
 
     def all(self) -> list[VenueInfo]:
         """Every registered venue in data order."""
@@ -236,7 +259,7 @@ def _known_room(venue: VenueInfo, tokens: list[str]) -> str | None:
     """The venue's room whose name or alias equals or stands in ``tokens``."""
     candidates = [
         (tuple(match_key(spelling).split()), room.name)
-        for room in venue.rooms
+        for room in venue.room_details
         for spelling in (room.name, *room.aliases, *room.standalone)
     ]
     for spelling, room_name in sorted(candidates, key=lambda entry: len(entry[0]), reverse=True):
@@ -282,7 +305,7 @@ def _venue(entry: dict[str, Any]) -> VenueInfo:
         address=Address(**address) if address else None,
         geo=Geo(float(geo["lat"]), float(geo["lon"]), bool(geo.get("approximate", True))) if geo else None,
         district=entry.get("district"),
-        rooms=tuple(
+        room_details=tuple(
             Room(room["name"], tuple(room.get("aliases", ())), tuple(room.get("standalone", ())))
             for room in entry.get("rooms", ())
         ),

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from aggregator.normalise.venues import (
     Address,
-    UnknownVenue,
     VenueDataError,
     VenueInfo,
     VenueRegistry,
@@ -54,7 +53,7 @@ def test_every_spelling_resolves_to_its_venue(venue: VenueInfo) -> None:
     for spelling in (venue.name, *venue.aliases):
         match = REGISTRY.resolve(spelling)
         assert (match.venue.slug, match.room, match.known) == (venue.slug, None, True), spelling
-    for room in venue.rooms:
+    for room in venue.room_details:
         for spelling in room.standalone:
             match = REGISTRY.resolve(spelling)
             assert (match.venue.slug, match.room) == (venue.slug, room.name)
@@ -153,9 +152,17 @@ def test_nothing_to_resolve_is_an_error() -> None:
 
 
 def test_get() -> None:
-    assert REGISTRY.get("konzerthaus-dortmund").address == Address("Brückstraße 21", "44135", "Dortmund")
-    with pytest.raises(UnknownVenue):
-        REGISTRY.get("nope")
+    venue = REGISTRY.get("konzerthaus-dortmund")
+    assert venue is not None and venue.address == Address("Brückstraße 21", "44135", "Dortmund")
+    assert (venue.street, venue.postcode, venue.city) == ("Brückstraße 21", "44135", "Dortmund")
+    assert venue.lat is not None and venue.lon is not None
+    assert REGISTRY.get("nope") is None
+
+
+def test_flat_room_names() -> None:
+    venue = REGISTRY.get("westfalenhallen")
+    assert venue is not None
+    assert venue.rooms[:3] == ("Halle 1", "Halle 2", "Halle 3A") and "Goldsaal" in venue.rooms
 
 
 @pytest.mark.parametrize(("text", "slug"), [
