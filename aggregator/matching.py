@@ -11,27 +11,32 @@ How :func:`same_production` decides, in this order:
    "5. Philharmonisches Konzert: Faszination Stadion 16.01.2024 Konzerthaus Dortmund" append date
    and venue, so everything from the date on is dropped. Times ("19.30 Uhr") and age hints
    ("ab 14 Jahren") are removed. The title is split into *segments* at ": ", " | ", spaced dashes,
-   parentheses and ". " after a word; a later segment that only describes the genre
-   ("Oper von W. A. Mozart", "Das Musical", "Komödie von Anton Tschechov") or only carries shop
-   noise ("Tickets", "Live 2026", "Konzerthaus Dortmund") is dropped. Noise words
-   (:data:`NOISE_WORDS`: "Tickets", "Live", "Tour", "Premiere", "Wiederaufnahme", "UA", ...) are
-   removed everywhere: a premiere is a performance of the same production.
+   parentheses and ". " after a word. A trailing venue phrase ("… im Dortmunder U") is cut off a
+   segment; a later segment that only describes the genre ("Oper von W. A. Mozart",
+   "Das Musical", "Komödie von Anton Tschechov") or only carries sales or venue noise ("Tickets",
+   "Live 2026", "Konzerthaus Dortmund") is dropped. Noise words (:data:`NOISE_WORDS`: "Tickets",
+   "Tagesticket", "Live", "Tour", "Premiere", "Wiederaufnahme", "UA", ...) are removed everywhere:
+   a premiere is a performance of the same production.
 2. **Qualifiers** (:data:`QUALIFIERS`): words that make a different event out of the same name —
    "für Kinder"/"Familienvorstellung"/"junior", "Einführung", "Öffentliche Probe", "Führung",
-   "Workshop", "Nachgespräch", "Sing Along", "Parkticket"/"VIP". Each belongs to a category; the
-   sets of categories on both sides must be equal. "Die Zauberflöte für Kinder" and
-   "Die Zauberflöte – Familienvorstellung" share the category *young* and may match each other.
+   "Workshop", "Nachgespräch", "Sing Along", "Eröffnung"/"Vernissage", "Parkticket"/"VIP". Each
+   belongs to a category; the sets of categories on both sides must be equal. "Die Zauberflöte
+   für Kinder" and "Die Zauberflöte – Familienvorstellung" share the category *young* and may
+   match each other. ("Einführung", "Aufführung", "Entführung" are not guided tours.)
 3. **Numbers**: arabic numbers standing alone ("5.", "Teil 2", "Vol. 2"), German ordinal words
    ("Zweites"), roman numerals ("II"; a single "I"/"V"/"X" only after a series word such as
-   "Teil" or at the end of the title) and years are compared when *both* titles have any:
-   non-year numbers must be equal, and years must be equal. "2. Philharmonisches Konzert" is not
-   "3. Philharmonisches Konzert"; "Helene Fischer – Live 2026" may still be "Helene Fischer".
-   Numbers glued to letters ("DEW21", "Halle 3A") are names, not numbers.
-4. **Shared prefix, different suffix**: when both titles split into a prefix and a suffix and the
-   prefixes are the same but the suffixes are not similar, they are different evenings of one
-   series or festival ("Klangvokal Festival: Eröffnungskonzert" / "…: Abschlusskonzert",
-   "Kleiner Freitag: Queerslam" / "Kleiner Freitag: Bier – die Graphic Novel"). A suffix on one
-   side only is fine ("Kleiner Freitag" / "Kleiner Freitag: Queerslam").
+   "Teil" or at the end of the title), "Two" after a series word, and years are compared when
+   *both* titles have any: non-year numbers must be equal, and years must be equal.
+   "2. Philharmonisches Konzert" is not "3. Philharmonisches Konzert"; "Helene Fischer – Live
+   2026" may still be "Helene Fischer". Numbers glued to letters ("DEW21", "Halle 3A") are names.
+   In the compared words a number replaces its spelling, and the series word before it goes, so
+   "Teil 2" and "Part Two" read alike.
+4. **Shared prefix**: when both titles split into a prefix and a suffix with the same prefix,
+   suffixes that are not similar mean different evenings of one series or festival
+   ("Klangvokal Festival: Eröffnungskonzert" / "…: Abschlusskonzert", "Kleiner Freitag:
+   Queerslam" / "Kleiner Freitag: Bier – die Graphic Novel") and similar suffixes mean the same
+   production. A suffix that matches the other side's subtitle counts as similar. A suffix on one
+   side only decides nothing ("Kleiner Freitag" / "Kleiner Freitag: Queerslam").
 5. **Fuzzy score** (:func:`title_similarity`): rapidfuzz ``token_set_ratio`` (a title whose words
    are all contained in the other scores 100, which covers "Mozart: Die Zauberflöte" and city
    portal teasers) — but only when the shared words include a real content word; shared
@@ -39,6 +44,11 @@ How :func:`same_production` decides, in this order:
    ``token_sort_ratio``. Qualifier words both sides share are left out of the comparison. The
    subtitles, when given, are tried appended to their titles; they can only help a match, never
    split one, because sources write different teasers under the same title.
+
+Known limits: a teaser that shares only a performer's name with the venue's title ("Anne-Sophie
+Mutter spielt Mozart und Previn" / "Anne-Sophie Mutter & Berliner Barock Solisten") stays
+unmatched unless a subtitle bridges it; German compounds split differently ("Live Band" /
+"Liveband") lower the score.
 
 :func:`same_time` compares instants within a tolerance, or local (Europe/Berlin) dates when one
 side is all-day or has no time. :func:`occurrence_match_score` combines venue, room, time and
@@ -81,6 +91,7 @@ QUALIFIERS: dict[str, tuple[str, ...]] = {
     "rehearsal": (r"\w*proben?",),
     "workshop": (r"workshops?", r"masterclass\w*", r"meisterkurs\w*"),
     "talk": (r"\w*gesprach\w*", r"\w*vortrag\w*", r"\w*diskussion\w*"),
+    "opening": (r"\w*eroffnung\w*", r"vernissage", r"finissage", r"\w*abschluss\w*"),
     "singalong": (r"sing ?along", r"mitsing\w*"),
     "addon": (
         r"parkticket\w*",
@@ -113,18 +124,27 @@ NOISE_WORDS = frozenset(
         "tickets", "ticket", "karten", "live", "tour", "tournee", "premiere", "wiederaufnahme",
         "ua", "dea", "urauffuhrung", "erstauffuhrung", "derniere", "offentliche", "offentlicher",
         "offentliches", "offentlich", "konzertante", "konzertant", "auffuhrung", "zusatztermin",
-        "zusatzkonzert", "neu", "ausverkauft", "abgesagt", "verlegt",
+        "zusatzkonzert", "neu", "ausverkauft", "abgesagt", "verlegt", "dortmund",
     }
 )  # fmt: skip
-"""Folded words that say how or where a production is sold or staged, not which one it is."""
+"""Folded words that say how or where a production is sold or staged, not which one it is.
+
+Words ending in "ticket(s)" ("Tagesticket", "Kombitickets") are noise too; an add-on such as a
+"Parkticket" is caught as a qualifier before noise is dropped.
+"""
 
 VENUE_WORDS = frozenset(
     {
         "dortmund", "dortmunder", "konzerthaus", "opernhaus", "schauspielhaus", "theater",
         "westfalenhalle", "westfalenhallen", "halle", "oper", "u", "im", "in", "der", "die", "das",
+        "dem", "kino", "foyer", "opernfoyer", "studio", "saal", "vorplatz", "museum", "ostwall",
     }
 )  # fmt: skip
-"""Folded words a trailing segment may consist of and still be only a venue ("Konzerthaus Dortmund")."""
+"""Folded words a venue name is made of: a trailing segment of only these ("Konzerthaus Dortmund")
+or a trailing "im …"/"am …" phrase of only these ("Queerslam im Dortmunder U") is dropped."""
+
+LOCATIVE_WORDS = frozenset({"im", "in", "am", "auf", "beim"})
+"""Folded words that open a trailing venue phrase."""
 
 GENRE_WORDS = frozenset(
     {
@@ -272,8 +292,9 @@ def same_production(
         return False
     a_sub = _analyse(a_subtitle).tokens if a_subtitle else ()
     b_sub = _analyse(b_subtitle).tokens if b_subtitle else ()
-    if _different_suffixes(a, b, threshold, a_sub, b_sub):
-        return False
+    verdict = _prefix_verdict(a, b, threshold, a_sub, b_sub)
+    if verdict is not None:
+        return verdict
     return _best_similarity(a_title, a_subtitle, b_title, b_subtitle) >= threshold
 
 
@@ -344,7 +365,9 @@ def production_key(listing: Listing) -> str:
     own keys.
     """
     venue = listing.venue_slug or " ".join(_fold(listing.venue_name or "").split())
-    return f"{venue}|{' '.join(_analyse(listing.title).tokens)}"
+    title = _analyse(listing.title)
+    years = [str(year) for year in sorted(title.years) if str(year) not in title.tokens]
+    return f"{venue}|{' '.join((*title.tokens, *years))}"
 
 
 def _fold(text: str) -> str:
@@ -425,26 +448,30 @@ def _is_content(token: str) -> bool:
     return len(token) >= 3 and not token.isdigit() and token not in STOPWORDS and token not in GENERIC_WORDS
 
 
-def _different_suffixes(
+def _prefix_verdict(
     a: _Title, b: _Title, threshold: float, a_subtitle: tuple[str, ...], b_subtitle: tuple[str, ...]
-) -> bool:
-    """Whether both titles are "<same prefix>: <different suffix>" — two evenings of one series.
+) -> bool | None:
+    """Compare titles that both split into "<prefix>: <suffix>" with the same prefix.
 
-    A suffix that matches the other side's subtitle is no difference: one source wrote the
-    episode into the title, the other into the subtitle ("Kopfnoten: Impressionismus …").
+    False when some such pair of suffixes is not similar — two evenings of one series or festival.
+    True when the suffixes agree, None when no prefixes are shared. A suffix that matches the other
+    side's subtitle agrees: one source wrote the episode into the title, the other into the
+    subtitle ("Kopfnoten: Impressionismus …").
     """
+    verdict: bool | None = None
     for a_split in a.splits:
         for b_split in b.splits:
             if a_split.prefix != b_split.prefix:
                 continue
-            if _similarity(a_split.suffix, b_split.suffix) >= threshold:
-                continue
-            if b_subtitle and _similarity(a_split.suffix, b_subtitle) >= threshold:
-                continue
-            if a_subtitle and _similarity(b_split.suffix, a_subtitle) >= threshold:
-                continue
-            return True
-    return False
+            if (
+                _similarity(a_split.suffix, b_split.suffix) >= threshold
+                or (b_subtitle and _similarity(a_split.suffix, b_subtitle) >= threshold)
+                or (a_subtitle and _similarity(b_split.suffix, a_subtitle) >= threshold)
+            ):
+                verdict = True
+            else:
+                return False
+    return verdict
 
 
 @lru_cache(maxsize=8192)
@@ -453,28 +480,37 @@ def _analyse(title: str) -> _Title:
     segments = _segments(_clean(title))
     kept = _meaningful_segments(segments)
     numbers: set[int] = set()
-    years: set[int] = set()
+    years = {int(word) for segment in segments for word in _fold(segment).split() if _is_year(word)}
     segment_tokens: list[list[str]] = []
     words = [(index, word) for index, segment in enumerate(kept) for word in _WORD_RE.findall(segment)]
     for position, (index, word) in enumerate(words):
         if index == len(segment_tokens):
             segment_tokens.append([])
+        tokens = segment_tokens[index]
         folded = _fold(word)
         previous = _fold(words[position - 1][1]) if position else ""
         number = _number(word, folded, previous, is_last=position == len(words) - 1)
         if number is not None:
-            (years if _is_year(folded) else numbers).add(number)
-            segment_tokens[index].append(str(number))
-        elif folded not in NOISE_WORDS:
-            segment_tokens[index].extend(folded.split())
-    tokens = tuple(token for part in segment_tokens for token in part)
+            if not _is_year(folded):
+                numbers.add(number)
+            if tokens and tokens[-1] == previous and previous in SERIES_WORDS:
+                tokens.pop()  # "Teil 2" and "Part Two" differ only in the word the number carries
+            tokens.append(str(number))
+        elif not _is_noise(folded):
+            tokens.extend(folded.split())
+    tokens = [token for part in segment_tokens for token in part]
     return _Title(
-        tokens=tokens or tuple(_fold(" ".join(kept)).split()),
+        tokens=tuple(tokens) or tuple(_fold(" ".join(kept)).split()),
         qualifiers=_qualifiers(" ".join(_fold(" ".join(segments)).split())),
         numbers=frozenset(numbers),
         years=frozenset(years),
         splits=_splits(segment_tokens),
     )
+
+
+def _is_noise(folded: str) -> bool:
+    """Whether a folded word only says how the production is sold or staged."""
+    return folded in NOISE_WORDS or folded.endswith(("ticket", "tickets"))
 
 
 def _clean(title: str) -> str:
@@ -502,7 +538,18 @@ def _segments(text: str) -> list[str]:
         segments.append(text[start : separator.start()])
         start = separator.end()
     segments.append(text[start:])
-    return [segment.strip() for segment in segments if _fold(segment).strip()]
+    return [_without_trailing_venue(segment.strip()) for segment in segments if _fold(segment).strip()]
+
+
+def _without_trailing_venue(segment: str) -> str:
+    """Drop a trailing "im Dortmunder U" / "in der Westfalenhalle" phrase from a segment."""
+    words = list(_WORD_RE.finditer(segment))
+    for index in range(1, len(words) - 1):
+        if _fold(words[index].group()) in LOCATIVE_WORDS and all(
+            _fold(word.group()) in VENUE_WORDS for word in words[index + 1 :]
+        ):
+            return segment[: words[index].start()].rstrip()
+    return segment
 
 
 def _last_word(text: str) -> str:
@@ -521,7 +568,7 @@ def _meaningful_segments(segments: list[str]) -> list[str]:
         content = [word for word in words if word not in {"ein", "eine", "das", "der", "die"}]
         if content and content[0] in GENRE_WORDS:
             continue
-        if all(word in NOISE_WORDS or word in VENUE_WORDS or _is_year(word) for word in words):
+        if all(_is_noise(word) or word in VENUE_WORDS or _is_year(word) for word in words):
             continue
         kept.append(segment)
     return kept
