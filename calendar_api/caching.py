@@ -1,0 +1,254 @@
+"""HTTP caching: rendered bodies in a bounded in-memory LRU, ETag/Last-Modified, and 304 answers.
+
+A response body is rendered once per *key*: the path, the normalised query, the data version (see
+:func:`calendar_api.queries.data_version`) and, for responses that depend on the clock, a time
+bucket. Ingest and push run in other processes, so the version is read from the database on each
+request (one cheap statement); when it changes, entries of older versions are dropped. Concurrent
+requests for a key that is being rendered wait for that one rendering instead of repeating it.
+
+The ETag is a hash of the body, so a re-render that produces the same bytes (a new day in a feed
+that did not change, a re-import of unchanged data) still answers ``304 Not Modified``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
+
+from calendar_api.queries import DataVersion, consistent_read, current_version
+
+CacheKey = tuple[str, str, str, str, str]
+"""(kind, path, normalised query, data version token, time bucket)."""
+
+_GZIP_MIN_BYTES = 1000
+_GZIP_LEVEL = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A rendered body with everything needed to answer (conditional) GETs for it."""
+
+    body: bytes
+    media_type: str
+    etag: str
+    last_modified: datetime
+    gzipped: bytes | None = None
+
+    @property
+    def size(self) -> int:
+        """Bytes held in memory."""
+        return len(self.body) + len(self.gzipped or b"")
+
+
+def render_body(body: bytes, media_type: str, last_modified: datetime) -> Rendered:
+    """Wrap ``body`` with its weak content-hash ETag and a gzip copy when worth it."""
+    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    gzipped = None
+    if len(body) >= _GZIP_MIN_BYTES:
+        gzipped = gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0)
+    second = last_modified.astimezone(UTC).replace(microsecond=0)
+    return Rendered(body, media_type, f'W/"{digest}"', second, gzipped)
+
+
+class RenderCache:
+    """A bounded LRU of :class:`Rendered` bodies keyed by :data:`CacheKey`, safe across threads."""
+
+    def __init__(self, max_entries: int, max_bytes: int = 128 * 1024 * 1024) -> None:
+        if max_entries < 0:
+            raise ValueError(f"cache size must not be negative, got {max_entries}")
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[CacheKey, Rendered] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._rendering: dict[CacheKey, threading.Lock] = {}
+        self._version: str | None = None
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def observe_version(self, token: str) -> None:
+        """Note the current data version; entries of any other version are dropped."""
+        with self._lock:
+            if token == self._version:
+                return
+            self._version = token
+            for key in [k for k in self._entries if k[3] != token]:
+                self._bytes -= self._entries.pop(key).size
+
+    def get(self, key: CacheKey) -> Rendered | None:
+        """The entry for ``key`` (now the most recently used), or None."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            return found
+
+    def get_or_render(self, key: CacheKey,
+                      render: Callable[[], tuple[CacheKey, Rendered]]) -> tuple[Rendered, bool]:
+        """The cached entry for ``key``, or render it once; returns (entry, whether it was a hit).
+
+        ``render`` returns the key the body really belongs to (the data may have moved on since
+        ``key`` was computed) with the body; it is stored under that key.
+        """
+        found = self.get(key)
+        if found is not None:
+            return found, True
+        with self._lock:
+            lock = self._rendering.setdefault(key, threading.Lock())
+        with lock:
+            found = self.get(key)
+            if found is not None:
+                return found, True
+            try:
+                actual_key, rendered = render()
+                rendered = self._keep_last_modified(actual_key, rendered)
+                self._put(actual_key, rendered)
+                with self._lock:
+                    self.misses += 1
+            finally:
+                with self._lock:
+                    self._rendering.pop(key, None)
+        return rendered, False
+
+    def _keep_last_modified(self, key: CacheKey, rendered: Rendered) -> Rendered:
+        """An unchanged body of the same resource keeps its earlier Last-Modified."""
+        with self._lock:
+            for other_key, other in self._entries.items():
+                if other_key[:3] == key[:3] and other.etag == rendered.etag:
+                    return Rendered(rendered.body, rendered.media_type, rendered.etag,
+                                    min(other.last_modified, rendered.last_modified), rendered.gzipped)
+        return rendered
+
+    def _put(self, key: CacheKey, rendered: Rendered) -> None:
+        if self.max_entries == 0 or rendered.size > self.max_bytes:
+            return
+        with self._lock:
+            if self._version is not None and key[3] != self._version:
+                return  # rendered from a state that is no longer current
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._entries[key] = rendered
+            self._bytes += rendered.size
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                _key, evicted = self._entries.popitem(last=False)
+                self._bytes -= evicted.size
+
+
+def not_modified(headers: Headers, etag: str, last_modified: datetime) -> bool:
+    """Whether a GET with ``headers`` may be answered 304 (RFC 9110 §13.2.2: If-None-Match first)."""
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = [tag.strip() for tag in if_none_match.split(",")]
+        return "*" in tags or _opaque(etag) in {_opaque(tag) for tag in tags}
+    if_modified_since = headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError, IndexError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return last_modified.replace(microsecond=0) <= since
+    return False
+
+
+def _opaque(tag: str) -> str:
+    """The opaque part of an entity tag, for weak comparison."""
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def accepts_gzip(headers: Headers) -> bool:
+    """Whether the client accepts a gzip-encoded body (``gzip;q=0`` means it does not)."""
+    for part in headers.get("accept-encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
+            quality = params.strip().lower()
+            return not (quality.startswith("q=") and _zero(quality[2:]))
+    return False
+
+
+def _zero(value: str) -> bool:
+    try:
+        return float(value) == 0
+    except ValueError:
+        return False
+
+
+def respond(headers: Headers, rendered: Rendered, cache_control: str, *,
+            extra: Mapping[str, str] | None = None) -> Response:
+    """A 200 with ``rendered`` (gzip when accepted), or a body-less 304 when the client's copy is current."""
+    common = {
+        "Cache-Control": cache_control,
+        "ETag": rendered.etag,
+        "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
+        "Vary": "Accept-Encoding",
+        **(extra or {}),
+    }
+    if not_modified(headers, rendered.etag, rendered.last_modified):
+        return Response(status_code=304, headers=common)
+    if rendered.gzipped is not None and accepts_gzip(headers):
+        return Response(rendered.gzipped, headers={**common, "Content-Encoding": "gzip"},
+                        media_type=rendered.media_type)
+    return Response(rendered.body, headers=common, media_type=rendered.media_type)
+
+
+class Publisher:
+    """Answers GETs from the render cache: reads the data version, renders on a miss, handles 304.
+
+    ``on_feed_hit`` is called for every feed answered from the cache (a metrics hook).
+    """
+
+    def __init__(self, factory: sessionmaker[Session], cache: RenderCache, *,
+                 clock: Callable[[], datetime], on_feed_hit: Callable[[], None] | None = None) -> None:
+        self.factory = factory
+        self.cache = cache
+        self.clock = clock
+        self.on_feed_hit = on_feed_hit
+
+    def version(self) -> DataVersion:
+        """The current data version (and drop cache entries of older ones)."""
+        version = current_version(self.factory)
+        self.cache.observe_version(version.token)
+        return version
+
+    def serve(self, request: Request, *, kind: str, query: str, bucket: datetime | None,
+              render: Callable[[Session, DataVersion], tuple[bytes, str, datetime]],
+              cache_control: str) -> Response:
+        """Answer ``request`` with the body ``render`` makes, cached per data version and ``bucket``.
+
+        ``render`` reads through the session it is given (one consistent state) and returns
+        (body, media type, last modified). Problems it raises propagate and are not cached.
+        """
+        bucket_text = bucket.isoformat() if bucket is not None else ""
+        version = self.version()
+        key: CacheKey = (kind, request.url.path, query, version.token, bucket_text)
+
+        def make() -> tuple[CacheKey, Rendered]:
+            read_version, (body, media_type, last_modified) = consistent_read(self.factory, render)
+            if read_version.token != version.token:
+                self.cache.observe_version(read_version.token)
+            if bucket is not None:
+                last_modified = max(last_modified, bucket)
+            return (kind, key[1], query, read_version.token, bucket_text), render_body(body, media_type,
+                                                                                     last_modified)
+
+        rendered, hit = self.cache.get_or_render(key, make)
+        if hit and kind == "feed" and self.on_feed_hit is not None:
+            self.on_feed_hit()
+        return respond(request.headers, rendered, cache_control)

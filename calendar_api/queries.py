@@ -1,0 +1,311 @@
+"""Reads behind the API: the data version, event pages, single events, venues and feed rows.
+
+Everything here takes a :class:`~sqlalchemy.orm.Session` and returns plain values or detached ORM
+rows; nothing writes. :func:`consistent_read` runs a read so that it sees one committed state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, and_, exists, func, literal, not_, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from aggregator.models import Event, EventRedirect, Occurrence, Offer, SourceRecord, Venue
+from aggregator.types import Availability, Status
+from calendar_api.filters import Cursor, EventFilter, Window
+
+T = TypeVar("T")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_GOOD = [Availability.AVAILABLE.value, Availability.FEW_LEFT.value, Availability.FREE.value,
+         Availability.NOT_BOOKABLE_ONLINE.value]
+_BAD = [Availability.SOLD_OUT.value, Availability.WAITING_LIST.value]
+_MAX_REDIRECT_HOPS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class DataVersion:
+    """What the public data looks like right now, cheaply: a token that changes with every visible
+    change (newest update, row counts, newest source record, merges) and the newest update time."""
+
+    token: str
+    time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """One source record merged into an event."""
+
+    source: str
+    record_id: str
+    url: str | None
+
+
+@dataclass(slots=True)
+class EventView:
+    """An event with the occurrences a request asked for and every source record behind it."""
+
+    event: Event
+    occurrences: list[Occurrence]
+    sources: list[SourceRef] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of the event list and where the next one starts (None on the last page)."""
+
+    events: list[EventView]
+    next_cursor: Cursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    """One occurrence of a feed with its event and the source records behind the event."""
+
+    occurrence: Occurrence
+    event: Event
+    sources: list[SourceRef]
+
+
+def data_version(session: Session) -> DataVersion:
+    """The current :class:`DataVersion`, in one statement of indexed aggregates and counts."""
+    row = session.execute(select(
+        select(func.max(Occurrence.updated_at)).scalar_subquery(),
+        select(func.max(Event.updated_at)).scalar_subquery(),
+        select(func.max(Venue.updated_at)).scalar_subquery(),
+        select(func.max(EventRedirect.created_at)).scalar_subquery(),
+        select(func.count()).select_from(Occurrence).scalar_subquery(),
+        select(func.count()).select_from(Event).scalar_subquery(),
+        select(func.count()).select_from(Venue).scalar_subquery(),
+        select(func.count()).select_from(EventRedirect).scalar_subquery(),
+        select(func.max(SourceRecord.id)).scalar_subquery(),
+    )).one()
+    times = [value for value in row[:4] if value is not None]
+    newest = max((_aware(value) for value in times), default=EPOCH)
+    token = hashlib.blake2b(repr(tuple(row)).encode("utf-8"), digest_size=10).hexdigest()
+    return DataVersion(token, newest)
+
+
+def consistent_read(factory: sessionmaker[Session], read: Callable[[Session, DataVersion], T],
+                    *, attempts: int = 5) -> tuple[DataVersion, T]:
+    """Run ``read`` on one committed state (it gets that state's data version) and return both.
+
+    PostgreSQL gives the whole read one snapshot (REPEATABLE READ). SQLite's driver reads each
+    statement on its own, so the version is read before and after, and the read repeats if an
+    ingest committed in between: a reader never mixes two states.
+    """
+    for _attempt in range(attempts):
+        with factory() as session:
+            postgres = session.get_bind().dialect.name == "postgresql"
+            if postgres:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            before = data_version(session)
+            result = read(session, before)
+            if postgres or data_version(session) == before:
+                return before, result
+    raise RuntimeError(f"data kept changing during {attempts} attempts to read it consistently")
+
+
+def current_version(factory: sessionmaker[Session]) -> DataVersion:
+    """The data version, read in a short session of its own."""
+    with factory() as session:
+        return data_version(session)
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):  # SQLite hands scalar subqueries back untyped on some paths
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def occurrence_conditions(filters: EventFilter, window: Window, *,
+                          cancelled_since: datetime | None = None) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Occurrence`: in the window, and matching status, free and available."""
+    start = window.start
+    conditions: list[ColumnElement[bool]] = [or_(
+        Occurrence.end > start,
+        and_(Occurrence.end.is_(None), Occurrence.start >= start),
+        and_(Occurrence.end.is_(None), Occurrence.all_day.is_(True),
+             Occurrence.start > start - timedelta(days=1)),
+    )]
+    if window.end is not None:
+        conditions.append(Occurrence.start < window.end)
+    if filters.statuses:
+        conditions.append(Occurrence.status.in_(filters.statuses))
+    if filters.free:
+        conditions.append(exists().where(
+            Offer.occurrence_id == Occurrence.id,
+            or_(Offer.availability == Availability.FREE.value, Offer.price_max == 0,
+                and_(Offer.price_max.is_(None), Offer.price_min == 0)),
+        ))
+    if filters.available:
+        bad = exists().where(Offer.occurrence_id == Occurrence.id, Offer.availability.in_(_BAD))
+        good = exists().where(Offer.occurrence_id == Occurrence.id, Offer.availability.in_(_GOOD))
+        conditions.append(Occurrence.status != Status.CANCELLED.value)
+        conditions.append(or_(not_(bad), good))
+    if cancelled_since is not None:
+        conditions.append(or_(Occurrence.status != Status.CANCELLED.value,
+                              Occurrence.updated_at >= cancelled_since))
+    return conditions
+
+
+def event_conditions(filters: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Event` and an outer-joined :class:`Venue`."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.venues:
+        conditions.append(Event.venue_slug.in_(filters.venues))
+    if filters.categories:
+        conditions.append(_has_any_category(filters.categories, dialect))
+    for term in filters.terms:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(*(column.ilike(pattern, escape="\\") for column in
+                                (Event.title, Event.subtitle, Event.description, Venue.name))))
+    if filters.district is not None:
+        conditions.append(func.lower(Venue.district) == filters.district.lower())
+    if filters.accessible:
+        conditions.append(and_(Venue.accessibility.is_not(None), func.trim(Venue.accessibility) != ""))
+    if filters.lang is not None:
+        conditions.append(or_(func.lower(Event.language) == filters.lang,
+                              func.lower(Event.language).like(filters.lang + "-%")))
+    return conditions
+
+
+def _has_any_category(slugs: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        column = type_coerce(Event.categories, JSONB)
+        return or_(*(column.contains([slug]) for slug in slugs))
+    if dialect == "sqlite":
+        each = func.json_each(Event.categories).table_valued("value", joins_implicitly=True)
+        return exists(select(literal(1)).select_from(each).where(each.c.value.in_(slugs)))
+    raise NotImplementedError(f"category filter has no implementation for the {dialect} dialect")
+
+
+def event_page(session: Session, filters: EventFilter, window: Window) -> EventPage:
+    """Events with an occurrence matching ``filters`` in ``window``, by next occurrence then id."""
+    dialect = session.get_bind().dialect.name
+    occurrence_where = occurrence_conditions(filters, window)
+    nexts = (
+        select(Occurrence.event_id.label("event_id"), func.min(Occurrence.start).label("next_start"))
+        .where(*occurrence_where).group_by(Occurrence.event_id).subquery()
+    )
+    statement = (
+        select(Event.id, nexts.c.next_start)
+        .join(nexts, nexts.c.event_id == Event.id)
+        .outerjoin(Venue, Venue.slug == Event.venue_slug)
+        .where(*event_conditions(filters, dialect))
+    )
+    if filters.cursor is not None:
+        cursor = filters.cursor
+        statement = statement.where(or_(
+            nexts.c.next_start > cursor.start,
+            and_(nexts.c.next_start == cursor.start, Event.id > cursor.event_id),
+        ))
+    rows = session.execute(statement.order_by(nexts.c.next_start, Event.id).limit(filters.limit + 1)).all()
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    ids = [row[0] for row in rows]
+    views = _views(session, ids, occurrence_where)
+    next_cursor = Cursor(_aware(rows[-1][1]), rows[-1][0]) if more else None
+    return EventPage([views[event_id] for event_id in ids if event_id in views], next_cursor)
+
+
+def _views(session: Session, ids: Sequence[str],
+           occurrence_where: Iterable[ColumnElement[bool]]) -> dict[str, EventView]:
+    if not ids:
+        return {}
+    events = session.scalars(select(Event).where(Event.id.in_(ids))).unique().all()
+    views = {event.id: EventView(event, []) for event in events}
+    occurrences = session.scalars(
+        select(Occurrence).where(Occurrence.event_id.in_(ids), *occurrence_where)
+        .order_by(Occurrence.start, Occurrence.id).options(selectinload(Occurrence.offers))
+    ).all()
+    for occurrence in occurrences:
+        views[occurrence.event_id].occurrences.append(occurrence)
+    for event_id, refs in source_refs(session, ids).items():
+        views[event_id].sources = refs
+    return views
+
+
+def source_refs(session: Session, event_ids: Sequence[str]) -> dict[str, list[SourceRef]]:
+    """Source records per event (source, record id, URL), without their stored payloads."""
+    refs: dict[str, list[SourceRef]] = {}
+    for chunk_start in range(0, len(event_ids), 500):
+        chunk = list(event_ids[chunk_start:chunk_start + 500])
+        rows = session.execute(
+            select(SourceRecord.event_id, SourceRecord.source, SourceRecord.record_id, SourceRecord.url)
+            .where(SourceRecord.event_id.in_(chunk))
+            .order_by(SourceRecord.event_id, SourceRecord.source, SourceRecord.record_id)
+        ).all()
+        for event_id, source, record_id, url in rows:
+            refs.setdefault(event_id, []).append(SourceRef(source, record_id, url))
+    return refs
+
+
+def event_view(session: Session, event_id: str) -> EventView | None:
+    """One event with all its occurrences, or None."""
+    views = _views(session, [event_id], [])
+    return views.get(event_id)
+
+
+def redirect_target(session: Session, event_id: str) -> str | None:
+    """The surviving event an old (merged) id now points at, following chains; None if not merged."""
+    seen = {event_id}
+    target: str | None = None
+    current = event_id
+    for _hop in range(_MAX_REDIRECT_HOPS):
+        redirect = session.get(EventRedirect, current)
+        if redirect is None or redirect.event_id in seen:
+            break
+        target = current = redirect.event_id
+        seen.add(current)
+    return target
+
+
+def feed_rows(session: Session, filters: EventFilter, window: Window, *,
+              cancelled_since: datetime | None) -> list[FeedRow]:
+    """Occurrences of a feed, each with its event, by start time."""
+    dialect = session.get_bind().dialect.name
+    statement = (
+        select(Occurrence, Event)
+        .join(Event, Occurrence.event_id == Event.id)
+        .outerjoin(Venue, Venue.slug == Event.venue_slug)
+        .where(*occurrence_conditions(filters, window, cancelled_since=cancelled_since))
+        .where(*event_conditions(filters, dialect))
+        .order_by(Occurrence.start, Occurrence.id)
+        .options(selectinload(Occurrence.offers))
+    )
+    pairs = session.execute(statement).unique().all()
+    refs = source_refs(session, sorted({event.id for _occurrence, event in pairs}))
+    return [FeedRow(occurrence, event, refs.get(event.id, [])) for occurrence, event in pairs]
+
+
+def event_feed_rows(session: Session, event_id: str) -> tuple[Event, list[FeedRow]] | None:
+    """Every occurrence of one event, for its own .ics; None when there is no such event."""
+    view = event_view(session, event_id)
+    if view is None:
+        return None
+    return view.event, [FeedRow(o, view.event, view.sources) for o in view.occurrences]
+
+
+def venues(session: Session) -> list[Venue]:
+    """Every venue, by name."""
+    return list(session.scalars(select(Venue).order_by(func.lower(Venue.name), Venue.slug)))
+
+
+def venue(session: Session, slug: str) -> Venue | None:
+    """One venue by slug."""
+    return session.get(Venue, slug)
+
+
+def used_categories(session: Session) -> list[str]:
+    """Category slugs that at least one event carries (when no category vocabulary is installed)."""
+    found: set[str] = set()
+    for categories in session.scalars(select(Event.categories).where(Event.categories.is_not(None))):
+        found.update(str(c) for c in categories or [])
+    return sorted(found)
