@@ -181,6 +181,12 @@ class VenueRegistry:
         """Every registered venue in data order."""
         return list(self._venues.values())
 
+    def room_name(self, slug: str, room: str) -> str:
+        """The registered name of ``room`` at ``slug`` (``Westfalenhalle 1`` → ``Halle 1``), else ``room``."""
+        venue = self._venues.get(slug)
+        found = _known_room(venue, match_key(room).split()) if venue else None
+        return found or room
+
     def resolve(self, name: str | None, address: str | None = None) -> VenueMatch:
         """Find the venue (and room) a source's venue string and address mean; see the module doc."""
         text = clean_text(name or "")
