@@ -47,7 +47,12 @@ DEFAULT_HORIZON_DAYS = 365
 MAX_OCCURRENCES_PER_SERIES = 10_000
 """A series that yields more occurrences than this in the horizon is cut (with a warning)."""
 
+MAX_SUBDAILY_OCCURRENCES = 1_000
+"""The cut for hourly, minutely and secondly series, which are expanded lazily (they could be endless)."""
+
 UNTITLED = "(ohne Titel)"
+
+_CUT_OFF = "END"  # marks, in Component.errors, a component the end of the file cut off
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -62,7 +67,7 @@ _FIXED_OFFSET = re.compile(r"^(?:UTC|GMT)\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.
 _DISPLAY_NAME = re.compile(r"^\((?:UTC|GMT)\s*(?:([+-])(\d{1,2}):?(\d{2}))?\)", re.IGNORECASE)
 # Localised Windows display names seen in German Outlook exports; no library maps these.
 _CENTRAL_EUROPEAN_NAMES = frozenset({"mitteleuropäische zeit", "mitteleuropäische sommerzeit"})
-_DENSE_FREQUENCIES = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
+_SUBDAILY_FREQUENCIES = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
 
 
 @dataclass(slots=True)
@@ -110,10 +115,11 @@ def parse_calendar(
     if truncated:
         if not result.vevents:
             raise NotACalendar(origin, "it ends before its first VEVENT (truncated?)", source)
-        result.warnings.append("the file ends inside a component (truncated?); kept what was complete")
+        result.warnings.append("the file ends inside a component (truncated?)")
     for reason in lost:
         result.rejections.append(Rejection(source, None, reason))
         result.warnings.append(reason)
+    result.warnings.extend(_component_problems(components))
     importer = _Importer(source, fetched_at, horizon, result)
     for calendar in _calendars(components):
         importer.import_calendar(calendar)
@@ -170,6 +176,7 @@ class _LenientParser(CalendarIcalParser):
         if self._stack:
             self.truncated = True
         while self._stack:
+            self._stack[-1].errors.append((_CUT_OFF, "the file ends inside this component"))
             self.handle_end_component(str(self._stack[-1].name))
 
     def handle_line_parse_error(self, exception: Exception) -> None:
@@ -303,6 +310,18 @@ def _parse_block(name: str, lines: list[str], notes: list[str], lost: list[str])
     return components
 
 
+def _component_problems(components: list[Component]) -> list[str]:
+    """Warnings for unreadable values outside VEVENTs (VTIMEZONE, VALARM); VEVENTs report their own."""
+    problems: list[str] = []
+    for component in components:
+        for part in component.walk():
+            for name, message in part.errors if part.name != "VEVENT" else ():
+                problem = f"{part.name}: {name or 'a line'} unreadable ({message}); ignored"
+                if name != _CUT_OFF and problem not in problems:
+                    problems.append(problem)
+    return problems
+
+
 def _calendars(components: list[Component]) -> Iterator[Component]:
     """Each VCALENDAR, then one calendar holding any stray top-level components (bare VEVENTs)."""
     stray = Calendar()
@@ -352,7 +371,14 @@ class _Importer:
         if without_uid:
             self.warn(f"{without_uid} VEVENT(s) without UID; record ids hash DTSTART, SUMMARY, LOCATION")
         for uid, group in groups.items():
-            self._import_group(uid, group, default_zone)
+            parts = _split_reused_uid(group)
+            if len(parts) > 1:
+                self.warn(f"VEVENT {uid}: UID used by {len(parts)} different events; each imported")
+            for part in parts:
+                try:
+                    self._import_group(uid, part, default_zone, len(parts) > 1)
+                except Exception as error:  # isolation: one event's surprise must not cost the calendar
+                    self.reject(uid, f"could not be imported ({type(error).__name__}: {error})")
 
     def _apply_x_wr_timezone(self, calendar: Component) -> tuple[Component, tzinfo]:
         """Apply X-WR-TIMEZONE to floating and UTC times; return the zone for floating times."""
@@ -375,6 +401,9 @@ class _Importer:
     def _usable(self, event: Component, uid: str) -> bool:
         """Drop unreadable properties (with warnings); False, with a rejection, if DTSTART is unusable."""
         for name, message in event.errors:
+            if name == _CUT_OFF:
+                self.reject(uid, "VEVENT cut off by the end of the file")
+                return False
             if name is None:
                 self.warn(f"VEVENT {uid}: unreadable line skipped ({message})")
         for name in list(event.keys()):
@@ -405,11 +434,14 @@ class _Importer:
             raw = _raw_value(event, "DTSTART")
             self.reject(uid, f"DTSTART is not a date or date-time ({raw!r})", "start")
             return False
+        _drop_broken_zones(event)
         return True
 
-    def _import_group(self, uid: str, group: list[Component], default_zone: tzinfo) -> None:
+    def _import_group(
+        self, uid: str, group: list[Component], default_zone: tzinfo, shared_uid: bool = False
+    ) -> None:
         """Expand one UID's events within the horizon and turn each occurrence into a listing."""
-        recurring = len(group) > 1 or any(
+        recurring = shared_uid or any(
             name in event for event in group for name in ("RRULE", "RDATE", "RECURRENCE-ID")
         )
         try:
@@ -419,7 +451,13 @@ class _Importer:
                 f"VEVENT {uid}: recurrence could not be expanded ({type(error).__name__}: {error}); "
                 "imported its own dates only"
             )
-            occurrences = [event for event in group if self._starts_within(event, default_zone)]
+            occurrences = []
+            for event in group:
+                try:
+                    if self._starts_within(event, default_zone):
+                        occurrences.append(event)
+                except Exception as problem:
+                    self.reject(uid, f"DTSTART unusable ({type(problem).__name__}: {problem})", "start")
         for occurrence in occurrences:
             origin = _origin_of(occurrence, group)
             try:
@@ -437,21 +475,21 @@ class _Importer:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             query = recurring_ical_events.of(calendar)
-            if any(_frequency(event) in _DENSE_FREQUENCIES for event in group):
+            limit = MAX_OCCURRENCES_PER_SERIES
+            if any(_frequency(event) in _SUBDAILY_FREQUENCIES for event in group):
+                limit = MAX_SUBDAILY_OCCURRENCES
                 occurrences: list[Component] = []
                 for occurrence in query.after(self.horizon[0]):
-                    if len(occurrences) > MAX_OCCURRENCES_PER_SERIES or not _starts_before(
-                        occurrence, self.horizon[1]
-                    ):
+                    if len(occurrences) > limit or not _starts_before(occurrence, self.horizon[1]):
                         break
                     occurrences.append(occurrence)
             else:
                 occurrences = list(query.between(*self.horizon))
         for warning in caught:
             self.warn(f"VEVENT {uid}: {warning.message}")
-        if len(occurrences) > MAX_OCCURRENCES_PER_SERIES:
-            self.warn(f"VEVENT {uid}: more than {MAX_OCCURRENCES_PER_SERIES} occurrences; the rest dropped")
-            del occurrences[MAX_OCCURRENCES_PER_SERIES:]
+        if len(occurrences) > limit:
+            self.warn(f"VEVENT {uid}: more than {limit} occurrences in the horizon; the rest dropped")
+            del occurrences[limit:]
         return occurrences
 
     def _starts_within(self, event: Component, default_zone: tzinfo) -> bool:
@@ -560,6 +598,44 @@ def _when(component: Component, name: str) -> date:
     return value
 
 
+def _split_reused_uid(group: list[Component]) -> list[list[Component]]:
+    """Split events that share a UID but are different events (same SEQUENCE, different starts).
+
+    Several masters with one UID are either versions of one event (different SEQUENCE; the
+    expander keeps the newest) or a producer reusing one UID for every date of a production.
+    """
+    masters = [event for event in group if "RECURRENCE-ID" not in event]
+    if len(masters) < 2:
+        return [group]
+    sequences = {str(event.get("SEQUENCE", 0)) for event in masters}
+    starts = {_comparable(_when(event, "DTSTART")) for event in masters}
+    if len(sequences) > 1 or len(starts) < len(masters):
+        return [group]
+    instances = [event for event in group if "RECURRENCE-ID" in event]
+    home = next((event for event in masters if "RRULE" in event or "RDATE" in event), masters[0])
+    return [[master, *instances] if master is home else [master] for master in masters]
+
+
+def _drop_broken_zones(event: Component) -> None:
+    """Make times in a zone that cannot compute offsets (a damaged VTIMEZONE) naive; their TZID stays."""
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE"):
+        for value in _values(event, name):
+            for item in getattr(value, "dts", None) or [value]:
+                moment = getattr(item, "dt", None)
+                if isinstance(moment, datetime) and moment.tzinfo and not _zone_works(moment.tzinfo):
+                    item.dt = moment.replace(tzinfo=None)
+
+
+def _zone_works(zone: tzinfo) -> bool:
+    """Whether a zone can give offsets in winter and summer."""
+    try:
+        for month in (1, 7):
+            datetime(2025, month, 1, tzinfo=zone).utcoffset()
+    except Exception:
+        return False
+    return True
+
+
 def _uid(event: Component) -> str | None:
     """The event's UID, if it has a readable one."""
     uid = event.get("UID")
@@ -629,7 +705,7 @@ def _known_zone(name: str) -> tzinfo | None:
         zone = tzp.timezone(name)
     except Exception:
         zone = None
-    if zone is not None:
+    if zone is not None and _zone_works(zone):
         return zone
     match = _FIXED_OFFSET.match(name.strip())
     if match:
