@@ -13,8 +13,8 @@ Choices a subscriber's client sees:
   yet), cancelled is ``CANCELLED``. Several clients hide or ignore ``STATUS``, so cancelled and
   postponed summaries also start with "Abgesagt: " / "Verschoben: ".
 * Times are ``DTSTART;TZID=<zone>`` with a VTIMEZONE in RRULE form (:mod:`calendar_api.vtimezone`).
-  An instant in the repeated hour when clocks go back is written in UTC instead, because RFC 5545
-  reads an ambiguous local time as its first occurrence.
+  Instants in the hour that repeats when clocks go back are written in UTC instead: consumers
+  disagree on which of the two a repeated local time means.
 * A timed item without an end (or with an end not after its start) gets no ``DTEND``: RFC 5545 then
   means "ends when it starts", and nothing is invented. All-day items are ``VALUE=DATE`` with an
   exclusive ``DTEND`` covering every local day the interval ``[start, end)`` touches.
@@ -204,9 +204,13 @@ def _day_span(start: datetime, end: datetime | None, zone: ZoneInfo) -> tuple[da
 
 
 def _local(instant: datetime, zone: ZoneInfo) -> datetime:
-    """``instant`` as wall-clock time in ``zone``, or in UTC where that wall-clock time occurs twice."""
+    """``instant`` as wall-clock time in ``zone``, or in UTC where that wall-clock time occurs twice.
+
+    RFC 5545 reads a repeated local time as its first occurrence, but libical, ical.js and node-ical
+    read it as the second; only UTC means the same instant to all of them.
+    """
     local = instant.astimezone(UTC).astimezone(zone)  # via UTC: never a non-existent time
-    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
         return local.astimezone(UTC)
     return local
 

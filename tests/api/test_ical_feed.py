@@ -500,10 +500,13 @@ def test_dst_week_instants_round_trip(instant: datetime) -> None:
     [
         (datetime(2026, 3, 29, 0, 30, tzinfo=UTC), "DTSTART;TZID=Europe/Berlin:20260329T013000"),
         (datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "DTSTART;TZID=Europe/Berlin:20260329T033000"),
-        # Berlin's wall clock shows 02:30 twice on 25 October; RFC 5545 reads that as the first.
-        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "DTSTART;TZID=Europe/Berlin:20261025T023000"),
+        # Berlin's wall clock shows 02:30 twice on 25 October, and consumers disagree on which is meant.
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "DTSTART:20261025T003000Z"),
         (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "DTSTART:20261025T013000Z"),
         (datetime(2026, 10, 25, 2, 30, tzinfo=UTC), "DTSTART;TZID=Europe/Berlin:20261025T033000"),
+        (datetime(2026, 10, 24, 23, 59, tzinfo=UTC), "DTSTART;TZID=Europe/Berlin:20261025T015900"),
+        (datetime(2026, 10, 25, 1, 59, tzinfo=UTC), "DTSTART:20261025T015900Z"),
+        (datetime(2026, 10, 25, 2, 0, tzinfo=UTC), "DTSTART;TZID=Europe/Berlin:20261025T030000"),
     ],
 )
 def test_dst_edge_wire_form(instant: datetime, line: str) -> None:
