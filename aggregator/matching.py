@@ -326,8 +326,9 @@ def occurrence_match_score(a: Listing, b: Listing) -> float | None:
     None when: either has no start; both venue slugs are known and differ; both rooms are known
     and differ; the starts are not :func:`same_time`; the titles are not :func:`same_production`.
     Otherwise a score (higher is better, at most 100) used to pick the best of several candidates:
-    the title similarity, minus half a point per minute between the starts, plus 5 for a room
-    both sides name.
+    the mean of the title similarity and the plain word-order-free ratio of the cleaned titles (so
+    the same wording beats a mere subset of words), minus half a point per minute between the
+    starts, plus 5 for a room both sides name.
     """
     if a.start is None or b.start is None:
         return None
@@ -347,7 +348,8 @@ def occurrence_match_score(a: Listing, b: Listing) -> float | None:
         return None
     if not same_production(a.title, b.title, a_subtitle=a.subtitle, b_subtitle=b.subtitle):
         return None
-    score = _best_similarity(a.title, a.subtitle, b.title, b.subtitle)
+    exactness = fuzz.token_sort_ratio(" ".join(_analyse(a.title).tokens), " ".join(_analyse(b.title).tokens))
+    score = (_best_similarity(a.title, a.subtitle, b.title, b.subtitle) + exactness) / 2
     if a_time_known and b_time_known and not (a.all_day or b.all_day):
         minutes = abs(_local(a.start) - _local(b.start)) / timedelta(minutes=1)
         score -= minutes / 2
