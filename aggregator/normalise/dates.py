@@ -78,6 +78,9 @@ class _Item:
 
 _D = r"(?<![\d.:])(\d{1,2})"
 _Y = r"(\d{4}|\d{2})(?!\d)"
+# Numeric dates only with a plausible day and month, so that "um 19.30." stays a time.
+_DAY = r"(?<![\d.:])(0?[1-9]|[12]\d|3[01])"
+_MONTH = r"(0?[1-9]|1[0-2])"
 _SEP = r"\s*(?:-|\bbis\b(?:\s+zum)?|\bto\b|\buntil\b)\s*"
 _M = f"({MONTH_PATTERN})"
 _WEEKDAY_GAP = rf"(?:\b(?:{WEEKDAY_WORDS})\b\.?,?\s*)?(?:den\s+)?"
@@ -85,9 +88,9 @@ _WEEKDAY_GAP = rf"(?:\b(?:{WEEKDAY_WORDS})\b\.?,?\s*)?(?:den\s+)?"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("text_range", re.compile(rf"{_D}\.?,?{_SEP}{_WEEKDAY_GAP}(\d{{1,2}})\.?\s*{_M}(?:\s*{_Y})?")),
     ("text_pair", re.compile(rf"{_D}\.?\s*(?:\bund\b|&|\+|,)\s*(\d{{1,2}})\.?\s*{_M}(?:\s*{_Y})?")),
-    ("numeric_range", re.compile(rf"{_D}\.{_SEP}(\d{{1,2}})\.(\d{{1,2}})\.(?:{_Y})?")),
+    ("numeric_range", re.compile(rf"{_DAY}\.{_SEP}{_DAY}\.{_MONTH}\.(?:{_Y})?")),
     ("iso", re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")),
-    ("numeric", re.compile(rf"{_D}\.(\d{{1,2}})\.(?:{_Y})?")),
+    ("numeric", re.compile(rf"{_DAY}\.{_MONTH}\.(?:{_Y})?")),
     ("text", re.compile(rf"{_D}\.?\s*{_M}(?:\s*,?\s*{_Y})?")),
     ("month_year_day", re.compile(rf"\b{_M}\s*(\d{{4}}),?\s*(\d{{1,2}})\.?(?![\d.:])(?!\s*(?:uhr|h)\b)")),
     ("english", re.compile(rf"\b{_M}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d)(?:,?\s*{_Y})?")),

@@ -45,6 +45,7 @@ def one(date_text: str, time_text: str | None = None, reference: datetime = REFE
         ("Mi 29. November 2023", "11:00 bis 18", berlin(2023, 11, 29, 11), berlin(2023, 11, 29, 18), False),
         ("Do 05.12.2024 · 20.00 Uhr", None, berlin(2024, 12, 5, 20), None, False),
         ("Do 21.05.2026", "19.30 Uhr", berlin(2026, 5, 21, 19, 30), None, False),
+        ("Do 21.05.2026 um 19.30.", None, berlin(2026, 5, 21, 19, 30), None, False),
         ("Sa, 2.12.", None, berlin(2023, 12, 2), None, True),
         ("Sa, 02.12.", None, berlin(2023, 12, 2), None, True),
         ("29.11.2023 ab 18:30 Uhr", None, berlin(2023, 11, 29, 18, 30), None, False),

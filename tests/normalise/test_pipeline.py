@@ -316,12 +316,12 @@ def test_no_venue_is_a_warning_not_a_rejection() -> None:
 
 def test_categories_and_unknown_labels() -> None:
     result = run(
-        listing(record_id="a", categories=["Konzertante Oper", "Kleiner Freitag"]),
-        listing(record_id="b", categories=["Kleiner Freitag"], title="Öffentliche Führung"),
+        listing(record_id="a", categories=["Konzertante Oper", "Geheimtipp-Reihe"]),
+        listing(record_id="b", categories=["Geheimtipp-Reihe"], title="Öffentliche Führung"),
     )
     assert [item.category_slugs for item in result.listings] == [["konzert", "oper"], ["fuehrung"]]
-    assert result.unknown_categories == ["Kleiner Freitag"]
-    assert result.listings[1].warnings == ["unknown category 'Kleiner Freitag'"]
+    assert result.unknown_categories == ["Geheimtipp-Reihe"]
+    assert result.listings[1].warnings == ["unknown category 'Geheimtipp-Reihe'"]
 
 
 def test_existing_category_slugs_are_kept_first() -> None:
