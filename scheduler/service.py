@@ -199,7 +199,7 @@ class SchedulerService:
             base = slot or timedelta(hours=1)
             until = backoff.record_outcome(
                 self.runtime.factory, name, report.status, base=base,
-                cap=timedelta(hours=self.runtime.settings.scheduler.max_backoff_hours), now=self.clock(),
+                cap=timedelta(hours=self.runtime.settings.scheduler.max_backoff_hours), now=now,
             )
             if until is not None:
                 log.warning("%s failed; next attempt not before %s", name, until.isoformat(),
