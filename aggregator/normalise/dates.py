@@ -95,6 +95,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("month_year_day", re.compile(rf"\b{_M}\s*(\d{{4}}),?\s*(\d{{1,2}})\.?(?![\d.:])(?!\s*(?:uhr|h)\b)")),
     ("english", re.compile(rf"\b{_M}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d)(?:,?\s*{_Y})?")),
 )
+_WEEKDAY_BEFORE = re.compile(rf"\b({WEEKDAY_WORDS})\b\.?,?\s*(?:den\s+)?$")
 _GAP_RANGE = re.compile(rf"^(?:{_SEP}|\s*-\s*)$")
 _NOISE = re.compile(r"\b(?:vom|von|ab|am|den|der|the|on|from|\W)\b|[,·|/]")
 
@@ -179,14 +180,9 @@ def _items(kind: str, match: re.Match[str], folded: str) -> list[_Item]:
 
 
 def _weekday_before(folded: str, position: int) -> int | None:
-    """The weekday written immediately before ``position`` (``Sa, 2.12.``), if any."""
-    before = folded[max(0, position - 16) : position]
-    found = None
-    for found in WEEKDAY_PATTERN.finditer(before):  # noqa: B007 - the last match is the one wanted
-        pass
-    if found is None or before[found.end() :].replace("den", "").strip(" ,."):
-        return None
-    return WEEKDAYS[found.group("weekday")]
+    """The weekday written immediately before ``position`` (``Sa, 2.12.``, ``Sonntag, den 28.``)."""
+    found = _WEEKDAY_BEFORE.search(folded, 0, position)
+    return WEEKDAYS[found.group(1)] if found else None
 
 
 def _year(text: str | None) -> int | None:
