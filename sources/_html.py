@@ -67,6 +67,11 @@ def require_one(root: Tag, selector: str, *, source: str, document: Document) ->
     return require_all(root, selector, source=source, document=document)[0]
 
 
+def require_text(root: Tag, selector: str, *, source: str, document: Document) -> str:
+    """The cleaned text of the first node matching ``selector`` ('' if empty); LayoutChanged when absent."""
+    return text_of(require_one(root, selector, source=source, document=document)) or ""
+
+
 def snippet(node: Tag, limit: int = 400) -> str:
     """The start of ``node``'s HTML with whitespace collapsed, for ``Listing.raw``."""
     return _SPACE.sub(" ", str(node))[:limit]

@@ -1,24 +1,24 @@
 """dortmund.de: the city's Veranstaltungskalender, and the base of the city institutions' calendars.
 
-The markup is NOT verified (no capture exists; see tests/fixtures/README.md): ``.event-list``
-holds ``article.event-teaser`` entries with what the start page shows as text — "28 Termine",
-the next date, the hours, venue, title, teaser and a link with ``?eid=<digits>``. An entry is
-one production; the list yields one listing for the date it shows (``raw["termine"] = N``), and
-:meth:`fetch` also gets the detail page of each multi-date entry (at most ``MAX_DETAIL_PAGES``),
-whose "Termine" list yields every date with its own status. :meth:`listings` yields each record
-once, a detail page's version replacing the list's. Record ids are ``<eid>/<date words>``
-(``512301/1-dezember-2026``, a second date on that day ``…#2``); the series key is the eid.
+Markup NOT verified (no capture exists; tests/fixtures/README.md): ``.event-list`` holds
+``article.event-teaser`` entries with what the start page shows as text: "28 Termine", the next
+date, hours, venue, title, teaser, a link with ``?eid=<digits>``. An entry is one production; the
+list yields one listing for the date it shows (``raw["termine"] = N``), and :meth:`fetch` also
+gets the detail page of each multi-date entry (at most ``MAX_DETAIL_PAGES``), whose "Termine"
+list yields every date with its own status; :meth:`listings` keeps the detail page's version.
+Record ids: ``<eid>/<date words>`` (``512301/1-dezember-2026``, a second date that day ``…#2``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import ClassVar
 
 from bs4 import Tag
 
 from aggregator.listing import Listing
-from sources._html import absolute, attr, parse_html, require_one, select_text, text_of
+from sources._html import absolute, attr, parse_html, require_one, require_text, select_text
 from sources.base import Document, LayoutChanged, Source, SourceError
 
 MAX_PAGES = 20
@@ -32,7 +32,7 @@ class DortmundDeSource(Source):
     """Every event in the city calendar of dortmund.de (all organisers and venues)."""
 
     name = "dortmund_de"
-    start_urls = ("https://www.dortmund.de/veranstaltungskalender/",)
+    start_urls: ClassVar[tuple[str, ...]] = ("https://www.dortmund.de/veranstaltungskalender/",)
     schedule = "interval:12h"
 
     def fetch(self) -> Iterator[Document]:
@@ -77,13 +77,12 @@ class DortmundDeSource(Source):
     def _parse_entry(self, entry: Tag, document: Document) -> Listing:
         url = self._parse_url(entry, document)
         eid = self._parse_eid(url, document)
-        date_text = text_of(require_one(entry, ".event-teaser__date", source=self.name, document=document))
+        date_text = require_text(entry, ".event-teaser__date", source=self.name, document=document)
         return Listing(
             source=self.source_name,
-            record_id=f"{eid}/{_day_key(date_text or '')}",
+            record_id=f"{eid}/{_day_key(date_text)}",
             series_key=eid,
-            title=text_of(require_one(entry, ".event-teaser__title", source=self.name, document=document))
-            or "",
+            title=require_text(entry, ".event-teaser__title", source=self.name, document=document),
             fetched_at=document.fetched_at,
             url=url,
             date_text=date_text,
@@ -98,13 +97,13 @@ class DortmundDeSource(Source):
     def _parse_detail(self, detail: Tag, document: Document) -> Iterator[Listing]:
         """One listing per row of the detail page's "Termine" list."""
         eid = self._parse_eid(document.url, document)
-        title = text_of(require_one(detail, "h1", source=self.name, document=document)) or ""
+        title = require_text(detail, "h1", source=self.name, document=document)
         rows = require_one(detail, ".event-dates", source=self.name, document=document).select("li")
         category = select_text(detail, ".event-detail__category")
         per_day: dict[str, int] = {}
         for row in rows:
-            date_text = text_of(require_one(row, ".event-date__day", source=self.name, document=document))
-            key = _day_key(date_text or "")
+            date_text = require_text(row, ".event-date__day", source=self.name, document=document)
+            key = _day_key(date_text)
             per_day[key] = per_day.get(key, 0) + 1
             yield Listing(
                 source=self.source_name,
