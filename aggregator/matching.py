@@ -362,9 +362,9 @@ def production_key(listing: Listing) -> str:
     """Return a key grouping one source's listings of the same production.
 
     For sources without a ``series_key``: the venue (slug, else the folded venue name) and the
-    folded title with dates, times, genre descriptions and sales noise removed. Numbers and
-    qualifiers stay, so "7. Philharmonisches Konzert" and "Die Zauberflöte für Kinder" keep their
-    own keys.
+    folded title with dates, times, genre descriptions and sales noise removed. Numbers, years
+    (also those in a dropped "Live 2017" suffix) and qualifiers stay, so "7. Philharmonisches
+    Konzert", "Helene Fischer – Live 2017" and "Die Zauberflöte für Kinder" keep their own keys.
     """
     venue = listing.venue_slug or " ".join(_fold(listing.venue_name or "").split())
     title = _analyse(listing.title)
