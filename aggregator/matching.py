@@ -336,7 +336,7 @@ def occurrence_match_score(a: Listing, b: Listing) -> float | None:
         return None
     if not _rooms_compatible(a.room, b.room):
         return None
-    a_time_known, b_time_known = _time_known(a), _time_known(b)
+    a_time_known, b_time_known = _time_known(a.start, a.time_text), _time_known(b.start, b.time_text)
     if not same_time(
         a.start,
         b.start,
@@ -386,10 +386,9 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(BERLIN)
 
 
-def _time_known(listing: Listing) -> bool:
-    """Whether the listing's source gave a time: a local-midnight start without time text did not."""
-    assert listing.start is not None
-    return bool(listing.time_text) or _local(listing.start).time() != time(0)
+def _time_known(start: datetime, time_text: str | None) -> bool:
+    """Whether the source gave a time: a local-midnight start without time text means it did not."""
+    return bool(time_text) or _local(start).time() != time(0)
 
 
 def _rooms_compatible(a: str | None, b: str | None) -> bool:
