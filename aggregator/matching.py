@@ -320,11 +320,18 @@ def same_time(
     return abs(a_local - b_local) <= timedelta(minutes=tolerance_minutes)
 
 
-def occurrence_match_score(a: Listing, b: Listing) -> float | None:
+def occurrence_match_score(
+    a: Listing,
+    b: Listing,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    tolerance_minutes: int = DEFAULT_TOLERANCE_MINUTES,
+) -> float | None:
     """Score how well two listings fit as one performance, or None when they must not merge.
 
     None when: either has no start; both venue slugs are known and differ; both rooms are known
-    and differ; the starts are not :func:`same_time`; the titles are not :func:`same_production`.
+    and differ; the starts are not :func:`same_time` within ``tolerance_minutes``; the titles are
+    not :func:`same_production` at ``threshold``.
     Otherwise a score (higher is better, at most 100) used to pick the best of several candidates:
     the mean of the title similarity and the plain word-order-free ratio of the cleaned titles (so
     the same wording beats a mere subset of words), minus half a point per minute between the
@@ -344,9 +351,12 @@ def occurrence_match_score(a: Listing, b: Listing) -> float | None:
         b_all_day=b.all_day,
         a_time_known=a_time_known,
         b_time_known=b_time_known,
+        tolerance_minutes=tolerance_minutes,
     ):
         return None
-    if not same_production(a.title, b.title, a_subtitle=a.subtitle, b_subtitle=b.subtitle):
+    if not same_production(
+        a.title, b.title, a_subtitle=a.subtitle, b_subtitle=b.subtitle, threshold=threshold
+    ):
         return None
     exactness = fuzz.token_sort_ratio(" ".join(_analyse(a.title).tokens), " ".join(_analyse(b.title).tokens))
     score = (_best_similarity(a.title, a.subtitle, b.title, b.subtitle) + exactness) / 2

@@ -363,6 +363,16 @@ def test_occurrence_rejects_other_time() -> None:
     assert occurrence_match_score(a, a.evolve(start=_at("2023-12-10T18:00+01:00"))) is None
 
 
+def test_occurrence_passes_tolerance_and_threshold_on() -> None:
+    a = _listing("Voodoo Jürgens", "2023-12-20T20:00+01:00")
+    b = _listing("VOODOO JUERGENS - LIVE 2023", "2023-12-20T20:30+01:00")
+    assert [
+        occurrence_match_score(a, b) is None,
+        occurrence_match_score(a, b, tolerance_minutes=30) is None,
+        occurrence_match_score(a, b, tolerance_minutes=30, threshold=99.0) is None,
+    ] == [True, False, True]
+
+
 def test_occurrence_rejects_trap_at_same_time() -> None:
     a = _listing("Die Zauberflöte", "2023-12-10T11:00+01:00")
     assert occurrence_match_score(a, a.evolve(title="Die Zauberflöte für Kinder")) is None
