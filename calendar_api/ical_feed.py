@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,7 @@ _PREFIX = {Status.CANCELLED: "Abgesagt: ", Status.POSTPONED: "Verschoben: "}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _URI_SAFE = "!#$%&'()*+,/:;=?@[]~"
 _ONE_DAY = timedelta(days=1)
+_END = b"END:VCALENDAR\r\n"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +104,10 @@ class FeedItem:
     image_type: str | None = None
 
     def __post_init__(self) -> None:
+        # Tuples, so that items are hashable (rendered VEVENTs are memoised by item).
+        object.__setattr__(self, "categories", tuple(self.categories))
+        if self.geo is not None:
+            object.__setattr__(self, "geo", tuple(self.geo))
         for field in fields(self):
             value = getattr(self, field.name)
             if isinstance(value, datetime) and value.utcoffset() is None:
@@ -115,16 +121,22 @@ def render_calendar(calendar: FeedCalendar, items: Iterable[FeedItem]) -> bytes:
 
     Raises :class:`ValueError` when two items share a UID: clients would merge them into one event.
     """
-    zone = ZoneInfo(calendar.timezone)
     feed = _vcalendar(calendar)
     feed.add_component(vtimezone(calendar.timezone))
-    seen: set[str] = set()
+    events: dict[str, bytes] = {}
     for item in items:
-        if item.uid in seen:
+        if item.uid in events:
             raise ValueError(f"feed {calendar.source_url}: duplicate UID {item.uid!r}")
-        seen.add(item.uid)
-        feed.add_component(_vevent(item, zone))
-    return bytes(feed.to_ical())
+        events[item.uid] = _vevent_ical(item, calendar.timezone)
+    head = bytes(feed.to_ical())
+    assert head.endswith(_END), "icalendar ends every VCALENDAR with END:VCALENDAR"
+    return head.removesuffix(_END) + b"".join(events.values()) + _END
+
+
+@lru_cache(maxsize=8192)
+def _vevent_ical(item: FeedItem, tzid: str) -> bytes:
+    """One serialised VEVENT, memoised: every poll re-renders a feed whose items rarely change."""
+    return bytes(_vevent(item, ZoneInfo(tzid)).to_ical())
 
 
 def _vcalendar(calendar: FeedCalendar) -> Calendar:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar, Component, Event, Timezone
 
 from aggregator.types import BERLIN, Status
-from calendar_api.ical_feed import FeedCalendar, FeedItem, render_calendar
+from calendar_api.ical_feed import FeedCalendar, FeedItem, _vcalendar, _vevent, render_calendar
 from calendar_api.vtimezone import vtimezone
 
 STAMP = datetime(2026, 2, 1, 9, 15, tzinfo=UTC)
@@ -131,6 +131,24 @@ def test_no_scheduling_properties(name: str) -> None:
 
 def test_rendering_is_deterministic() -> None:
     assert _render(FULL, MINIMAL) == FEED
+
+
+def test_memoised_events_are_spliced_exactly_where_icalendar_puts_them() -> None:
+    whole = _vcalendar(CALENDAR)
+    whole.add_component(vtimezone(CALENDAR.timezone))
+    for item in (FULL, MINIMAL):
+        whole.add_component(_vevent(item, BERLIN))
+    assert whole.to_ical() == FEED
+
+
+def test_a_changed_item_is_rendered_anew() -> None:
+    _render(FULL)
+    assert _one(replace(FULL, summary="Neuer Titel", sequence=4))["SUMMARY"] == "Neuer Titel"
+
+
+def test_items_given_lists_are_still_hashable() -> None:
+    item = _item(categories=["Jazz"], geo=[51.5, 7.4])
+    assert (item.categories, item.geo, _one(item).categories) == (("Jazz",), (51.5, 7.4), ["Jazz"])
 
 
 def test_empty_feed_is_a_valid_calendar() -> None:
