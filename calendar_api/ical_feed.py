@@ -14,10 +14,13 @@ Choices a subscriber's client sees:
   postponed summaries also start with "Abgesagt: " / "Verschoben: ".
 * Times are ``DTSTART;TZID=<zone>`` with a VTIMEZONE in RRULE form (:mod:`calendar_api.vtimezone`).
   Instants in the hour that repeats when clocks go back are written in UTC instead: consumers
-  disagree on which of the two a repeated local time means.
+  disagree on which of the two a repeated local time means. ``X-WR-TIMEZONE`` names the zone for
+  clients that show one (recurring-ical-events, applying it, misplaces exactly those UTC instants).
 * A timed item without an end (or with an end not after its start) gets no ``DTEND``: RFC 5545 then
   means "ends when it starts", and nothing is invented. All-day items are ``VALUE=DATE`` with an
   exclusive ``DTEND`` covering every local day the interval ``[start, end)`` touches.
+
+Serialised VEVENTs are memoised per item (LRU, 8192), so re-rendering an unchanged feed is cheap.
 """
 
 from __future__ import annotations
@@ -155,8 +158,10 @@ def _vcalendar(calendar: FeedCalendar) -> Calendar:
     interval = _duration(calendar.refresh_interval)
     feed.add("refresh-interval", vDuration(interval), parameters={"VALUE": "DURATION"})
     feed.add("x-published-ttl", vDuration(interval))
-    feed.add("source", _uri(calendar.source_url), parameters={"VALUE": "URI"})
-    feed.add("url", _uri(calendar.url))
+    if source := _uri(calendar.source_url):
+        feed.add("source", source, parameters={"VALUE": "URI"})
+    if url := _uri(calendar.url):
+        feed.add("url", url)
     if calendar.color:
         feed.add("color", calendar.color)
     return feed
@@ -182,18 +187,18 @@ def _vevent(item: FeedItem, zone: ZoneInfo) -> Event:
         summary=_summary(item),
         description=_text(item.description) if item.description else None,
         location=_text(_one_line(item.location, ", ")) if item.location else None,
-        url=_uri(item.url) if item.url else None,
+        url=_uri(item.url),
         categories=_categories(item.categories),
         status=_STATUS[Status(item.status)],
         transparency=TRANSP.TRANSPARENT,
     )
     if item.geo is not None and abs(item.geo[0]) <= 90 and abs(item.geo[1]) <= 180:
         event.add("geo", item.geo)
-    if item.image:
+    if image := _uri(item.image):
         parameters = {"VALUE": "URI", "DISPLAY": "BADGE"}
         if item.image_type:
             parameters["FMTTYPE"] = item.image_type
-        event.add("image", _uri(item.image), parameters=parameters)
+        event.add("image", image, parameters=parameters)
     return event
 
 
@@ -236,7 +241,7 @@ def _summary(item: FeedItem) -> vText:
     """One-line title, prefixed for cancelled and postponed items unless the source already said so."""
     title = _one_line(item.summary)
     prefix = _PREFIX.get(Status(item.status))
-    if prefix and not title.casefold().startswith(prefix[:-2].casefold()):
+    if prefix and not re.match(rf"{prefix[:-2]}\b", title, re.IGNORECASE):
         title = prefix + title
     return _text(title)
 
@@ -264,6 +269,7 @@ def _one_line(value: str, separator: str = " ") -> str:
     return separator.join(line for line in lines if line)
 
 
-def _uri(value: str) -> vUri:
-    """URI value with spaces, control and non-ASCII characters percent-encoded (IRIs become URIs)."""
-    return vUri(quote(value.strip(), safe=_URI_SAFE))
+def _uri(value: str | None) -> vUri | None:
+    """URI with spaces, control and non-ASCII characters percent-encoded (IRIs become URIs); None if blank."""
+    uri = quote(value.strip(), safe=_URI_SAFE) if value else ""
+    return vUri(uri) if uri else None

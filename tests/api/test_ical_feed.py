@@ -344,6 +344,17 @@ def test_cancelled_prefix_is_not_doubled(title: str) -> None:
     assert _one(_item(status=Status.CANCELLED, summary=title))["SUMMARY"] == title
 
 
+def test_prefix_is_added_to_a_title_that_merely_starts_like_it() -> None:
+    event = _one(_item(status=Status.CANCELLED, summary="Abgesagte Lieder"))
+    assert event["SUMMARY"] == "Abgesagt: Abgesagte Lieder"
+
+
+def test_blank_urls_are_left_out() -> None:
+    feed = _render(_item(url="  ", image=" "), calendar=replace(CALENDAR, url="", source_url=" "))
+    names = {line.split(":")[0].split(";")[0] for line in _unfolded(feed)}
+    assert names & {"URL", "IMAGE", "SOURCE"} == set()
+
+
 @pytest.mark.parametrize("field", ["start", "end", "dtstamp", "last_modified", "created"])
 def test_naive_datetimes_are_refused(field: str) -> None:
     with pytest.raises(ValueError, match=f"occ_minimal@stadtkalender.dortmund: {field} "):
