@@ -45,7 +45,7 @@ def _count(factory: sessionmaker[Session], model: Any) -> int:
 
 def _sequences(factory: sessionmaker[Session]) -> dict[str, int]:
     with factory() as session:
-        return dict(session.execute(select(Occurrence.id, Occurrence.sequence)).tuples().all())
+        return {k: v for k, v in session.execute(select(Occurrence.id, Occurrence.sequence)).all()}
 
 
 def test_one_production_becomes_one_event_with_all_dates(ctx: IngestContext) -> None:
