@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from importlib import resources
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -68,6 +69,7 @@ API = "/api/v1"
 JSON_MEDIA_TYPE = "application/json"
 JSON_CACHE_CONTROL = "public, max-age=60"
 _EXTENSIONS = ("calendar_api.web", "calendar_api.push")
+_log = logging.getLogger(__name__)
 
 
 class RuntimeLike(Protocol):
@@ -240,6 +242,16 @@ class _Observe:
             self.observe(route, scope["method"], status, time.perf_counter() - started)
 
 
+class _AsgiEndpoint:
+    """Lets a plain ASGI function serve a :class:`Route` (Starlette would call a function as a handler)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
 def _optional_module(name: str) -> ModuleType | None:
     """Import ``name``; None only when that very module does not exist."""
     try:
@@ -252,7 +264,7 @@ def _optional_module(name: str) -> ModuleType | None:
 
 def _service_routes(runtime: RuntimeLike, docs_url: str, started: datetime) -> list[Route]:
     document = _json(openapi_document(runtime.settings.server.base_url.rstrip("/")))
-    docs_page = resources.files("calendar_api").joinpath("docs.html").read_bytes()
+    docs_page = (Path(__file__).parent / "docs.html").read_bytes()
     static = {
         "openapi": render_body(document, "application/json", started),
         "docs": render_body(docs_page, "text/html", started),
@@ -306,10 +318,13 @@ def create_app(runtime: RuntimeLike, *, clock: Callable[[], datetime] = _now) ->
     routes: list[BaseRoute] = [*api.routes(), *feeds.routes(), *_service_routes(runtime, docs_url, started)]
     for name in _EXTENSIONS:
         module = _optional_module(name)
-        if module is not None:
-            routes.extend(module.routes(runtime))
+        extension = getattr(module, "routes", None)
+        if extension is not None:
+            routes.extend(extension(runtime))
+        elif module is not None:
+            _log.warning("%s has no routes(runtime); nothing mounted from it", name)
     if metrics is not None:
-        routes.append(Route("/metrics", metrics.metrics_app(runtime.factory), methods=["GET"]))
+        routes.append(Route("/metrics", _AsgiEndpoint(metrics.metrics_app(runtime.factory)), methods=["GET"]))
 
     middleware = [
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
@@ -327,6 +342,7 @@ def create_app(runtime: RuntimeLike, *, clock: Callable[[], datetime] = _now) ->
 
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=exception_handlers(docs_url),
                     lifespan=lifespan)
+    app.router.redirect_slashes = False  # "/api/v1/events/" is not an event id; answer 404, not 307
     app.state.publisher = publisher
     app.state.cache = publisher.cache
     return app

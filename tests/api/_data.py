@@ -5,12 +5,15 @@ Times are chosen around a frozen "now" (:data:`NOW`) and include the 2026 spring
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
 
 from aggregator.config import Settings
 from aggregator.models import (
@@ -186,7 +189,7 @@ def populate(factory: sessionmaker[Session], *, extra_events: int = 0) -> None:
                     "konzerthaus-dortmund",
                     ["konzert", "jazz"],
                     language="en",
-                    description="Free jazz; bring friends, \\ backslashes, and BEGIN:VEVENT lines\nnewline 🎷",
+                    description="Free jazz; bring friends, \\ backslashes, and BEGIN:VEVENT lines\n🎷",
                 ),
                 _event("evpunk", "Punk-Nacht", "fzw", ["party"], description="Laut."),
                 _event("evkids", "Kinderflohmarkt", "depot", ["kinder", "markt"], language="de"),
@@ -202,7 +205,7 @@ def populate(factory: sessionmaker[Session], *, extra_events: int = 0) -> None:
                     "ocmahler2", "evmahler", berlin(2026, 4, 2), berlin(2026, 4, 2, 22, 0), sequence=2
                 ),
                 _occurrence("ocmahler0", "evmahler", berlin(2026, 1, 5), berlin(2026, 1, 5, 22, 0)),
-                # Jazz: on the spring-forward night (02:30 does not exist; this is 03:30 CEST) and the day before.
+                # Jazz: on the spring-forward night (02:30 does not exist; 03:30 CEST) and the day before.
                 _occurrence("ocjazzdst", "evjazz", datetime(2026, 3, 29, 1, 30, tzinfo=UTC), room="Foyer"),
                 _occurrence("ocjazz1", "evjazz", berlin(2026, 3, 28, 23, 0)),
                 # Punk: cancelled recently (stays in feeds) and cancelled long ago (gone from feeds).
@@ -295,3 +298,16 @@ SPECS = {
     "fzw": Spec("fzw", "venue", "interval:12h"),
     "theater": Spec("theater", "venue", "interval:6h", enabled=False),
 }
+
+
+@contextmanager
+def open_client(settings: Settings, engine: Any, factory: sessionmaker[Session], *,
+                clock: Callable[[], datetime] = lambda: NOW, extra_events: int = 0,
+                specs: dict[str, Any] | None = None) -> Iterator[TestClient]:
+    """The populated calendar served by the app, through Starlette's test client (lifespan run)."""
+    from calendar_api.app import create_app
+
+    populate(factory, extra_events=extra_events)
+    app = create_app(Runtime(settings, engine, factory, SPECS if specs is None else specs), clock=clock)
+    with TestClient(app) as client:
+        yield client
