@@ -1,0 +1,127 @@
+"""Importing a file or URL body of unknown kind: recognise iCalendar or JSON-LD and parse it.
+
+This is what ``stadtkalender import FILE_OR_URL --source NAME`` calls. The content decides; the
+file name and content type only break a tie when the content is not recognisable.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Literal
+from urllib.parse import urlsplit
+
+from aggregator.listing import Listing, Rejection
+from sources.base import SourceError
+from sources.platforms.ical import NotACalendar, parse_calendar
+from sources.platforms.jsonld import NotAnEventDocument, parse_jsonld
+
+Format = Literal["ical", "jsonld", "html", "unknown"]
+
+_ICAL_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar"})
+_ICAL_SUFFIXES = frozenset({".ics", ".ical", ".icalendar", ".ifb", ".vcs"})
+_JSON_TYPES = frozenset({"application/ld+json", "application/json", "text/json"})
+_JSON_SUFFIXES = frozenset({".json", ".jsonld"})
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".php", ".jsp", ".asp", ".aspx"})
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """The listings of one imported document, what was wrong with it, and how many records it had."""
+
+    format: Format
+    listings: list[Listing] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    records: int = 0
+
+
+class ImportFailed(SourceError):
+    """A document could not be imported at all; the message names it and says why."""
+
+    def __init__(self, origin: str, reason: str, source: str = "import", message: str | None = None) -> None:
+        self.origin = origin
+        self.reason = reason
+        super().__init__(source, message or f"{origin or '<data>'} cannot be imported: {reason}")
+
+
+def detect_format(data: bytes, filename: str = "", content_type: str = "") -> Format:
+    """Whether ``data`` is an iCalendar file, JSON(-LD), an HTML page (with ld+json: "jsonld"), or unknown."""
+    text = _decode(data)
+    head = text.lstrip("\ufeff \t\r\n").lower()
+    if head.startswith(("begin:vcalendar", "begin:vevent")):
+        return "ical"
+    if head[:1] in ("{", "["):
+        return "jsonld"
+    if head.startswith("<"):
+        return "jsonld" if "application/ld+json" in text.lower() else "html"
+    media_type = content_type.split(";")[0].strip().lower()
+    suffix = PurePosixPath(urlsplit(filename).path if "://" in filename else filename).suffix.lower()
+    if media_type in _ICAL_TYPES or suffix in _ICAL_SUFFIXES:
+        return "ical"
+    if media_type in _JSON_TYPES or suffix in _JSON_SUFFIXES:
+        return "jsonld"
+    if media_type in _HTML_TYPES or suffix in _HTML_SUFFIXES:
+        return "html"
+    return "unknown"
+
+
+def import_listings(
+    data: bytes,
+    *,
+    source: str,
+    fetched_at: datetime,
+    horizon: tuple[datetime, datetime],
+    origin: str = "",
+    content_type: str = "",
+) -> ImportResult:
+    """Parse ``data`` as whatever it is; raise :class:`ImportFailed` (naming ``origin``) if it is neither.
+
+    ``horizon`` bounds recurrence expansion (iCalendar RRULEs, JSON-LD ``eventSchedule``); ``origin``
+    is the file name or URL, used in messages and, for a URL, to resolve relative links in JSON-LD.
+    """
+    kind = detect_format(data, filename=origin, content_type=content_type)
+    try:
+        if kind == "ical":
+            calendar = parse_calendar(
+                data, source=source, fetched_at=fetched_at, horizon=horizon, origin=origin
+            )
+            return ImportResult(
+                "ical", calendar.listings, calendar.warnings, calendar.rejections, calendar.vevents
+            )
+        if kind == "jsonld":
+            document = parse_jsonld(
+                data,
+                source=source,
+                fetched_at=fetched_at,
+                base_url=origin if origin.startswith(("http://", "https://")) else None,
+                horizon=horizon,
+                origin=origin,
+            )
+            return ImportResult(
+                "jsonld", document.listings, document.warnings, document.rejections, document.events
+            )
+    except (NotACalendar, NotAnEventDocument) as error:
+        raise ImportFailed(origin, error.reason, source, error.message) from error
+    if kind == "html":
+        raise ImportFailed(origin, "an HTML page without JSON-LD events; it needs a site adapter", source)
+    start = _decode(data).lstrip("\ufeff \t\r\n")[:40]
+    reason = f"neither iCalendar nor JSON-LD nor HTML (starts with {start!r})" if start else "it is empty"
+    raise ImportFailed(origin, reason, source)
+
+
+def _decode(data: bytes) -> str:
+    """The text of ``data`` for sniffing: BOMs honoured, else UTF-8 with replacement."""
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    return data.decode("utf-8", errors="replace")

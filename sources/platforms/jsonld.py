@@ -1,0 +1,930 @@
+"""Import of schema.org ``Event`` data (JSON-LD) from a JSON document or an HTML page.
+
+Reads every ``<script type="application/ld+json">`` block of a page (a broken block costs only
+itself), or a whole ``.json``/``.jsonld`` document; follows ``@graph``, ``ItemList`` and
+``mainEntity`` and resolves ``{"@id": ...}`` references within the document. Every object whose
+``@type`` is ``Event``, one of its subtypes, or any other type ending in ``Event`` is an event.
+
+What becomes a listing:
+
+- an event with ``startDate`` — one listing; date-only values are all-day, naive times are
+  Europe/Berlin, a date-only ``endDate`` is inclusive and becomes the next midnight;
+- an event with dated ``subEvent`` entries — one listing per sub-event (the parent is the series and
+  lends them its place, image, organiser and offers where they have none);
+- an event with ``eventSchedule`` — one listing per occurrence in the horizon. Supported:
+  ``repeatFrequency`` (ISO 8601 ``P1D``/``P2W``/``P1M``/``P1Y`` or daily/weekly/monthly/yearly),
+  ``byDay``, ``byMonth``, ``byMonthDay``, ``startDate``/``endDate``, ``startTime``/``endTime`` or
+  ``duration``, ``repeatCount``, ``exceptDate`` and ``scheduleTimezone``; without a frequency a
+  schedule with ``byDay`` is weekly, one without is daily from ``startDate`` to ``endDate``;
+- an event without any start is rejected.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import html
+import json
+import re
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+from bs4 import BeautifulSoup
+from dateutil import rrule
+
+from aggregator.listing import Listing, OfferListing, Rejection
+from aggregator.types import BERLIN, JSON, Availability, Status
+from sources.base import Document, Fetcher, Source, SourceError
+
+NameCleaner = Callable[[str, datetime | None, str | None], str]
+"""A hook ``(name, start, location name) -> title`` applied to every event name."""
+
+DEFAULT_HORIZON_DAYS = 365
+MAX_SCHEDULE_OCCURRENCES = 1_000
+
+EVENT_TYPES = frozenset(
+    {
+        "Event",
+        "BusinessEvent",
+        "ChildrensEvent",
+        "ComedyEvent",
+        "CourseInstance",
+        "DanceEvent",
+        "DeliveryEvent",
+        "EducationEvent",
+        "EventSeries",
+        "ExhibitionEvent",
+        "Festival",
+        "FoodEvent",
+        "Hackathon",
+        "LiteraryEvent",
+        "MusicEvent",
+        "PublicationEvent",
+        "BroadcastEvent",
+        "OnDemandEvent",
+        "SaleEvent",
+        "ScreeningEvent",
+        "SocialEvent",
+        "SportsEvent",
+        "TheaterEvent",
+        "VisualArtsEvent",
+    }
+)
+
+_STATUS = {
+    "EventCancelled": Status.CANCELLED,
+    "EventPostponed": Status.POSTPONED,
+    "EventRescheduled": Status.RESCHEDULED,
+    "EventScheduled": Status.SCHEDULED,
+    "EventMovedOnline": Status.SCHEDULED,
+}
+_AVAILABILITY = {
+    "InStock": Availability.AVAILABLE,
+    "OnlineOnly": Availability.AVAILABLE,
+    "PreOrder": Availability.AVAILABLE,
+    "PreSale": Availability.AVAILABLE,
+    "LimitedAvailability": Availability.FEW_LEFT,
+    "SoldOut": Availability.SOLD_OUT,
+    "OutOfStock": Availability.SOLD_OUT,
+    "BackOrder": Availability.WAITING_LIST,
+    "InStoreOnly": Availability.NOT_BOOKABLE_ONLINE,
+}
+_FREQUENCIES = {"D": rrule.DAILY, "W": rrule.WEEKLY, "M": rrule.MONTHLY, "Y": rrule.YEARLY}
+_FREQUENCY_WORDS = {"daily": "P1D", "weekly": "P1W", "monthly": "P1M", "yearly": "P1Y", "annually": "P1Y"}
+_WEEKDAYS = {
+    name: day
+    for day, names in enumerate(
+        [
+            ("monday", "mo"),
+            ("tuesday", "tu"),
+            ("wednesday", "we"),
+            ("thursday", "th"),
+            ("friday", "fr"),
+            ("saturday", "sa"),
+            ("sunday", "su"),
+        ]
+    )
+    for name in names
+}
+_SCHEMA_PREFIX = re.compile(r"^(?:https?://schema\.org/|schema:)", re.IGNORECASE)
+_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ ,T]+(\d{1,2})[:.](\d{2}))?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_DATE_IN_URL = re.compile(
+    r"([-_]?)(?<!\d)(\d{1,2}[-._]\d{1,2}[-._]\d{4}|\d{4}-\d{2}-\d{2}(?:T[\d:]+)?)(?!\d)([-_]?)"
+)
+_TRAILING_SEPARATORS = " \t-–—|,:;@/·•"
+_BLOCK_TAGS = ["p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table"]
+
+
+@dataclass(slots=True)
+class JsonLdResult:
+    """What one document yielded: listings, what was wrong, and how many Event objects it had."""
+
+    listings: list[Listing] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    events: int = 0
+
+
+class NotAnEventDocument(SourceError):
+    """The data holds no JSON-LD at all (no ld+json block, not JSON, or only broken JSON)."""
+
+    def __init__(self, origin: str, reason: str, source: str = "jsonld") -> None:
+        self.origin = origin
+        self.reason = reason
+        super().__init__(source, f"{origin or '<data>'} has no usable JSON-LD: {reason}")
+
+
+def parse_jsonld(
+    data: bytes | str,
+    *,
+    source: str,
+    fetched_at: datetime,
+    base_url: str | None = None,
+    horizon: tuple[datetime, datetime] | None = None,
+    clean_name: NameCleaner | None = None,
+    origin: str = "",
+) -> JsonLdResult:
+    """Read the schema.org events of a JSON-LD document or of an HTML page's ld+json blocks.
+
+    ``base_url`` resolves relative URLs and ``@id`` values; ``horizon`` (default: from
+    ``fetched_at`` one year ahead) bounds ``eventSchedule`` expansion only; ``clean_name``
+    (see :func:`clean_event_name`) rewrites each title. Raises :class:`NotAnEventDocument` when
+    there is no JSON-LD at all; broken blocks and records are reported in the result.
+    """
+    result = JsonLdResult()
+    origin = origin or base_url or ""
+    documents = _documents(_text(data), origin, source, result.warnings)
+    horizon = horizon or (fetched_at, fetched_at + timedelta(days=DEFAULT_HORIZON_DAYS))
+    reader = _Reader(source, fetched_at, base_url, horizon, clean_name, result)
+    reader.index(documents)
+    for entity in _entities(documents):
+        entity = reader.resolve(entity)
+        if isinstance(entity, dict) and _is_event(entity):
+            result.events += 1
+            reader.read_event(entity)
+    if not result.events:
+        result.warnings.append("the JSON-LD holds no Event")
+    _make_record_ids_unique(result)
+    return result
+
+
+def clean_event_name(name: str, start: datetime | None, location: str | None) -> str:
+    """Strip a trailing date (the event's own, dd.mm.yyyy and similar) and venue name from a title.
+
+    Some sites append both to the JSON-LD ``name`` ("5. Philharmonisches Konzert: Faszination
+    Stadion 16.01.2024 Konzerthaus Dortmund"); only text equal to the event's own date, time or
+    location name is removed, so a title that merely ends in a date stays as it is.
+    """
+    suffixes: list[str] = []
+    if location:
+        suffixes.append(location.strip())
+    if start is not None:
+        local = start.astimezone(BERLIN)
+        day, month, year = local.day, local.month, local.year
+        suffixes += [
+            f"{day:02d}.{month:02d}.{year}",
+            f"{day}.{month}.{year}",
+            f"{day:02d}.{month:02d}.{year % 100:02d}",
+            local.date().isoformat(),
+        ]
+        if local.time() != time():
+            clock = f"{local.hour:02d}:{local.minute:02d}"
+            suffixes += [f"{clock} Uhr", clock, f"{local.hour:02d}.{local.minute:02d} Uhr"]
+    text = name.strip()
+    changed = True
+    while changed:
+        changed = False
+        for suffix in suffixes:
+            cut = _without_suffix(text, suffix)
+            if cut != text:
+                text, changed = cut, True
+    return text or name.strip()
+
+
+def _without_suffix(text: str, suffix: str) -> str:
+    """``text`` without a trailing ``suffix`` that stands apart (after a space or separator)."""
+    if not suffix or not text.lower().endswith(suffix.lower()):
+        return text
+    head = text[: len(text) - len(suffix)]
+    if head and head[-1] not in _TRAILING_SEPARATORS:
+        return text
+    return head.rstrip(_TRAILING_SEPARATORS)
+
+
+def _text(data: bytes | str) -> str:
+    """Decode bytes: BOMs honoured, UTF-8 by default, Windows-1252 as the last resort."""
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _documents(text: str, origin: str, source: str, notes: list[str]) -> list[Any]:
+    """The JSON values of a JSON document, or of each ld+json block of an HTML page."""
+    head = text.lstrip()
+    if not head:
+        raise NotAnEventDocument(origin, "it is empty", source)
+    if head[0] in "{[":
+        try:
+            return [_loads(head)]
+        except ValueError as error:
+            raise NotAnEventDocument(origin, f"it is not valid JSON ({error})", source) from None
+    if not head.startswith("<"):
+        kind = (
+            "an iCalendar file"
+            if head[:15].upper().startswith("BEGIN:VCALENDAR")
+            else "neither JSON nor HTML"
+        )
+        raise NotAnEventDocument(origin, f"it is {kind}", source)
+    blocks = _ld_json_blocks(text)
+    if not blocks:
+        raise NotAnEventDocument(origin, "the page has no application/ld+json block", source)
+    documents = []
+    for number, block in enumerate(blocks, 1):
+        try:
+            documents.append(_loads(block))
+        except ValueError as error:
+            notes.append(f"ld+json block {number} of {len(blocks)} is not valid JSON ({error}); skipped")
+    if not documents:
+        raise NotAnEventDocument(origin, f"none of its {len(blocks)} ld+json blocks is valid JSON", source)
+    return documents
+
+
+def _ld_json_blocks(page: str) -> list[str]:
+    """The text of every ``<script type="application/ld+json">`` element."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        soup = BeautifulSoup(page, "lxml")
+    blocks = []
+    for script in soup.find_all("script"):
+        kind = str(script.get("type") or "").split(";")[0].strip().lower()
+        if kind == "application/ld+json":
+            blocks.append(script.get_text())
+    return blocks
+
+
+def _loads(text: str) -> Any:
+    """Parse JSON leniently: control characters in strings, comment/CDATA wrappers, trailing commas."""
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    cleaned = re.sub(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$", "", text.strip())
+    cleaned = re.sub(r",\s*([}\]])", r"\1", cleaned)
+    return json.loads(cleaned, strict=False)
+
+
+def _entities(documents: list[Any]) -> Iterator[Any]:
+    """Top-level entities: array items, ``@graph`` members, ``ItemList`` items, ``mainEntity``."""
+    stack = list(reversed(documents))
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(reversed(value))
+            continue
+        if not isinstance(value, dict):
+            continue
+        if "@graph" in value:
+            stack.append(value["@graph"])
+            continue
+        if _is_event(value):
+            yield value
+            continue
+        types = _types(value)
+        for key in ("event", "events"):
+            stack.extend(reversed(_list(value.get(key))))
+        if "ItemList" in types:
+            stack.extend(reversed(_list(value.get("itemListElement"))))
+        elif "ListItem" in types and "item" in value:
+            stack.append(value["item"])
+        elif "mainEntity" in value:
+            stack.append(value["mainEntity"])
+        elif "@id" in value and len(value) == 1:
+            yield value
+
+
+def _types(node: Mapping[str, Any]) -> set[str]:
+    """The node's ``@type`` values without a schema.org prefix."""
+    return {_SCHEMA_PREFIX.sub("", str(kind)) for kind in _list(node.get("@type"))}
+
+
+def _is_event(node: Mapping[str, Any]) -> bool:
+    """Whether the node is a schema.org Event (any subtype, or another type ending in "Event")."""
+    return any(kind in EVENT_TYPES or kind.endswith("Event") for kind in _types(node))
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON value as a list (None becomes empty)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _token(value: Any) -> str:
+    """A schema.org enumeration value without its prefix ("https://schema.org/SoldOut" → "SoldOut")."""
+    text = _string(value) or ""
+    return _SCHEMA_PREFIX.sub("", text).rsplit("/", 1)[-1]
+
+
+def _string(value: Any) -> str | None:
+    """A plain string from a JSON value: the first of a list, ``@value`` of a value object, a number."""
+    for item in _list(value):
+        if isinstance(item, dict):
+            item = item.get("@value", item.get("name"))
+        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            text = html.unescape(str(item)).strip()
+            if text:
+                return text
+    return None
+
+
+def _plain_text(value: Any) -> str | None:
+    """Text with HTML markup removed, one line per paragraph."""
+    text = _string(value)
+    if text is None or "<" not in text:
+        return text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        soup = BeautifulSoup(text, "lxml")
+    for line_break in soup.find_all("br"):
+        line_break.replace_with("\n")
+    for block in soup.find_all(_BLOCK_TAGS):
+        block.insert_after("\n")
+    lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
+    return "\n".join(line for line in lines if line) or None
+
+
+class _Reader:
+    """Turns schema.org Event objects into listings, warnings and rejections."""
+
+    def __init__(
+        self,
+        source: str,
+        fetched_at: datetime,
+        base_url: str | None,
+        horizon: tuple[datetime, datetime],
+        clean_name: NameCleaner | None,
+        result: JsonLdResult,
+    ) -> None:
+        self.source = source
+        self.fetched_at = fetched_at
+        self.base_url = base_url
+        self.horizon = horizon
+        self.clean_name = clean_name
+        self.result = result
+        self.nodes: dict[str, JSON] = {}
+
+    def warn(self, message: str) -> None:
+        """Record a warning once."""
+        if message not in self.result.warnings:
+            self.result.warnings.append(message)
+
+    def reject(self, record_id: str | None, reason: str, field_name: str | None = None) -> None:
+        """Record a rejection and the matching warning."""
+        self.result.rejections.append(Rejection(self.source, record_id, reason, field_name))
+        self.warn(f"{record_id or 'event'}: {reason}")
+
+    def index(self, documents: list[Any]) -> None:
+        """Remember every node with an ``@id`` and content, so references can be resolved."""
+        stack: list[Any] = list(documents)
+        while stack:
+            value = stack.pop()
+            if isinstance(value, list):
+                stack.extend(value)
+            elif isinstance(value, dict):
+                node_id = value.get("@id")
+                if isinstance(node_id, str) and len(value) > 1:
+                    self.nodes.setdefault(node_id, value)
+                stack.extend(value.values())
+
+    def resolve(self, value: Any) -> Any:
+        """The node a bare ``{"@id": ...}`` reference points to, else the value itself."""
+        if isinstance(value, dict) and set(value) == {"@id"}:
+            return self.nodes.get(str(value["@id"]), value)
+        return value
+
+    def url(self, value: Any) -> str | None:
+        """An absolute URL from a string or an object with ``url``/``@id``."""
+        value = self.resolve(_list(value)[0]) if _list(value) else None
+        if isinstance(value, dict):
+            value = value.get("url") or value.get("contentUrl") or value.get("@id")
+        text = _string(value)
+        if text is None:
+            return None
+        return urljoin(self.base_url, text) if self.base_url else text
+
+    def read_event(self, event: JSON) -> None:
+        """Listings for one top-level event: itself, its sub-events, or its schedule."""
+        base_id = self.record_base(event)
+        subs = [self.resolve(sub) for sub in _list(event.get("subEvent"))]
+        dated = [sub for sub in subs if isinstance(sub, dict) and sub.get("startDate")]
+        if dated:
+            series = self.url(event.get("@id")) or self.url(event.get("url")) or base_id
+            for sub in subs:
+                if sub in dated:
+                    self.emit(_inherit(sub, event), series_key=series, parent=base_id)
+                else:
+                    self.reject(
+                        f"{base_id} subEvent {_string(sub.get('name')) if isinstance(sub, dict) else sub!r}",
+                        "subEvent without startDate",
+                        "start",
+                    )
+            return
+        if event.get("eventSchedule") and not event.get("subEvent"):
+            schedules = [self.resolve(item) for item in _list(event["eventSchedule"])]
+            occurrences = [
+                start for item in schedules if isinstance(item, dict) for start in self.expand(item, base_id)
+            ]
+            if occurrences:
+                for start, end, all_day in occurrences:
+                    self.emit(event, series_key=self.series_key(event), times=(start, end, all_day))
+                return
+        self.emit(event, series_key=self.series_key(event))
+
+    def record_base(self, event: JSON) -> str:
+        """The event's own key: ``@id``, else URL plus start, else a hash of name, start and place."""
+        node_id = self.url(event.get("@id"))
+        if node_id:
+            return node_id
+        url, start = self.url(event.get("url")), _string(event.get("startDate"))
+        if url:
+            return f"{url}#{start}" if start else url
+        location = self.resolve(_list(event.get("location"))[0]) if _list(event.get("location")) else None
+        place = _string(location.get("name")) if isinstance(location, dict) else _string(location)
+        basis = "|".join(text or "" for text in (_string(event.get("name")), start, place))
+        return "jsonld-" + hashlib.sha1(basis.encode()).hexdigest()[:16]
+
+    def series_key(self, event: JSON) -> str | None:
+        """The production's key: the super event's ``@id``/URL, else the event's own without a date."""
+        for parent in _list(event.get("superEvent")):
+            key = self.url(self.resolve(parent))
+            if key:
+                return key
+        own = self.url(event.get("@id")) or self.url(event.get("url"))
+        return _undated(own) if own else None
+
+    def emit(
+        self,
+        event: JSON,
+        *,
+        series_key: str | None,
+        parent: str | None = None,
+        times: tuple[datetime, datetime | None, bool] | None = None,
+    ) -> None:
+        """Append the listing for one dated event (rejected with a reason if it cannot be one)."""
+        record_id = self.record_base(event)
+        try:
+            if times is None:
+                start, end, all_day = self.times(event, record_id)
+            else:
+                start, end, all_day = times
+                record_id = f"{record_id}#{start.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        except ValueError as error:
+            self.reject(record_id, str(error), "start")
+            return
+        try:
+            listing = self.listing(event, record_id, series_key, start, end, all_day)
+        except Exception as error:
+            self.reject(record_id, f"unusable ({type(error).__name__}: {error})")
+            return
+        if parent:
+            listing.raw["parent"] = parent
+        self.result.listings.append(listing)
+
+    def times(self, event: JSON, record_id: str) -> tuple[datetime, datetime | None, bool]:
+        """Start, end and all-day flag from ``startDate``/``endDate``; ValueError if there is no start."""
+        raw_start = _string(event.get("startDate"))
+        if raw_start is None:
+            raise ValueError("event without startDate")
+        start, all_day = _moment(raw_start)
+        raw_end = _string(event.get("endDate"))
+        end: datetime | None = None
+        if raw_end:
+            try:
+                end, end_is_date = _moment(raw_end)
+            except ValueError:
+                self.warn(f"{record_id}: endDate unreadable ({raw_end!r}); ignored")
+            else:
+                if end_is_date:
+                    end += timedelta(days=1)
+        elif all_day:
+            end = start + timedelta(days=1)
+        if end is not None and end < start:
+            self.warn(f"{record_id}: endDate before startDate; ignored")
+            end = None
+        return start, end, all_day
+
+    def listing(
+        self,
+        event: JSON,
+        record_id: str,
+        series_key: str | None,
+        start: datetime,
+        end: datetime | None,
+        all_day: bool,
+    ) -> Listing:
+        """The listing for one event occurrence."""
+        place = self.place(event.get("location"))
+        title = _string(event.get("name"))
+        if title is None:
+            self.warn(f"{record_id}: no name; titled '(ohne Titel)'")
+            title = "(ohne Titel)"
+        elif self.clean_name is not None:
+            title = self.clean_name(title, start, place.get("name"))
+        previous = _string(event.get("previousStartDate"))
+        previous_start = None
+        if previous:
+            try:
+                previous_start = _moment(previous)[0]
+            except ValueError:
+                self.warn(f"{record_id}: previousStartDate unreadable ({previous!r}); ignored")
+        status_text = _token(event.get("eventStatus")) or None
+        return Listing(
+            source=self.source,
+            record_id=record_id,
+            title=title,
+            fetched_at=self.fetched_at,
+            url=self.url(event.get("url")),
+            series_key=series_key,
+            start=start,
+            end=end,
+            all_day=all_day,
+            description=_plain_text(event.get("description")),
+            categories=[text for text in (_string(item) for item in _list(event.get("genre"))) if text],
+            language=self.language(event.get("inLanguage")),
+            image=self.url(event.get("image")),
+            organiser=self.name_of(event.get("organizer")),
+            venue_name=place.get("name"),
+            venue_address=place.get("address"),
+            venue_url=place.get("url"),
+            geo=self.geo(event.get("location")),
+            offers=[offer for item in _list(event.get("offers")) if (offer := self.offer(item, record_id))],
+            status=_STATUS.get(status_text or ""),
+            status_text=status_text,
+            previous_start=previous_start,
+            raw={"jsonld": event},
+        )
+
+    def expand(self, schedule: JSON, record_id: str) -> list[tuple[datetime, datetime | None, bool]]:
+        """The occurrences of a schema.org Schedule that start within the horizon."""
+        try:
+            return list(self._expand(schedule))
+        except (ValueError, TypeError, OverflowError) as error:
+            self.warn(f"{record_id}: eventSchedule unreadable ({error}); its startDate used")
+            return []
+
+    def _expand(self, schedule: JSON) -> Iterator[tuple[datetime, datetime | None, bool]]:
+        zone: tzinfo = BERLIN
+        if _string(schedule.get("scheduleTimezone")):
+            zone = ZoneInfo(str(_string(schedule.get("scheduleTimezone"))))
+        first = _string(schedule.get("startDate"))
+        if first is None:
+            raise ValueError("no startDate")
+        first_day = _moment(first)[0].date()
+        last = _string(schedule.get("endDate"))
+        last_day = _moment(last)[0].date() if last else None
+        begin = _clock(schedule.get("startTime"))
+        finish = _clock(schedule.get("endTime"))
+        duration = _duration(_string(schedule.get("duration")))
+        frequency, interval = _frequency(schedule.get("repeatFrequency"))
+        weekdays = [
+            _WEEKDAYS[day]
+            for day in (_token(item).lower() for item in _list(schedule.get("byDay")))
+            if day in _WEEKDAYS
+        ]
+        if frequency is None:
+            if not weekdays and last_day is None:
+                raise ValueError("neither repeatFrequency, byDay nor endDate")
+            frequency = rrule.WEEKLY if weekdays else rrule.DAILY
+        months = [int(month) for month in _list(schedule.get("byMonth")) if str(month).isdigit()]
+        month_days = [int(day) for day in _list(schedule.get("byMonthDay")) if str(day).lstrip("-").isdigit()]
+        count = schedule.get("repeatCount")
+        excluded = {
+            _moment(text)[0].date()
+            for text in (_string(item) for item in _list(schedule.get("exceptDate")))
+            if text
+        }
+        rule = rrule.rrule(
+            frequency,
+            interval=interval,
+            dtstart=datetime.combine(first_day, begin or time()),
+            until=datetime.combine(last_day, time.max) if last_day else None,
+            count=int(str(count)) if str(count).isdigit() else None,
+            byweekday=weekdays or None,
+            bymonth=months or None,
+            bymonthday=month_days or None,
+        )
+        emitted = 0
+        for naive in rule:
+            start = naive.replace(tzinfo=zone).astimezone(BERLIN)
+            if start >= self.horizon[1] or emitted >= MAX_SCHEDULE_OCCURRENCES:
+                return
+            if start < self.horizon[0] or naive.date() in excluded:
+                continue
+            end: datetime | None = None
+            if begin is None:
+                end = start + timedelta(days=1)
+            elif finish is not None:
+                end = datetime.combine(naive.date(), finish, tzinfo=zone).astimezone(BERLIN)
+                end = end if end > start else end + timedelta(days=1)
+            elif duration is not None:
+                end = start + duration
+            emitted += 1
+            yield start, end, begin is None
+
+    def place(self, value: Any) -> dict[str, str | None]:
+        """Venue name, address and URL from ``location`` (Place, PostalAddress, text, VirtualLocation)."""
+        places = [self.resolve(item) for item in _list(value)]
+        physical = [
+            item for item in places if not (isinstance(item, dict) and "VirtualLocation" in _types(item))
+        ]
+        if not physical:
+            virtual = places[0] if places else None
+            return {"name": None, "address": None, "url": self.url(virtual) if virtual else None}
+        place = physical[0]
+        if not isinstance(place, dict):
+            name, _, rest = (_string(place) or "").partition(",")
+            return {"name": name.strip() or None, "address": rest.strip() or None, "url": None}
+        if "PostalAddress" in _types(place):
+            return {"name": _string(place.get("name")), "address": self.address(place), "url": None}
+        return {
+            "name": _string(place.get("name")),
+            "address": self.address(self.resolve(place.get("address"))),
+            "url": self.url(place.get("url")) if place.get("url") else None,
+        }
+
+    def address(self, value: Any) -> str | None:
+        """One line from a PostalAddress object or an address string."""
+        if not isinstance(value, dict):
+            return _string(value)
+        street = _string(value.get("streetAddress"))
+        town = " ".join(
+            part for part in (_string(value.get("postalCode")), _string(value.get("addressLocality"))) if part
+        )
+        return ", ".join(part for part in (street, town) if part) or None
+
+    def geo(self, value: Any) -> tuple[float, float] | None:
+        """Latitude and longitude from the location's GeoCoordinates."""
+        for place in (self.resolve(item) for item in _list(value)):
+            geo = self.resolve(place.get("geo")) if isinstance(place, dict) else None
+            if isinstance(geo, dict):
+                try:
+                    return float(str(geo["latitude"]).replace(",", ".")), float(
+                        str(geo["longitude"]).replace(",", ".")
+                    )
+                except (KeyError, ValueError):
+                    return None
+        return None
+
+    def name_of(self, value: Any) -> str | None:
+        """The name of an Organization or Person (or a plain string)."""
+        for item in (self.resolve(entry) for entry in _list(value)):
+            name = _string(item.get("name")) if isinstance(item, dict) else _string(item)
+            if name:
+                return name
+        return None
+
+    def language(self, value: Any) -> str | None:
+        """``inLanguage`` as a string (a Language object's alternateName or name)."""
+        first = self.resolve(_list(value)[0]) if _list(value) else None
+        if isinstance(first, dict):
+            return _string(first.get("alternateName")) or _string(first.get("name"))
+        return _string(first)
+
+    def offer(self, value: Any, record_id: str) -> OfferListing | None:
+        """One OfferListing from an Offer or AggregateOffer."""
+        offer = self.resolve(value)
+        if not isinstance(offer, dict):
+            return None
+        nested = [
+            item
+            for item in (self.resolve(entry) for entry in _list(offer.get("offers")))
+            if isinstance(item, dict)
+        ]
+        prices = [_price(item.get("price")) for item in nested]
+        known = [price for price in prices if price is not None]
+        low = _price(offer.get("lowPrice"))
+        high = _price(offer.get("highPrice"))
+        single = _price(offer.get("price"))
+        if single is None:
+            for spec in (self.resolve(entry) for entry in _list(offer.get("priceSpecification"))):
+                single = (
+                    single
+                    if single is not None
+                    else (_price(spec.get("price")) if isinstance(spec, dict) else None)
+                )
+        price_min = low if low is not None else (single if single is not None else min(known, default=None))
+        price_max = high if high is not None else (single if single is not None else max(known, default=None))
+        raw_prices = [
+            text for text in (_string(offer.get(key)) for key in ("lowPrice", "highPrice", "price")) if text
+        ]
+        availability_text = _token(offer.get("availability")) or None
+        availability = _AVAILABILITY.get(availability_text or "")
+        if availability is None and price_max == 0:
+            availability = Availability.FREE
+        on_sale = None
+        if _string(offer.get("validFrom")):
+            try:
+                on_sale = _moment(str(_string(offer.get("validFrom"))))[0]
+            except ValueError:
+                self.warn(f"{record_id}: offer validFrom unreadable; ignored")
+        return OfferListing(
+            price_text=" – ".join(dict.fromkeys(raw_prices)) or None,
+            price_min=price_min,
+            price_max=price_max,
+            currency=_string(offer.get("priceCurrency")) or "EUR",
+            url=self.url(offer.get("url")),
+            vendor=self.name_of(offer.get("seller")),
+            availability=availability,
+            availability_text=availability_text,
+            on_sale=on_sale,
+        )
+
+
+def _undated(url: str) -> str:
+    """A URL without the dates in it (and one separator each), for a series key."""
+    undated = _DATE_IN_URL.sub(lambda match: match[1] if match[3] else "", url)
+    return re.sub(r"(?<!:)//+", "/", undated)
+
+
+def _inherit(sub: JSON, parent: JSON) -> JSON:
+    """A sub-event with the parent's place, image, organiser, offers, language and genre where it has none."""
+    merged = dict(sub)
+    for key in ("location", "image", "organizer", "offers", "inLanguage", "genre", "name", "url"):
+        if key not in merged and key in parent:
+            merged[key] = parent[key]
+    return merged
+
+
+def _moment(text: str) -> tuple[datetime, bool]:
+    """An aware datetime in Europe/Berlin from an ISO 8601 date or date-time (naive is Berlin time).
+
+    Returns the datetime and whether the text was a date only. A German ``dd.mm.yyyy [HH:MM]``
+    is accepted too, since some sites write it into JSON-LD.
+    """
+    text = text.strip()
+    german = _GERMAN_DATE.match(text)
+    if german:
+        day, month, year, hour, minute = german.groups()
+        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=BERLIN)
+        return moment, hour is None
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), time(), tzinfo=BERLIN), True
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        from dateutil.parser import isoparse
+
+        moment = isoparse(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BERLIN)
+    return moment.astimezone(BERLIN), False
+
+
+def _clock(value: Any) -> time | None:
+    """A time of day from ``HH:MM[:SS]`` (an offset, if any, is ignored: schedules are local)."""
+    text = _string(value)
+    if not text:
+        return None
+    match = re.match(r"^T?(\d{1,2}):(\d{2})(?::(\d{2}))?", text)
+    if not match:
+        raise ValueError(f"time {text!r}")
+    return time(int(match[1]), int(match[2]), int(match[3] or 0))
+
+
+def _duration(text: str | None) -> timedelta | None:
+    """A timedelta from an ISO 8601 duration such as ``PT2H30M`` or ``P1D``."""
+    if not text:
+        return None
+    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", text.strip().upper())
+    if not match:
+        raise ValueError(f"duration {text!r}")
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _frequency(value: Any) -> tuple[int | None, int]:
+    """The rrule frequency and interval of a ``repeatFrequency`` (``P1W``, ``P2D``, ``weekly``)."""
+    text = _string(value)
+    if not text:
+        return None, 1
+    text = _FREQUENCY_WORDS.get(text.strip().lower(), text.strip().upper())
+    match = re.fullmatch(r"P(\d+)([DWMY])", text)
+    if not match:
+        raise ValueError(f"repeatFrequency {text!r}")
+    return _FREQUENCIES[match[2]], max(int(match[1]), 1)
+
+
+def _price(value: Any) -> Decimal | None:
+    """A price from a number or a string like "24,50", "1.234,50 €" or "ab 18"."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return Decimal(str(value))
+    match = _NUMBER.search(str(value))
+    if not match:
+        return None
+    number = match.group()
+    if "," in number:
+        number = number.replace(".", "").replace(",", ".")
+    elif number.count(".") > 1:
+        number = number.replace(".", "")
+    try:
+        return Decimal(number)
+    except InvalidOperation:
+        return None
+
+
+def _make_record_ids_unique(result: JsonLdResult) -> None:
+    """Sites that give every date the page's ``@id``: add the start to repeated record ids."""
+    seen: set[str] = set()
+    for index, listing in enumerate(result.listings):
+        record_id = listing.record_id
+        if record_id in seen and listing.start is not None:
+            record_id = f"{record_id}#{listing.start.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        number = 2
+        while record_id in seen:
+            record_id, number = f"{listing.record_id}~{number}", number + 1
+        if record_id != listing.record_id:
+            message = f"record id {listing.record_id!r} used by several events; disambiguated by start"
+            if message not in result.warnings:
+                result.warnings.append(message)
+            result.listings[index] = listing.evolve(record_id=record_id)
+        seen.add(record_id)
+
+
+class JsonLdSource(Source):
+    """Pages or documents with schema.org events in JSON-LD, configured by settings alone.
+
+    Options: ``name``, ``url``/``urls``, ``venue`` (given to every listing without a location) and
+    ``horizon_days`` (for ``eventSchedule``). Subclasses may override :meth:`clean_name`. After
+    :meth:`parse`, ``warnings`` and ``rejections`` hold what the run's documents had wrong (reset
+    by :meth:`listings`), ``last_result`` the last document's :class:`JsonLdResult`.
+    """
+
+    abstract: ClassVar[bool] = True
+    platform: ClassVar[str] = "jsonld"
+    horizon_days: ClassVar[int] = DEFAULT_HORIZON_DAYS
+
+    def __init__(self, fetcher: Fetcher | None = None, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(fetcher, options)
+        self.warnings: list[str] = []
+        self.rejections: list[Rejection] = []
+        self.last_result: JsonLdResult | None = None
+
+    def clean_name(self, name: str, start: datetime | None, location: str | None) -> str:
+        """The title for an event name; by default strips a trailing own date and venue."""
+        return clean_event_name(name, start, location)
+
+    def horizon(self, now: datetime) -> tuple[datetime, datetime]:
+        """From the start of today (Berlin) to ``horizon_days`` ahead."""
+        days = int(self.options.get("horizon_days") or self.horizon_days)
+        today = datetime.combine(now.astimezone(BERLIN).date(), time(), tzinfo=BERLIN)
+        return today, today + timedelta(days=days)
+
+    def default_venue(self) -> str | None:
+        """The venue configured for listings that name none."""
+        return str(self.options.get("venue") or self.venue or "") or None
+
+    def parse(self, document: Document) -> Iterator[Listing]:
+        """Parse one document (eagerly, so a page without JSON-LD fails here)."""
+        result = parse_jsonld(
+            document.body,
+            source=self.source_name,
+            fetched_at=document.fetched_at,
+            base_url=document.url,
+            horizon=self.horizon(document.fetched_at),
+            clean_name=self.clean_name,
+        )
+        self.last_result = result
+        self.warnings.extend(result.warnings)
+        self.rejections.extend(result.rejections)
+        venue = self.default_venue()
+        return iter(
+            [
+                listing if listing.venue_name or not venue else listing.evolve(venue_name=venue)
+                for listing in result.listings
+            ]
+        )
+
+    def listings(self) -> Iterator[Listing]:
+        """Fetch and parse one whole run, starting with empty ``warnings`` and ``rejections``."""
+        self.warnings.clear()
+        self.rejections.clear()
+        return super().listings()
