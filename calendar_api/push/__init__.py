@@ -1,0 +1,40 @@
+"""The venue push API: venues send their own events, authenticated, into the same pipeline as scraped ones.
+
+``create_app`` (calendar_api.app) adds :func:`routes` when this package exists; the CLI adds the
+``tokens`` commands from :mod:`calendar_api.push.commands`. See :mod:`.handlers` for the order of
+checks, :mod:`.validate` for what a body may contain, :mod:`.writes` for what each write does,
+:mod:`.tokens`, :mod:`.ratelimit` and :mod:`.audit` for the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+from calendar_api.push.handlers import PREFIX, PushApi, PushRuntime
+
+
+def routes(runtime: PushRuntime, *, clock: Callable[[], datetime] | None = None) -> list[BaseRoute]:
+    """The push routes with their full paths under ``/api/v1/push`` (add them to the app's routes)."""
+    api = PushApi(runtime) if clock is None else PushApi(runtime, clock=clock)
+    return api.routes()
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The push endpoints as OpenAPI path items (merge into the document's ``paths``)."""
+    from calendar_api.push.openapi import openapi_paths as paths
+
+    return paths()
+
+
+def openapi_components() -> dict[str, Any]:
+    """The ``pushToken`` bearer security scheme (merge into the document's ``components``)."""
+    from calendar_api.push.openapi import openapi_components as components
+
+    return components()
+
+
+__all__ = ["PREFIX", "openapi_components", "openapi_paths", "routes"]
