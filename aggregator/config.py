@@ -57,6 +57,7 @@ class FeedSettings:
 class IngestSettings:
     horizon_days: int = 400
     past_days: int = 1
+    match_past_days: int = 30
     missing_runs_before_cancel: int = 2
     mass_cancel_ratio: float = 0.2
     mass_cancel_min: int = 5

@@ -22,6 +22,7 @@ from aggregator.normalise.titles import match_key
 from aggregator.types import BERLIN
 
 EVENT_MATCH_WINDOW = timedelta(days=370)
+BLOCKING_TOKENS = 3
 
 
 @dataclass(slots=True)
@@ -129,12 +130,16 @@ class DedupeIndex:
         self.series: dict[tuple[str, str], str] = {}  # (source, series/production key) -> event id
         self._blocks: dict[tuple[str | None, date], list[OccurrenceRef]] = defaultdict(list)
         self._venue_events: dict[str | None, dict[str, str]] = defaultdict(dict)  # event id -> key
+        self._tokens: dict[tuple[str | None, str], set[str]] = defaultdict(set)  # (venue, token) -> events
 
     # -- building ---------------------------------------------------------------------------
     def add_event(self, ref: EventRef) -> None:
         """Make an event known (or refresh what is known of it)."""
         self.events[ref.id] = ref
-        self._venue_events[ref.venue_slug][ref.id] = match_key(ref.title)
+        key = match_key(ref.title)
+        self._venue_events[ref.venue_slug][ref.id] = key
+        for token in set(key.split()):
+            self._tokens[(ref.venue_slug, token)].add(ref.id)
 
     def add_occurrence(self, ref: OccurrenceRef) -> None:
         """Make an occurrence known under its venue and local day."""
@@ -171,13 +176,25 @@ class DedupeIndex:
                 best = (score, candidate)
         return best[1] if best else None
 
+    def _candidate_events(self, venue: str | None, key: str) -> dict[str, str]:
+        """Events at ``venue`` sharing one of the title's three rarest words (token blocking)."""
+        titles = self._venue_events.get(venue)
+        if not titles:
+            return {}
+        postings = sorted((self._tokens.get((venue, t), set()) for t in set(key.split())), key=len)
+        candidates: set[str] = set()
+        for posting in [p for p in postings if p][:BLOCKING_TOKENS]:
+            candidates |= posting
+        return {event_id: titles[event_id] for event_id in candidates if event_id in titles}
+
     def _match_event(self, listing: Listing) -> str | None:
-        titles = self._venue_events.get(listing.venue_slug)
+        key = match_key(listing.title)
+        titles = self._candidate_events(listing.venue_slug, key)
         if not titles:
             return None
         start = _start(listing)
         found = process.extract(
-            match_key(listing.title), titles, scorer=fuzz.token_set_ratio,
+            key, titles, scorer=fuzz.token_set_ratio,
             score_cutoff=max(60.0, self.title_threshold - 20), limit=5,
         )
         for _key, _score, event_id in found:
@@ -261,6 +278,8 @@ class DedupeIndex:
         target.first_start = min(target.first_start, lost.first_start)
         target.last_start = max(target.last_start, lost.last_start)
         self._venue_events[lost.venue_slug].pop(loser, None)
+        for token in set(match_key(lost.title).split()):
+            self._tokens[(lost.venue_slug, token)].discard(loser)
         for ref in self.occurrences.values():
             if ref.event_id == loser:
                 ref.event_id = survivor

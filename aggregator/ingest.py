@@ -242,7 +242,7 @@ def _load_index(session: Session, ctx: IngestContext, source: str, now: datetime
     settings = ctx.settings
     index = dedupe.DedupeIndex(rules=ctx.rules(), title_threshold=settings.dedupe.title_threshold,
                                tolerance_minutes=settings.dedupe.time_tolerance_minutes)
-    horizon = now - timedelta(days=max(settings.ingest.past_days, 30))
+    horizon = now - timedelta(days=settings.ingest.match_past_days)
     occurrences = session.scalars(
         select(Occurrence).where(Occurrence.start >= horizon).options(selectinload(Occurrence.event))
     ).all()

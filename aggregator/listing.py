@@ -73,7 +73,9 @@ class Listing:
     warnings: list[str] = field(default_factory=list)
 
     def evolve(self, **changes: Any) -> Listing:
-        """Return a copy with ``changes`` applied (listings are treated as values)."""
+        """Return a copy with ``changes`` applied (listings are values: never mutated in place)."""
+        if all(getattr(self, name) == value for name, value in changes.items()):
+            return self
         return replace(self, **changes)
 
 

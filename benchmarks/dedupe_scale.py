@@ -23,13 +23,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WORDS = ("Sinfonie Nacht Konzert Jazz Oper Traum Sommer Winter Klang Licht Stadt Hafen Wald Stern Liebe Reise "
-         "Tanz Gala Festival Lieder Abend Morgen Kinder Familie Rock Pop Soul Blues Zauber Märchen Bühne Welt "
-         "Ballett Quartett Trio Solo Orgel Chor Klavier Geige Revue Show Comedy Lesung Vortrag Führung Markt").split()
-VENUES = ("Konzerthaus Dortmund", "Opernhaus Dortmund", "Schauspielhaus Dortmund", "Westfalenhallen", "Dortmunder U",
-          "domicil", "FZW", "Junkyard", "Kokerei Hansa", "Zoo Dortmund", "Westfalenpark", "Deutsches Fußballmuseum",
-          "MKK", "Brauerei-Museum", "Phoenix des Lumières", "Reinoldikirche", "Signal Iduna Park",
-          "Stadt- und Landesbibliothek", "Baukunstarchiv NRW", "Naturmuseum")
+WORDS = ["Sinfonie", "Nacht", "Konzert", "Jazz", "Oper", "Traum", "Sommer", "Winter", "Klang", "Licht", "Stadt", "Hafen", "Wald", "Stern", "Liebe", "Reise", "Tanz", "Gala", "Festival", "Lieder", "Abend", "Morgen", "Kinder", "Familie", "Rock", "Pop", "Soul", "Blues", "Zauber", "Märchen", "Bühne", "Welt", "Ballett", "Quartett", "Trio", "Solo", "Orgel", "Chor", "Klavier", "Geige", "Revue", "Show", "Comedy", "Lesung", "Vortrag", "Führung", "Markt"]
+VENUES = (
+    "Konzerthaus Dortmund",
+    "Opernhaus Dortmund",
+    "Schauspielhaus Dortmund",
+    "Westfalenhallen",
+    "Dortmunder U",
+    "domicil",
+    "FZW",
+    "Junkyard",
+    "Kokerei Hansa",
+    "Zoo Dortmund",
+    "Westfalenpark",
+    "Deutsches Fußballmuseum",
+    "MKK",
+    "Brauerei-Museum",
+    "Phoenix des Lumières",
+    "Reinoldikirche",
+    "Signal Iduna Park",
+    "Stadt- und Landesbibliothek",
+    "Baukunstarchiv NRW",
+    "Naturmuseum",
+)
 SOURCES = ("venue_site", "city_portal", "ticket_shop", "platform_feed")
 BASE = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
 
@@ -54,20 +70,35 @@ def synthesise(total: int, seed: int = 7) -> dict[str, list[object]]:
     performances = performances[:unique]
     for index, (production, title, venue, start) in enumerate(performances):
         owner = SOURCES[index % len(SOURCES)]
-        by_source[owner].append(Listing(
-            source=owner, record_id=f"{owner}-{index}", series_key=f"p{production}", title=title,
-            fetched_at=fetched, start=start, venue_name=venue, offers=[OfferListing(price_text="Tickets 12 € – 30 €")],
-        ))
+        by_source[owner].append(
+            Listing(
+                source=owner,
+                record_id=f"{owner}-{index}",
+                series_key=f"p{production}",
+                title=title,
+                fetched_at=fetched,
+                start=start,
+                venue_name=venue,
+                offers=[OfferListing(price_text="Tickets 12 € – 30 €")],
+            )
+        )
     duplicates = total - unique
     for n in range(duplicates):
         index = rng.randrange(unique)
         production, title, venue, start = performances[index]
         owner = SOURCES[(index + 1 + n % 3) % len(SOURCES)]
         shown = title.upper() if owner == "ticket_shop" else title
-        by_source[owner].append(Listing(
-            source=owner, record_id=f"{owner}-dup-{n}", title=shown, fetched_at=fetched, start=start,
-            venue_name=venue, offers=[OfferListing(price_text="ab 12 €")],
-        ))
+        by_source[owner].append(
+            Listing(
+                source=owner,
+                record_id=f"{owner}-dup-{n}",
+                title=shown,
+                fetched_at=fetched,
+                start=start,
+                venue_name=venue,
+                offers=[OfferListing(price_text="ab 12 €")],
+            )
+        )
     return by_source
 
 
@@ -91,8 +122,14 @@ def run_size(total: int) -> dict[str, float]:
     elapsed = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     del normalised
-    return {"listings": total, "assigned": assigned, "events": len(index.events),
-            "occurrences": len(index.occurrences), "seconds": elapsed, "peak_mib": peak_kib / 1024}
+    return {
+        "listings": total,
+        "assigned": assigned,
+        "events": len(index.events),
+        "occurrences": len(index.occurrences),
+        "seconds": elapsed,
+        "peak_mib": peak_kib / 1024,
+    }
 
 
 def main() -> int:
@@ -103,21 +140,28 @@ def main() -> int:
     if args.one:
         print(json.dumps(run_size(args.one)))
         return 0
-    print(f"{'listings':>9} {'events':>8} {'occurr.':>8} {'seconds':>8} {'per s':>9} {'µs/listing':>10} {'peak MiB':>9}")
+    print(
+        f"{'listings':>9} {'events':>8} {'occurr.':>8} {'seconds':>8} {'per s':>9} {'µs/listing':>10} {'peak MiB':>9}"
+    )
     rows = []
     for size in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True
+        )
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
-        print(f"{row['listings']:>9} {row['events']:>8} {row['occurrences']:>8} {row['seconds']:>8.2f} "
-              f"{row['listings'] / row['seconds']:>9.0f} {1e6 * row['seconds'] / row['listings']:>10.1f} "
-              f"{row['peak_mib']:>9.0f}")
+        print(
+            f"{row['listings']:>9} {row['events']:>8} {row['occurrences']:>8} {row['seconds']:>8.2f} "
+            f"{row['listings'] / row['seconds']:>9.0f} {1e6 * row['seconds'] / row['listings']:>10.1f} "
+            f"{row['peak_mib']:>9.0f}"
+        )
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         ratio = (last["seconds"] / first["seconds"]) / (last["listings"] / first["listings"])
-        print(f"time growth vs linear from {first['listings']} to {last['listings']}: ×{ratio:.2f} "
-              "(1.00 = exactly linear)")
+        print(
+            f"time growth vs linear from {first['listings']} to {last['listings']}: ×{ratio:.2f} "
+            "(1.00 = exactly linear)"
+        )
     hundred = next((r for r in rows if r["listings"] == 100_000), None)
     if hundred:
         print("goal 100k < 30 s:", "met" if hundred["seconds"] < 30 else "NOT met")
