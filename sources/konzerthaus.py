@@ -5,7 +5,9 @@ have no ``va`` class). Buttons become offers: ``Tickets …`` / ``Eintritt frei 
 of the house's own offer; ``ausverkauft``, ``zur Warteliste`` and ``Online nicht buchbar`` are its
 availability words (the first one shown is kept, the page puts the decisive one first);
 ``Weitere Tickets`` is a second offer at Theater Dortmund (Philharmoniker concerts). Detail pages
-(``/de/programm/DD-MM-YYYY-<slug>/``) carry a schema.org MusicEvent and give the same record id.
+(``/de/programm/DD-MM-YYYY-<slug>/``) carry a schema.org MusicEvent (whose ``name`` has the
+date and venue appended; the ``<h1>`` is the title) and give the same record id as the block.
+A run fetches the programme page only; :meth:`parse` also reads a detail page it is given.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bs4 import BeautifulSoup, Tag
 from aggregator.listing import Listing, OfferListing
 from sources._html import absolute, attr, parse_html, require_one, select_text, text_of
 from sources.base import Document, LayoutChanged, Source
+from sources.platforms.jsonld import clean_event_name, parse_jsonld
 
 _DETAIL = re.compile(r"/programm/(?P<key>\d{2}-\d{2}-\d{4}-(?P<slug>[a-z0-9-]+))/")
 _DETAIL_LINK = 'a[aria-label="Zur Detailseite dieser Veranstaltung"]'
@@ -37,8 +40,9 @@ class KonzerthausSource(Source):
         page = parse_html(document)
         calendar = page.select_one("ul#cal-list")
         if calendar is None:
-            if _DETAIL.search(document.url) and page.select_one('script[type="application/ld+json"]'):
-                yield from self._parse_detail(document, page)
+            key = _DETAIL.search(document.url)
+            if key and page.select_one('script[type="application/ld+json"]'):
+                yield self._parse_detail(document, page, key)
                 return
             raise LayoutChanged(
                 self.name, "no ul#cal-list (programme) and no JSON-LD (detail page)", document.url
@@ -122,6 +126,24 @@ class KonzerthausSource(Source):
             offers.remove(own)
         return offers
 
-    def _parse_detail(self, document: Document, page: BeautifulSoup) -> Iterator[Listing]:
-        """The MusicEvent of a detail page (filled in by the JSON-LD platform parser)."""
-        raise LayoutChanged(self.name, "detail pages are not supported yet", document.url)
+    def _parse_detail(self, document: Document, page: BeautifulSoup, key: re.Match[str]) -> Listing:
+        """The MusicEvent of a detail page, keyed like its listing block; title from ``<h1>``."""
+        result = parse_jsonld(
+            document.body,
+            source=self.source_name,
+            fetched_at=document.fetched_at,
+            base_url=document.url,
+            clean_name=clean_event_name,
+        )
+        if not result.listings:
+            reasons = [r.reason for r in result.rejections] or result.warnings
+            raise LayoutChanged(self.name, f"detail page JSON-LD gives no event ({reasons})", document.url)
+        listing = result.listings[0]
+        return listing.evolve(
+            record_id=key["key"],
+            series_key=key["slug"],
+            title=text_of(page.select_one("h1")) or listing.title,
+            url=document.url,
+            description=select_text(page, "#va-program .col-12.col-md-9") or listing.description,
+            venue_name=listing.venue_name or self.venue,
+        )

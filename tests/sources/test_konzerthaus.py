@@ -196,6 +196,60 @@ def test_missing_subtitle_is_none() -> None:
     assert BY_ID["10-12-2026-ueberraschungskonzert-der-joker"].subtitle is None
 
 
+# Detail pages (schema.org MusicEvent in JSON-LD)
+
+STADION_URL = PROGRAMM + "12-01-2027-5-philharmonisches-konzert-faszination-stadion/"
+STADION = next(KonzerthausSource().parse(SnapshotFetcher(FIXTURES).get(STADION_URL)))
+
+
+def test_detail_record_id_matches_the_listing_scheme() -> None:
+    assert STADION.record_id == "12-01-2027-5-philharmonisches-konzert-faszination-stadion"
+
+
+def test_detail_series_key() -> None:
+    assert STADION.series_key == "5-philharmonisches-konzert-faszination-stadion"
+
+
+def test_detail_title_is_the_heading() -> None:
+    assert STADION.title == "5. Philharmonisches Konzert: Faszination Stadion"
+
+
+def test_detail_start_from_json_ld() -> None:
+    assert STADION.start is not None and STADION.start.isoformat() == "2027-01-12T19:30:00+01:00"
+
+
+def test_detail_venue() -> None:
+    assert STADION.venue_name == "Konzerthaus Dortmund"
+
+
+def test_detail_description_is_the_programme_text() -> None:
+    assert (STADION.description or "").startswith("Über die Stadt Dortmund und den Fußball")
+
+
+def test_detail_source_name() -> None:
+    assert STADION.source == "konzerthaus"
+
+
+def test_detail_without_heading_strips_date_and_venue_from_the_name() -> None:
+    body = (FIXTURES / "detail_12-01-2027-5-philharmonisches-konzert-faszination-stadion.html").read_text(
+        encoding="utf-8"
+    )
+    body = re.sub(r"<h1>.*?</h1>", "", body)
+    item = next(KonzerthausSource().parse(_html(body, STADION_URL)))
+    assert item.title == "5. Philharmonisches Konzert: Faszination Stadion"
+
+
+def test_detail_page_without_json_ld_raises() -> None:
+    with pytest.raises(LayoutChanged, match="JSON-LD"):
+        list(KonzerthausSource().parse(_html("<html><h1>Konzert</h1></html>", STADION_URL)))
+
+
+def test_detail_json_ld_without_start_raises() -> None:
+    body = '<script type="application/ld+json">{"@type": "MusicEvent", "name": "X"}</script>'
+    with pytest.raises(LayoutChanged, match="no event"):
+        list(KonzerthausSource().parse(_html(body, STADION_URL)))
+
+
 # Layout changes fail loudly
 
 
