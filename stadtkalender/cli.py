@@ -18,8 +18,8 @@ from aggregator.ingest import IngestError, RunReport, confirm_run, ingest
 from aggregator.types import RunStatus
 from stadtkalender.runtime import Runtime
 
-console = Console(stderr=False)
-err = Console(stderr=True)
+console = Console(stderr=False, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 Handler = Callable[[argparse.Namespace], int]
 
 
