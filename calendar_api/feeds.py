@@ -15,7 +15,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from calendar_api.caching import Publisher
 from calendar_api.filters import (
     FILTER_NAMES,
     EventFilter,
+    berlin_midnight,
     feed_window,
     no_parameters,
     parse_filters,
@@ -130,9 +131,10 @@ class Feeds:
     def _filtered(self, request: Request, filters: EventFilter, *, extra_venue: str | None,
                   extra_category: str | None) -> Response:
         now = self.publisher.clock()
-        today = datetime.combine(now.astimezone(BERLIN).date(), time(), tzinfo=BERLIN).astimezone(UTC)
+        today = now.astimezone(BERLIN).date()
         window = feed_window(filters, now)
-        cancelled_since = today - timedelta(days=self.settings.feeds.cancelled_retention_days)
+        retention = timedelta(days=self.settings.feeds.cancelled_retention_days)
+        cancelled_since = berlin_midnight(today - retention)
         query = filters.query_string()
         if extra_venue is not None:
             filters = replace(filters, venues=(*filters.venues, extra_venue))
@@ -149,8 +151,8 @@ class Feeds:
             calendar = self._calendar(name, self._description(name), source_url)
             return self._render(calendar, rows, version), MEDIA_TYPE, version.time
 
-        return self.publisher.serve(request, kind="feed", query=query, bucket=today, render=render,
-                                    cache_control=self.cache_control)
+        return self.publisher.serve(request, kind="feed", query=query, bucket=berlin_midnight(today),
+                                    render=render, cache_control=self.cache_control)
 
     def feed_name(self, filters: EventFilter, venues: Sequence[Venue]) -> str:
         """What the calendar is called in a client, e.g. "Konzerthaus Dortmund — Konzert"."""

@@ -230,6 +230,7 @@ def _berlin_midnight_after(day: date) -> datetime:
     return _clamp_local(datetime.combine(day + timedelta(days=1), time()), None)
 
 
+
 def _parse_slug(spec: ParameterSpec, value: str) -> str:
     return value
 
@@ -305,13 +306,20 @@ def feed_window(filters: EventFilter, now: datetime, *,
 
     Defaults move once a day, so a feed's content changes with the clock at most daily.
     """
-    today = datetime.combine(now.astimezone(BERLIN).date(), time(), tzinfo=BERLIN).astimezone(UTC)
-    start = filters.start if filters.start is not None else today - timedelta(days=days_before)
+    today = now.astimezone(BERLIN).date()
+    start = filters.start
+    if start is None:
+        start = berlin_midnight(today - timedelta(days=days_before))
     end = filters.end
     if end is None:
-        end = max(today + timedelta(days=days_after), start + timedelta(days=days_after))
-    bucket = today if filters.start is None or filters.end is None else None
+        end = max(berlin_midnight(today + timedelta(days=days_after)), start + timedelta(days=days_after))
+    bucket = berlin_midnight(today) if filters.start is None or filters.end is None else None
     return Window(min(start, LATEST), min(end, LATEST + timedelta(days=days_after)), bucket)
+
+
+def berlin_midnight(day: date) -> datetime:
+    """The UTC instant at which ``day`` begins in Berlin (days are 23 or 25 hours around DST changes)."""
+    return datetime.combine(day, time(), tzinfo=BERLIN).astimezone(UTC)
 
 
 def path_value(path_params: Mapping[str, Any], name: str) -> str:

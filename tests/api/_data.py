@@ -187,12 +187,13 @@ def populate(factory: sessionmaker[Session], *, extra_events: int = 0) -> None:
                     "evjazz",
                     "Jazz im Foyer",
                     "konzerthaus-dortmund",
-                    ["konzert", "jazz"],
+                    ["konzert", "fest"],
                     language="en",
                     description="Free jazz; bring friends, \\ backslashes, and BEGIN:VEVENT lines\n🎷",
                 ),
                 _event("evpunk", "Punk-Nacht", "fzw", ["party"], description="Laut."),
-                _event("evkids", "Kinderflohmarkt", "depot", ["kinder", "markt"], language="de"),
+                _event("evkids", "Kinderflohmarkt", "depot", ["kinder-familie", "messe-markt"],
+                       language="de"),
                 _event("evnovenue", "Stadtspaziergang", None, ["fuehrung"]),
             ]
         )

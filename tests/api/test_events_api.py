@@ -48,9 +48,9 @@ def test_past_occurrences_are_left_out_of_a_listed_event(client: TestClient) -> 
     ("venue=konzerthaus-dortmund", {"evmahler", "evjazz"}),
     ("venue=fzw&venue=depot", {"evpunk", "evkids"}),
     ("venue=nowhere", set()),
-    ("category=jazz", {"evjazz"}),
+    ("category=fest", {"evjazz"}),
     ("category=konzert", {"evmahler", "evjazz"}),
-    ("category=party&category=kinder", {"evpunk", "evkids"}),
+    ("category=party&category=kinder-familie", {"evpunk", "evkids"}),
     ("category=konz", set()),
     ("q=mahler", {"evmahler"}),
     ("q=PHILHARMONIKER", {"evmahler"}),
@@ -69,7 +69,7 @@ def test_past_occurrences_are_left_out_of_a_listed_event(client: TestClient) -> 
     ("lang=EN", {"evjazz"}),
     ("status=cancelled", {"evpunk"}),
     ("status=postponed&status=cancelled", {"evpunk", "evnovenue"}),
-    ("venue=konzerthaus-dortmund&category=jazz", {"evjazz"}),
+    ("venue=konzerthaus-dortmund&category=fest", {"evjazz"}),
 ])
 def test_filter(client: TestClient, query: str, expected: set[str]) -> None:
     assert set(_ids(client, query)) == expected
