@@ -345,6 +345,7 @@ class _Importer:
         self.horizon = horizon
         self.result = result
         self._zones: dict[str, tzinfo] = {}
+        self._texts: dict[int, str] = {}
 
     def warn(self, message: str) -> None:
         """Record a warning once."""
@@ -564,8 +565,14 @@ class _Importer:
             status=_status(status_text),
             status_text=status_text,
             previous_start=previous_start,
-            raw={"ical": _ical_text(origin), "recurrence_id": recurrence_key},
+            raw={"ical": self._ical_text(origin), "recurrence_id": recurrence_key},
         )
+
+    def _ical_text(self, event: Component) -> str:
+        """The VEVENT's text, serialised once however many occurrences it has."""
+        if id(event) not in self._texts:
+            self._texts[id(event)] = _ical_text(event)
+        return self._texts[id(event)]
 
     def _end(
         self,

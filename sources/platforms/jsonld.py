@@ -168,7 +168,10 @@ def parse_jsonld(
         entity = reader.resolve(entity)
         if isinstance(entity, dict) and _is_event(entity):
             result.events += 1
-            reader.read_event(entity)
+            try:
+                reader.read_event(entity)
+            except Exception as error:  # isolation: one odd record must not cost the document
+                reader.reject(_string(entity.get("@id")), f"unusable ({type(error).__name__}: {error})")
     if not result.events:
         result.warnings.append("the JSON-LD holds no Event")
     _make_record_ids_unique(result)
@@ -512,7 +515,10 @@ class _Reader:
         raw_start = _string(event.get("startDate"))
         if raw_start is None:
             raise ValueError("event without startDate")
-        start, all_day = _moment(raw_start)
+        try:
+            start, all_day = _moment(raw_start)
+        except (ValueError, OverflowError):
+            raise ValueError(f"startDate unreadable ({raw_start!r})") from None
         raw_end = _string(event.get("endDate"))
         end: datetime | None = None
         if raw_end:
@@ -591,8 +597,12 @@ class _Reader:
 
     def _expand(self, schedule: JSON) -> Iterator[tuple[datetime, datetime | None, bool]]:
         zone: tzinfo = BERLIN
-        if _string(schedule.get("scheduleTimezone")):
-            zone = ZoneInfo(str(_string(schedule.get("scheduleTimezone"))))
+        zone_name = _string(schedule.get("scheduleTimezone"))
+        if zone_name:
+            try:
+                zone = ZoneInfo(zone_name)
+            except (ValueError, KeyError):
+                raise ValueError(f"scheduleTimezone {zone_name!r} unknown") from None
         first = _string(schedule.get("startDate"))
         if first is None:
             raise ValueError("no startDate")
