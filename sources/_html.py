@@ -54,24 +54,15 @@ def absolute(document: Document, href: str | None) -> str | None:
     return urljoin(document.url, href.strip())
 
 
-def require_all(root: Tag, selector: str, *, source: str, document: Document) -> list[Tag]:
-    """All nodes matching ``selector``; raises :class:`LayoutChanged` naming the selector when none match."""
-    nodes = root.select(selector)
-    if not nodes:
-        raise LayoutChanged(source, f"no element matches {selector!r}", document.url)
-    return nodes
-
-
 def require_one(root: Tag, selector: str, *, source: str, document: Document) -> Tag:
     """The first node matching ``selector``; raises :class:`LayoutChanged` naming the selector when absent."""
-    return require_all(root, selector, source=source, document=document)[0]
+    node = root.select_one(selector)
+    if node is None:
+        raise LayoutChanged(source, f"no element matches {selector!r}", document.url)
+    return node
 
 
 def require_text(root: Tag, selector: str, *, source: str, document: Document) -> str:
     """The cleaned text of the first node matching ``selector`` ('' if empty); LayoutChanged when absent."""
     return text_of(require_one(root, selector, source=source, document=document)) or ""
 
-
-def snippet(node: Tag, limit: int = 400) -> str:
-    """The start of ``node``'s HTML with whitespace collapsed, for ``Listing.raw``."""
-    return _SPACE.sub(" ", str(node))[:limit]
