@@ -18,7 +18,8 @@ from aggregator.ingest import IngestError, RunReport, confirm_run, ingest
 from aggregator.types import RunStatus
 from stadtkalender.runtime import Runtime
 
-console = Console(stderr=False, soft_wrap=True)
+_PIPE_WIDTH = None if sys.stdout.isatty() else 240  # tables piped to a file or grep keep every column
+console = Console(stderr=False, soft_wrap=True, width=_PIPE_WIDTH)
 err = Console(stderr=True, soft_wrap=True)
 Handler = Callable[[argparse.Namespace], int]
 
