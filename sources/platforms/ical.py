@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+import threading
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ _DISPLAY_NAME = re.compile(r"^\((?:UTC|GMT)\s*(?:([+-])(\d{1,2}):?(\d{2}))?\)", 
 # Localised Windows display names seen in German Outlook exports; no library maps these.
 _CENTRAL_EUROPEAN_NAMES = frozenset({"mitteleuropäische zeit", "mitteleuropäische sommerzeit"})
 _SUBDAILY_FREQUENCIES = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
+# warnings.catch_warnings changes process-wide state; parses in parallel threads take turns.
+_WARNINGS_LOCK = threading.RLock()
 
 
 @dataclass(slots=True)
@@ -234,7 +237,7 @@ class _LenientParser(CalendarIcalParser):
 def _parse_text(text: str, notes: list[str]) -> tuple[list[Component], bool]:
     """Parse ``text`` with the lenient parser; Python warnings raised meanwhile become notes."""
     parser = _LenientParser(text, ComponentFactory(), Calendar.types_factory)
-    with warnings.catch_warnings(record=True) as caught:
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         components = parser.parse()
     notes.extend(parser.problems)
@@ -391,7 +394,7 @@ class _Importer:
             self.warn(f"X-WR-TIMEZONE {str(name)!r} is unknown; floating times read as Europe/Berlin")
             return calendar, BERLIN
         try:
-            with warnings.catch_warnings():
+            with _WARNINGS_LOCK, warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 converted = x_wr_timezone.to_standard(calendar, timezone=zone)
         except Exception as error:
@@ -473,7 +476,7 @@ class _Importer:
         calendar = Calendar()
         for event in group:
             calendar.add_component(event)
-        with warnings.catch_warnings(record=True) as caught:
+        with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             query = recurring_ical_events.of(calendar)
             limit = MAX_OCCURRENCES_PER_SERIES
