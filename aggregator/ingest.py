@@ -36,6 +36,7 @@ from aggregator.normalise.categories import CategoryVocabulary, load_categories
 from aggregator.normalise.pipeline import normalise
 from aggregator.normalise.venues import VenueRegistry, load_venues
 from aggregator.serialise import content_hash, listing_from_data, listing_to_data
+from aggregator.split import record_keys, split_forbidden
 from aggregator.types import RunStatus, Status
 
 log = logging.getLogger(__name__)
@@ -281,6 +282,11 @@ def _load_index(session: Session, ctx: IngestContext, source: str, now: datetime
                                      all_day=occurrence.all_day, room=occurrence.room)
             index.add_occurrence(dedupe.OccurrenceRef(occurrence.id, event.id, representative, {source}))
         index.add_record(record_source, record_id, record.occurrence_id, record.data.get("series_key"))
+    rules = index.rules
+    if rules.never or rules.always:  # rules need every known event's keys
+        known = select(SourceRecord).where(SourceRecord.event_id.in_(list(index.events)))
+        for record in session.scalars(known):
+            index.events[record.event_id].keys |= record_keys(record)
     return index
 
 
@@ -307,13 +313,15 @@ def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[List
 def _apply(session: Session, ctx: IngestContext, source: str, listings: list[Listing], report: RunReport,
            *, complete: bool, force: bool, now: datetime) -> None:
     _ensure_venues(session, ctx, listings)
+    rules = ctx.rules()
+    split_events, split_occurrences = split_forbidden(session, rules, now)
     index = _load_index(session, ctx, source, now)
     result = index.assign(listings, now=now)
     records = {
         r.record_id: r for r in session.scalars(select(SourceRecord).where(SourceRecord.source == source))
     }
-    touched_events: set[str] = set()
-    touched_occurrences: set[str] = set()
+    touched_events: set[str] = set(split_events)
+    touched_occurrences: set[str] = set(split_occurrences)
     kind = ctx.priority.kind(source)
 
     for assignment in result.assignments:

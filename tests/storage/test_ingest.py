@@ -192,3 +192,39 @@ def test_a_run_of_mostly_garbage_fails_and_writes_nothing(ctx: IngestContext) ->
     assert report.status == RunStatus.FAILED
     assert "only 0 of 10" in (report.error or "")
     assert _count(ctx.factory, Occurrence) == 2
+
+
+def test_never_merge_rule_splits_a_wrong_merge_on_the_next_run(ctx: IngestContext) -> None:
+    from dataclasses import replace
+
+    from aggregator import ids
+
+    ingest(ctx, "konzerthaus", [_listing("konzerthaus", "r1", "Die Zauberflöte", 5)], now=NOW)
+    city = [_listing("dortmund_de", "c1", "Die Zauberflöte", 5, venue_name="Konzerthaus")]
+    ingest(ctx, "dortmund_de", city, now=NOW)
+    assert (_count(ctx.factory, Event), _count(ctx.factory, Occurrence)) == (1, 1)
+
+    dedupe_settings = replace(ctx.settings.dedupe, never_merge=["konzerthaus:r1 | dortmund_de:c1"])
+    ctx.settings = replace(ctx.settings, dedupe=dedupe_settings)
+    ingest(ctx, "dortmund_de", city, now=NOW + timedelta(hours=1))
+    assert (_count(ctx.factory, Event), _count(ctx.factory, Occurrence)) == (2, 2)
+    with ctx.factory() as session:
+        city_record = session.scalars(select(SourceRecord).where(SourceRecord.source == "dortmund_de")).one()
+        assert city_record.event_id == ids.event_id("dortmund_de", "c1")
+    # and it stays apart on later runs of either source
+    ingest(ctx, "konzerthaus", [_listing("konzerthaus", "r1", "Die Zauberflöte", 5)], now=NOW + timedelta(hours=2))
+    ingest(ctx, "dortmund_de", city, now=NOW + timedelta(hours=3))
+    assert (_count(ctx.factory, Event), _count(ctx.factory, Occurrence)) == (2, 2)
+
+
+def test_always_merge_rule_joins_two_events(ctx: IngestContext) -> None:
+    from dataclasses import replace
+
+    ingest(ctx, "konzerthaus", [_listing("konzerthaus", "a1", "Carmen", 5)], now=NOW)
+    ingest(ctx, "dortmund_de", [_listing("dortmund_de", "b1", "Bizet-Abend", 9)], now=NOW)
+    assert _count(ctx.factory, Event) == 2
+    dedupe_settings = replace(ctx.settings.dedupe, always_merge=["konzerthaus:a1 | dortmund_de:b1"])
+    ctx.settings = replace(ctx.settings, dedupe=dedupe_settings)
+    ingest(ctx, "dortmund_de", [_listing("dortmund_de", "b1", "Bizet-Abend", 9)], now=NOW + timedelta(hours=1))
+    assert _count(ctx.factory, Event) == 1
+    assert _count(ctx.factory, EventRedirect) == 1
