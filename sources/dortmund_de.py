@@ -1,12 +1,12 @@
-"""dortmund.de: the city's Veranstaltungskalender, and the base of the city institutions' calendars.
+"""dortmund.de: the city's Veranstaltungskalender, also the base of the city institutions' adapters.
 
 Markup NOT verified (no capture exists; tests/fixtures/README.md): ``.event-list`` holds
-``article.event-teaser`` entries with what the start page shows as text: "28 Termine", the next
-date, hours, venue, title, teaser, a link with ``?eid=<digits>``. An entry is one production; the
-list yields one listing for the date it shows (``raw["termine"] = N``), and :meth:`fetch` also
-gets the detail page of each multi-date entry (at most ``MAX_DETAIL_PAGES``), whose "Termine"
-list yields every date with its own status; :meth:`listings` keeps the detail page's version.
-Record ids: ``<eid>/<date words>`` (``512301/1-dezember-2026``, a second date that day ``…#2``).
+``article.event-teaser`` entries with what the start page shows: "28 Termine", the next date,
+hours, venue, title, teaser, a link with ``?eid=<digits>``. An entry is one production: the list
+yields a listing for the date it shows (``raw["termine"] = N``); :meth:`fetch` also gets the
+detail page of each multi-date entry (at most ``MAX_DETAIL_PAGES``), which yields every date with
+its own status, and :meth:`listings` keeps that version. Record ids are ``<eid>/<date words>``
+(``512301/1-dezember-2026``; a second date on one day ``…#2``).
 """
 
 from __future__ import annotations
@@ -58,10 +58,7 @@ class DortmundDeSource(Source):
 
     def listings(self) -> Iterator[Listing]:
         """One run, each record once: a date from a detail page replaces the same date from the list."""
-        unique: dict[str, Listing] = {}
-        for listing in super().listings():
-            unique[listing.record_id] = listing
-        yield from unique.values()
+        yield from {listing.record_id: listing for listing in super().listings()}.values()
 
     def parse(self, document: Document) -> Iterator[Listing]:
         """A list page (one listing per entry) or a detail page (one listing per date)."""
@@ -75,6 +72,7 @@ class DortmundDeSource(Source):
             yield self._parse_entry(entry, document)
 
     def _parse_entry(self, entry: Tag, document: Document) -> Listing:
+        """One list entry, for the date it shows."""
         url = self._parse_url(entry, document)
         eid = self._parse_eid(url, document)
         date_text = require_text(entry, ".event-teaser__date", source=self.name, document=document)

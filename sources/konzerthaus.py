@@ -51,6 +51,7 @@ class KonzerthausSource(Source):
             yield self._parse_item(item, document)
 
     def _parse_item(self, item: Tag, document: Document) -> Listing:
+        """One ``li.va`` programme block."""
         url = self._parse_url(item, document)
         key = _DETAIL.search(url)
         if key is None:

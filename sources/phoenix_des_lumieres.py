@@ -41,6 +41,7 @@ class PhoenixDesLumieresSource(Source):
             yield self._parse_card(card, document)
 
     def _parse_card(self, card: Tag, document: Document) -> Listing:
+        """One exhibition or event teaser."""
         url = absolute(document, attr(card.select_one(".exhibition__title a[href]"), "href"))
         slug = _SLUG.search(url or "")
         hours = select_text(card, ".exhibition__hours")

@@ -68,6 +68,7 @@ class TheaterDortmundSource(Source):
             yield self._parse_block(block, document)
 
     def _parse_block(self, block: Tag, document: Document) -> Listing:
+        """One ``div.event`` calendar block."""
         link = require_one(block, "a[href*='/produktionen/detail/']", source=self.name, document=document)
         url = absolute(document, attr(link, "href"))
         series = _SERIES.search(url or "")

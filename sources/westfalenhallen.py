@@ -42,6 +42,7 @@ class WestfalenhallenSource(Source):
             yield self._parse_item(item, document)
 
     def _parse_item(self, item: Tag, document: Document) -> Listing:
+        """One ``.event-item`` of the list."""
         link = require_one(item, ".event-item__title a[href]", source=self.name, document=document)
         url = absolute(document, attr(link, "href"))
         slug = _SLUG.search(url or "")
