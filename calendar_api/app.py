@@ -17,7 +17,7 @@ import importlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,7 +68,8 @@ from calendar_api.serialise import (
 API = "/api/v1"
 JSON_MEDIA_TYPE = "application/json"
 JSON_CACHE_CONTROL = "public, max-age=60"
-_EXTENSIONS = ("calendar_api.web", "calendar_api.push")
+EXTENSIONS = ("calendar_api.web", "calendar_api.push")
+"""Modules that add routes (HTML pages, the push API) when they exist."""
 _log = logging.getLogger(__name__)
 
 
@@ -302,8 +303,13 @@ def _service_routes(runtime: RuntimeLike, docs_url: str, started: datetime) -> l
     ]
 
 
-def create_app(runtime: RuntimeLike, *, clock: Callable[[], datetime] = _now) -> Starlette:
-    """The whole HTTP application for ``runtime``; refuses to start on an outdated schema."""
+def create_app(runtime: RuntimeLike, *, clock: Callable[[], datetime] = _now,
+               extensions: Sequence[str] = EXTENSIONS) -> Starlette:
+    """The whole HTTP application for ``runtime``; refuses to start on an outdated schema.
+
+    ``extensions`` names the modules whose ``routes(runtime)`` are added when they exist; ``clock``
+    is what "now" means for default time windows.
+    """
     settings = runtime.settings
     base_url = settings.server.base_url.rstrip("/")
     docs_url = f"{base_url}/api/docs"
@@ -316,7 +322,7 @@ def create_app(runtime: RuntimeLike, *, clock: Callable[[], datetime] = _now) ->
     started = clock().replace(microsecond=0)
 
     routes: list[BaseRoute] = [*api.routes(), *feeds.routes(), *_service_routes(runtime, docs_url, started)]
-    for name in _EXTENSIONS:
+    for name in extensions:
         module = _optional_module(name)
         extension = getattr(module, "routes", None)
         if extension is not None:

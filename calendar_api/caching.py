@@ -7,7 +7,9 @@ request (one cheap statement); when it changes, entries of older versions are dr
 requests for a key that is being rendered wait for that one rendering instead of repeating it.
 
 The ETag is a hash of the body, so a re-render that produces the same bytes (a new day in a feed
-that did not change, a re-import of unchanged data) still answers ``304 Not Modified``.
+that did not change, a change elsewhere in the data) still answers ``304 Not Modified``; such a body
+also keeps the Last-Modified it was first served with, so clients that only send
+``If-Modified-Since`` get the same answer.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ class RenderCache:
         self._lock = threading.Lock()
         self._rendering: dict[CacheKey, threading.Lock] = {}
         self._version: str | None = None
+        self._validators: OrderedDict[tuple[str, str, str], tuple[str, datetime]] = OrderedDict()
+        self._max_validators = max(1024, 4 * max_entries)
         self.hits = 0
         self.misses = 0
 
@@ -126,12 +130,21 @@ class RenderCache:
         return rendered, False
 
     def _keep_last_modified(self, key: CacheKey, rendered: Rendered) -> Rendered:
-        """An unchanged body of the same resource keeps its earlier Last-Modified."""
+        """An unchanged body of the same resource keeps its earlier Last-Modified.
+
+        The last (ETag, Last-Modified) of each resource outlives the entries themselves (it is small),
+        so this holds across data versions too.
+        """
+        resource = (key[0], key[1], key[2])
         with self._lock:
-            for other_key, other in self._entries.items():
-                if other_key[:3] == key[:3] and other.etag == rendered.etag:
-                    return Rendered(rendered.body, rendered.media_type, rendered.etag,
-                                    min(other.last_modified, rendered.last_modified), rendered.gzipped)
+            previous = self._validators.get(resource)
+            if previous is not None and previous[0] == rendered.etag:
+                rendered = Rendered(rendered.body, rendered.media_type, rendered.etag,
+                                    min(previous[1], rendered.last_modified), rendered.gzipped)
+            self._validators[resource] = (rendered.etag, rendered.last_modified)
+            self._validators.move_to_end(resource)
+            while len(self._validators) > self._max_validators:
+                self._validators.popitem(last=False)
         return rendered
 
     def _put(self, key: CacheKey, rendered: Rendered) -> None:
@@ -192,18 +205,22 @@ def _zero(value: str) -> bool:
 
 def respond(headers: Headers, rendered: Rendered, cache_control: str, *,
             extra: Mapping[str, str] | None = None) -> Response:
-    """A 200 with ``rendered`` (gzip when accepted), or a body-less 304 when the client's copy is current."""
+    """A 200 with ``rendered`` (gzip when accepted), or a body-less 304 when the client's copy is current.
+
+    A plain body is left to the app's GZipMiddleware, which adds ``Vary`` itself (and compresses it
+    when a client sends ``gzip;q=0``, which Starlette does not tell apart; no real client does).
+    """
     common = {
         "Cache-Control": cache_control,
         "ETag": rendered.etag,
         "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
-        "Vary": "Accept-Encoding",
         **(extra or {}),
     }
+    vary = {"Vary": "Accept-Encoding"} if rendered.gzipped is not None else {}
     if not_modified(headers, rendered.etag, rendered.last_modified):
-        return Response(status_code=304, headers=common)
+        return Response(status_code=304, headers={**common, **vary})
     if rendered.gzipped is not None and accepts_gzip(headers):
-        return Response(rendered.gzipped, headers={**common, "Content-Encoding": "gzip"},
+        return Response(rendered.gzipped, headers={**common, **vary, "Content-Encoding": "gzip"},
                         media_type=rendered.media_type)
     return Response(rendered.body, headers=common, media_type=rendered.media_type)
 

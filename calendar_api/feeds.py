@@ -4,7 +4,8 @@
   ``/feeds/venues/{slug}.ics`` and ``/feeds/categories/{slug}.ics`` add their slug to them;
   ``/events/{id}.ics`` is one event with all its occurrences.
 * One VEVENT per occurrence. UID ``<occurrence id>@<feeds.uid_domain>`` never changes; SEQUENCE and
-  LAST-MODIFIED are the occurrence's; DTSTAMP is the time of the data version the feed shows.
+  LAST-MODIFIED are the occurrence's; DTSTAMP is the newest change among the feed's own rows (the
+  time of the data version the feed shows, as far as this feed is concerned).
 * Window: from yesterday to 400 days ahead (Berlin days) unless ``from``/``to`` say otherwise.
   Cancelled occurrences stay for ``feeds.cancelled_retention_days`` after they last changed.
 * ``webcal://`` is the same path: a client subscribing by webcal fetches it over http(s).
@@ -184,9 +185,19 @@ class Feeds:
 
     def _render(self, calendar: FeedCalendar, rows: Sequence[queries.FeedRow],
                 version: queries.DataVersion) -> bytes:
-        items = [feed_item(row, uid_domain=self.settings.feeds.uid_domain, dtstamp=version.time,
+        # DTSTAMP is the newest change among this feed's own rows, not of all data: a change
+        # elsewhere then leaves this feed's bytes, and so its ETag, as they were.
+        stamp = max((_changed(row) for row in rows), default=version.time)
+        items = [feed_item(row, uid_domain=self.settings.feeds.uid_domain, dtstamp=stamp,
                            label=self.categories.label) for row in rows]
         return render_calendar(calendar, items)
+
+
+def _changed(row: queries.FeedRow) -> datetime:
+    """When anything this row shows last changed (occurrence, event or venue)."""
+    venue = row.event.venue
+    times = [row.occurrence.updated_at, row.event.updated_at, *([venue.updated_at] if venue else [])]
+    return max(times)
 
 
 def _one_line(text: str) -> str:

@@ -304,11 +304,15 @@ SPECS = {
 @contextmanager
 def open_client(settings: Settings, engine: Any, factory: sessionmaker[Session], *,
                 clock: Callable[[], datetime] = lambda: NOW, extra_events: int = 0,
-                specs: dict[str, Any] | None = None) -> Iterator[TestClient]:
-    """The populated calendar served by the app, through Starlette's test client (lifespan run)."""
+                specs: dict[str, Any] | None = None, extensions: tuple[str, ...] = ()) -> Iterator[TestClient]:
+    """The populated calendar served by the app, through Starlette's test client (lifespan run).
+
+    Other parts' routes (web pages, push) are left out unless ``extensions`` names them.
+    """
     from calendar_api.app import create_app
 
     populate(factory, extra_events=extra_events)
-    app = create_app(Runtime(settings, engine, factory, SPECS if specs is None else specs), clock=clock)
+    runtime = Runtime(settings, engine, factory, SPECS if specs is None else specs)
+    app = create_app(runtime, clock=clock, extensions=extensions)
     with TestClient(app) as client:
         yield client
