@@ -15,12 +15,16 @@ from aggregator.types import Health, RunStatus
 
 
 class SourceInfo(Protocol):
-    """What health needs to know of a configured source."""
+    """What health needs to know of a configured source (read-only)."""
 
-    name: str
-    kind: str
-    schedule: str
-    enabled: bool
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def schedule(self) -> str: ...
+    @property
+    def enabled(self) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -62,12 +66,12 @@ def source_health(factory: sessionmaker[Session], specs: Mapping[str, SourceInfo
                 )
             )
         }
-        successes = dict(session.execute(  # type: ignore[arg-type]
+        successes = dict(session.execute(
             select(SourceRun.source, func.max(SourceRun.finished_at))
             .where(SourceRun.status.in_([RunStatus.SUCCESS.value, RunStatus.CONFIRMED.value]))
             .group_by(SourceRun.source)
         ).all())
-        counts = dict(session.execute(  # type: ignore[arg-type]
+        counts = dict(session.execute(
             select(SourceRecord.source, func.count()).where(SourceRecord.active.is_(True))
             .group_by(SourceRecord.source)
         ).all())

@@ -15,6 +15,7 @@ from rich.table import Table
 from aggregator.config import ConfigError, load_settings
 from aggregator.db import SchemaOutdated, current_revision, head_revision, make_engine, upgrade
 from aggregator.ingest import IngestError, RunReport, confirm_run, ingest
+from aggregator.listing import Listing, Rejection
 from aggregator.types import RunStatus
 from stadtkalender.runtime import Runtime
 
@@ -65,7 +66,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     runtime = Runtime.open()
     now = datetime.now(UTC)
     horizon = (now - timedelta(days=366), now + timedelta(days=runtime.settings.ingest.horizon_days))
-    listings, rejections, warnings, failures = [], [], [], 0
+    listings: list[Listing] = []
+    rejections: list[Rejection] = []
+    warnings: list[str] = []
+    failures = 0
     for location in args.inputs:
         try:
             data, content_type = _read_input(runtime, location)

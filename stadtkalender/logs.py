@@ -32,7 +32,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(*, verbose: bool = False, stream: object = None) -> None:
     """Set up the root logger once for the process."""
     target = stream or sys.stderr
-    handler = logging.StreamHandler(target)  # type: ignore[arg-type]
+    handler: logging.Handler = logging.StreamHandler(target)  # type: ignore[arg-type]
     if getattr(target, "isatty", lambda: False)():
         from rich.logging import RichHandler
 
