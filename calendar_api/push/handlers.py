@@ -307,13 +307,11 @@ class PushApi:
 
 
 def _invalid(invalid: InvalidRecords) -> PushProblem:
-    bad: dict[str | None, list[dict[str, Any]]] = {}
-    for fault in invalid.faults:
-        bad.setdefault(fault.record_id, []).append({"path": fault.path, "reason": fault.reason})
     records = []
     for path, record_id in invalid.records:
-        if record_id in bad:
-            records.append({"path": path, "id": record_id, "result": "rejected", "errors": bad[record_id]})
+        own = [{"path": f.path, "reason": f.reason} for f in invalid.faults if _within(f.path, path)]
+        if own:
+            records.append({"path": path, "id": record_id, "result": "rejected", "errors": own})
         else:
             records.append({"path": path, "id": record_id, "result": "not_written"})
     first = invalid.faults[0]
@@ -328,6 +326,11 @@ def _invalid(invalid: InvalidRecords) -> PushProblem:
 
 def _not_found(record_id: str) -> PushProblem:
     return PushProblem(404, "push-not-found", f"This venue has no event with id {record_id!r}.")
+
+
+def _within(path: str, record: str) -> bool:
+    """Whether the field ``path`` lies in the record at ``record`` (``$[1].name`` in ``$[1]``, not ``$[10]``)."""
+    return path == record or path.startswith((f"{record}.", f"{record}["))
 
 
 def _too_large(size: int, limit: int, *, streamed: bool = False) -> PushProblem:

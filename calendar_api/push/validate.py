@@ -302,7 +302,19 @@ def _finish(listing: Listing, path: str, names: dict[str, str]) -> tuple[Listing
         offers.append(OfferListing(**{f.name: values.get(f.name, getattr(offer, f.name))
                                       for f in fields(offer)}))
     changes["offers"] = offers
+    changes["raw"] = _clean_raw(listing.raw)
     return listing.evolve(**changes), faults
+
+
+def _clean_raw(value: Any) -> Any:
+    """The record as sent, without what no database can store (NUL, lone surrogates, control characters)."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    if isinstance(value, dict):
+        return {_CONTROL.sub("", str(key)): _clean_raw(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean_raw(item) for item in value]
+    return value
 
 
 def _duplicates(items: list[Item], dialect: str) -> Iterator[Fault]:
