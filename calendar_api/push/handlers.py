@@ -329,7 +329,7 @@ def _not_found(record_id: str) -> PushProblem:
 
 
 def _within(path: str, record: str) -> bool:
-    """Whether the field ``path`` lies in the record at ``record`` (``$[1].name`` in ``$[1]``, not ``$[10]``)."""
+    """Whether the field ``path`` lies in the record at ``record`` (``$[1].x`` in ``$[1]``, not ``$[10]``)."""
     return path == record or path.startswith((f"{record}.", f"{record}["))
 
 
