@@ -157,7 +157,10 @@ def ingest(
     notes = list(warnings) + [f"{r.record_id}: {r.reason}" for r in rejected][:200]
     notes += [f"unknown venue: {name}" for name in result.unknown_venues]
     notes += [f"unknown category: {name}" for name in result.unknown_categories]
-    valid = [listing.evolve(source=source) for listing in result.listings]
+    valid = _one_per_record(listing.evolve(source=source) for listing in result.listings)
+    duplicates = len(result.listings) - len(valid)
+    if duplicates:
+        notes.append(f"{duplicates} listings repeated a record id of this run; the last one of each was kept")
     total = len(valid) + len(rejected)
     if total and len(valid) / total < ctx.settings.ingest.min_valid_ratio:
         return fail_run(
@@ -180,6 +183,15 @@ def ingest(
         log.exception("ingest of %s failed", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}", listings=len(valid))
     return report
+
+
+def _one_per_record(listings: Iterable[Listing]) -> list[Listing]:
+    """A record id appears once per run (a page listing one date twice must not write it twice)."""
+    kept: dict[str, Listing] = {}
+    for listing in listings:
+        kept.pop(listing.record_id, None)
+        kept[listing.record_id] = listing
+    return list(kept.values())
 
 
 def _finish(session: Session, run_id: int, report: RunReport, now: datetime) -> None:

@@ -76,6 +76,7 @@ class Source:
     timezone: ClassVar[str] = "Europe/Berlin"
     start_urls: ClassVar[tuple[str, ...]] = ()
     schedule: ClassVar[str] = "interval:6h"
+    kind: ClassVar[str] = "venue"  # for field priority: venue, city, platform, ticketing, push, import
     abstract: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -64,7 +64,7 @@ def catalog(settings: Settings) -> dict[str, SourceSpec]:
         specs[name] = SourceSpec(
             name=name, cls=cls, options=options,
             schedule=str(options.get("schedule") or cls.schedule or settings.scheduler.default_schedule),
-            kind=str(options.get("kind") or getattr(cls, "kind", "venue")),
+            kind=str(options.get("kind") or cls.kind),
             enabled=bool(options.get("enabled", True)),
         )
     known_platforms = platforms()

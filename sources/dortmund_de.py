@@ -32,6 +32,7 @@ class DortmundDeSource(Source):
     """Every event in the city calendar of dortmund.de (all organisers and venues)."""
 
     name = "dortmund_de"
+    kind = "city"
     start_urls: ClassVar[tuple[str, ...]] = ("https://www.dortmund.de/veranstaltungskalender/",)
     schedule = "interval:12h"
 

@@ -36,6 +36,8 @@ _HOUSE = {
     "KJT": "Kinder- und Jugendtheater",
     "Philharmoniker": "Konzerthaus",
 }
+# theaterdo.de names some stages without their house.
+_BARE_ROOMS = {"Studio": "Schauspielhaus Dortmund, Studio"}
 
 
 class TheaterDortmundSource(Source):
@@ -115,7 +117,7 @@ class TheaterDortmundSource(Source):
     def _parse_venue(self, details: list[str]) -> str | None:
         """The first span of ``.event__details`` unless it is already the time (venue left out)."""
         if details and details[0] and not _TIME.search(details[0]):
-            return details[0]
+            return _BARE_ROOMS.get(details[0], details[0])
         return None
 
     def _parse_offers(self, block: Tag, document: Document) -> list[OfferListing]:

@@ -228,3 +228,10 @@ def test_always_merge_rule_joins_two_events(ctx: IngestContext) -> None:
     ingest(ctx, "dortmund_de", [_listing("dortmund_de", "b1", "Bizet-Abend", 9)], now=NOW + timedelta(hours=1))
     assert _count(ctx.factory, Event) == 1
     assert _count(ctx.factory, EventRedirect) == 1
+
+
+def test_a_record_id_repeated_within_one_run_is_written_once(ctx: IngestContext) -> None:
+    twice = _programme(n=2) + [_programme(n=2)[0].evolve(title="Die Zauberflöte (Zusatztermin)")]
+    report = ingest(ctx, "konzerthaus", twice, now=NOW)
+    assert (report.status, report.added) == (RunStatus.SUCCESS, 2)
+    assert any("repeated a record id" in w for w in report.warnings)
