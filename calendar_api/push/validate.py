@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
@@ -882,7 +882,7 @@ def _scan_vevents(events: list[Component], rules: Rules, faults: list[Fault],
 def _ical_moment(event: Component, name: str) -> datetime | None:
     value = getattr(event.get(name), "dt", None)
     if isinstance(value, datetime):
-        return localize(value) if value.tzinfo is None else value.astimezone(UTC)
+        return localize(value) if value.tzinfo is None else value.astimezone(BERLIN)
     if isinstance(value, date):
         return localize(datetime.combine(value, time()))
     return None
