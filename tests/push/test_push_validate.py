@@ -90,7 +90,8 @@ def test_a_full_event_maps_onto_the_listing() -> None:
                                                                       Availability.AVAILABLE)
     assert (first.vendor, first.url) == ("Ticketkasse", "https://tickets.example/4711")
     assert first.on_sale == datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
-    assert (second.price_min, second.price_max, second.availability) == (25, 69, Availability.SOLD_OUT)
+    assert (second.price_min, second.price_max, second.availability) == (Decimal(25), Decimal(69),
+                                                                         Availability.SOLD_OUT)
     assert listing.raw["jsonld"]["@id"] == "kh-4711"
 
 
@@ -116,7 +117,7 @@ def test_a_date_alone_is_an_all_day_event_ending_after_its_last_day() -> None:
 
 def test_a_free_event_gets_a_free_offer() -> None:
     offer = _json(event("a", isAccessibleForFree=True)).items[0].listing.offers[0]
-    assert (offer.price_min, offer.availability) == (0, Availability.FREE)
+    assert (offer.price_min, offer.availability) == (Decimal(0), Availability.FREE)
 
 
 def test_cancelled_status_without_schema_prefix() -> None:
