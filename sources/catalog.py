@@ -72,14 +72,12 @@ def catalog(settings: Settings) -> dict[str, SourceSpec]:
         if name in specs:
             continue
         kind_of = options.get("type")
+        origin = settings.path or "settings"
         if kind_of not in known_platforms:
-            raise ConfigError(
-                f"sources.{name}.type",
-                f"expected one of {sorted(known_platforms)} (or a source adapter named {name!r}), got {kind_of!r}",
-                settings.path or "settings",
-            )
+            expected = f"one of {sorted(known_platforms)} (or a source adapter named {name!r})"
+            raise ConfigError(f"sources.{name}.type", f"expected {expected}, got {kind_of!r}", origin)
         if not (options.get("url") or options.get("urls")):
-            raise ConfigError(f"sources.{name}.url", "a platform source needs a url", settings.path or "settings")
+            raise ConfigError(f"sources.{name}.url", "a platform source needs a url", origin)
         specs[name] = SourceSpec(
             name=name, cls=known_platforms[kind_of], options=dict(options),
             schedule=str(options.get("schedule") or settings.scheduler.default_schedule),

@@ -1,0 +1,83 @@
+"""The source catalog: every adapter registered, platform venues added by settings alone."""
+
+from __future__ import annotations
+
+import pkgutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import sources
+from aggregator.config import ConfigError, Settings
+from sources.catalog import catalog, platforms
+from sources.snapshots import SnapshotFetcher
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def test_every_adapter_module_registers_a_source_of_its_own_name(settings: Settings) -> None:
+    specs = catalog(settings)
+    modules = [m.name for m in pkgutil.iter_modules(sources.__path__)
+               if not m.name.startswith("_") and m.name not in {"base", "catalog", "http", "snapshots", "record"}
+               and not m.ispkg]
+    assert modules, "no adapter modules found"
+    for module in modules:
+        assert module in specs, f"sources/{module}.py registers no source named {module!r}"
+        assert specs[module].cls.__module__ == f"sources.{module}"
+
+
+def test_every_adapter_declares_schedule_and_venue(settings: Settings) -> None:
+    for spec in catalog(settings).values():
+        assert spec.schedule.startswith(("interval:", "cron:")), spec.name
+        assert spec.cls.venue or spec.cls.venues or spec.kind == "city", f"{spec.name} declares no venue"
+
+
+def test_platforms_are_known_by_name() -> None:
+    assert {"ical", "jsonld", "tribe", "eventim_xml"} <= set(platforms())
+
+
+def test_a_tribe_venue_needs_only_settings(settings: Settings) -> None:
+    configured = replace(settings, sources={"naturfreunde": {
+        "type": "tribe", "url": "https://club.example/", "venue": "Naturfreundehaus", "schedule": "interval:12h"}})
+    spec = catalog(configured)["naturfreunde"]
+    assert (spec.cls, spec.schedule, spec.kind) == (platforms()["tribe"], "interval:12h", "venue")
+    source = spec.build(None)
+    assert source.source_name == "naturfreunde"
+
+
+def test_an_ical_venue_needs_only_settings_and_parses(settings: Settings) -> None:
+    configured = replace(settings, sources={"domicil": {"type": "ical", "url": "https://domicil.example/feed.ics",
+                                                       "venue": "domicil"}})
+    spec = catalog(configured)["domicil"]
+    body = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
+            "DTSTAMP:20261101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20270115T200000\r\nSUMMARY:Jazz\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+
+    class _One:
+        def get(self, url: str):  # type: ignore[no-untyped-def]
+            from sources.base import Document
+            return Document(url=url, body=body, content_type="text/calendar")
+
+    listings = list(spec.build(_One()).listings())
+    assert listings and all(listing.source == "domicil" for listing in listings)
+
+
+def test_an_unknown_platform_type_names_the_key(settings: Settings) -> None:
+    configured = replace(settings, sources={"x": {"type": "myspace", "url": "https://x.example/"}})
+    with pytest.raises(ConfigError, match=r"sources\.x\.type"):
+        catalog(configured)
+
+
+def test_a_platform_source_without_url_names_the_key(settings: Settings) -> None:
+    configured = replace(settings, sources={"x": {"type": "ical"}})
+    with pytest.raises(ConfigError, match=r"sources\.x\.url"):
+        catalog(configured)
+
+
+def test_every_adapter_has_bundled_snapshots_for_the_offline_demo(settings: Settings) -> None:
+    for name, spec in catalog(settings).items():
+        folder = FIXTURES / name
+        assert (folder / "urls.json").is_file(), f"no snapshots for {name}"
+        source = spec.build(SnapshotFetcher(folder))
+        assert list(source.listings()), f"the snapshots of {name} give no listings"
