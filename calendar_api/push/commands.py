@@ -6,9 +6,6 @@ import argparse
 import sys
 from datetime import datetime
 
-from rich.console import Console
-from rich.table import Table
-
 from calendar_api.push.tokens import PushToken, TokenError, issue_token, list_tokens, revoke_token
 
 
@@ -43,12 +40,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from stadtkalender.runtime import Runtime
 
     tokens = list_tokens(Runtime.open().factory)
-    table = Table("id", "prefix", "name", "venues", "source", "mode", "created", "last used", "revoked")
-    for token in tokens:
-        table.add_row(str(token.id), token.prefix + "…", token.name, ", ".join(token.venues), token.source,
-                      "read-only" if token.read_only else "read-write", _when(token.created_at),
-                      _when(token.last_used_at), _when(token.revoked_at))
-    Console().print(table)
+    rows = [("id", "prefix", "name", "venues", "source", "mode", "created", "last used", "revoked")]
+    rows += [(str(token.id), token.prefix, token.name, ",".join(token.venues), token.source,
+              "read-only" if token.read_only else "read-write", _when(token.created_at),
+              _when(token.last_used_at), _when(token.revoked_at)) for token in tokens]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     if not tokens:
         print("no tokens yet: stadtkalender tokens issue VENUE --name NAME")
     return 0
