@@ -29,6 +29,7 @@ def _cmd_scheduler(args: argparse.Namespace) -> int:
     finally:
         if stop_metrics is not None:
             stop_metrics()
+        runtime.engine.dispose()
     return 0
 
 

@@ -8,9 +8,10 @@ then runs it through :func:`scheduler.runner.run_source`:
    otherwise another instance is running the source right now;
 3. the source is not disabled in ``source_state`` and not backing off after failures
    (:mod:`scheduler.backoff`);
-4. no run of the source started within the last half slot — otherwise another instance, whose job
-   fired a little earlier, already ran this slot. The check and the new run's ``running`` row both
-   happen under the lock, so two instances cannot both pass it.
+4. no run of the source started in the current slot (interval slots are fixed, see
+   :mod:`scheduler.triggers`; for cron: within the last half slot) — otherwise another instance,
+   whose job fired a little earlier, already ran it. The check and the new run's ``running`` row
+   both happen under the lock, so two instances cannot both pass it.
 
 A failure inside a source never escapes the job: :func:`run_source` records it as the run's reason,
 the source backs off, and other jobs are untouched. On shutdown no new run starts; a run in progress
@@ -186,11 +187,12 @@ class SchedulerService:
         if self.stopping:
             return JobOutcome(name, now, skipped="shutting down")
         spec = self.runtime.specs[name]
-        slot = self.schedules[name].slot
+        schedule = self.schedules[name]
+        slot = schedule.slot
         with source_lock(self.runtime.engine, name) as taken:
             if not taken:
                 return JobOutcome(name, now, skipped="another instance is running it")
-            reason = self._reason_to_skip(name, slot, now)
+            reason = self._reason_to_skip(name, schedule, now)
             if reason:
                 return JobOutcome(name, now, skipped=reason)
             started = time.monotonic()
@@ -206,7 +208,7 @@ class SchedulerService:
                             extra={"source": name, "run_id": report.run_id, "error": report.error})
             return JobOutcome(name, now, report=report)
 
-    def _reason_to_skip(self, name: str, slot: timedelta | None, now: datetime) -> str | None:
+    def _reason_to_skip(self, name: str, schedule: Schedule, now: datetime) -> str | None:
         with self.runtime.factory() as session:
             state = session.get(SourceState, name)
             last_start = session.scalar(
@@ -214,13 +216,13 @@ class SchedulerService:
             )
         if state is not None and not state.enabled:
             return "disabled in source_state"
-        if slot is not None:
-            until = backoff.waiting_until(state, now, tolerance=slot / 2)
+        if schedule.slot is not None:
+            until = backoff.waiting_until(state, now, tolerance=schedule.slot / 2)
             if until is not None:
                 failures = state.consecutive_failures if state else 0
                 return f"backing off after {failures} failures until {until.isoformat()}"
-            if last_start is not None and last_start > now - slot / 2:
-                return f"already ran in this slot (a run started at {last_start.isoformat()})"
+        if last_start is not None and schedule.same_slot(last_start, now):
+            return f"already ran in this slot (a run started at {last_start.isoformat()})"
         return None
 
     def run_housekeeping(self) -> HousekeepingReport | None:

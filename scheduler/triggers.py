@@ -56,6 +56,18 @@ class Schedule:
     trigger: BaseTrigger | None
     slot: timedelta | None
 
+    def same_slot(self, earlier: datetime, now: datetime) -> bool:
+        """Whether ``earlier`` lies in the slot ``now`` is in.
+
+        Interval slots are fixed, so the test is exact however late a job fires; for cron, whose
+        slots are not, "within the last half slot" stands in.
+        """
+        if isinstance(self.trigger, SlotIntervalTrigger):
+            return self.trigger.slot_index(earlier) == self.trigger.slot_index(now)
+        if self.slot is None:
+            return False
+        return now - self.slot / 2 < earlier <= now
+
 
 class SlotIntervalTrigger(BaseTrigger):  # type: ignore[misc]
     """Fires once per slot of ``period`` seconds at ``offset`` into the slot, plus up to ``jitter``."""

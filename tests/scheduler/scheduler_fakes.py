@@ -148,6 +148,14 @@ class ListSource(Source):
             )
 
 
+class NoFetcher:
+    """A fetcher for sources that do not fetch."""
+
+    def get(self, url: str) -> Document:
+        """Never called."""
+        raise AssertionError(f"unexpected fetch of {url}")
+
+
 def spec(name: str, cls: type[Source], schedule: str = "interval:6h", **options: Any) -> SourceSpec:
     """A configured source for the tests."""
     return SourceSpec(name=name, cls=cls, options=options, schedule=schedule, kind="venue", enabled=True)

@@ -131,3 +131,15 @@ def test_bad_schedules_name_the_string(text: str) -> None:
     with pytest.raises(ScheduleError) as info:
         parse_schedule(text)
     assert repr(text) in str(info.value)
+
+
+def test_same_slot_is_exact_for_intervals_and_half_a_slot_for_cron() -> None:
+    interval = parse_schedule("interval:1h", name="fzw")
+    assert isinstance(interval.trigger, SlotIntervalTrigger)
+    start = interval.trigger.slot_start(interval.trigger.slot_index(NOW))
+    assert interval.same_slot(start + timedelta(minutes=1), start + timedelta(minutes=59))
+    assert not interval.same_slot(start - timedelta(minutes=1), start + timedelta(minutes=1))
+    cron = parse_schedule("cron:15 4 * * *")
+    assert cron.same_slot(NOW - timedelta(hours=11), NOW)
+    assert not cron.same_slot(NOW - timedelta(hours=13), NOW)
+    assert not parse_schedule("manual").same_slot(NOW, NOW)
