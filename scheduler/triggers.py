@@ -206,3 +206,16 @@ def parse_schedule(text: str, *, name: str = "", jitter_seconds: float = 0.0,
     except ScheduleError as exc:
         raise ScheduleError(text, exc.reason) from None
     raise ScheduleError(text, f"unknown kind {kind!r}")
+
+
+def next_run_time(text: str, *, name: str, now: datetime | None = None) -> datetime | None:
+    """When a source's job next fires, before jitter (None for manual schedules).
+
+    The same in every process, so the API can show it without asking the scheduler; the actual
+    run starts up to the configured jitter later, or later still while the source backs off.
+    """
+    schedule = parse_schedule(text, name=name)
+    if schedule.trigger is None:
+        return None
+    fire: datetime | None = schedule.trigger.get_next_fire_time(None, now or datetime.now(UTC))
+    return fire

@@ -122,7 +122,8 @@ class ProgrammeSource(Source):
 
 
 class ListSource(Source):
-    """Listings made up from options: ``count`` dates titled ``title``; can pause or fail on request."""
+    """Listings made up from options: ``count`` dates titled ``title`` (from :data:`BASE_DAY`, or
+    ``hours_ago``); ``pause`` seconds first (writing ``marker``), or raise ``fail``."""
 
     name = "test_list"
     abstract = True
@@ -139,11 +140,13 @@ class ListSource(Source):
         if self.options.get("fail"):
             raise RuntimeError(str(self.options["fail"]))
         now = datetime.now(UTC)
+        hours_ago = self.options.get("hours_ago")
+        first = now - timedelta(hours=float(hours_ago)) if hours_ago is not None else BASE_DAY
         for i in range(int(self.options.get("count", 3))):
             yield Listing(
                 source=self.source_name, record_id=f"{self.source_name}-{i}",
                 title=f"{self.options.get('title', 'Lesung')} {i}", fetched_at=now,
-                start=BASE_DAY + timedelta(days=i, hours=19),
+                start=first + timedelta(days=i, hours=19) if hours_ago is None else first - timedelta(minutes=i),
                 venue_name=str(self.options.get("venue_name", "domicil")),
             )
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from fault_server import FaultServer, fault_server
 from prometheus_client.parser import text_string_to_metric_families
-from scheduler_fakes import ProgrammeSource, source_snapshot, spec
+from scheduler_fakes import ListSource, NoFetcher, ProgrammeSource, source_snapshot, spec
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -145,3 +145,20 @@ def test_a_failing_source_backs_off_and_its_health_turns_failing(service: Schedu
     assert "backing off after 2 failures" in (skipped.skipped or "")
     assert {r.name: r.health for r in source_health(factory, service.runtime.specs)}["victim"] == "failing"
     assert _metric(factory, "stadtkalender_source_consecutive_failures", source="victim") == 2
+
+
+@pytest.mark.parametrize("options", [{"count": 1}, {"count": 3}, {"count": 4, "hours_ago": 6}],
+                         ids=["one-future", "three-future", "all-in-the-past"])
+def test_zero_listings_after_a_few_is_suspicious_not_success(settings: Settings, engine: Engine,
+                                                             factory: sessionmaker[Session],
+                                                             options: dict[str, Any]) -> None:
+    specs = {"few": spec("few", ListSource, **options)}
+    service = SchedulerService(Runtime(settings, engine, factory, specs), fetcher=lambda name: NoFetcher())
+    assert _report(service.run_job("few")).status == RunStatus.SUCCESS
+    before = source_snapshot(factory, "few")
+    specs["few"] = replace(specs["few"], options={**options, "count": 0})
+    empty = _report(service.run_job("few", now=utcnow() + timedelta(hours=6)))
+    assert empty.status == SUSPICIOUS
+    assert "no listings" in (empty.error or "")
+    assert source_snapshot(factory, "few") == before
+    assert {row.name: row.health for row in source_health(factory, specs)}["few"] == "suspicious"

@@ -11,6 +11,7 @@ from aggregator.types import BERLIN
 from scheduler.triggers import (
     ScheduleError,
     SlotIntervalTrigger,
+    next_run_time,
     parse_duration,
     parse_schedule,
     stable_offset,
@@ -143,3 +144,12 @@ def test_same_slot_is_exact_for_intervals_and_half_a_slot_for_cron() -> None:
     assert cron.same_slot(NOW - timedelta(hours=11), NOW)
     assert not cron.same_slot(NOW - timedelta(hours=13), NOW)
     assert not parse_schedule("manual").same_slot(NOW, NOW)
+
+
+def test_next_run_time_is_the_unjittered_next_slot() -> None:
+    trigger = parse_schedule("interval:6h", name="fzw", jitter_seconds=300).trigger
+    assert isinstance(trigger, SlotIntervalTrigger)
+    expected = trigger.slot_start(trigger.slot_index(NOW) + 1)
+    assert next_run_time("interval:6h", name="fzw", now=NOW) == expected
+    assert next_run_time("cron:15 4 * * *", name="fzw", now=NOW) == datetime(2026, 11, 22, 4, 15, tzinfo=BERLIN)
+    assert next_run_time("manual", name="fzw", now=NOW) is None
