@@ -89,6 +89,11 @@ class SchedulerService:
         self.clock = clock
         self._fetcher = fetcher or (lambda name: runtime.fetcher(name, offline=offline))
         self.schedules = self._parse_schedules()
+        try:
+            self._housekeeping_trigger = crontab_trigger(runtime.settings.scheduler.housekeeping_cron)
+        except ScheduleError as exc:
+            origin = runtime.settings.path or "settings"
+            raise ConfigError("scheduler.housekeeping_cron", exc.reason, origin) from exc
         self.outcomes: deque[JobOutcome] = deque(maxlen=1000)
         self._stopping = threading.Event()
         self._file_lock: SchedulerLock | None = None
@@ -134,7 +139,7 @@ class SchedulerService:
                     continue
                 self.scheduler.add_job(self.run_job, schedule.trigger, args=[name], id=f"source:{name}",
                                        name=f"source {name}", replace_existing=True)
-            self.scheduler.add_job(self.run_housekeeping, crontab_trigger(settings.housekeeping_cron),
+            self.scheduler.add_job(self.run_housekeeping, self._housekeeping_trigger,
                                    id=HOUSEKEEPING_JOB, name="housekeeping", replace_existing=True)
             self.scheduler.start()
         except BaseException:
@@ -147,8 +152,8 @@ class SchedulerService:
         self._stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
+            log.info("scheduler stopped")
         self._release_file_lock()
-        log.info("scheduler stopped")
 
     def _release_file_lock(self) -> None:
         if self._file_lock is not None:
@@ -260,9 +265,11 @@ def run_until_signalled(service: SchedulerService) -> None:
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         service.start()
-        while not stop.wait(1.0):
-            pass
+        try:
+            while not stop.wait(1.0):
+                pass
+        finally:
+            service.shutdown(wait=True)
     finally:
-        service.shutdown(wait=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

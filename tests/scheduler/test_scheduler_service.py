@@ -132,6 +132,24 @@ def test_a_bad_schedule_is_a_config_error_naming_the_source(settings: Settings, 
         SchedulerService(_runtime(settings, engine, {"oops": spec("oops", ListSource, schedule="hourly")}))
 
 
+def test_a_bad_housekeeping_cron_is_a_config_error(settings: Settings, engine: Engine) -> None:
+    from aggregator.config import ConfigError
+
+    broken = replace(settings, scheduler=replace(settings.scheduler, housekeeping_cron="daily"))
+    with pytest.raises(ConfigError, match=r"scheduler\.housekeeping_cron"):
+        SchedulerService(_runtime(broken, engine, {}))
+
+
+def test_the_housekeeping_job_closes_stale_runs(settings: Settings, engine: Engine) -> None:
+    service = SchedulerService(_runtime(settings, engine, {}))
+    with service.runtime.factory() as session, session.begin():
+        session.add(SourceRun(source="old", status="running", trigger="schedule",
+                              started_at=utcnow() - timedelta(days=1)))
+    report = service.run_housekeeping()
+    assert report is not None and len(report.aborted_runs) == 1
+    assert [run.status for run in _runs(service.runtime.factory, "old")] == ["aborted"]
+
+
 # -- several instances -------------------------------------------------------------------------------
 
 @pytest.fixture
