@@ -44,6 +44,8 @@ def test_pushed_events_appear_in_the_json_api_verbatim(app_client: TestClient, r
                                          "startDate": _when(10)})
     event = app_client.get(f"/api/v1/events/{record['event_id']}").json()
     assert event["title"] == TITLE
+    assert event["venue"]["slug"] == KONZERTHAUS
+    assert {"source": "push:konzerthaus-dortmund", "id": "x1"}.items() <= event["sources"][0].items()
     listed = app_client.get("/api/v1/events").json()
     assert TITLE in [e["title"] for e in listed["events"]]
 
