@@ -1,10 +1,11 @@
-"""Concurrent pushes on PostgreSQL: 8 workers × 50 pushes with overlapping ids lose no write and duplicate nothing."""
+"""Concurrent pushes on PostgreSQL: 8 workers × 50 pushes with overlapping ids; nothing lost or duplicated."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -78,9 +79,9 @@ def test_concurrent_pushes_lose_no_write_and_duplicate_nothing(pg_runtime: PushR
     assert logged == WORKERS * PUSHES
     for record_id, history in writes.items():
         history.sort()
-        last_run, last_description, _ = history[-1]
+        _run, last_description, _ = history[-1]
         assert stored[record_id].data["description"] == last_description, f"{record_id} lost its last write"
         assert [result for _run, _d, result in history].count("created") == 1
         assert history[0][2] == "created"
-        for (_r1, before, _), (_r2, after, result) in zip(history, history[1:], strict=False):
+        for (_r1, before, _), (_r2, after, result) in pairwise(history):
             assert result == ("unchanged" if before == after else "updated"), (record_id, history)
