@@ -183,16 +183,19 @@ def media_type(content_type: str | None) -> str:
 def read_batch(body: bytes, content_type: str | None, rules: Rules) -> Batch:
     """Read and check a whole body; raises BodyError, ForeignVenue or InvalidRecords."""
     kind = media_type(content_type)
-    if kind in JSON_TYPES or kind.endswith("+json"):
-        items, faults, seen = _JsonReader(rules).read(body)
-    elif kind == ICAL_TYPE:
-        items, faults, seen = _read_calendar(body, rules)
-    else:
-        shown = kind or "none"
-        raise BodyError(415, "unsupported-media-type",
-                        f"Content-Type {shown!r} is not accepted; send application/ld+json, application/json "
-                        "or text/calendar")
-    return _check(items, faults, seen, rules, "json" if kind != ICAL_TYPE else "ical", kind)
+    try:
+        if kind in JSON_TYPES or kind.endswith("+json"):
+            items, faults, seen = _JsonReader(rules).read(body)
+        elif kind == ICAL_TYPE:
+            items, faults, seen = _read_calendar(body, rules)
+        else:
+            shown = kind or "none"
+            raise BodyError(415, "unsupported-media-type",
+                            f"Content-Type {shown!r} is not accepted; send application/ld+json, "
+                            "application/json or text/calendar")
+        return _check(items, faults, seen, rules, "json" if kind != ICAL_TYPE else "ical", kind)
+    except RecursionError as error:
+        raise BodyError(400, "invalid-body", "the body is nested too deeply") from error
 
 
 def _check(items: list[Item], faults: list[Fault], seen: list[tuple[str, str | None]], rules: Rules,

@@ -190,6 +190,16 @@ def test_unusable_bodies(body: bytes, status: int) -> None:
         read_batch(body, "application/json", _rules())
 
 
+def test_absurd_nesting_is_a_body_error() -> None:
+    with pytest.raises(BodyError, match="nested too deeply"):
+        read_batch(b"[" * 100_000 + b"]" * 100_000, "application/json", _rules())
+    deep: Any = "x"
+    for _ in range(900):
+        deep = {"a": deep}
+    with pytest.raises(BodyError, match="nested too deeply"):
+        _json([event("a", extra=deep)])
+
+
 def test_an_empty_list_is_allowed_for_a_sync_only() -> None:
     assert read_batch(b"[]", "application/json", _rules(allow_empty=True)).items == []
     assert _faults([]) == ["$: the body holds no events"]
