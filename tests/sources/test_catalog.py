@@ -50,9 +50,9 @@ def test_an_ical_venue_needs_only_settings_and_parses(settings: Settings) -> Non
     configured = replace(settings, sources={"domicil": {"type": "ical", "url": "https://domicil.example/feed.ics",
                                                        "venue": "domicil"}})
     spec = catalog(configured)["domicil"]
-    body = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
-            "DTSTAMP:20261101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20270115T200000\r\nSUMMARY:Jazz\r\n"
-            "END:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+    body = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
+            b"DTSTAMP:20261101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20270115T200000\r\nSUMMARY:Jazz\r\n"
+            b"END:VEVENT\r\nEND:VCALENDAR\r\n")
 
     class _One:
         def get(self, url: str):  # type: ignore[no-untyped-def]
