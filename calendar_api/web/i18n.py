@@ -66,6 +66,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "apply": {"de": "Anzeigen", "en": "Show events"},
     "reset": {"de": "Filter zurücksetzen", "en": "Reset filters"},
     "results": {"de": "Veranstaltungen", "en": "Events"},
+    "page_title": {"de": "Veranstaltungen in Dortmund", "en": "Events in Dortmund"},
     "no_results": {"de": "Keine Veranstaltungen gefunden. Versuchen Sie andere Filter.",
                    "en": "No events found. Try other filters."},
     "more": {"de": "Weitere Veranstaltungen", "en": "More events"},
@@ -204,11 +205,11 @@ class Texts:
         return text
 
     def short_date(self, day: date) -> str:
-        """``Sa., 28.03.`` / ``Sat, 28 Mar`` (as the widget's ``Intl.DateTimeFormat`` writes them)."""
+        """``Sa., 28.03.`` / ``Sat 28 Mar`` (as the widget's ``Intl.DateTimeFormat`` writes them)."""
         weekday = _WEEKDAYS_SHORT[self.lang][day.weekday()]
         if self.lang == "de":
             return f"{weekday}, {day.day:02d}.{day.month:02d}."
-        return f"{weekday}, {day.day} {_MONTHS_SHORT['en'][day.month - 1]}"
+        return f"{weekday} {day.day} {_MONTHS_SHORT['en'][day.month - 1]}"
 
     def medium_date(self, day: date) -> str:
         """``28. März 2026`` / ``28 Mar 2026``."""
