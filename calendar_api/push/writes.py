@@ -129,7 +129,6 @@ class _Snapshot:
     missing_runs: int
     status: str | None
     venue_slug: str | None
-    start: str | None
 
 
 def push_context(ctx: IngestContext, source: str) -> IngestContext:
@@ -241,7 +240,7 @@ def _snapshots(ctx: IngestContext, source: str, record_ids: Sequence[str] | None
 def _snapshot(record: SourceRecord) -> _Snapshot:
     data = record.data or {}
     return _Snapshot(record.content_hash, record.active, record.occurrence_id, record.event_id,
-                     record.missing_runs, data.get("status"), data.get("venue_slug"), data.get("start"))
+                     record.missing_runs, data.get("status"), data.get("venue_slug"))
 
 
 def _own(token: PushToken, snapshots: dict[str, _Snapshot], ids: Any) -> None:
