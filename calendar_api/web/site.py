@@ -109,7 +109,6 @@ class Site:
     """The HTML side of one app."""
 
     def __init__(self, runtime: SiteRuntime) -> None:
-        self.settings = runtime.settings
         self.base_url = runtime.settings.server.base_url.rstrip("/")
         self.categories = CategoryCatalog.load()
         self.env = Environment(loader=PackageLoader("calendar_api.web", "templates"), autoescape=True,
@@ -163,7 +162,9 @@ class Site:
             return render(session).encode("utf-8"), HTML, version.time
 
         try:
-            response = publisher.serve(request, kind="html", query=f"{texts.lang}|{links.explicit}|{key}",
+            # The raw query is part of the key because the language switch link repeats it.
+            response = publisher.serve(request, kind="html",
+                                       query=f"{texts.lang}|{links.explicit}|{key}|{request.url.query}",
                                        bucket=minute, render=body, cache_control=PAGE_CACHE)
         except Moved as moved:
             return RedirectResponse(links.event(moved.target), status_code=308)

@@ -475,3 +475,10 @@ def test_widget_script_is_under_15_kb_gzipped(client: TestClient) -> None:
 def test_static_stylesheet_is_served(client: TestClient) -> None:
     response = client.get("/static/site.css")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+
+
+def test_language_switch_repeats_the_query_of_each_request(client: TestClient) -> None:
+    for tag in ("a", "b"):
+        page = _get(client, f"/?venue=depot&utm_source={tag}")
+        switch = urlsplit(str(page.select_one(".lang-switch")["href"]))  # type: ignore[index]
+        assert parse_qs(switch.query)["utm_source"] == [tag]
