@@ -41,9 +41,14 @@ class SchedulerAlreadyRunning(RuntimeError):
         )
 
 
-def source_lock_key(source: str) -> int:
-    """A stable signed 64-bit advisory-lock key for ``source`` (the same in every process)."""
-    digest = hashlib.blake2b(_NAMESPACE + source.encode("utf-8"), digest_size=8).digest()
+def source_lock_key(source: str, schema: str = "public") -> int:
+    """A stable signed 64-bit advisory-lock key for ``source`` in ``schema`` (the same in every process).
+
+    Advisory locks are per database, not per schema; the schema is part of the key so that two
+    installations in one database (or parallel test workers) do not block each other.
+    """
+    name = f"{schema}/{source}".encode()
+    digest = hashlib.blake2b(_NAMESPACE + name, digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -57,9 +62,10 @@ def source_lock(engine: Engine, source: str) -> Iterator[bool]:
     if engine.dialect.name != "postgresql":
         yield True
         return
-    key = source_lock_key(source)
     connection = engine.connect()
     try:
+        schema = str(connection.execute(text("SELECT current_schema()")).scalar() or "")
+        key = source_lock_key(source, schema)
         taken = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
         connection.commit()
         try:

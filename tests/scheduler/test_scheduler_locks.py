@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from aggregator.db import make_engine
 from scheduler.locks import (
@@ -27,7 +27,8 @@ def test_keys_are_stable_signed_64_bit_and_distinct() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert int(out) == source_lock_key("konzerthaus")
     keys = {source_lock_key(name) for name in ("konzerthaus", "fzw", "domicil", "theater", "")}
-    assert len(keys) == 5
+    keys.add(source_lock_key("konzerthaus", schema="staging"))
+    assert len(keys) == 6
     assert all(-(2**63) <= key < 2**63 for key in keys)
 
 
@@ -130,3 +131,23 @@ def test_advisory_lock_dies_with_a_killed_holder(postgres_schema_url: str,
                 break
         time.sleep(0.05)
     assert taken
+
+
+
+@pytest.mark.postgres
+def test_installations_in_other_schemas_do_not_block_each_other(postgres_schema_url: str,
+                                                                two_pg_engines: tuple[Engine, Engine]) -> None:
+    one, _ = two_pg_engines
+    with one.connect() as connection:
+        schema = connection.execute(text("SELECT current_schema()")).scalar()
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}_other"'))
+        connection.commit()
+    other = make_engine(postgres_schema_url.replace(f"search_path%3D{schema}", f"search_path%3D{schema}_other"))
+    try:
+        with source_lock(one, "fzw") as here, source_lock(other, "fzw") as there:
+            assert here and there
+    finally:
+        other.dispose()
+        with one.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}_other"'))
+            connection.commit()
