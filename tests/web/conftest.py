@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
-from web_data import NOW, Runtime, populate
+from web_data import NOW, Runtime, populate, web_settings
 
-from aggregator.config import Settings, load_settings
 from aggregator.db import make_engine, session_factory, upgrade
-
-REPO = Path(__file__).resolve().parents[2]
-BASE_URL = "https://kalender.example"
-
-
-def web_settings(base_url: str = BASE_URL) -> Settings:
-    """The repository's settings with ``base_url`` as the public address."""
-    settings = load_settings(REPO / "settings.toml", env={})
-    return replace(settings, server=replace(settings.server, base_url=base_url))
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from conftest import REPO, web_settings
-from web_data import NOW, XSS_TITLE, Runtime, populate
+from web_data import NOW, REPO, XSS_TITLE, Runtime, populate, web_settings
 
 from aggregator.db import make_engine, session_factory, upgrade
 

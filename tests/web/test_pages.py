@@ -9,9 +9,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-from conftest import BASE_URL
 from starlette.testclient import TestClient
-from web_data import LISTED, XSS_DESCRIPTION, XSS_SUBTITLE, XSS_TITLE
+from web_data import BASE_URL, LISTED, XSS_DESCRIPTION, XSS_SUBTITLE, XSS_TITLE
 
 from calendar_api.web import site as site_module
 

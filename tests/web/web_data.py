@@ -7,17 +7,20 @@ that is already running, one event outside the next week and one that is over, p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.config import Settings
+from aggregator.config import Settings, load_settings
 from aggregator.models import Event, EventRedirect, Occurrence, Offer, SourceRecord, Venue
 from aggregator.types import BERLIN
 
+REPO = Path(__file__).resolve().parents[2]
+BASE_URL = "https://kalender.example"
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 XSS_TITLE = "<img src=x onerror=alert(1)>"
 XSS_SUBTITLE = '"><svg onload=alert(2)>'
@@ -33,6 +36,12 @@ class Runtime:
     engine: Any
     factory: sessionmaker[Session]
     specs: dict[str, Any] = field(default_factory=dict)
+
+
+def web_settings(base_url: str = BASE_URL) -> Settings:
+    """The repository's settings with ``base_url`` as the public address."""
+    settings = load_settings(REPO / "settings.toml", env={})
+    return replace(settings, server=replace(settings.server, base_url=base_url))
 
 
 def berlin(month: int, day: int, hour: int = 20, minute: int = 0) -> datetime:
