@@ -68,6 +68,8 @@ from calendar_api.serialise import (
 API = "/api/v1"
 JSON_MEDIA_TYPE = "application/json"
 JSON_CACHE_CONTROL = "public, max-age=60"
+VERSION_TTL = 1.0
+"""Seconds one read of the data version serves; an ingest commit shows within this time."""
 EXTENSIONS = ("calendar_api.web", "calendar_api.push")
 """Modules that add routes (HTML pages, the push API) when they exist."""
 _log = logging.getLogger(__name__)
@@ -304,18 +306,19 @@ def _service_routes(runtime: RuntimeLike, docs_url: str, started: datetime) -> l
 
 
 def create_app(runtime: RuntimeLike, *, clock: Callable[[], datetime] = _now,
-               extensions: Sequence[str] = EXTENSIONS) -> Starlette:
+               extensions: Sequence[str] = EXTENSIONS, version_ttl: float = VERSION_TTL) -> Starlette:
     """The whole HTTP application for ``runtime``; refuses to start on an outdated schema.
 
     ``extensions`` names the modules whose ``routes(runtime)`` are added when they exist; ``clock``
-    is what "now" means for default time windows.
+    is what "now" means for default time windows; ``version_ttl`` is how long (seconds) one read
+    of the data version serves requests before the database is asked again.
     """
     settings = runtime.settings
     base_url = settings.server.base_url.rstrip("/")
     docs_url = f"{base_url}/api/docs"
     metrics = _optional_module("stadtkalender.metrics")
     publisher = Publisher(runtime.factory, RenderCache(settings.feeds.cache_entries), clock=clock,
-                          on_feed_hit=getattr(metrics, "feed_cache_hit", None))
+                          on_feed_hit=getattr(metrics, "feed_cache_hit", None), version_ttl=version_ttl)
     categories = CategoryCatalog.load()
     feeds = Feeds(publisher, settings, categories)
     api = JsonApi(runtime, publisher, feeds, categories)

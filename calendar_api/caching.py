@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -228,19 +229,33 @@ def respond(headers: Headers, rendered: Rendered, cache_control: str, *,
 class Publisher:
     """Answers GETs from the render cache: reads the data version, renders on a miss, handles 304.
 
-    ``on_feed_hit`` is called for every feed answered from the cache (a metrics hook).
+    The data version is read from the database at most once per ``version_ttl`` seconds (0: on every
+    request); under load most requests then cost no query at all, and a commit by ingest is seen
+    within that time. ``on_feed_hit`` is called for every feed answered from the cache (metrics).
     """
 
     def __init__(self, factory: sessionmaker[Session], cache: RenderCache, *,
-                 clock: Callable[[], datetime], on_feed_hit: Callable[[], None] | None = None) -> None:
+                 clock: Callable[[], datetime], on_feed_hit: Callable[[], None] | None = None,
+                 version_ttl: float = 0.0) -> None:
         self.factory = factory
         self.cache = cache
         self.clock = clock
         self.on_feed_hit = on_feed_hit
+        self.version_ttl = version_ttl
+        self._version: tuple[float, DataVersion] | None = None
+        self._version_lock = threading.Lock()
 
     def version(self) -> DataVersion:
         """The current data version (and drop cache entries of older ones)."""
+        if self.version_ttl > 0:
+            with self._version_lock:
+                known = self._version
+            if known is not None and time.monotonic() - known[0] < self.version_ttl:
+                return known[1]
+        read_at = time.monotonic()
         version = current_version(self.factory)
+        with self._version_lock:
+            self._version = (read_at, version)
         self.cache.observe_version(version.token)
         return version
 
@@ -259,6 +274,8 @@ class Publisher:
         def make() -> tuple[CacheKey, Rendered]:
             read_version, (body, media_type, last_modified) = consistent_read(self.factory, render)
             if read_version.token != version.token:
+                with self._version_lock:
+                    self._version = None
                 self.cache.observe_version(read_version.token)
             if bucket is not None:
                 last_modified = max(last_modified, bucket)

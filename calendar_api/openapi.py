@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import cache
 from typing import Any
 
 from aggregator.types import Availability, Health, Status
@@ -224,8 +225,18 @@ def _feed_text() -> Schema:
     return {"type": "string", "description": "An iCalendar (RFC 5545) feed with a Europe/Berlin VTIMEZONE."}
 
 
+@cache
+def _document(base_url: str) -> str:
+    return json.dumps(_build(base_url))
+
+
 def openapi_document(base_url: str) -> Schema:
-    """The OpenAPI 3.1 document for a server at ``base_url``."""
+    """The OpenAPI 3.1 document for a server at ``base_url`` (a fresh copy; built once per URL)."""
+    document: Schema = json.loads(_document(base_url))
+    return document
+
+
+def _build(base_url: str) -> Schema:
     filters = _query(FILTER_NAMES)
     event_id = _path("id", "Event id.")
     feed_note = ("One VEVENT per occurrence; UID, SEQUENCE and LAST-MODIFIED let clients update in place. "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -213,7 +214,14 @@ class CategoryCatalog:
 
     @classmethod
     def load(cls) -> CategoryCatalog:
-        """The catalog from :func:`aggregator.normalise.categories.load_categories`, if that exists."""
+        """The catalog from :func:`aggregator.normalise.categories.load_categories`, if that exists.
+
+        The vocabulary is packaged data, so it is read once per process.
+        """
+        return _packaged_catalog()
+
+    @classmethod
+    def _read(cls) -> CategoryCatalog:
         try:
             from aggregator.normalise.categories import load_categories
         except ModuleNotFoundError as exc:
@@ -243,3 +251,8 @@ class CategoryCatalog:
         """The display label of ``slug`` (the slug itself when unknown)."""
         found = self.get(slug)
         return found.labels.get(lang, slug) if found is not None else slug
+
+
+@cache
+def _packaged_catalog() -> CategoryCatalog:
+    return CategoryCatalog._read()

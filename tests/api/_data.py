@@ -313,6 +313,6 @@ def open_client(settings: Settings, engine: Any, factory: sessionmaker[Session],
 
     populate(factory, extra_events=extra_events)
     runtime = Runtime(settings, engine, factory, SPECS if specs is None else specs)
-    app = create_app(runtime, clock=clock, extensions=extensions)
+    app = create_app(runtime, clock=clock, extensions=extensions, version_ttl=0)
     with TestClient(app) as client:
         yield client

@@ -162,6 +162,23 @@ def test_data_version_comes_from_the_database(settings: Settings, engine: Any,
         assert reader.get("/api/v1/events/evmahler").json()["occurrences"][2]["sequence"] == before + 1
 
 
+def test_version_is_reread_after_its_ttl(settings: Settings, engine: Any, factory: sessionmaker[Session],
+                                         renders: list[str]) -> None:
+    from _data import SPECS, Runtime, populate
+
+    from calendar_api.app import create_app
+
+    populate(factory)
+    app = create_app(Runtime(settings, engine, factory, SPECS), clock=lambda: NOW, extensions=(), version_ttl=0.3)
+    with TestClient(app) as client:
+        before = client.get("/feeds/events.ics").headers["etag"]
+        _touch(factory, "ocmahler2", NOW)
+        assert client.get("/feeds/events.ics").headers["etag"] == before  # within the TTL: no query
+        time.sleep(0.35)
+        assert client.get("/feeds/events.ics").headers["etag"] != before
+    assert len(renders) == 2
+
+
 def test_day_change_rerenders_but_unchanged_content_stays_304(
         settings: Settings, engine: Any, factory: sessionmaker[Session], renders: list[str]) -> None:
     now = [NOW]
