@@ -32,12 +32,18 @@ class Priority:
 
     def kind(self, source: str) -> str:
         """The kind of a source (``venue``, ``city``, ``ticketing``, ``push``, ...)."""
-        return self._kinds.get(source, "import")
+        return self._kinds.get(source, source_kind_default(source))
 
     def rank(self, record: SourceRecord) -> tuple[int, datetime, int]:
         """Sort key: lower is better."""
-        kind = self._kinds.get(record.source, str(record.data.get("_kind", "import")))
+        fallback = str(record.data.get("_kind", source_kind_default(record.source)))
+        kind = self._kinds.get(record.source, fallback)
         return (self._order.get(kind, len(self._order)), record.first_seen, record.id or 0)
+
+
+def source_kind_default(source: str) -> str:
+    """The kind of a source nobody configured: a venue's push, or a manual import."""
+    return "push" if source.startswith("push:") else "import"
 
 
 def _listing(record: SourceRecord) -> Listing:

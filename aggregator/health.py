@@ -10,6 +10,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.derive import source_kind_default
 from aggregator.models import SourceRecord, SourceRun, SourceState
 from aggregator.types import Health, RunStatus
 
@@ -86,7 +87,8 @@ def source_health(factory: sessionmaker[Session], specs: Mapping[str, SourceInfo
         if state is not None and not state.enabled:
             enabled = False
         rows.append(SourceHealth(
-            name=name, kind=spec.kind if spec else "import", schedule=spec.schedule if spec else "manual",
+            name=name, kind=spec.kind if spec else source_kind_default(name),
+            schedule=spec.schedule if spec else "manual",
             health=verdict(enabled, latest.get(name), failures).value, consecutive_failures=failures,
             last_run=latest.get(name), last_success=successes.get(name), records=counts.get(name, 0),
             next_attempt_at=state.next_attempt_at if state else None,

@@ -74,9 +74,16 @@ class Listing:
 
     def evolve(self, **changes: Any) -> Listing:
         """Return a copy with ``changes`` applied (listings are values: never mutated in place)."""
-        if all(getattr(self, name) == value for name, value in changes.items()):
+        if all(_same(getattr(self, name), value) for name, value in changes.items()):
             return self
         return replace(self, **changes)
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal and indistinguishable (aware datetimes compare equal across zones, but are not the same)."""
+    if type(old) is not type(new) or old != new:
+        return False
+    return not isinstance(old, datetime) or (old.tzinfo is new.tzinfo and old.fold == new.fold)
 
 
 @dataclass(slots=True, frozen=True)
