@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import importlib
+import sys
+import types
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +14,8 @@ import pytest
 from _data import open_client
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from aggregator.config import Settings
@@ -364,3 +369,57 @@ def test_request_metrics_use_route_templates(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'route="/api/v1/events/{id}"' in text
     assert "evkids" not in text
+
+
+def test_feed_cache_hits_reach_the_metrics(client: TestClient) -> None:
+    metrics = pytest.importorskip("stadtkalender.metrics")
+    before = metrics.FEED_CACHE_HITS._value.get()
+    client.get("/feeds/events.ics")
+    client.get("/feeds/events.ics")
+    assert metrics.FEED_CACHE_HITS._value.get() == before + 1
+
+
+def _fake_module(monkeypatch: pytest.MonkeyPatch, name: str, **attributes: Any) -> None:
+    module = types.ModuleType(name)
+    for key, value in attributes.items():
+        setattr(module, key, value)
+    monkeypatch.setitem(sys.modules, name, module)
+
+
+def test_extension_routes_are_added_after_the_api(settings: Settings, engine: Any,
+                                                  factory: sessionmaker[Session],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+
+    def routes(runtime: Any) -> list[Route]:
+        seen.append(runtime)
+        return [Route("/", lambda _r: PlainTextResponse("home")),
+                Route("/events/{id}", lambda r: PlainTextResponse(f"page {r.path_params['id']}"))]
+
+    _fake_module(monkeypatch, "fake_web", routes=routes)
+    with open_client(settings, engine, factory, extensions=("fake_web", "calendar_api.not_built_yet")) as client:
+        assert client.get("/").text == "home"
+        assert client.get("/events/evjazz").text == "page evjazz"
+        assert client.get("/events/evjazz.ics").headers["content-type"].startswith("text/calendar")
+    assert seen and seen[0].factory is factory
+
+
+def test_a_broken_extension_is_not_silently_skipped(settings: Settings, engine: Any,
+                                                    factory: sessionmaker[Session],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An extension that exists but cannot import one of its own dependencies is an error, not skipped."""
+    from _data import SPECS, Runtime
+
+    import calendar_api.app
+    from calendar_api.app import create_app
+
+    real = importlib.import_module
+
+    def fake_import(name: str) -> Any:
+        if name == "calendar_api.web":
+            raise ModuleNotFoundError("No module named 'no_such_dependency'", name="no_such_dependency")
+        return real(name)
+
+    monkeypatch.setattr(calendar_api.app.importlib, "import_module", fake_import)
+    with pytest.raises(ModuleNotFoundError, match="no_such_dependency"):
+        create_app(Runtime(settings, engine, factory, SPECS), extensions=("calendar_api.web",))
