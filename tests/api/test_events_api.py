@@ -410,7 +410,6 @@ def test_a_broken_extension_is_not_silently_skipped(settings: Settings, engine: 
     """An extension that exists but cannot import one of its own dependencies is an error, not skipped."""
     from _data import SPECS, Runtime
 
-    import calendar_api.app
     from calendar_api.app import create_app
 
     real = importlib.import_module
@@ -420,6 +419,6 @@ def test_a_broken_extension_is_not_silently_skipped(settings: Settings, engine: 
             raise ModuleNotFoundError("No module named 'no_such_dependency'", name="no_such_dependency")
         return real(name)
 
-    monkeypatch.setattr(calendar_api.app.importlib, "import_module", fake_import)
+    monkeypatch.setattr(importlib, "import_module", fake_import)
     with pytest.raises(ModuleNotFoundError, match="no_such_dependency"):
         create_app(Runtime(settings, engine, factory, SPECS), extensions=("calendar_api.web",))
