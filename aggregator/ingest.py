@@ -40,7 +40,7 @@ from aggregator.split import record_keys, split_forbidden
 from aggregator.types import RunStatus, Status
 
 log = logging.getLogger(__name__)
-INGEST_LOCK = 7_411_2024
+INGEST_LOCK = ":stadtkalender-ingest"
 
 
 class IngestError(Exception):
@@ -174,7 +174,9 @@ def ingest(
     try:
         with ctx.factory() as session, session.begin():
             if session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK})
+                # one ingest at a time per database schema (not across installations sharing a server)
+                session.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"),
+                                {"key": INGEST_LOCK})
             _apply(session, ctx, source, valid, report, complete=complete, force=force, now=now)
             _finish(session, run_id, report, now)
     except _Held as held:

@@ -255,8 +255,7 @@ class HttpClient:
         self.limiter = HostRateLimiter(interval, clock=clock, sleep=sleep)
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self._robots_lock = threading.Lock()
-        self._pages = 0
-        self._pages_lock = threading.Lock()
+        self._run = threading.local()  # each run stays on one thread; parallel runs count apart
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> HttpClient:
@@ -267,13 +266,12 @@ class HttpClient:
 
     @property
     def pages_fetched(self) -> int:
-        """Pages requested in the current run."""
-        return self._pages
+        """Pages requested in the current run (of the calling thread)."""
+        return int(getattr(self._run, "pages", 0))
 
     def new_run(self) -> None:
-        """Start a new run: the page budget counts from zero again."""
-        with self._pages_lock:
-            self._pages = 0
+        """Start a new run on this thread: the page budget counts from zero again."""
+        self._run.pages = 0
 
     def close(self) -> None:
         """Close the underlying connection pool."""
@@ -301,10 +299,10 @@ class HttpClient:
         return Document(url=response.url, body=response.body, content_type=content_type, status=200)
 
     def _spend_budget(self, url: str) -> None:
-        with self._pages_lock:
-            if self._pages >= self.settings.page_budget:
-                raise PageBudgetExceeded(url, self.settings.page_budget)
-            self._pages += 1
+        pages = self.pages_fetched
+        if pages >= self.settings.page_budget:
+            raise PageBudgetExceeded(url, self.settings.page_budget)
+        self._run.pages = pages + 1
 
     def _remember(self, url: str, response: _Response, body: bytes, content_type: str) -> None:
         if self.cache is None or "no-store" in response.headers.get("Cache-Control", "").lower():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -56,7 +55,9 @@ def _read_input(runtime: Runtime, location: str) -> tuple[bytes, str]:
         raise FileNotFoundError(f"{location}: no such file")
     size = path.stat().st_size
     if size > runtime.settings.ingest.max_file_bytes:
-        raise ValueError(f"{location}: {size} bytes is over the limit of {runtime.settings.ingest.max_file_bytes}")
+        raise ValueError(
+            f"{location}: {size} bytes is over the limit of {runtime.settings.ingest.max_file_bytes}"
+        )
     return path.read_bytes(), ""
 
 
@@ -73,8 +74,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for location in args.inputs:
         try:
             data, content_type = _read_input(runtime, location)
-            result = import_listings(data, source=args.source, fetched_at=now, horizon=horizon,
-                                     origin=location, content_type=content_type)
+            result = import_listings(
+                data,
+                source=args.source,
+                fetched_at=now,
+                horizon=horizon,
+                origin=location,
+                content_type=content_type,
+            )
         except (ImportFailed, OSError, ValueError) as exc:
             err.print(f"[red]rejected[/] {exc}", markup=True, highlight=False)
             failures += 1
@@ -82,12 +89,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
         listings.extend(result.listings)
         rejections.extend(result.rejections)
         warnings.extend(f"{location}: {w}" for w in result.warnings)
-        console.print(f"{location}: {len(result.listings)} listings, {len(result.rejections)} skipped",
-                      highlight=False)
+        console.print(
+            f"{location}: {len(result.listings)} listings, {len(result.rejections)} skipped", highlight=False
+        )
     if not listings and failures:
         return 1
-    report = ingest(runtime.ingest_context, args.source, listings, rejections=rejections, warnings=warnings,
-                    now=now)
+    report = ingest(
+        runtime.ingest_context, args.source, listings, rejections=rejections, warnings=warnings, now=now
+    )
     _print_report(report)
     return 0 if report.status == RunStatus.SUCCESS and not failures else 1
 
@@ -108,13 +117,22 @@ def _run_sources(runtime: Runtime, names: Sequence[str], *, offline: bool, trigg
             task = progress.add_task("ingest", total=len(chosen))
             for spec in chosen:
                 progress.update(task, description=spec.name)
-                reports.append(run_source(runtime.ingest_context, spec,
-                                          runtime.fetcher(spec.name, offline=offline), trigger=trigger))
+                reports.append(
+                    run_source(
+                        runtime.ingest_context,
+                        spec,
+                        runtime.fetcher(spec.name, offline=offline),
+                        trigger=trigger,
+                    )
+                )
                 progress.advance(task)
     else:
         for spec in chosen:
-            reports.append(run_source(runtime.ingest_context, spec,
-                                      runtime.fetcher(spec.name, offline=offline), trigger=trigger))
+            reports.append(
+                run_source(
+                    runtime.ingest_context, spec, runtime.fetcher(spec.name, offline=offline), trigger=trigger
+                )
+            )
     return reports
 
 
@@ -131,15 +149,33 @@ def _cmd_sources(args: argparse.Namespace) -> int:
 
     runtime = Runtime.open()
     rows = source_health(runtime.factory, runtime.specs)
-    table = Table("source", "kind", "schedule", "health", "last run", "status", "listings", "added",
-                  "updated", "cancelled", "rejected", "error")
+    table = Table(
+        "source",
+        "kind",
+        "schedule",
+        "health",
+        "last run",
+        "status",
+        "listings",
+        "added",
+        "updated",
+        "cancelled",
+        "rejected",
+        "error",
+    )
     for row in rows:
         last = row.last_run
         table.add_row(
-            row.name, row.kind, row.schedule, row.health,
+            row.name,
+            row.kind,
+            row.schedule,
+            row.health,
             last.started_at.astimezone().strftime("%Y-%m-%d %H:%M") if last else "—",
-            last.status if last else "—", *(str(getattr(last, n)) if last else "—"
-                                           for n in ("listings", "added", "updated", "cancelled", "rejected")),
+            last.status if last else "—",
+            *(
+                str(getattr(last, n)) if last else "—"
+                for n in ("listings", "added", "updated", "cancelled", "rejected")
+            ),
             (last.error or "")[:60] if last else "",
         )
     console.print(table)
@@ -161,13 +197,33 @@ def _cmd_runs(args: argparse.Namespace) -> int:
             return 1
         _print_report(report)
         return 0 if report.status == RunStatus.SUCCESS else 1
-    table = Table("run", "started", "finished", "status", "listings", "added", "updated", "unchanged",
-                  "cancelled", "rejected", "error")
+    table = Table(
+        "run",
+        "started",
+        "finished",
+        "status",
+        "listings",
+        "added",
+        "updated",
+        "unchanged",
+        "cancelled",
+        "rejected",
+        "error",
+    )
     for run in recent_runs(runtime.factory, args.target, limit=args.limit):
-        table.add_row(str(run.id), run.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-                      run.finished_at.astimezone().strftime("%H:%M:%S") if run.finished_at else "—",
-                      run.status, str(run.listings), str(run.added), str(run.updated), str(run.unchanged),
-                      str(run.cancelled), str(run.rejected), (run.error or "")[:80])
+        table.add_row(
+            str(run.id),
+            run.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            run.finished_at.astimezone().strftime("%H:%M:%S") if run.finished_at else "—",
+            run.status,
+            str(run.listings),
+            str(run.added),
+            str(run.updated),
+            str(run.unchanged),
+            str(run.cancelled),
+            str(run.rejected),
+            (run.error or "")[:80],
+        )
     console.print(table)
     return 0
 
@@ -195,9 +251,14 @@ def _serve(runtime: Runtime, host: str, port: int, *, with_scheduler: bool, offl
     app = create_app(runtime)
     scheduler = None
     if with_scheduler:
+        from scheduler.locks import SchedulerAlreadyRunning
         from scheduler.service import start_background_scheduler
 
-        scheduler = start_background_scheduler(runtime, offline=offline)
+        try:
+            scheduler = start_background_scheduler(runtime, offline=offline)
+        except SchedulerAlreadyRunning as exc:
+            err.print(f"stadtkalender: {exc}", markup=False)
+            return 1
     console.print(f"serving on http://{host}:{port}/", highlight=False)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
@@ -209,8 +270,13 @@ def _serve(runtime: Runtime, host: str, port: int, *, with_scheduler: bool, offl
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     runtime = Runtime.open()
-    return _serve(runtime, args.host or runtime.settings.server.host, args.port or runtime.settings.server.port,
-                  with_scheduler=args.with_scheduler, offline=args.offline)
+    return _serve(
+        runtime,
+        args.host or runtime.settings.server.host,
+        args.port or runtime.settings.server.port,
+        with_scheduler=args.with_scheduler,
+        offline=args.offline,
+    )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -221,13 +287,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         _print_report(report)
     if args.no_serve:
         return 0
-    return _serve(runtime, args.host or settings.server.host, args.port or settings.server.port,
-                  with_scheduler=not args.no_scheduler, offline=True)
+    return _serve(
+        runtime,
+        args.host or settings.server.host,
+        args.port or settings.server.port,
+        with_scheduler=not args.no_scheduler,
+        offline=True,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the commands)."""
-    parser = argparse.ArgumentParser(prog="stadtkalender", description="Event calendar aggregator for a city.")
+    parser = argparse.ArgumentParser(
+        prog="stadtkalender", description="Event calendar aggregator for a city."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
 
