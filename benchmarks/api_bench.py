@@ -224,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             vevents = _fetch_count(base + feed.path)
             print(f"feed: {size} bytes, {vevents} VEVENTs, ETag {headers['etag']}")
             scenarios = [
-                Scenario("2,000-event feed, plain", feed.path, {"Accept-Encoding": "identity"}, 200),
-                Scenario("2,000-event feed, gzip", feed.path, {"Accept-Encoding": "gzip"}, 200),
+                Scenario(f"{args.events:,}-event feed, plain", feed.path, {"Accept-Encoding": "identity"}, 200),
+                Scenario(f"{args.events:,}-event feed, gzip", feed.path, {"Accept-Encoding": "gzip"}, 200),
                 Scenario("feed, 304 (If-None-Match)", feed.path,
                          {"If-None-Match": headers["etag"], "Accept-Encoding": "gzip"}, 304),
                 Scenario("filtered JSON query", FILTERED_QUERY, {"Accept-Encoding": "gzip"}, 200),
