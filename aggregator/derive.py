@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -138,14 +138,23 @@ def _dec(value: Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
+def _instant(moment: datetime | None) -> str | None:
+    # the same instant reads back from the database in UTC: hash the instant, not its zone
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else f"{Decimal(value):.2f}"
+
+
 def visible_hash(event: Event, occurrence: Occurrence) -> str:
     """A hash of everything a subscriber sees of one occurrence (feeds and pages)."""
     data = {
         "event": [event.title, event.subtitle, event.description, event.categories, event.image,
                   event.url, event.venue_slug, event.language, event.organiser],
-        "when": [occurrence.start.isoformat(), occurrence.end.isoformat() if occurrence.end else None,
-                 occurrence.all_day, occurrence.status, occurrence.room],
-        "offers": [[str(o.price_min), str(o.price_max), o.currency, o.url, o.availability, o.vendor]
+        "when": [_instant(occurrence.start), _instant(occurrence.end), occurrence.all_day, occurrence.status,
+                 occurrence.room],
+        "offers": [[_amount(o.price_min), _amount(o.price_max), o.currency, o.url, o.availability, o.vendor]
                    for o in occurrence.offers],
     }
     encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)

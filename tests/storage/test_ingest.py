@@ -235,3 +235,19 @@ def test_a_record_id_repeated_within_one_run_is_written_once(ctx: IngestContext)
     report = ingest(ctx, "konzerthaus", twice, now=NOW)
     assert (report.status, report.added) == (RunStatus.SUCCESS, 2)
     assert any("repeated a record id" in w for w in report.warnings)
+
+
+def test_a_second_source_joining_then_an_unchanged_rerun_keeps_sequence(ctx: IngestContext) -> None:
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    venue = [_listing("konzerthaus", "v1", "Kosmos", 5, start=datetime(2026, 12, 5, 20, 10, tzinfo=berlin),
+                      offers=[OfferListing(price_text="Tickets 24 €")])]
+    city = [_listing("dortmund_de", "c1", "Kosmos", 5, start=datetime(2026, 12, 5, 20, tzinfo=berlin),
+                     venue_name="Konzerthaus")]
+    ingest(ctx, "dortmund_de", city, now=NOW)
+    ingest(ctx, "konzerthaus", venue, now=NOW)
+    before = _sequences(ctx.factory)
+    ingest(ctx, "dortmund_de", city, now=NOW + timedelta(hours=1))
+    ingest(ctx, "konzerthaus", venue, now=NOW + timedelta(hours=1))
+    assert _sequences(ctx.factory) == before
