@@ -280,6 +280,8 @@ def _build(base_url: str) -> Schema:
     paths["/readyz"] = _get("Readiness", "The database answers and its schema is current.",
                             _object({"status": _TEXT, "schema": _TEXT}), tag="Service")
     paths["/readyz"]["get"]["responses"]["503"] = _problem("The database is unreachable or outdated.")
+    components: Schema = {"schemas": _schemas()}
+    _merge_push(paths, components)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -296,8 +298,21 @@ def _build(base_url: str) -> Schema:
         "tags": [{"name": "API", "description": "JSON"}, {"name": "Feeds", "description": "iCalendar"},
                  {"name": "Service", "description": "Documentation and health"}],
         "paths": paths,
-        "components": {"schemas": _schemas()},
+        "components": components,
     }
+
+
+def _merge_push(paths: dict[str, Schema], components: Schema) -> None:
+    """Describe the venue push API too, when it is installed."""
+    try:
+        from calendar_api import push
+    except ModuleNotFoundError as exc:
+        if exc.name != "calendar_api.push":
+            raise
+        return
+    paths.update(push.openapi_paths())
+    for section, entries in push.openapi_components().items():
+        components.setdefault(section, {}).update(entries)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -88,13 +88,10 @@ class PushApi:
         """Routes with their full paths (``/api/v1/push/...``)."""
         one = f"{PREFIX}/events/{{venue_event_id:path}}"
         return [
-            Route(f"{PREFIX}/events", self.post_events, methods=["POST"], name="push_post_events"),
-            Route(f"{PREFIX}/events", self.list_events, methods=["GET"], name="push_list_events"),
-            Route(one, self.put_event, methods=["PUT"], name="push_put_event"),
-            Route(one, self.delete_event, methods=["DELETE"], name="push_delete_event"),
-            Route(one, self.get_event, methods=["GET"], name="push_get_event"),
-            Route(f"{PREFIX}/sync", self.post_sync, methods=["POST"], name="push_sync"),
-            Route(f"{PREFIX}/log", self.get_log, methods=["GET"], name="push_log"),
+            _route(f"{PREFIX}/events", "push_events", POST=self.post_events, GET=self.list_events),
+            _route(one, "push_event", PUT=self.put_event, DELETE=self.delete_event, GET=self.get_event),
+            _route(f"{PREFIX}/sync", "push_sync", POST=self.post_sync),
+            _route(f"{PREFIX}/log", "push_log", GET=self.get_log),
         ]
 
     # -- writes -------------------------------------------------------------------------------
@@ -356,3 +353,16 @@ def _int_parameter(request: Request, name: str, *, default: int | None, low: int
         raise PushProblem(400, "push-invalid-parameter",
                           f"{name} must be a whole number from {low} to {high}.", extra={"parameter": name})
     return int(raw)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _route(path: str, name: str, **handlers: Endpoint) -> Route:
+    """One route per path, so a 405 lists every method the path has in ``Allow``."""
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    return Route(path, dispatch, methods=list(handlers), name=name)

@@ -28,7 +28,7 @@ from calendar_api.problems import Problem
 
 
 def _app(runtime: Runtime) -> Any:
-    return create_app(runtime, clock=lambda: NOW, extensions=(), version_ttl=0)
+    return create_app(runtime, clock=lambda: NOW, extensions=("calendar_api.push",), version_ttl=0)
 
 
 # The document the app serves at /openapi.json (test_served_document_is_the_one_tested checks that);
