@@ -15,7 +15,9 @@ from sources.catalog import SourceSpec
 log = logging.getLogger(__name__)
 
 
-def run_source(ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, *, trigger: str = "manual") -> RunReport:
+def run_source(
+    ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, *, trigger: str = "manual"
+) -> RunReport:
     """Run ``spec`` once with ``fetcher``; never raises for a source's own failure."""
     run_id = start_run(ctx, spec.name, trigger)
     log.info("run started", extra={"source": spec.name, "run_id": run_id})

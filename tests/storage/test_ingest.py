@@ -180,7 +180,7 @@ def test_merge_keeps_older_id_and_redirects(ctx: IngestContext) -> None:
 
 
 def test_rejected_records_are_counted_and_the_rest_imported(ctx: IngestContext) -> None:
-    listings = _programme(n=4) + [_listing("konzerthaus", "broken", "Ohne Datum", 1, start=None)]
+    listings = [*_programme(n=4), _listing("konzerthaus", "broken", "Ohne Datum", 1, start=None)]
     report = ingest(ctx, "konzerthaus", listings, now=NOW)
     assert (report.status, report.added, report.rejected) == (RunStatus.SUCCESS, 4, 1)
 
@@ -231,7 +231,7 @@ def test_always_merge_rule_joins_two_events(ctx: IngestContext) -> None:
 
 
 def test_a_record_id_repeated_within_one_run_is_written_once(ctx: IngestContext) -> None:
-    twice = _programme(n=2) + [_programme(n=2)[0].evolve(title="Die Zauberflöte (Zusatztermin)")]
+    twice = [*_programme(n=2), _programme(n=2)[0].evolve(title="Die Zauberflöte (Zusatztermin)")]
     report = ingest(ctx, "konzerthaus", twice, now=NOW)
     assert (report.status, report.added) == (RunStatus.SUCCESS, 2)
     assert any("repeated a record id" in w for w in report.warnings)
