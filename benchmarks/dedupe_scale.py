@@ -1,6 +1,7 @@
 """Normalisation + deduplication at scale: synthetic listings, 30 % cross-source duplicates.
 
-For each size (default 10k, 100k, 300k listings) a fresh subprocess builds the listings, normalises them
+The number of venues grows with the size (about 1,000 listings per venue and year), so that blocking by
+venue and day sees the density of a real city. For each size (default 10k, 100k, 300k listings) a fresh subprocess builds the listings, normalises them
 and assigns them to events and occurrences with the real :class:`aggregator.dedupe.DedupeIndex`, source by
 source, and prints wall time, listings per second and peak memory (max RSS). Goal: 100k in under 30 s,
 growth close to linear.
@@ -55,6 +56,9 @@ def synthesise(total: int, seed: int = 7) -> dict[str, list[object]]:
     from aggregator.listing import Listing, OfferListing
 
     rng = random.Random(seed)
+    # A bigger programme means more venues, not more shows per venue and night: keep the density of a real
+    # city (about one to three performances per venue and day) by adding venues as the size grows.
+    venues = list(VENUES) + [f"Spielstätte {n}" for n in range(max(0, total // 1000 - len(VENUES)))]
     fetched = datetime(2026, 11, 21, tzinfo=UTC)
     unique = int(total / 1.3)
     by_source: dict[str, list[object]] = {s: [] for s in SOURCES}
@@ -63,7 +67,7 @@ def synthesise(total: int, seed: int = 7) -> dict[str, list[object]]:
     while len(performances) < unique:
         production += 1
         title = f"{' '.join(rng.sample(WORDS, 3))} {production}"
-        venue = rng.choice(VENUES)
+        venue = rng.choice(venues)
         first = BASE + timedelta(days=rng.randrange(0, 360), minutes=30 * rng.randrange(0, 8))
         for n in range(rng.choice((1, 1, 1, 2, 3, 5, 8))):
             performances.append((production, title, venue, first + timedelta(days=7 * n)))

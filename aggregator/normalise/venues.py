@@ -144,6 +144,7 @@ class VenueRegistry:
     def __init__(self, venues: Iterable[VenueInfo], *, fuzzy_cutoff: float = FUZZY_CUTOFF) -> None:
         self._venues: dict[str, VenueInfo] = {}
         self._exact: dict[str, tuple[str, str | None]] = {}
+        self._memo: dict[tuple[str | None, str | None], VenueMatch] = {}
         self.fuzzy_cutoff = fuzzy_cutoff
         for venue in venues:
             if venue.slug in self._venues:
@@ -189,6 +190,14 @@ class VenueRegistry:
 
     def resolve(self, name: str | None, address: str | None = None) -> VenueMatch:
         """Find the venue (and room) a source's venue string and address mean; see the module doc."""
+        found = self._memo.get((name, address))
+        if found is None:  # a source repeats its few venue strings thousands of times
+            found = self._resolve(name, address)
+            if len(self._memo) < 100_000:
+                self._memo[(name, address)] = found
+        return found
+
+    def _resolve(self, name: str | None, address: str | None) -> VenueMatch:
         text = clean_text(name or "")
         key = match_key(text)
         if key in self._exact:
