@@ -40,9 +40,9 @@ from icalendar.timezone import tzp
 
 from aggregator.listing import Listing, Rejection
 from aggregator.types import BERLIN, Status
-from sources.base import Document, Fetcher, Source, SourceError
+from sources.base import Document, SourceError
+from sources.platforms._document import DocumentSource
 
-DEFAULT_HORIZON_DAYS = 365
 """How far ahead a configured feed is expanded."""
 
 MAX_OCCURRENCES_PER_SERIES = 10_000
@@ -893,7 +893,7 @@ def _make_record_ids_unique(result: ICalResult) -> None:
         seen.add(record_id)
 
 
-class ICalFeedSource(Source):
+class ICalFeedSource(DocumentSource):
     """An iCalendar feed, configured by settings alone.
 
     Options: ``name``, ``url``/``urls``, ``venue`` (given to every listing without a LOCATION) and
@@ -904,46 +904,13 @@ class ICalFeedSource(Source):
 
     abstract: ClassVar[bool] = True
     platform: ClassVar[str] = "ical"
-    horizon_days: ClassVar[int] = DEFAULT_HORIZON_DAYS
 
-    def __init__(self, fetcher: Fetcher | None = None, options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(fetcher, options)
-        self.warnings: list[str] = []
-        self.rejections: list[Rejection] = []
-        self.last_result: ICalResult | None = None
-
-    def horizon(self, now: datetime) -> tuple[datetime, datetime]:
-        """From the start of today (Berlin) to ``horizon_days`` ahead."""
-        days = int(self.options.get("horizon_days") or self.horizon_days)
-        today = datetime.combine(now.astimezone(BERLIN).date(), time(), tzinfo=BERLIN)
-        return today, today + timedelta(days=days)
-
-    def default_venue(self) -> str | None:
-        """The venue configured for listings that name none."""
-        return str(self.options.get("venue") or self.venue or "") or None
-
-    def parse(self, document: Document) -> Iterator[Listing]:
-        """Parse one calendar document (eagerly, so a broken file fails here)."""
-        result = parse_calendar(
+    def read(self, document: Document) -> ICalResult:
+        """Parse one document (eagerly, so a broken one fails here)."""
+        return parse_calendar(
             document.body,
             source=self.source_name,
             fetched_at=document.fetched_at,
             horizon=self.horizon(document.fetched_at),
             origin=document.url,
         )
-        self.last_result = result
-        self.warnings.extend(result.warnings)
-        self.rejections.extend(result.rejections)
-        venue = self.default_venue()
-        return iter(
-            [
-                listing if listing.venue_name or not venue else listing.evolve(venue_name=venue)
-                for listing in result.listings
-            ]
-        )
-
-    def listings(self) -> Iterator[Listing]:
-        """Fetch and parse one whole run, starting with empty ``warnings`` and ``rejections``."""
-        self.warnings.clear()
-        self.rejections.clear()
-        return super().listings()

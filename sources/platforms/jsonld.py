@@ -40,12 +40,12 @@ from dateutil import rrule
 
 from aggregator.listing import Listing, OfferListing, Rejection
 from aggregator.types import BERLIN, JSON, Availability, Status
-from sources.base import Document, Fetcher, Source, SourceError
+from sources.base import Document, SourceError
+from sources.platforms._document import DEFAULT_HORIZON_DAYS, DocumentSource
 
 NameCleaner = Callable[[str, datetime | None, str | None], str]
 """A hook ``(name, start, location name) -> title`` applied to every event name."""
 
-DEFAULT_HORIZON_DAYS = 365
 MAX_SCHEDULE_OCCURRENCES = 1_000
 
 EVENT_TYPES = frozenset(
@@ -879,7 +879,7 @@ def _make_record_ids_unique(result: JsonLdResult) -> None:
         seen.add(record_id)
 
 
-class JsonLdSource(Source):
+class JsonLdSource(DocumentSource):
     """Pages or documents with schema.org events in JSON-LD, configured by settings alone.
 
     Options: ``name``, ``url``/``urls``, ``venue`` (given to every listing without a location) and
@@ -890,31 +890,14 @@ class JsonLdSource(Source):
 
     abstract: ClassVar[bool] = True
     platform: ClassVar[str] = "jsonld"
-    horizon_days: ClassVar[int] = DEFAULT_HORIZON_DAYS
-
-    def __init__(self, fetcher: Fetcher | None = None, options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(fetcher, options)
-        self.warnings: list[str] = []
-        self.rejections: list[Rejection] = []
-        self.last_result: JsonLdResult | None = None
 
     def clean_name(self, name: str, start: datetime | None, location: str | None) -> str:
         """The title for an event name; by default strips a trailing own date and venue."""
         return clean_event_name(name, start, location)
 
-    def horizon(self, now: datetime) -> tuple[datetime, datetime]:
-        """From the start of today (Berlin) to ``horizon_days`` ahead."""
-        days = int(self.options.get("horizon_days") or self.horizon_days)
-        today = datetime.combine(now.astimezone(BERLIN).date(), time(), tzinfo=BERLIN)
-        return today, today + timedelta(days=days)
-
-    def default_venue(self) -> str | None:
-        """The venue configured for listings that name none."""
-        return str(self.options.get("venue") or self.venue or "") or None
-
-    def parse(self, document: Document) -> Iterator[Listing]:
-        """Parse one document (eagerly, so a page without JSON-LD fails here)."""
-        result = parse_jsonld(
+    def read(self, document: Document) -> JsonLdResult:
+        """Parse one document (eagerly, so a broken one fails here)."""
+        return parse_jsonld(
             document.body,
             source=self.source_name,
             fetched_at=document.fetched_at,
@@ -922,19 +905,3 @@ class JsonLdSource(Source):
             horizon=self.horizon(document.fetched_at),
             clean_name=self.clean_name,
         )
-        self.last_result = result
-        self.warnings.extend(result.warnings)
-        self.rejections.extend(result.rejections)
-        venue = self.default_venue()
-        return iter(
-            [
-                listing if listing.venue_name or not venue else listing.evolve(venue_name=venue)
-                for listing in result.listings
-            ]
-        )
-
-    def listings(self) -> Iterator[Listing]:
-        """Fetch and parse one whole run, starting with empty ``warnings`` and ``rejections``."""
-        self.warnings.clear()
-        self.rejections.clear()
-        return super().listings()
