@@ -211,8 +211,9 @@ class JsonApi:
         rows = source_health(self.runtime.factory, self.runtime.specs)
         # Health also changes with the scheduler's state, which has no cheap version: the ETag
         # (a hash of the body) is what makes this conditional, Last-Modified is simply now.
-        rendered = render_body(_json(listing_json("sources", (source_json(row) for row in rows))),
-                               JSON_MEDIA_TYPE, self.publisher.clock())
+        now = self.publisher.clock()
+        rendered = render_body(_json(listing_json("sources", (source_json(row, now) for row in rows))),
+                               JSON_MEDIA_TYPE, now)
         return respond(request.headers, rendered, "public, max-age=30")
 
 

@@ -166,7 +166,7 @@ def _run_json(run: SourceRun | None) -> JSON | None:
     }
 
 
-def source_json(row: SourceHealth) -> JSON:
+def source_json(row: SourceHealth, now: datetime) -> JSON:
     """One source's schedule and health: last run with its counts, next run, failures."""
     return {
         "name": row.name,
@@ -177,8 +177,27 @@ def source_json(row: SourceHealth) -> JSON:
         "records": row.records,
         "last_run": _run_json(row.last_run),
         "last_success": berlin(row.last_success),
-        "next_run": berlin(row.next_attempt_at),
+        "next_run": berlin(_next_run(row, now)),
     }
+
+
+def _next_run(row: SourceHealth, now: datetime) -> datetime | None:
+    """When the scheduler runs the source next: its next slot, or later while it backs off."""
+    from aggregator.config import ConfigError
+    from scheduler.triggers import next_run_time
+
+    if row.health == "disabled":
+        return None
+    try:
+        slot = next_run_time(row.schedule, name=row.name, now=now)
+    except ConfigError:
+        slot = None
+    backoff = row.next_attempt_at
+    if backoff is not None and (slot is None or backoff > slot):
+        # while backing off, jobs that fire early are skipped: the run is the first slot after it
+        later = next_run_time(row.schedule, name=row.name, now=backoff) if slot is not None else None
+        return later or backoff
+    return slot
 
 
 def page_json(events: Sequence[JSON], *, next_url: str | None, feed_url: str) -> JSON:

@@ -7,11 +7,12 @@ import importlib
 import sys
 import types
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from _data import open_client
+from _data import NOW, open_client
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import PlainTextResponse
@@ -305,8 +306,13 @@ def test_sources_report_health_runs_and_schedule(client: TestClient) -> None:
     fzw = sources["fzw"]
     assert (fzw["health"], fzw["consecutive_failures"]) == ("failing", 2)
     assert (fzw["last_run"]["status"], fzw["last_run"]["error"]) == ("failed", "HTTP 503 from fzw.de")
-    assert fzw["next_run"] == "2026-03-20T11:00:00+01:00"
+    # backing off until 11:00: the next run is the source's first 12-hour slot after that
+    backoff = datetime.fromisoformat("2026-03-20T11:00:00+01:00")
+    assert backoff <= datetime.fromisoformat(fzw["next_run"]) <= backoff + timedelta(hours=12)
     assert (sources["theater"]["health"], sources["theater"]["last_run"]) == ("disabled", None)
+    assert sources["theater"]["next_run"] is None
+    upcoming = datetime.fromisoformat(sources["konzerthaus"]["next_run"])
+    assert NOW < upcoming <= NOW + timedelta(hours=6)
 
 
 def test_cors_allows_any_origin_to_read(client: TestClient) -> None:
