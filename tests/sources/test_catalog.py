@@ -5,6 +5,7 @@ from __future__ import annotations
 import pkgutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,31 @@ def test_every_adapter_has_bundled_snapshots_for_the_offline_demo(settings: Sett
         assert (folder / "urls.json").is_file(), f"no snapshots for {name}"
         source = spec.build(SnapshotFetcher(folder))
         assert list(source.listings()), f"the snapshots of {name} give no listings"
+
+
+def test_a_changed_layout_fails_that_run_loudly_and_others_still_succeed(
+    settings: Settings, factory: Any
+) -> None:
+    from aggregator.ingest import IngestContext
+    from aggregator.types import RunStatus
+    from scheduler.runner import run_source
+    from sources.base import Document
+
+    specs = catalog(settings)
+    ctx = IngestContext(factory, settings, kinds={n: s.kind for n, s in specs.items()})
+    good = run_source(ctx, specs["konzerthaus"], SnapshotFetcher(FIXTURES / "konzerthaus"))
+    assert good.status == RunStatus.SUCCESS and good.added > 0
+
+    changed = (FIXTURES / "konzerthaus" / "changed_layout.html").read_bytes()
+
+    class _Changed:
+        def get(self, url: str) -> Document:
+            return Document(url=url, body=changed, content_type="text/html; charset=utf-8")
+
+    broken = run_source(ctx, specs["konzerthaus"], _Changed())
+    assert broken.status == RunStatus.FAILED
+    assert "konzerthaus" in (broken.error or "") and "cal-list" in (broken.error or "")
+    other = run_source(ctx, specs["theater_dortmund"], SnapshotFetcher(FIXTURES / "theater_dortmund"))
+    assert other.status == RunStatus.SUCCESS
+    again = run_source(ctx, specs["konzerthaus"], SnapshotFetcher(FIXTURES / "konzerthaus"))
+    assert (again.status, again.added, again.updated) == (RunStatus.SUCCESS, 0, 0)
