@@ -43,7 +43,7 @@ from aggregator.db import SchemaOutdated, check_schema, head_revision
 from aggregator.health import SourceInfo, source_health
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
-from calendar_api.feeds import Feeds, Moved
+from calendar_api.feeds import Feeds, Moved, missing_event
 from calendar_api.filters import (
     FILTER_NAMES,
     PAGE_NAMES,
@@ -155,10 +155,7 @@ class JsonApi:
         def render(session: Session, _version: queries.DataVersion) -> Any:
             view = queries.event_view(session, event_id)
             if view is None:
-                target = queries.redirect_target(session, event_id)
-                if target is not None:
-                    raise Moved(event_id, target)
-                raise not_found(f"There is no event {event_id!r}.")
+                raise missing_event(session, event_id)
             return self._event_json(view)
 
         try:

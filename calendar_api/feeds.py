@@ -63,6 +63,14 @@ class Moved(Exception):
         super().__init__(f"event {old} was merged into {target}")
 
 
+def missing_event(session: Session, event_id: str) -> Exception:
+    """What to raise for an id with no event: :class:`Moved` when it was merged, else a 404 problem."""
+    target = queries.redirect_target(session, event_id)
+    if target is not None:
+        return Moved(event_id, target)
+    return not_found(f"There is no event {event_id!r}.")
+
+
 class Feeds:
     """The feed endpoints of one app."""
 
@@ -113,10 +121,7 @@ class Feeds:
         def render(session: Session, version: queries.DataVersion) -> tuple[bytes, str, datetime]:
             found = queries.event_feed_rows(session, event_id)
             if found is None:
-                target = queries.redirect_target(session, event_id)
-                if target is not None:
-                    raise Moved(event_id, target)
-                raise not_found(f"There is no event {event_id!r}.")
+                raise missing_event(session, event_id)
             event, rows = found
             description = f"{event.title} — {self.settings.server.calendar_name}"
             calendar = self._calendar(_one_line(event.title), description, self.feed_url(request.url.path))

@@ -28,9 +28,9 @@ from aggregator.config import Settings
 from aggregator.types import BERLIN
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
-from calendar_api.feeds import Moved
+from calendar_api.feeds import Moved, missing_event
 from calendar_api.filters import Cursor, path_value
-from calendar_api.problems import Problem, not_found
+from calendar_api.problems import Problem
 from calendar_api.serialise import CategoryCatalog, feed_links
 from calendar_api.web.i18n import Lang, Texts, pick_language
 from calendar_api.web.jsonld import event_jsonld, script_json
@@ -233,10 +233,7 @@ class Site:
         def render(session: Session) -> str:
             view = queries.event_view(session, event_id)
             if view is None:
-                target = queries.redirect_target(session, event_id)
-                if target is not None:
-                    raise Moved(event_id, target)
-                raise not_found(f"There is no event {event_id!r}.")
+                raise missing_event(session, event_id)
             page_url = links.absolute(f"/events/{quote(event_id, safe='')}")
             return self._render(
                 "event.html", texts, links, request, event=detail(view, texts, self.categories, now=now),
