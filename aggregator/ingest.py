@@ -253,7 +253,22 @@ def confirm_run(ctx: IngestContext, run_id: int) -> RunReport:
 
 # -- the write phase -------------------------------------------------------------------------
 
-def _load_index(session: Session, ctx: IngestContext, source: str, now: datetime) -> dedupe.DedupeIndex:
+def _index_occurrence(index: dedupe.DedupeIndex, occurrence: Occurrence, sources: set[str],
+                      now: datetime) -> None:
+    event = occurrence.event
+    if event.id not in index.events:
+        index.add_event(dedupe.EventRef(event.id, event.venue_slug, event.title, event.created_at,
+                                        occurrence.start, occurrence.start))
+    representative = Listing(
+        source="", record_id=occurrence.id, title=event.title, fetched_at=now, start=occurrence.start,
+        end=occurrence.end, all_day=occurrence.all_day, room=occurrence.room, venue_slug=event.venue_slug,
+    )
+    index.add_occurrence(dedupe.OccurrenceRef(occurrence.id, event.id, representative, sources))
+
+
+def _load_index(session: Session, ctx: IngestContext, source: str,
+                now: datetime) -> tuple[dedupe.DedupeIndex, dict[str, SourceRecord]]:
+    """The dedupe index of recent occurrences, and ``source``'s own records by record id."""
     settings = ctx.settings
     index = dedupe.DedupeIndex(rules=ctx.rules(), title_threshold=settings.dedupe.title_threshold,
                                tolerance_minutes=settings.dedupe.time_tolerance_minutes)
@@ -261,11 +276,7 @@ def _load_index(session: Session, ctx: IngestContext, source: str, now: datetime
     occurrences = session.scalars(
         select(Occurrence).where(Occurrence.start >= horizon).options(selectinload(Occurrence.event))
     ).all()
-    own = {
-        (r.source, r.record_id): r for r in session.scalars(
-            select(SourceRecord).where(SourceRecord.source == source)
-        )
-    }
+    own = {r.record_id: r for r in session.scalars(select(SourceRecord).where(SourceRecord.source == source))}
     sources_of: dict[str, set[str]] = defaultdict(set)
     for occ_id, record_source in session.execute(
         select(SourceRecord.occurrence_id, SourceRecord.source)
@@ -274,34 +285,17 @@ def _load_index(session: Session, ctx: IngestContext, source: str, now: datetime
     ):
         sources_of[occ_id].add(record_source)
     for occurrence in occurrences:
-        event = occurrence.event
-        if event.id not in index.events:
-            index.add_event(dedupe.EventRef(event.id, event.venue_slug, event.title, event.created_at,
-                                            occurrence.start, occurrence.start))
-        representative = Listing(
-            source="", record_id=occurrence.id, title=event.title, fetched_at=now, start=occurrence.start,
-            end=occurrence.end, all_day=occurrence.all_day, room=occurrence.room, venue_slug=event.venue_slug,
-        )
-        index.add_occurrence(dedupe.OccurrenceRef(occurrence.id, event.id, representative,
-                                                  sources_of.get(occurrence.id, set())))
-    for (record_source, record_id), record in own.items():
-        if record.occurrence_id not in index.occurrences:
-            occurrence = session.get_one(Occurrence, record.occurrence_id)
-            event = occurrence.event
-            if event.id not in index.events:
-                index.add_event(dedupe.EventRef(event.id, event.venue_slug, event.title, event.created_at,
-                                                occurrence.start, occurrence.start))
-            representative = Listing(source="", record_id=occurrence.id, title=event.title, fetched_at=now,
-                                     start=occurrence.start, venue_slug=event.venue_slug,
-                                     all_day=occurrence.all_day, room=occurrence.room)
-            index.add_occurrence(dedupe.OccurrenceRef(occurrence.id, event.id, representative, {source}))
-        index.add_record(record_source, record_id, record.occurrence_id, record.data.get("series_key"))
+        _index_occurrence(index, occurrence, sources_of.get(occurrence.id, set()), now)
+    for record_id, record in own.items():
+        if record.occurrence_id not in index.occurrences:  # an older record of this source
+            _index_occurrence(index, session.get_one(Occurrence, record.occurrence_id), {source}, now)
+        index.add_record(source, record_id, record.occurrence_id, record.data.get("series_key"))
     rules = index.rules
     if rules.never or rules.always:  # rules need every known event's keys
         known = select(SourceRecord).where(SourceRecord.event_id.in_(list(index.events)))
         for record in session.scalars(known):
             index.events[record.event_id].keys |= record_keys(record)
-    return index
+    return index, own
 
 
 def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[Listing]) -> None:
@@ -329,11 +323,8 @@ def _apply(session: Session, ctx: IngestContext, source: str, listings: list[Lis
     _ensure_venues(session, ctx, listings)
     rules = ctx.rules()
     split_events, split_occurrences = split_forbidden(session, rules, now)
-    index = _load_index(session, ctx, source, now)
+    index, records = _load_index(session, ctx, source, now)
     result = index.assign(listings, now=now)
-    records = {
-        r.record_id: r for r in session.scalars(select(SourceRecord).where(SourceRecord.source == source))
-    }
     touched_events: set[str] = set(split_events)
     touched_occurrences: set[str] = set(split_occurrences)
     kind = ctx.priority.kind(source)
@@ -468,6 +459,6 @@ def _rederive(session: Session, ctx: IngestContext, event_ids: set[str], occurre
                     occurrence.sequence += 1
                 occurrence.visible_hash = digest
                 occurrence.updated_at = now
-        if not any(r.active for r in event.records) and not event.records:
+        if not event.records:
             session.delete(event)
     return cancelled
