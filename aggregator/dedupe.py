@@ -250,7 +250,8 @@ class DedupeIndex:
             note(self._match_event(members[0]))
         if not found:
             first = members[0]
-            event_id = self._free_event_id(ids.event_id(source, first.series_key or first.record_id))
+            base = ids.event_id(source, first.series_key or first.record_id)
+            event_id = ids.first_free(base, self.events.__contains__)
             starts = [_start(m) for m in members]
             self.add_event(EventRef(event_id, first.venue_slug, first.title, now, min(starts), max(starts)))
             self.events[event_id].keys |= {k for m in members for k in listing_keys(m)}
@@ -312,20 +313,9 @@ class DedupeIndex:
             match.sources.add(listing.source)
             self.records[(listing.source, listing.record_id)] = match.id
             return Assignment(listing, event_id, match.id, False, False)
-        occurrence_id = self._free_occurrence_id(ids.occurrence_id(listing.source, listing.record_id))
+        occurrence_id = ids.first_free(ids.occurrence_id(listing.source, listing.record_id),
+                                       self.occurrences.__contains__)
         ref = OccurrenceRef(occurrence_id, event_id, listing, {listing.source})
         self.add_occurrence(ref)
         self.records[(listing.source, listing.record_id)] = occurrence_id
         return Assignment(listing, event_id, occurrence_id, new_event, True)
-
-    def _free_event_id(self, base: str) -> str:
-        attempt = 0
-        while ids.with_suffix(base, attempt) in self.events:
-            attempt += 1
-        return ids.with_suffix(base, attempt)
-
-    def _free_occurrence_id(self, base: str) -> str:
-        attempt = 0
-        while ids.with_suffix(base, attempt) in self.occurrences:
-            attempt += 1
-        return ids.with_suffix(base, attempt)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 
 
 def _digest(*parts: str) -> str:
@@ -28,3 +29,11 @@ def occurrence_id(source: str, record_id: str) -> str:
 def with_suffix(base: str, attempt: int) -> str:
     """A fallback ID when ``base`` is taken by an unrelated row (never in practice)."""
     return base if attempt == 0 else f"{base[:20]}{_digest(base, str(attempt))[:8]}"
+
+
+def first_free(base: str, taken: Callable[[str], bool]) -> str:
+    """``base``, or the first fallback of it that ``taken`` says is free."""
+    attempt = 0
+    while taken(with_suffix(base, attempt)):
+        attempt += 1
+    return with_suffix(base, attempt)

@@ -72,11 +72,7 @@ def _detach(
 ) -> str:
     first = moving[0]
     base = ids.event_id(first.source, str(first.data.get("series_key") or first.record_id))
-    attempt = 0
-    new_id = ids.with_suffix(base, attempt)
-    while new_id == event_id or session.get(Event, new_id) is not None:
-        attempt += 1
-        new_id = ids.with_suffix(base, attempt)
+    new_id = ids.first_free(base, lambda i: i == event_id or session.get(Event, i) is not None)
     session.execute(delete(EventRedirect).where(EventRedirect.old_id == new_id))
     old = session.get_one(Event, event_id)
     session.add(
@@ -98,11 +94,8 @@ def _detach(
         occurrence = session.get_one(Occurrence, record.occurrence_id)
         others = [r for r in occurrence.records if r.id not in moving_ids]
         if others:  # a performance both sides claimed: this side gets its own occurrence
-            occurrence_id = ids.occurrence_id(record.source, record.record_id)
-            attempt = 0
-            while session.get(Occurrence, ids.with_suffix(occurrence_id, attempt)) is not None:
-                attempt += 1
-            occurrence_id = ids.with_suffix(occurrence_id, attempt)
+            occurrence_id = ids.first_free(ids.occurrence_id(record.source, record.record_id),
+                                           lambda i: session.get(Occurrence, i) is not None)
             session.add(
                 Occurrence(
                     id=occurrence_id,
