@@ -303,13 +303,9 @@ def _build(base_url: str) -> Schema:
 
 
 def _merge_push(paths: dict[str, Schema], components: Schema) -> None:
-    """Describe the venue push API too, when it is installed."""
-    try:
-        from calendar_api import push
-    except ModuleNotFoundError as exc:
-        if exc.name != "calendar_api.push":
-            raise
-        return
+    """Describe the venue push API too (its own module keeps its paths and security scheme)."""
+    from calendar_api import push
+
     paths.update(push.openapi_paths())
     for section, entries in push.openapi_components().items():
         components.setdefault(section, {}).update(entries)

@@ -352,16 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    found = []
-    for module_name in ("scheduler.commands", "calendar_api.push.commands"):
-        try:
-            module = __import__(module_name, fromlist=["add_commands"])
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        found.append(module.add_commands)
-    return found
+    from calendar_api.push.commands import add_commands as push_commands
+    from scheduler.commands import add_commands as scheduler_commands
+
+    return [scheduler_commands, push_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
