@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from aggregator.config import ConfigError, load_settings
@@ -109,30 +110,14 @@ def _run_sources(runtime: Runtime, names: Sequence[str], *, offline: bool, trigg
         raise KeyError(f"unknown source {unknown[0]!r}; known: {', '.join(sorted(runtime.specs))}")
     chosen = [runtime.specs[n] for n in names] if names else [s for s in runtime.specs.values() if s.enabled]
     reports = []
-    show_progress = console.is_terminal and len(chosen) > 1
-    if show_progress:
-        from rich.progress import Progress
-
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("ingest", total=len(chosen))
-            for spec in chosen:
-                progress.update(task, description=spec.name)
-                reports.append(
-                    run_source(
-                        runtime.ingest_context,
-                        spec,
-                        runtime.fetcher(spec.name, offline=offline),
-                        trigger=trigger,
-                    )
-                )
-                progress.advance(task)
-    else:
+    quiet = not console.is_terminal or len(chosen) < 2
+    with Progress(console=console, transient=True, disable=quiet) as bar:
+        task = bar.add_task("ingest", total=len(chosen))
         for spec in chosen:
-            reports.append(
-                run_source(
-                    runtime.ingest_context, spec, runtime.fetcher(spec.name, offline=offline), trigger=trigger
-                )
-            )
+            bar.update(task, description=spec.name)
+            fetcher = runtime.fetcher(spec.name, offline=offline)
+            reports.append(run_source(runtime.ingest_context, spec, fetcher, trigger=trigger))
+            bar.advance(task)
     return reports
 
 
