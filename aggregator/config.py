@@ -63,6 +63,7 @@ class IngestSettings:
     mass_cancel_min: int = 5
     min_valid_ratio: float = 0.5
     snapshots_dir: str = "tests/fixtures"
+    snapshots_recorded_at: str = "2026-11-21T12:00:00+00:00"
     max_file_bytes: int = 50_000_000
 
 

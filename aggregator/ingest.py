@@ -19,6 +19,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from aggregator import dedupe
+from aggregator.clock import Clock
 from aggregator.config import Settings
 from aggregator.derive import Priority, derive_event, derive_occurrence, visible_hash
 from aggregator.listing import Listing, Rejection
@@ -30,7 +31,6 @@ from aggregator.models import (
     SourceRun,
     SourceState,
     Venue,
-    utcnow,
 )
 from aggregator.normalise.categories import CategoryVocabulary, load_categories
 from aggregator.normalise.pipeline import normalise
@@ -82,6 +82,8 @@ class IngestContext:
 
     factory: sessionmaker[Session]
     settings: Settings
+    clock: Clock = field(kw_only=True)
+    """When things happen: run bookkeeping, and "now" for a run that is given none."""
     kinds: Mapping[str, str] = field(default_factory=dict)
     venues: VenueRegistry = field(default_factory=load_venues)
     categories: CategoryVocabulary = field(default_factory=load_categories)
@@ -96,10 +98,11 @@ class IngestContext:
         return dedupe.MergeRules.parse(self.settings.dedupe.never_merge, self.settings.dedupe.always_merge)
 
 
-def start_run(ctx: IngestContext, source: str, trigger: str = "manual") -> int:
-    """Record that a run began (committed at once, so a crash leaves a trace)."""
+def start_run(ctx: IngestContext, source: str, trigger: str = "manual", *, now: datetime | None = None) -> int:
+    """Record that a run began at ``now`` (committed at once, so a crash leaves a trace)."""
     with ctx.factory() as session, session.begin():
-        run = SourceRun(source=source, status=RunStatus.RUNNING.value, trigger=trigger, started_at=utcnow())
+        run = SourceRun(source=source, status=RunStatus.RUNNING.value, trigger=trigger,
+                        started_at=now or ctx.clock())
         session.add(run)
         session.flush()
         return run.id
@@ -112,20 +115,23 @@ def fail_run(ctx: IngestContext, run_id: int, error: str, *, listings: int = 0) 
         run.status = RunStatus.FAILED.value
         run.error = error[:4000]
         run.listings = listings
-        run.finished_at = utcnow()
-        _bump_state(session, run.source, failed=True, listings=None)
+        finished = ctx.clock()
+        run.finished_at = finished
+        _bump_state(session, run.source, failed=True, listings=None, now=finished)
         return RunReport(run_id, run.source, RunStatus.FAILED, listings=listings, error=error)
 
 
-def _bump_state(session: Session, source: str, *, failed: bool, listings: int | None) -> None:
+def _bump_state(session: Session, source: str, *, failed: bool, listings: int | None,
+                now: datetime) -> None:
     state = session.get(SourceState, source)
     if state is None:
-        state = SourceState(source=source, consecutive_failures=0, last_listings=0, enabled=True)
+        state = SourceState(source=source, consecutive_failures=0, last_listings=0, enabled=True,
+                            updated_at=now)
         session.add(state)
     state.consecutive_failures = state.consecutive_failures + 1 if failed else 0
     if listings is not None:
         state.last_listings = listings
-    state.updated_at = utcnow()
+    state.updated_at = now
 
 
 def ingest(
@@ -146,7 +152,7 @@ def ingest(
     as vanished); ``force`` applies a run even when the mass-cancellation guard would hold it.
     Raises nothing for bad data: the run ends failed or suspicious and says why.
     """
-    now = now or utcnow()
+    now = now or ctx.clock()
     run_id = run_id if run_id is not None else start_run(ctx, source)
     try:
         items = list(listings)
@@ -178,7 +184,7 @@ def ingest(
                 session.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"),
                                 {"key": INGEST_LOCK})
             _apply(session, ctx, source, valid, report, complete=complete, force=force, now=now)
-            _finish(session, run_id, report, now)
+            _finish(session, run_id, report, ctx.clock())
     except _Held as held:
         return _hold(ctx, run_id, source, valid, report, held, now)
     except Exception as exc:
@@ -196,14 +202,14 @@ def _one_per_record(listings: Iterable[Listing]) -> list[Listing]:
     return list(kept.values())
 
 
-def _finish(session: Session, run_id: int, report: RunReport, now: datetime) -> None:
+def _finish(session: Session, run_id: int, report: RunReport, finished: datetime) -> None:
     run = session.get_one(SourceRun, run_id)
     run.status = report.status.value
     for name in ("listings", "added", "updated", "unchanged", "cancelled", "rejected"):
         setattr(run, name, getattr(report, name))
     run.warnings = report.warnings[:200]
-    run.finished_at = utcnow()
-    _bump_state(session, run.source, failed=False, listings=report.listings)
+    run.finished_at = finished
+    _bump_state(session, run.source, failed=False, listings=report.listings, now=finished)
 
 
 def _hold(ctx: IngestContext, run_id: int, source: str, listings: list[Listing], report: RunReport,
@@ -224,15 +230,19 @@ def _hold(ctx: IngestContext, run_id: int, source: str, listings: list[Listing],
         run.rejected = report.rejected
         run.warnings = report.warnings[:200]
         run.held = {"listings": [listing_to_data(item) for item in listings], "missing": held.missing,
-                    "future": held.future}
-        run.finished_at = utcnow()
+                    "future": held.future, "now": now.isoformat()}
+        run.finished_at = ctx.clock()
     report.status = RunStatus.SUSPICIOUS
     report.error = message
     return report
 
 
 def confirm_run(ctx: IngestContext, run_id: int) -> RunReport:
-    """Apply a run the guard held back, as the operator asked."""
+    """Apply a run the guard held back, as the operator asked.
+
+    The run is replayed as of the moment it was held (its ``now``), so what counts as past, future
+    and vanished is exactly what the operator was shown — however long the confirmation took.
+    """
     with ctx.factory() as session:
         run = session.get(SourceRun, run_id)
         if run is None:
@@ -241,7 +251,9 @@ def confirm_run(ctx: IngestContext, run_id: int) -> RunReport:
             raise IngestError(run.source, f"run {run_id} is {run.status}, only held runs can be confirmed")
         listings = [listing_from_data(item) for item in run.held["listings"]]
         source = run.source
-    report = ingest(ctx, source, listings, force=True)
+        held_now = run.held.get("now")
+        as_of = datetime.fromisoformat(held_now) if held_now else run.started_at
+    report = ingest(ctx, source, listings, force=True, now=as_of)
     if report.status == RunStatus.SUCCESS:
         with ctx.factory() as session, session.begin():
             held = session.get_one(SourceRun, run_id)
@@ -298,7 +310,7 @@ def _load_index(session: Session, ctx: IngestContext, source: str,
     return index, own
 
 
-def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[Listing]) -> None:
+def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[Listing], now: datetime) -> None:
     wanted = {listing.venue_slug: listing for listing in listings if listing.venue_slug}
     existing = set(session.scalars(select(Venue.slug).where(Venue.slug.in_(list(wanted)))))
     for slug, listing in wanted.items():
@@ -310,17 +322,19 @@ def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[List
                 slug=slug, name=info.name, aliases=list(info.aliases), street=info.street,
                 postcode=info.postcode, city=info.city, lat=info.lat, lon=info.lon, district=info.district,
                 rooms=list(info.rooms), url=info.url, accessibility=info.accessibility, known=True,
+                created_at=now, updated_at=now,
             ))
         else:
             session.add(Venue(slug=slug, name=listing.venue_name or slug, aliases=[],
                               street=listing.venue_address, lat=listing.geo[0] if listing.geo else None,
-                              lon=listing.geo[1] if listing.geo else None, known=False, rooms=[]))
+                              lon=listing.geo[1] if listing.geo else None, known=False, rooms=[],
+                              created_at=now, updated_at=now))
     session.flush()
 
 
 def _apply(session: Session, ctx: IngestContext, source: str, listings: list[Listing], report: RunReport,
            *, complete: bool, force: bool, now: datetime) -> None:
-    _ensure_venues(session, ctx, listings)
+    _ensure_venues(session, ctx, listings, now)
     rules = ctx.rules()
     split_events, split_occurrences = split_forbidden(session, rules, now)
     index, records = _load_index(session, ctx, source, now)
@@ -343,7 +357,7 @@ def _apply(session: Session, ctx: IngestContext, source: str, listings: list[Lis
                                    sequence=0, visible_hash=""))
     session.flush()
     for loser, survivor in result.merges:
-        _merge_events(session, loser, survivor)
+        _merge_events(session, loser, survivor, now)
         touched_events.add(survivor)
 
     seen: set[str] = set()
@@ -414,7 +428,7 @@ def _starts_after(record: SourceRecord, now: datetime) -> bool:
     return bool(start) and datetime.fromisoformat(str(start)) > now
 
 
-def _merge_events(session: Session, loser: str, survivor: str) -> None:
+def _merge_events(session: Session, loser: str, survivor: str, now: datetime) -> None:
     if session.get(Event, loser) is None or loser == survivor:
         return
     session.execute(update(Occurrence).where(Occurrence.event_id == loser).values(event_id=survivor))
@@ -425,7 +439,7 @@ def _merge_events(session: Session, loser: str, survivor: str) -> None:
     lost = session.get_one(Event, loser)
     session.delete(lost)
     session.flush()
-    session.add(EventRedirect(old_id=loser, event_id=survivor))
+    session.add(EventRedirect(old_id=loser, event_id=survivor, created_at=now))
     session.flush()
 
 

@@ -51,11 +51,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    """Now, aware, in UTC."""
-    return datetime.now(UTC)
-
-
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JsonType, list[Any]: JsonType}
 
@@ -76,8 +71,8 @@ class Venue(Base):
     url: Mapped[str | None] = mapped_column(String(1000))
     accessibility: Mapped[str | None] = mapped_column(Text)
     known: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class Event(Base):
@@ -98,8 +93,8 @@ class Event(Base):
     venue_slug: Mapped[str | None] = mapped_column(ForeignKey("venues.slug"), index=True)
     field_sources: Mapped[dict[str, Any]] = mapped_column(default=dict)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
     venue: Mapped[Venue | None] = relationship(lazy="joined")
     occurrences: Mapped[list[Occurrence]] = relationship(
@@ -115,7 +110,7 @@ class EventRedirect(Base):
 
     old_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
 
 
 class Occurrence(Base):
@@ -134,8 +129,8 @@ class Occurrence(Base):
     room: Mapped[str | None] = mapped_column(String(200))
     visible_hash: Mapped[str] = mapped_column(String(64), default="")
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
 
     event: Mapped[Event] = relationship(back_populates="occurrences")
     offers: Mapped[list[Offer]] = relationship(
@@ -180,8 +175,8 @@ class SourceRecord(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
     occurrence_id: Mapped[str] = mapped_column(ForeignKey("occurrences.id"), index=True)
-    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
-    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
     missing_runs: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -197,7 +192,7 @@ class SourceRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(String(120))
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="running")
     listings: Mapped[int] = mapped_column(Integer, default=0)
@@ -222,7 +217,7 @@ class SourceState(Base):
     last_listings: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime]
 
 
 class ApiToken(Base):
@@ -237,7 +232,7 @@ class ApiToken(Base):
     venues: Mapped[list[Any]] = mapped_column(default=list)
     source: Mapped[str] = mapped_column(String(120))
     read_only: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
 
@@ -251,7 +246,7 @@ class PushLog(Base):
     token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), index=True)
     token_name: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(120), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime]
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))
     status: Mapped[int] = mapped_column(Integer)

@@ -42,7 +42,8 @@ def make_app() -> Starlette:
     from calendar_api.app import create_app
     from stadtkalender.runtime import Runtime
 
-    return create_app(Runtime.open())
+    runtime = Runtime.open()
+    return create_app(runtime, clock=runtime.clock)
 
 
 def populate(url: str, events: int, seed: int = 7) -> None:

@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
@@ -38,6 +38,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aggregator.clock import Clock
 from aggregator.config import Settings
 from aggregator.db import SchemaOutdated, check_schema, head_revision
 from aggregator.health import SourceInfo, source_health
@@ -88,10 +89,6 @@ class RuntimeLike(Protocol):
 
 def _json(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class JsonApi:
@@ -303,12 +300,12 @@ def _service_routes(runtime: RuntimeLike, docs_url: str, started: datetime) -> l
     ]
 
 
-def create_app(runtime: RuntimeLike, *, clock: Callable[[], datetime] = _now,
+def create_app(runtime: RuntimeLike, *, clock: Clock,
                extensions: Sequence[str] = EXTENSIONS, version_ttl: float = VERSION_TTL) -> Starlette:
     """The whole HTTP application for ``runtime``; refuses to start on an outdated schema.
 
-    ``extensions`` names the modules whose ``routes(runtime)`` are added when they exist; ``clock``
-    is what "now" means for default time windows; ``version_ttl`` is how long (seconds) one read
+    ``extensions`` names the modules whose ``routes(runtime, clock)`` are added when they exist;
+    ``clock`` is what "now" means for time windows, tokens, logs and writes, in every extension; ``version_ttl`` is how long (seconds) one read
     of the data version serves requests before the database is asked again.
     """
     settings = runtime.settings
@@ -327,7 +324,7 @@ def create_app(runtime: RuntimeLike, *, clock: Callable[[], datetime] = _now,
         module = _optional_module(name)
         extension = getattr(module, "routes", None)
         if extension is not None:
-            routes.extend(extension(runtime))
+            routes.extend(extension(runtime, clock))
         elif module is not None:
             _log.warning("%s has no routes(runtime); nothing mounted from it", name)
     if metrics is not None:

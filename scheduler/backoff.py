@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.models import SourceState, utcnow
+from aggregator.models import SourceState
 from aggregator.types import RunStatus
 
 FAILED = frozenset({RunStatus.FAILED, RunStatus.ABORTED})
@@ -30,16 +30,16 @@ def backoff_delay(failures: int, *, base: timedelta, cap: timedelta) -> timedelt
 
 
 def record_outcome(factory: sessionmaker[Session], source: str, status: RunStatus, *, base: timedelta,
-                   cap: timedelta, now: datetime | None = None) -> datetime | None:
+                   cap: timedelta, now: datetime) -> datetime | None:
     """After a run ended with ``status``, store (and return) when the next attempt may start.
 
     Reads the failure count that ingest already bumped; a success or held run clears the wait.
     """
-    now = now or utcnow()
     with factory() as session, session.begin():
         state = session.get(SourceState, source)
         if state is None:
-            state = SourceState(source=source, consecutive_failures=0, last_listings=0, enabled=True)
+            state = SourceState(source=source, consecutive_failures=0, last_listings=0, enabled=True,
+                            updated_at=now)
             session.add(state)
         if status in FAILED:
             state.next_attempt_at = now + backoff_delay(

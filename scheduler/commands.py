@@ -38,7 +38,7 @@ def _cmd_housekeeping(args: argparse.Namespace) -> int:
     from stadtkalender.runtime import Runtime
 
     runtime = Runtime.open()
-    report = housekeeping(runtime.factory, runtime.settings)
+    report = housekeeping(runtime.factory, runtime.settings, now=runtime.clock())
     print(f"{len(report.aborted_runs)} stale runs closed as aborted, {report.purged.occurrences} cancelled "
           f"occurrences purged ({report.purged.records} records, {report.purged.events} events), "
           f"{report.cache_files} expired cache files dropped")

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings
-from aggregator.models import Event, Occurrence, Offer, SourceRecord, SourceRun, SourceState, utcnow
+from aggregator.models import Event, Occurrence, Offer, SourceRecord, SourceRun, SourceState
 from aggregator.types import RunStatus, Status
 
 log = logging.getLogger(__name__)
@@ -52,9 +52,8 @@ class HousekeepingReport:
 
 
 def close_stale_runs(factory: sessionmaker[Session], *, older_than: timedelta,
-                     now: datetime | None = None) -> list[int]:
+                     now: datetime) -> list[int]:
     """Mark runs still ``running`` after ``older_than`` as aborted; returns their ids."""
-    now = now or utcnow()
     cutoff = now - older_than
     minutes = int(older_than.total_seconds() // 60)
     with factory() as session, session.begin():
@@ -72,7 +71,8 @@ def close_stale_runs(factory: sessionmaker[Session], *, older_than: timedelta,
             )
             state = session.get(SourceState, run.source)
             if state is None:
-                state = SourceState(source=run.source, consecutive_failures=0, last_listings=0, enabled=True)
+                state = SourceState(source=run.source, consecutive_failures=0, last_listings=0, enabled=True,
+                                    updated_at=now)
                 session.add(state)
             state.consecutive_failures = (state.consecutive_failures or 0) + 1
             state.updated_at = now
@@ -82,9 +82,8 @@ def close_stale_runs(factory: sessionmaker[Session], *, older_than: timedelta,
 
 
 def purge_cancelled(factory: sessionmaker[Session], *, retention: timedelta,
-                    now: datetime | None = None) -> PurgeCounts:
+                    now: datetime) -> PurgeCounts:
     """Delete cancelled occurrences that started, and were last changed, over ``retention`` ago."""
-    now = now or utcnow()
     cutoff = now - retention
     counts = PurgeCounts()
     with factory() as session, session.begin():
@@ -125,11 +124,11 @@ def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
 
 
 def drop_expired_cache(directory: Path, *, max_age: timedelta = CACHE_MAX_AGE,
-                       now: datetime | None = None) -> int:
+                       now: datetime) -> int:
     """Delete cache files under ``directory`` not written for ``max_age``; returns how many."""
     if not directory.is_dir():
         return 0
-    cutoff = (now or utcnow()).timestamp() - max_age.total_seconds()
+    cutoff = now.timestamp() - max_age.total_seconds()
     removed = 0
     for path in directory.rglob("*"):
         try:
@@ -141,10 +140,9 @@ def drop_expired_cache(directory: Path, *, max_age: timedelta = CACHE_MAX_AGE,
     return removed
 
 
-def housekeeping(factory: sessionmaker[Session], settings: Settings, *, now: datetime | None = None,
+def housekeeping(factory: sessionmaker[Session], settings: Settings, *, now: datetime,
                  cache_max_age: timedelta = CACHE_MAX_AGE) -> HousekeepingReport:
     """One full pass, as the daily job runs it."""
-    now = now or utcnow()
     report = HousekeepingReport(
         aborted_runs=close_stale_runs(
             factory, older_than=timedelta(minutes=settings.scheduler.stale_run_minutes), now=now

@@ -7,6 +7,7 @@ the reason; the source's stored data is untouched and other sources are unaffect
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from aggregator.ingest import IngestContext, RunReport, fail_run, ingest, start_run
 from sources.base import Fetcher, SourceError
@@ -16,10 +17,15 @@ log = logging.getLogger(__name__)
 
 
 def run_source(
-    ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, *, trigger: str = "manual"
+    ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, *, trigger: str = "manual",
+    now: datetime | None = None,
 ) -> RunReport:
-    """Run ``spec`` once with ``fetcher``; never raises for a source's own failure."""
-    run_id = start_run(ctx, spec.name, trigger)
+    """Run ``spec`` once with ``fetcher`` as of ``now`` (default: the context's clock).
+
+    Never raises for a source's own failure.
+    """
+    now = now or ctx.clock()
+    run_id = start_run(ctx, spec.name, trigger, now=now)
     log.info("run started", extra={"source": spec.name, "run_id": run_id})
     reset = getattr(fetcher, "new_run", None)
     if callable(reset):
@@ -36,7 +42,7 @@ def run_source(
         report = ingest(
             ctx, spec.name, listings, run_id=run_id,
             rejections=list(getattr(source, "rejections", [])),
-            warnings=[str(w) for w in getattr(source, "warnings", [])],
+            warnings=[str(w) for w in getattr(source, "warnings", [])], now=now,
         )
     log.info("run finished", extra={"source": spec.name, "run_id": run_id, "status": report.status.value,
                                     "error": report.error})

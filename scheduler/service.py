@@ -36,9 +36,10 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
+from aggregator.clock import Clock
 from aggregator.config import ConfigError
 from aggregator.ingest import RunReport
-from aggregator.models import SourceRun, SourceState, utcnow
+from aggregator.models import SourceRun, SourceState
 from aggregator.types import BERLIN
 from scheduler import backoff
 from scheduler.housekeeping import HousekeepingReport, close_stale_runs, housekeeping
@@ -81,12 +82,12 @@ class SchedulerService:
         *,
         offline: bool = False,
         fetcher: Callable[[str], Fetcher] | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock | None = None,
         max_workers: int = MAX_WORKERS,
     ) -> None:
         self.runtime = runtime
         self.offline = offline
-        self.clock = clock
+        self.clock: Clock = clock or runtime.clock
         self._fetcher = fetcher or (lambda name: runtime.fetcher(name, offline=offline))
         self.schedules = self._parse_schedules()
         try:
@@ -201,7 +202,8 @@ class SchedulerService:
             if reason:
                 return JobOutcome(name, now, skipped=reason)
             started = time.monotonic()
-            report = run_source(self.runtime.ingest_context, spec, self._fetcher(name), trigger=trigger)
+            report = run_source(self.runtime.ingest_context, spec, self._fetcher(name), trigger=trigger,
+                                now=now)
             metrics.record_run(name, time.monotonic() - started)
             base = slot or timedelta(hours=1)
             until = backoff.record_outcome(

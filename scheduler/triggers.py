@@ -167,9 +167,13 @@ def _crontab_weekdays(field: str, expression: str) -> str:
     return ",".join(_WEEKDAYS[d] for d in sorted(days))
 
 
-def cron_slot(trigger: CronTrigger, *, now: datetime | None = None, samples: int = 6) -> timedelta:
+_SLOT_REFERENCE = datetime(2024, 1, 1, tzinfo=UTC)
+"""Where slot lengths are measured from: a fixed instant, so a schedule means the same on every day."""
+
+
+def cron_slot(trigger: CronTrigger, *, start: datetime = _SLOT_REFERENCE, samples: int = 6) -> timedelta:
     """The shortest gap between the next few fire times of a jitter-free ``trigger``: its slot length."""
-    moment = now or datetime.now(UTC)
+    moment = start
     fires: list[datetime] = []
     previous: datetime | None = None
     for _ in range(samples):
@@ -208,7 +212,7 @@ def parse_schedule(text: str, *, name: str = "", jitter_seconds: float = 0.0,
     raise ScheduleError(text, f"unknown kind {kind!r}")
 
 
-def next_run_time(text: str, *, name: str, now: datetime | None = None) -> datetime | None:
+def next_run_time(text: str, *, name: str, now: datetime) -> datetime | None:
     """When a source's job next fires, before jitter (None for manual schedules).
 
     The same in every process, so the API can show it without asking the scheduler; the actual
@@ -217,5 +221,5 @@ def next_run_time(text: str, *, name: str, now: datetime | None = None) -> datet
     schedule = parse_schedule(text, name=name)
     if schedule.trigger is None:
         return None
-    fire: datetime | None = schedule.trigger.get_next_fire_time(None, now or datetime.now(UTC))
+    fire: datetime | None = schedule.trigger.get_next_fire_time(None, now)
     return fire

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from aggregator.listing import Listing
@@ -23,8 +23,9 @@ class Document:
     url: str
     body: bytes
     content_type: str = ""
-    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     status: int = 200
+    fetched_at: datetime = field(kw_only=True)
+    """When the document was fetched (or recorded): the "today" for year inference and windows."""
 
     @property
     def text(self) -> str:
@@ -43,7 +44,13 @@ class Document:
 class Fetcher(Protocol):
     """Anything that turns a URL into a :class:`Document` (live HTTP, a snapshot folder, a test)."""
 
-    def get(self, url: str) -> Document: ...
+    def get(self, url: str) -> Document:
+        """The document at ``url``, with the time it was fetched."""
+        ...
+
+    def now(self) -> datetime:
+        """What today is for this fetcher's documents (the wall clock live, the recording day offline)."""
+        ...
 
 
 class SourceError(Exception):

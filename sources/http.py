@@ -42,12 +42,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from aggregator.clock import Clock as WallClock
 from aggregator.config import HttpSettings, Settings
 from sources.base import Document, SourceError
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+"""A monotonic clock (seconds) for pacing and retries."""
 Sleep = Callable[[float], None]
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -129,6 +131,7 @@ class CachedPage:
     content_type: str
     etag: str | None
     last_modified: str | None
+    stored_at: datetime | None = None
 
 
 class ConditionalCache:
@@ -167,7 +170,7 @@ class ConditionalCache:
             "content_type": page.content_type,
             "etag": page.etag,
             "last_modified": page.last_modified,
-            "stored_at": datetime.now(UTC).isoformat(),
+            "stored_at": page.stored_at.isoformat() if page.stored_at else None,
         }
         _write_atomic(body_path, page.body)
         _write_atomic(meta_path, json.dumps(meta, indent=1).encode("utf-8"))
@@ -184,8 +187,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date); None if unusable."""
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from ``now`` to wait by a ``Retry-After`` header (delta-seconds or HTTP-date); None if unusable."""
     if not value:
         return None
     value = value.strip()
@@ -197,7 +200,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - now).total_seconds())
 
 
 def _host(url: str) -> str:
@@ -237,6 +240,7 @@ class HttpClient:
         self,
         settings: HttpSettings,
         *,
+        wall_clock: WallClock,
         cache_root: Path | None = None,
         session: requests.Session | None = None,
         clock: Clock = time.monotonic,
@@ -244,6 +248,7 @@ class HttpClient:
         max_bytes: int | None = DEFAULT_MAX_BYTES,
     ) -> None:
         self.settings = settings
+        self.wall_clock = wall_clock
         self.user_agent = f"{settings.user_agent} contact: {settings.contact}"
         self.robots_agent = settings.user_agent.split("/", 1)[0].split()[0] if settings.user_agent else "*"
         self.cache = ConditionalCache(cache_root / settings.cache_dir) if cache_root is not None else None
@@ -277,6 +282,10 @@ class HttpClient:
         """Close the underlying connection pool."""
         self._session.close()
 
+    def now(self) -> datetime:
+        """The wall clock this client stamps its documents with."""
+        return self.wall_clock()
+
     def get(self, url: str) -> Document:
         """Fetch ``url`` politely; see the class docstring for what comes back and what is raised."""
         self._spend_budget(url)
@@ -291,12 +300,14 @@ class HttpClient:
         response = self._request(url, headers)
         if response.status == 304 and cached is not None:
             self._remember(url, response, cached.body, cached.content_type)
-            return Document(url=response.url, body=cached.body, content_type=cached.content_type, status=304)
+            return Document(url=response.url, body=cached.body, content_type=cached.content_type, status=304,
+                            fetched_at=self.wall_clock())
         if response.status != 200:
             raise FetchError(url, response.reason or "unexpected response", response.status)
         content_type = response.headers.get("Content-Type", "")
         self._remember(url, response, response.body, content_type)
-        return Document(url=response.url, body=response.body, content_type=content_type, status=200)
+        return Document(url=response.url, body=response.body, content_type=content_type, status=200,
+                        fetched_at=self.wall_clock())
 
     def _spend_budget(self, url: str) -> None:
         pages = self.pages_fetched
@@ -310,7 +321,7 @@ class HttpClient:
         etag = response.headers.get("ETag")
         last_modified = response.headers.get("Last-Modified")
         if etag or last_modified:
-            self.cache.store(CachedPage(url, body, content_type, etag, last_modified))
+            self.cache.store(CachedPage(url, body, content_type, etag, last_modified, self.wall_clock()))
 
     def _check_robots(self, url: str) -> None:
         host = _host(url)
@@ -378,7 +389,7 @@ class HttpClient:
         try:
             with self._session.get(url, headers=dict(headers), timeout=timeout, stream=True) as response:
                 if response.status_code in RETRY_STATUSES:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"), self.wall_clock())
                     raise _Retryable(response.reason or "server error", response.status_code, retry_after)
                 body = self._read_body(url, response)
                 return _Response(

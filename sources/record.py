@@ -12,6 +12,7 @@ import hashlib
 import mimetypes
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -68,6 +69,10 @@ class RecordingFetcher:
         self.index = read_index(folder)
         self.recorded: dict[str, str] = {}
 
+    def now(self) -> datetime:
+        """The inner fetcher's now."""
+        return self.inner.now()
+
     def get(self, url: str) -> Document:
         """Fetch ``url`` from the inner fetcher, write the body, update ``urls.json``."""
         document = self.inner.get(url)
@@ -77,7 +82,7 @@ class RecordingFetcher:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(document.body)
         self.index[url] = SnapshotEntry(
-            name, document.content_type or (existing.content_type if existing else "")
+            name, document.content_type or (existing.content_type if existing else ""), document.fetched_at
         )
         write_index(self.folder, self.index)
         self.recorded[url] = name

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import mimetypes
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from aggregator.config import Settings
@@ -47,6 +48,7 @@ class SnapshotEntry:
 
     file: str
     content_type: str
+    fetched_at: datetime | None = None
 
 
 def guess_content_type(file_name: str) -> str:
@@ -75,23 +77,51 @@ def read_index(folder: Path) -> dict[str, SnapshotEntry]:
             index[url] = SnapshotEntry(value, guess_content_type(value))
         elif isinstance(value, dict) and isinstance(value.get("file"), str):
             content_type = value.get("content_type") or guess_content_type(value["file"])
-            index[url] = SnapshotEntry(value["file"], str(content_type))
+            fetched_at = _instant(value.get("fetched_at"), path)
+            index[url] = SnapshotEntry(value["file"], str(content_type), fetched_at)
         else:
             raise SourceError(_SOURCE, f"{path}: entry for {url!r} needs a file name", url)
     return index
 
 
+def _instant(value: object, path: Path) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(str(value))
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise SourceError(_SOURCE, f"{path}: fetched_at {value!r} is not an ISO instant with a zone")
+    return instant
+
+
+def _entry_data(entry: SnapshotEntry) -> dict[str, str]:
+    data = {"file": entry.file, "content_type": entry.content_type}
+    if entry.fetched_at is not None:
+        data["fetched_at"] = entry.fetched_at.isoformat()
+    return data
+
+
 def write_index(folder: Path, index: dict[str, SnapshotEntry]) -> None:
-    """Write ``folder/urls.json`` sorted by URL, in the long (file + content type) form."""
-    data = {url: {"file": e.file, "content_type": e.content_type} for url, e in sorted(index.items())}
+    """Write ``folder/urls.json`` sorted by URL: file, content type and (if known) when it was fetched."""
+    data = {url: _entry_data(e) for url, e in sorted(index.items())}
     (folder / URLS_FILE).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 class SnapshotFetcher:
-    """A :class:`~sources.base.Fetcher` that serves recorded files instead of the network."""
+    """A :class:`~sources.base.Fetcher` that serves recorded files instead of the network.
 
-    def __init__(self, folder: Path) -> None:
+    Each document says it was fetched when it was recorded (the entry's ``fetched_at`` in ``urls.json``,
+    else ``recorded_at``), so a replay reads the pages exactly as on that day (the year of "Sa 12. Dez",
+    the window), whatever today is.
+    """
+
+    def __init__(self, folder: Path, recorded_at: datetime) -> None:
+        if recorded_at.tzinfo is None:
+            raise ValueError(f"recorded_at must be aware, not {recorded_at!r}")
         self.folder = Path(folder)
+        self.recorded_at = recorded_at
         self._index: dict[str, SnapshotEntry] | None = None
 
     @property
@@ -113,7 +143,12 @@ class SnapshotFetcher:
             body = path.read_bytes()
         except OSError as exc:
             raise SourceError(_SOURCE, f"snapshot file {path} unreadable: {exc}", url) from exc
-        return Document(url=url, body=body, content_type=entry.content_type)
+        return Document(url=url, body=body, content_type=entry.content_type,
+                        fetched_at=entry.fetched_at or self.recorded_at)
+
+    def now(self) -> datetime:
+        """The day the snapshot was taken: today, for a replay."""
+        return self.recorded_at
 
 
 def snapshot_dir(settings: Settings, source_name: str) -> Path:

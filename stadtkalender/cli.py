@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -66,7 +66,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from sources.platforms.detect import ImportFailed, import_listings
 
     runtime = Runtime.open()
-    now = datetime.now(UTC)
+    now = runtime.clock()
     horizon = (now - timedelta(days=366), now + timedelta(days=runtime.settings.ingest.horizon_days))
     listings: list[Listing] = []
     rejections: list[Rejection] = []
@@ -233,7 +233,7 @@ def _serve(runtime: Runtime, host: str, port: int, *, with_scheduler: bool, offl
 
     from calendar_api.app import create_app
 
-    app = create_app(runtime)
+    app = create_app(runtime, clock=runtime.clock)
     scheduler = None
     if with_scheduler:
         from scheduler.locks import SchedulerAlreadyRunning

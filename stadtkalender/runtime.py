@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.config import Settings, load_settings
+from aggregator.clock import Clock, system_clock
+from aggregator.config import ConfigError, Settings, load_settings
 from aggregator.db import check_schema, make_engine, session_factory
 from aggregator.ingest import IngestContext
 from sources.base import Fetcher
@@ -22,27 +24,42 @@ class Runtime:
     engine: Engine
     factory: sessionmaker[Session]
     specs: dict[str, SourceSpec]
+    clock: Clock = system_clock
+    """The one clock of the process: created here, at the edge, and passed down."""
     ingest_context: IngestContext = field(init=False)
 
     def __post_init__(self) -> None:
         kinds = {name: spec.kind for name, spec in self.specs.items()}
-        self.ingest_context = IngestContext(self.factory, self.settings, kinds=kinds)
+        self.ingest_context = IngestContext(self.factory, self.settings, kinds=kinds, clock=self.clock)
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, require_schema: bool = True) -> Runtime:
+    def open(cls, settings: Settings | None = None, *, require_schema: bool = True,
+             clock: Clock = system_clock) -> Runtime:
         """Load settings, connect, and (unless told not to) insist the schema is current."""
         settings = settings or load_settings()
         engine = make_engine(settings.database.url, echo=settings.database.echo)
         if require_schema:
             check_schema(engine)
-        return cls(settings, engine, session_factory(engine), catalog(settings))
+        return cls(settings, engine, session_factory(engine), catalog(settings), clock)
+
+    def snapshots_recorded_at(self) -> datetime:
+        """When the bundled snapshots were taken (``ingest.snapshots_recorded_at``)."""
+        value = self.settings.ingest.snapshots_recorded_at
+        try:
+            instant = datetime.fromisoformat(value)
+        except ValueError:
+            instant = None
+        if instant is None or instant.tzinfo is None:
+            raise ConfigError("ingest.snapshots_recorded_at", f"expected an ISO instant with a zone, got {value!r}",
+                              self.settings.path or "settings")
+        return instant
 
     def fetcher(self, source: str, *, offline: bool) -> Fetcher:
         """The bundled snapshots of ``source`` when offline, else the shared HTTP client."""
         if offline:
             from sources.snapshots import SnapshotFetcher, snapshot_dir
 
-            return SnapshotFetcher(snapshot_dir(self.settings, source))
+            return SnapshotFetcher(snapshot_dir(self.settings, source), self.snapshots_recorded_at())
         return self.http_client()
 
     def http_client(self) -> Fetcher:
@@ -50,5 +67,6 @@ class Runtime:
         if not hasattr(self, "_http"):
             from sources.http import HttpClient
 
-            self._http = HttpClient(self.settings.http, cache_root=self.settings.project_path(""))
+            self._http = HttpClient(self.settings.http, wall_clock=self.clock,
+                                    cache_root=self.settings.project_path(""))
         return self._http

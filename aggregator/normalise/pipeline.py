@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aggregator.listing import Listing, Rejection
 from aggregator.normalise.categories import CategoryVocabulary
@@ -61,12 +61,12 @@ def normalise(
     *,
     venues: VenueRegistry,
     categories: CategoryVocabulary,
-    now: datetime | None = None,
+    now: datetime,
     max_daily_days: int = MAX_DAILY_DAYS,
     steps: tuple[Step, ...] = STEPS,
 ) -> NormaliseResult:
-    """Normalise one run's listings; ``now`` (default: the current time) bounds plausible dates."""
-    ctx = StepContext(venues, categories, now or datetime.now(UTC), max_daily_days)
+    """Normalise one run's listings; ``now`` (the run's time) bounds plausible dates."""
+    ctx = StepContext(venues, categories, now, max_daily_days)
     result = NormaliseResult(unknown_venues=ctx.unknown_venues, unknown_categories=ctx.unknown_categories)
     for listing in listings:
         _run(listing, ctx, steps, result)

@@ -8,19 +8,17 @@ checks, :mod:`.validate` for what a body may contain, :mod:`.writes` for what ea
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from starlette.routing import BaseRoute
 
+from aggregator.clock import Clock
 from calendar_api.push.handlers import PREFIX, PushApi, PushRuntime
 
 
-def routes(runtime: PushRuntime, *, clock: Callable[[], datetime] | None = None) -> list[BaseRoute]:
+def routes(runtime: PushRuntime, clock: Clock) -> list[BaseRoute]:
     """The push routes with their full paths under ``/api/v1/push`` (add them to the app's routes)."""
-    api = PushApi(runtime) if clock is None else PushApi(runtime, clock=clock)
-    return api.routes()
+    return PushApi(runtime, clock=clock).routes()
 
 
 def openapi_paths() -> dict[str, Any]:

@@ -10,12 +10,13 @@ The log entry is written after the change, in its own transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.models import PushLog, utcnow
+from aggregator.models import PushLog
 from calendar_api.push.tokens import PushToken
 
 MAX_SUMMARY_RECORDS = 2000
@@ -23,7 +24,7 @@ MAX_SUMMARY_RECORDS = 2000
 
 
 def record_write(factory: sessionmaker[Session], token: PushToken, *, method: str, path: str, status: int,
-                 summary: dict[str, Any]) -> int:
+                 summary: dict[str, Any], now: datetime) -> int:
     """Log one write attempt; returns the log entry's id."""
     summary = {**summary, "venues": list(token.venues)}
     records = summary.get("records")
@@ -31,7 +32,7 @@ def record_write(factory: sessionmaker[Session], token: PushToken, *, method: st
         summary["records"] = records[:MAX_SUMMARY_RECORDS]
         summary["records_omitted"] = len(records) - MAX_SUMMARY_RECORDS
     with factory() as session, session.begin():
-        entry = PushLog(token_id=token.id, token_name=token.name, source=token.source, at=utcnow(),
+        entry = PushLog(token_id=token.id, token_name=token.name, source=token.source, at=now,
                         method=method, path=path[:500], status=status, summary=summary)
         session.add(entry)
         session.flush()

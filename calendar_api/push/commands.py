@@ -20,7 +20,7 @@ def _cmd_issue(args: argparse.Namespace) -> int:
     try:
         token, secret = issue_token(
             runtime.factory, args.venues, name=args.name, registry=runtime.ingest_context.venues,
-            read_only=args.read_only, source=args.source, reserved=set(runtime.specs),
+            read_only=args.read_only, source=args.source, reserved=set(runtime.specs), now=runtime.clock(),
         )
     except TokenError as exc:
         print(f"stadtkalender tokens issue: {exc}", file=sys.stderr)
@@ -56,7 +56,8 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
     from stadtkalender.runtime import Runtime
 
     try:
-        token: PushToken = revoke_token(Runtime.open().factory, args.token)
+        runtime = Runtime.open()
+        token: PushToken = revoke_token(runtime.factory, args.token, now=runtime.clock())
     except TokenError as exc:
         print(f"stadtkalender tokens revoke: {exc}", file=sys.stderr)
         return 1

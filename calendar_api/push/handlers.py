@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from aggregator.clock import Clock
 from aggregator.config import Settings
 from aggregator.ingest import IngestContext
 from aggregator.models import SourceRecord
@@ -64,19 +65,15 @@ def _json_response(status: int, body: Any) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class PushApi:
     """The ``/api/v1/push`` endpoints for one runtime."""
 
-    def __init__(self, runtime: PushRuntime, *, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, runtime: PushRuntime, *, clock: Clock) -> None:
         self.settings = runtime.settings
         self.factory = runtime.factory
         context = getattr(runtime, "ingest_context", None)
         if not isinstance(context, IngestContext):
-            context = IngestContext(self.factory, self.settings)
+            context = IngestContext(self.factory, self.settings, clock=clock)
         self.ctx = context
         self.limiter = SlidingWindowLimiter(self.settings.push.rate_limit_per_minute)
         self.max_body = self.settings.push.max_body_bytes
@@ -141,7 +138,8 @@ class PushApi:
             response = _json_response(answer.status, answer.body)
             summary = {k: answer.body[k] for k in ("run_id", "counts", "records") if k in answer.body}
         await run_in_threadpool(record_write, self.factory, token, method=request.method,
-                                path=request.url.path, status=response.status_code, summary=summary)
+                                path=request.url.path, status=response.status_code, summary=summary,
+                                now=self.clock())
         return response
 
     def _apply(self, token: PushToken, action: str, record_id: str | None, body: bytes,
@@ -291,7 +289,8 @@ class PushApi:
     async def _token(self, request: Request) -> PushToken:
         """The request's token, counted against its rate limit; raises a 401 or 429 problem."""
         try:
-            token = await run_in_threadpool(authenticate, self.factory, request.headers.get("authorization"))
+            token = await run_in_threadpool(authenticate, self.factory, request.headers.get("authorization"),
+                                            now=self.clock())
         except AuthError as error:
             raise unauthorized(error.reason, presented=error.presented) from error
         wait = self.limiter.hit(token.id)

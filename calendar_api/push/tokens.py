@@ -27,7 +27,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.models import ApiToken, Venue, utcnow
+from aggregator.models import ApiToken, Venue
 from aggregator.normalise.venues import VenueRegistry
 
 TOKEN_MARK = "skp_"
@@ -100,6 +100,7 @@ def issue_token(
     read_only: bool = False,
     source: str | None = None,
     reserved: Collection[str] = (),
+    now: datetime,
 ) -> tuple[PushToken, str]:
     """Create a token for ``venues``; returns its snapshot and the token itself (shown once, never stored).
 
@@ -132,14 +133,14 @@ def issue_token(
                     "source", f"{source!r} belongs to tokens for {', '.join(sorted(other.venues))}; "
                     "all tokens of one source must write for the same venues (pass another --source)")
         row = ApiToken(name=name, token_hash=hash_token(token), prefix=token[:PREFIX_LENGTH], venues=wanted,
-                       source=source, read_only=read_only, created_at=utcnow())
+                       source=source, read_only=read_only, created_at=now)
         session.add(row)
         session.flush()
         return PushToken.of(row), token
 
 
 def authenticate(factory: sessionmaker[Session], authorization: str | None, *,
-                 now: datetime | None = None) -> PushToken:
+                 now: datetime) -> PushToken:
     """The token an ``Authorization: Bearer …`` header presents; raises :class:`AuthError`.
 
     Records the time of use (at most once a minute per token, to keep busy tokens from writing
@@ -161,7 +162,6 @@ def authenticate(factory: sessionmaker[Session], authorization: str | None, *,
             raise AuthError("the token is not valid", presented=True)
         if found.revoked_at is not None:
             raise AuthError("the token has been revoked", presented=True)
-        now = now or utcnow()
         if found.last_used_at is None or (now - found.last_used_at).total_seconds() >= 60:
             found.last_used_at = now
         return PushToken.of(found)
@@ -174,7 +174,7 @@ def list_tokens(factory: sessionmaker[Session]) -> list[PushToken]:
 
 
 def revoke_token(factory: sessionmaker[Session], id_or_prefix: str, *,
-                 now: datetime | None = None) -> PushToken:
+                 now: datetime) -> PushToken:
     """Revoke the token with this id or prefix; raises :class:`TokenError` if none or several match."""
     key = id_or_prefix.strip()
     with factory() as session, session.begin():
@@ -192,5 +192,5 @@ def revoke_token(factory: sessionmaker[Session], id_or_prefix: str, *,
             raise TokenError(key, f"{len(rows)} tokens match ({ids}); give the id")
         row = rows[0]
         if row.revoked_at is None:
-            row.revoked_at = now or utcnow()
+            row.revoked_at = now
         return PushToken.of(row)

@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from aggregator.clock import Clock
 from aggregator.config import Settings
 from aggregator.types import BERLIN
 from calendar_api import queries
@@ -51,10 +52,6 @@ class SiteRuntime(Protocol):
 
     settings: Settings
     factory: sessionmaker[Session]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +105,14 @@ def iframe_snippet(base_url: str, attributes: list[tuple[str, str]], title: str)
 class Site:
     """The HTML side of one app."""
 
-    def __init__(self, runtime: SiteRuntime) -> None:
+    def __init__(self, runtime: SiteRuntime, clock: Clock) -> None:
         self.base_url = runtime.settings.server.base_url.rstrip("/")
         self.categories = CategoryCatalog.load()
         self.env = Environment(loader=PackageLoader("calendar_api.web", "templates"), autoescape=True,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self._fallback = Publisher(runtime.factory, RenderCache(runtime.settings.feeds.cache_entries),
-                                   clock=_now)
-        started = _now().replace(microsecond=0)
+                                   clock=clock)
+        started = clock().replace(microsecond=0)
         self._widget = render_body(widget_source().encode("utf-8"), "text/javascript; charset=utf-8", started)
         digest = hashlib.blake2b(digest_size=6)
         for name in ("site.css", "widget.css", "builder.js"):

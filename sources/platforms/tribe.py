@@ -83,8 +83,10 @@ class TribeEventsSource(Source):
         return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + API_PATH, "", ""))
 
     def today(self) -> date:
-        """Today in Dortmund (the default start of the requested window)."""
-        return datetime.now(BERLIN).date()
+        """Today in Dortmund as the fetcher sees it (the recording day of a snapshot; the default start)."""
+        if self.fetcher is None:
+            raise SourceError(self.source_name, "no fetcher given")
+        return self.fetcher.now().astimezone(BERLIN).date()
 
     def first_page_url(self) -> str:
         """The first page: events from ``start_date`` for ``horizon_days``, ``per_page`` at a time."""

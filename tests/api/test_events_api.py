@@ -344,7 +344,7 @@ def test_app_refuses_to_start_on_an_empty_database(settings: Settings, tmp_path:
     from calendar_api.app import create_app
 
     engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
-    app = create_app(Runtime(settings, engine, session_factory(engine), SPECS))
+    app = create_app(Runtime(settings, engine, session_factory(engine), SPECS), clock=lambda: NOW)
     with pytest.raises(SchemaOutdated), TestClient(app):
         pass
     engine.dispose()
@@ -399,7 +399,7 @@ def test_extension_routes_are_added_after_the_api(settings: Settings, engine: An
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
 
-    def routes(runtime: Any) -> list[Route]:
+    def routes(runtime: Any, clock: Any) -> list[Route]:
         seen.append(runtime)
         return [Route("/", lambda _r: PlainTextResponse("home")),
                 Route("/events/{id}", lambda r: PlainTextResponse(f"page {r.path_params['id']}"))]
@@ -429,4 +429,4 @@ def test_a_broken_extension_is_not_silently_skipped(settings: Settings, engine: 
 
     monkeypatch.setattr(importlib, "import_module", fake_import)
     with pytest.raises(ModuleNotFoundError, match="no_such_dependency"):
-        create_app(Runtime(settings, engine, factory, SPECS), extensions=("calendar_api.web",))
+        create_app(Runtime(settings, engine, factory, SPECS), clock=lambda: NOW, extensions=("calendar_api.web",))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from aggregator.types import BERLIN, Availability, Status
@@ -35,7 +36,7 @@ RUHR = {
 
 
 def make(options: dict[str, Any]) -> EventimXmlSource:
-    return EventimXmlSource(SnapshotFetcher(FIXTURES), options)
+    return EventimXmlSource(SnapshotFetcher(FIXTURES, NOW), options)
 
 
 def run(options: dict[str, Any]) -> dict[str, Listing]:
@@ -265,7 +266,7 @@ def test_invariants(eventim: dict[str, Listing], ruhr: dict[str, Listing], feed:
 
 
 def xml(body: str) -> Document:
-    return Document(url="https://feed.example/data.xml", body=body.encode(), content_type="application/xml")
+    return Document(url="https://feed.example/data.xml", body=body.encode(), content_type="application/xml", fetched_at=NOW)
 
 
 def test_malformed_xml_names_the_line() -> None:

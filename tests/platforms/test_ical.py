@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from aggregator.types import BERLIN, Status
@@ -518,6 +519,6 @@ def test_source_horizon_starts_today_and_runs_horizon_days() -> None:
 
 def test_source_raises_a_clear_error_for_a_non_calendar() -> None:
     source = ICalFeedSource(options={"name": "kino"})
-    document = Document(url="https://kino.example/feed.ics", body=b"<html><body>Wartung</body></html>")
+    document = Document(url="https://kino.example/feed.ics", body=b"<html><body>Wartung</body></html>", fetched_at=NOW)
     with pytest.raises(NotACalendar, match=r"^kino: https://kino.example/feed.ics is not an iCalendar file"):
         source.parse(document)

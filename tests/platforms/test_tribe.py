@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from aggregator.types import BERLIN
@@ -27,7 +28,7 @@ OPTIONS = {
 
 
 def make(**options: Any) -> TribeEventsSource:
-    return TribeEventsSource(SnapshotFetcher(FIXTURES), {**OPTIONS, **options})
+    return TribeEventsSource(SnapshotFetcher(FIXTURES, NOW), {**OPTIONS, **options})
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +183,7 @@ def test_invariants(listings: dict[str, Listing], post_id: int) -> None:
 
 
 def page(data: Any, url: str = "https://kulturort.example/wp-json/tribe/events/v1/events") -> Document:
-    return Document(url=url, body=json.dumps(data).encode(), content_type="application/json")
+    return Document(url=url, body=json.dumps(data).encode(), content_type="application/json", fetched_at=NOW)
 
 
 def test_json_without_events_is_a_layout_change() -> None:
@@ -191,7 +192,7 @@ def test_json_without_events_is_a_layout_change() -> None:
 
 
 def test_html_instead_of_json_is_a_layout_change() -> None:
-    document = Document(url="https://kulturort.example/", body=b"<html>Wartung</html>")
+    document = Document(url="https://kulturort.example/", body=b"<html>Wartung</html>", fetched_at=NOW)
     with pytest.raises(LayoutChanged, match="not JSON"):
         list(make().parse(document))
 

@@ -6,9 +6,10 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from fixed_clock import NOW, clock
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -19,7 +20,6 @@ from aggregator.ingest import IngestContext
 from calendar_api.push import routes
 from calendar_api.push.tokens import issue_token
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 KONZERTHAUS = "konzerthaus-dortmund"
 DOMICIL = "domicil"
 JSONLD = "application/ld+json"
@@ -36,7 +36,8 @@ class PushRuntime:
     ingest_context: IngestContext = field(init=False)
 
     def __post_init__(self) -> None:
-        self.ingest_context = IngestContext(self.factory, self.settings, kinds={"konzerthaus": "venue"})
+        self.ingest_context = IngestContext(self.factory, self.settings, kinds={"konzerthaus": "venue"},
+                                            clock=clock())
 
 
 @dataclass
@@ -93,14 +94,15 @@ def event(record_id: str, day: int = 5, *, title: str | None = None, hour: int =
 
 def make_client(runtime: PushRuntime, clock: Callable[[], datetime] = lambda: NOW) -> TestClient:
     """The push routes alone in a Starlette app."""
-    return TestClient(Starlette(routes=routes(runtime, clock=clock)))
+    return TestClient(Starlette(routes=routes(runtime, clock)))
 
 
 def give_token(runtime: PushRuntime, client: TestClient, *venues: str, read_only: bool = False,
                source: str | None = None) -> Venue:
     """Issue a token and wrap it with ``client``."""
     token, secret = issue_token(runtime.factory, list(venues), name=f"test {'+'.join(venues)}",
-                                registry=runtime.ingest_context.venues, read_only=read_only, source=source)
+                                registry=runtime.ingest_context.venues, read_only=read_only, source=source,
+                                now=NOW)
     return Venue(venues[0], secret, token.id, client, token.source)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from _push import DOMICIL, KONZERTHAUS, PushRuntime, Venue, event, give_token, make_client, programme
+from fixed_clock import NOW
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -64,7 +65,7 @@ def test_a_token_one_character_off_is_401(konzerthaus: Venue, client: TestClient
 @pytest.mark.parametrize(("method", "path"), WRITES + READS)
 def test_a_revoked_token_is_401(konzerthaus: Venue, runtime: PushRuntime, client: TestClient, method: str,
                                 path: str) -> None:
-    revoke_token(runtime.factory, str(konzerthaus.token_id))
+    revoke_token(runtime.factory, str(konzerthaus.token_id), now=NOW)
     response = _send(client, method, path, {"Authorization": f"Bearer {konzerthaus.token}"})
     assert response.status_code == 401
     assert "revoked" in response.headers["www-authenticate"]

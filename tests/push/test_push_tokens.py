@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from _push import DOMICIL, KONZERTHAUS, PushRuntime
+from fixed_clock import NOW
 from sqlalchemy import select
 
 from aggregator.db import make_engine, session_factory, upgrade
@@ -27,7 +28,7 @@ from calendar_api.push.tokens import (
 
 def _issue(runtime: PushRuntime, *venues: str, **options: Any) -> tuple[tokens.PushToken, str]:
     return issue_token(runtime.factory, list(venues or (KONZERTHAUS,)), name=options.pop("name", "Export"),
-                       registry=runtime.ingest_context.venues, **options)
+                       registry=runtime.ingest_context.venues, now=NOW, **options)
 
 
 def test_only_a_hash_and_a_short_prefix_are_stored(runtime: PushRuntime) -> None:
@@ -57,7 +58,7 @@ def test_the_hashes_are_compared_in_constant_time(runtime: PushRuntime, monkeypa
         return real(a, b)
 
     monkeypatch.setattr(hmac, "compare_digest", spy)
-    assert authenticate(runtime.factory, f"Bearer {secret}").name == "Export"
+    assert authenticate(runtime.factory, f"Bearer {secret}", now=NOW).name == "Export"
     assert calls and calls[-1][1] == tokens.hash_token(secret)
 
 
@@ -66,30 +67,30 @@ def test_the_hashes_are_compared_in_constant_time(runtime: PushRuntime, monkeypa
 def test_authentication_failures(runtime: PushRuntime, header: str | None, presented: bool) -> None:
     _issue(runtime)
     with pytest.raises(AuthError) as caught:
-        authenticate(runtime.factory, header)
+        authenticate(runtime.factory, header, now=NOW)
     assert caught.value.presented is presented
 
 
 def test_the_bearer_scheme_is_case_insensitive(runtime: PushRuntime) -> None:
     _token, secret = _issue(runtime)
-    assert authenticate(runtime.factory, f"bearer {secret}").source == "push:konzerthaus-dortmund"
+    assert authenticate(runtime.factory, f"bearer {secret}", now=NOW).source == "push:konzerthaus-dortmund"
 
 
 def test_revoking_by_prefix_ends_the_token(runtime: PushRuntime) -> None:
     token, secret = _issue(runtime)
     _other, still = _issue(runtime, name="Zweiter")
-    revoked = revoke_token(runtime.factory, token.prefix)
+    revoked = revoke_token(runtime.factory, token.prefix, now=NOW)
     assert revoked.revoked_at is not None
     with pytest.raises(AuthError, match="revoked"):
-        authenticate(runtime.factory, f"Bearer {secret}")
-    assert authenticate(runtime.factory, f"Bearer {still}").name == "Zweiter"
+        authenticate(runtime.factory, f"Bearer {secret}", now=NOW)
+    assert authenticate(runtime.factory, f"Bearer {still}", now=NOW).name == "Zweiter"
 
 
 @pytest.mark.parametrize(("key", "message"), [("999", "no token"), ("skp_", "at least"), ("skp_zzzzzzzz", "no token")])
 def test_revoking_something_unknown_says_so(runtime: PushRuntime, key: str, message: str) -> None:
     _issue(runtime)
     with pytest.raises(TokenError, match=message):
-        revoke_token(runtime.factory, key)
+        revoke_token(runtime.factory, key, now=NOW)
 
 
 def test_issuing_rules(runtime: PushRuntime) -> None:
@@ -112,7 +113,7 @@ def test_issuing_rules(runtime: PushRuntime) -> None:
 
 def test_read_only_tokens_are_marked(runtime: PushRuntime) -> None:
     token, secret = _issue(runtime, read_only=True)
-    assert authenticate(runtime.factory, f"Bearer {secret}").read_only
+    assert authenticate(runtime.factory, f"Bearer {secret}", now=NOW).read_only
     with runtime.factory() as session:
         assert session.scalars(select(ApiToken.read_only).where(ApiToken.id == token.id)).one()
 
@@ -132,7 +133,7 @@ def test_the_cli_issues_lists_and_revokes(tmp_path: Path, monkeypatch: pytest.Mo
     assert found is not None, out
     secret = found.group(0)
     factory = session_factory(engine)
-    assert authenticate(factory, f"Bearer {secret}").name == "Spielplan-Export"
+    assert authenticate(factory, f"Bearer {secret}", now=NOW).name == "Spielplan-Export"
 
     assert main(["tokens", "issue", DOMICIL, "--name", "Check", "--read-only", "--source", "push:jazz"]) == 0
     capsys.readouterr()
@@ -143,7 +144,7 @@ def test_the_cli_issues_lists_and_revokes(tmp_path: Path, monkeypatch: pytest.Mo
     assert main(["tokens", "revoke", secret[:12]]) == 0
     assert "revoked" in capsys.readouterr().out
     with pytest.raises(AuthError):
-        authenticate(factory, f"Bearer {secret}")
+        authenticate(factory, f"Bearer {secret}", now=NOW)
     assert main(["tokens", "issue", "nirgendwo", "--name", "x"]) == 1
     assert "no venue 'nirgendwo'" in capsys.readouterr().err
     engine.dispose()

@@ -21,6 +21,7 @@ from scheduler_fakes import ListSource, NoFetcher, spec  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from aggregator.clock import system_clock  # noqa: E402
 from aggregator.config import load_settings  # noqa: E402
 from aggregator.db import make_engine, session_factory  # noqa: E402
 from aggregator.ingest import IngestContext  # noqa: E402
@@ -39,7 +40,7 @@ def _kill(url: str, marker: Path) -> int:
     event.listen(Session, "after_flush", pause_inside_transaction)
     settings = load_settings(HERE.parent.parent / "settings.toml", env={})
     engine = make_engine(url)
-    context = IngestContext(session_factory(engine), settings, kinds={"victim": "venue"})
+    context = IngestContext(session_factory(engine), settings, kinds={"victim": "venue"}, clock=system_clock)
     run_source(context, spec("victim", ListSource, count=300, title="Neu"), NoFetcher(),
                trigger="schedule")
     return 3  # the parent should have killed us before the commit

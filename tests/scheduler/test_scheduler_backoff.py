@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from fixed_clock import NOW
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.models import SourceState
 from aggregator.types import RunStatus
 from scheduler.backoff import backoff_delay, record_outcome, waiting_until
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 
 
@@ -39,7 +39,8 @@ def test_waiting_tolerates_half_a_slot_of_jitter() -> None:
 
 def _set_failures(factory: sessionmaker[Session], failures: int) -> None:
     with factory() as session, session.begin():
-        session.add(SourceState(source="fzw", consecutive_failures=failures, last_listings=3, enabled=True))
+        session.add(SourceState(source="fzw", consecutive_failures=failures, last_listings=3, enabled=True,
+                                updated_at=NOW))
 
 
 def _next_attempt(factory: sessionmaker[Session]) -> datetime | None:

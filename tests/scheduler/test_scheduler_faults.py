@@ -20,9 +20,10 @@ from scheduler_fakes import ListSource, NoFetcher, ProgrammeSource, source_snaps
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.clock import system_clock
 from aggregator.config import Settings
 from aggregator.health import source_health
-from aggregator.models import SourceRun, SourceState, utcnow
+from aggregator.models import SourceRun, SourceState
 from aggregator.types import RunStatus
 from scheduler.service import JobOutcome, SchedulerService
 from sources.http import HttpClient
@@ -67,7 +68,7 @@ def service(settings: Settings, engine: Engine, factory: sessionmaker[Session],
         "bystander": spec("bystander", ProgrammeSource, url=f"{server.base}/good/bystander",
                           venue_name="Dortmunder U"),
     }
-    client = HttpClient(fast.http)
+    client = HttpClient(fast.http, wall_clock=system_clock)
     return SchedulerService(Runtime(fast, engine, factory, specs), fetcher=lambda name: client)
 
 
@@ -100,7 +101,7 @@ def test_a_fault_stays_with_its_source(service: SchedulerService, server: FaultS
 
     _point(service, "victim", f"{server.base}{path}" if path else f"http://127.0.0.1:{server.closed_port}/")
     _point(service, "bystander", f"{server.base}/good/bystander?n=9")
-    next_slot = utcnow() + timedelta(hours=6)
+    next_slot = system_clock() + timedelta(hours=6)
     bad = _report(service.run_job("victim", now=next_slot))
     other = _report(service.run_job("bystander", now=next_slot))
 
@@ -119,7 +120,7 @@ def test_a_fault_stays_with_its_source(service: SchedulerService, server: FaultS
     assert _metric(factory, "stadtkalender_source_runs_total", source="victim", status=status.value) == 1
 
     _point(service, "victim", f"{server.base}/good/victim?n=9")
-    good = _report(service.run_job("victim", now=utcnow() + timedelta(hours=13)))
+    good = _report(service.run_job("victim", now=system_clock() + timedelta(hours=13)))
     assert (good.status, good.added, good.updated + good.unchanged) == (RunStatus.SUCCESS, 1, 8)
     with factory() as session:
         state = session.get_one(SourceState, "victim")
@@ -131,7 +132,7 @@ def test_a_failing_source_backs_off_and_its_health_turns_failing(service: Schedu
                                                                  server: FaultServer) -> None:
     factory = service.runtime.factory
     _point(service, "victim", f"{server.base}/500")
-    start = utcnow()
+    start = system_clock()
     first = service.run_job("victim", now=start)
     assert first.report is not None and first.report.status == FAILED
     second = service.run_job("victim", now=start + timedelta(hours=6))
@@ -157,7 +158,7 @@ def test_zero_listings_after_a_few_is_suspicious_not_success(settings: Settings,
     assert _report(service.run_job("few")).status == RunStatus.SUCCESS
     before = source_snapshot(factory, "few")
     specs["few"] = replace(specs["few"], options={**options, "count": 0})
-    empty = _report(service.run_job("few", now=utcnow() + timedelta(hours=6)))
+    empty = _report(service.run_job("few", now=system_clock() + timedelta(hours=6)))
     assert empty.status == SUSPICIOUS
     assert "no listings" in (empty.error or "")
     assert source_snapshot(factory, "few") == before

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from fixed_clock import NOW
 from scheduler_fakes import add_occurrence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +16,6 @@ from aggregator.models import Event, EventRedirect, Occurrence, Offer, SourceRec
 from aggregator.types import Health, RunStatus
 from scheduler.housekeeping import close_stale_runs, drop_expired_cache, purge_cancelled
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
@@ -58,7 +58,7 @@ def test_purge_takes_only_long_past_cancellations(factory: sessionmaker[Session]
                        updated_at=old)
         add_occurrence(session, "recently-cancelled", "ev-recent", start=old, status="cancelled",
                        updated_at=NOW - 3 * DAY)
-        session.add(EventRedirect(old_id="ev-older", event_id="ev-gone"))
+        session.add(EventRedirect(old_id="ev-older", event_id="ev-gone", created_at=NOW))
     counts = purge_cancelled(factory, retention=30 * DAY, now=NOW)
     assert (counts.occurrences, counts.records, counts.events) == (2, 2, 1)
     with factory() as session:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
+from fixed_clock import NOW
 from prometheus_client.parser import text_string_to_metric_families
 from scheduler_fakes import add_occurrence
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.models import SourceRun, SourceState
 from stadtkalender import metrics
-
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -63,7 +62,8 @@ def test_source_figures_come_from_the_database(factory: sessionmaker[Session]) -
         for status in ("success", "success", "failed", "running"):
             session.add(SourceRun(source="fzw", status=status, trigger="schedule", started_at=NOW,
                                   finished_at=NOW + timedelta(seconds=5)))
-        session.add(SourceState(source="fzw", consecutive_failures=1, last_listings=2, enabled=True))
+        session.add(SourceState(source="fzw", consecutive_failures=1, last_listings=2, enabled=True,
+                                updated_at=NOW))
         add_occurrence(session, "o1", "e1", start=NOW, status="scheduled", updated_at=NOW)
         add_occurrence(session, "o2", "e1", start=NOW, status="scheduled", updated_at=NOW)
         add_occurrence(session, "o3", "e1", start=NOW, status="cancelled", updated_at=NOW)

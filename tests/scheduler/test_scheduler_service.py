@@ -20,10 +20,11 @@ from scheduler_fakes import ListSource, runs_of, source_snapshot, spec
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.clock import system_clock
 from aggregator.config import Settings
 from aggregator.db import make_engine, session_factory, upgrade
 from aggregator.health import source_health
-from aggregator.models import Base, SourceRecord, SourceRun, SourceState, utcnow
+from aggregator.models import Base, SourceRecord, SourceRun, SourceState
 from aggregator.types import RunStatus
 from scheduler.housekeeping import close_stale_runs
 from scheduler.locks import SchedulerAlreadyRunning
@@ -120,7 +121,8 @@ def test_a_failing_source_shows_in_metrics_after_one_run(settings: Settings, eng
 def test_disabled_in_state_and_shutting_down_skip(settings: Settings, engine: Engine) -> None:
     service = SchedulerService(_runtime(settings, engine, {"skip_me": spec("skip_me", ListSource)}))
     with service.runtime.factory() as session, session.begin():
-        session.add(SourceState(source="skip_me", consecutive_failures=0, last_listings=0, enabled=False))
+        session.add(SourceState(source="skip_me", consecutive_failures=0, last_listings=0, enabled=False,
+                                updated_at=system_clock()))
     assert service.run_job("skip_me").skipped == "disabled in source_state"
     service.shutdown()
     assert service.run_job("skip_me").skipped == "shutting down"
@@ -134,7 +136,7 @@ def test_a_run_in_this_slot_is_not_repeated(settings: Settings, engine: Engine) 
     assert "already ran in this slot" in (again.skipped or "")
     trigger = service.schedules["once"].trigger
     assert isinstance(trigger, SlotIntervalTrigger)
-    next_slot = trigger.slot_start(trigger.slot_index(utcnow()) + 1)
+    next_slot = trigger.slot_start(trigger.slot_index(system_clock()) + 1)
     assert service.run_job("once", now=next_slot + timedelta(seconds=1)).ran
 
 
@@ -157,7 +159,7 @@ def test_the_housekeeping_job_closes_stale_runs(settings: Settings, engine: Engi
     service = SchedulerService(_runtime(settings, engine, {}))
     with service.runtime.factory() as session, session.begin():
         session.add(SourceRun(source="old", status="running", trigger="schedule",
-                              started_at=utcnow() - timedelta(days=1)))
+                              started_at=system_clock() - timedelta(days=1)))
     report = service.run_housekeeping()
     assert report is not None and len(report.aborted_runs) == 1
     assert [run.status for run in _runs(service.runtime.factory, "old")] == ["aborted"]
@@ -304,7 +306,7 @@ def test_sigkill_inside_the_ingest_transaction_leaves_no_partial_data(settings: 
     assert [run.status for run in runs] == ["success", "running"]
     killed = runs[-1].id
     assert close_stale_runs(factory, older_than=timedelta(minutes=settings.scheduler.stale_run_minutes),
-                            now=utcnow() + timedelta(hours=3)) == [killed]
+                            now=system_clock() + timedelta(hours=3)) == [killed]
     with factory() as session:
         aborted = session.get_one(SourceRun, killed)
         assert aborted.status == "aborted"
@@ -312,7 +314,7 @@ def test_sigkill_inside_the_ingest_transaction_leaves_no_partial_data(settings: 
     assert {row.name: row.health for row in source_health(factory, specs)}["victim"] == "failing"
 
     service.runtime.specs["victim"] = replace(specs["victim"], options={"count": 300, "title": "Neu"})
-    good = service.run_job("victim", now=utcnow() + timedelta(hours=6))
+    good = service.run_job("victim", now=system_clock() + timedelta(hours=6))
     assert good.report is not None
     assert (good.report.status, good.report.added, good.report.updated) == (RunStatus.SUCCESS, 290, 10)
     with factory() as session:

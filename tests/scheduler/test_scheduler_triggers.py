@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
+from fixed_clock import NOW
 
 from aggregator.types import BERLIN
 from scheduler.triggers import (
@@ -16,8 +17,6 @@ from scheduler.triggers import (
     parse_schedule,
     stable_offset,
 )
-
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

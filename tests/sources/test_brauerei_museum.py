@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from sources.base import Document, LayoutChanged, registry
@@ -14,7 +15,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "brauerei_museum"
 START = "https://www.dortmund.de/veranstaltungskalender/?einrichtung=brauereimuseum"
-LISTINGS = list(BrauereiMuseumSource(SnapshotFetcher(FIXTURES)).listings())
+LISTINGS = list(BrauereiMuseumSource(SnapshotFetcher(FIXTURES, NOW)).listings())
 BY_ID = {item.record_id: item for item in LISTINGS}
 MUSEUMSTAG = BY_ID["520202/16-mai-2027"]
 
@@ -90,4 +91,4 @@ def test_tour_cancelled_for_the_building_works() -> None:
 def test_changed_layout_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match="event-list"):
-        list(BrauereiMuseumSource().parse(Document(START, body, "text/html; charset=utf-8")))
+        list(BrauereiMuseumSource().parse(Document(START, body, "text/html; charset=utf-8", fetched_at=NOW)))

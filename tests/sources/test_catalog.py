@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixed_clock import NOW, clock
 
 import sources
 from aggregator.config import ConfigError, Settings
@@ -58,7 +59,7 @@ def test_an_ical_venue_needs_only_settings_and_parses(settings: Settings) -> Non
     class _One:
         def get(self, url: str):  # type: ignore[no-untyped-def]
             from sources.base import Document
-            return Document(url=url, body=body, content_type="text/calendar")
+            return Document(url=url, body=body, content_type="text/calendar", fetched_at=NOW)
 
     listings = list(spec.build(_One()).listings())
     assert listings and all(listing.source == "domicil" for listing in listings)
@@ -80,7 +81,7 @@ def test_every_adapter_has_bundled_snapshots_for_the_offline_demo(settings: Sett
     for name, spec in catalog(settings).items():
         folder = FIXTURES / name
         assert (folder / "urls.json").is_file(), f"no snapshots for {name}"
-        source = spec.build(SnapshotFetcher(folder))
+        source = spec.build(SnapshotFetcher(folder, NOW))
         assert list(source.listings()), f"the snapshots of {name} give no listings"
 
 
@@ -93,20 +94,20 @@ def test_a_changed_layout_fails_that_run_loudly_and_others_still_succeed(
     from sources.base import Document
 
     specs = catalog(settings)
-    ctx = IngestContext(factory, settings, kinds={n: s.kind for n, s in specs.items()})
-    good = run_source(ctx, specs["konzerthaus"], SnapshotFetcher(FIXTURES / "konzerthaus"))
+    ctx = IngestContext(factory, settings, kinds={n: s.kind for n, s in specs.items()}, clock=clock())
+    good = run_source(ctx, specs["konzerthaus"], SnapshotFetcher(FIXTURES / "konzerthaus", NOW))
     assert good.status == RunStatus.SUCCESS and good.added > 0
 
     changed = (FIXTURES / "konzerthaus" / "changed_layout.html").read_bytes()
 
     class _Changed:
         def get(self, url: str) -> Document:
-            return Document(url=url, body=changed, content_type="text/html; charset=utf-8")
+            return Document(url=url, body=changed, content_type="text/html; charset=utf-8", fetched_at=NOW)
 
     broken = run_source(ctx, specs["konzerthaus"], _Changed())
     assert broken.status == RunStatus.FAILED
     assert "konzerthaus" in (broken.error or "") and "cal-list" in (broken.error or "")
-    other = run_source(ctx, specs["theater_dortmund"], SnapshotFetcher(FIXTURES / "theater_dortmund"))
+    other = run_source(ctx, specs["theater_dortmund"], SnapshotFetcher(FIXTURES / "theater_dortmund", NOW))
     assert other.status == RunStatus.SUCCESS
-    again = run_source(ctx, specs["konzerthaus"], SnapshotFetcher(FIXTURES / "konzerthaus"))
+    again = run_source(ctx, specs["konzerthaus"], SnapshotFetcher(FIXTURES / "konzerthaus", NOW))
     assert (again.status, again.added, again.updated) == (RunStatus.SUCCESS, 0, 0)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from sources.base import Document, LayoutChanged, registry
@@ -15,7 +16,7 @@ from sources.snapshots import SnapshotFetcher
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dortmund_de"
 CALENDAR = "https://www.dortmund.de/veranstaltungskalender/"
 DETAIL = CALENDAR + "veranstaltung.html?eid="
-SOURCE = DortmundDeSource(SnapshotFetcher(FIXTURES))
+SOURCE = DortmundDeSource(SnapshotFetcher(FIXTURES, NOW))
 DOCUMENTS = list(SOURCE.fetch())
 LISTINGS = list(SOURCE.listings())
 BY_ID = {item.record_id: item for item in LISTINGS}
@@ -188,7 +189,7 @@ def test_missing_time_is_none() -> None:
 def test_two_dates_on_one_day_get_distinct_ids() -> None:
     body = (FIXTURES / "veranstaltung_512320.html").read_text(encoding="utf-8")
     body = body.replace("Do 3. Dezember 2026", "Mi 2. Dezember 2026")
-    items = list(DortmundDeSource().parse(Document(DETAIL + "512320", body.encode())))
+    items = list(DortmundDeSource().parse(Document(DETAIL + "512320", body.encode(), fetched_at=NOW)))
     assert [i.record_id for i in items] == ["512320/2-dezember-2026", "512320/2-dezember-2026#2"]
 
 
@@ -198,10 +199,10 @@ def test_two_dates_on_one_day_get_distinct_ids() -> None:
 def test_changed_layout_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match="event-list"):
-        list(DortmundDeSource().parse(Document(CALENDAR, body, "text/html; charset=utf-8")))
+        list(DortmundDeSource().parse(Document(CALENDAR, body, "text/html; charset=utf-8", fetched_at=NOW)))
 
 
 def test_entry_link_without_eid_raises() -> None:
     body = (FIXTURES / "liste_alle_2.html").read_text(encoding="utf-8").replace("?eid=", "?id=")
     with pytest.raises(LayoutChanged, match="eid"):
-        list(DortmundDeSource().parse(Document(CALENDAR, body.encode())))
+        list(DortmundDeSource().parse(Document(CALENDAR, body.encode(), fetched_at=NOW)))

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from sources.base import Document, LayoutChanged, registry
@@ -14,7 +15,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dortmunder_u"
 API = "https://dortmunder-u.de/wp-json/tribe/events/v1/events"
-LISTINGS = list(DortmunderUSource(SnapshotFetcher(FIXTURES)).listings())
+LISTINGS = list(DortmunderUSource(SnapshotFetcher(FIXTURES, NOW)).listings())
 BY_ID = {item.record_id: item for item in LISTINGS}
 SOMA = BY_ID["dortmunder-u.de?id=20412"]
 
@@ -104,4 +105,4 @@ def test_weekly_tour_dates_are_separate_records() -> None:
 def test_changed_layout_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match="not JSON"):
-        list(DortmunderUSource().parse(Document(API, body, "text/html; charset=utf-8")))
+        list(DortmunderUSource().parse(Document(API, body, "text/html; charset=utf-8", fetched_at=NOW)))

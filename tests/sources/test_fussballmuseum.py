@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from aggregator.types import Availability, Status
@@ -15,7 +16,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fussballmuseum"
 PAGE = "https://www.fussballmuseum.de/veranstaltungen/"
-LISTINGS = list(FussballmuseumSource(SnapshotFetcher(FIXTURES)).listings())
+LISTINGS = list(FussballmuseumSource(SnapshotFetcher(FIXTURES, NOW)).listings())
 BY_ID = {item.record_id.removeprefix(PAGE + "#"): item for item in LISTINGS}
 GRILL = BY_ID["event-3012"]
 
@@ -111,13 +112,13 @@ def test_date_only_start_is_all_day() -> None:
 def test_page_without_json_ld_events_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match="without any Event"):
-        list(FussballmuseumSource().parse(Document(PAGE, body, "text/html; charset=utf-8")))
+        list(FussballmuseumSource().parse(Document(PAGE, body, "text/html; charset=utf-8", fetched_at=NOW)))
 
 
 def test_page_without_json_ld_raises() -> None:
     with pytest.raises(LayoutChanged, match="no JSON-LD"):
         list(
             FussballmuseumSource().parse(
-                Document(PAGE, b"<html><body><h1>Veranstaltungen</h1></body></html>")
+                Document(PAGE, b"<html><body><h1>Veranstaltungen</h1></body></html>", fetched_at=NOW)
             )
         )

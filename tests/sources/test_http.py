@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW, clock
 
 from aggregator.config import HttpSettings
 from sources.base import SourceError
@@ -118,7 +119,7 @@ SETTINGS = HttpSettings(
 
 def make(tmp_path: Path, fake: FakeTime, **overrides: object) -> HttpClient:
     settings = replace(SETTINGS, **overrides)  # type: ignore[arg-type]
-    return HttpClient(settings, cache_root=tmp_path, clock=fake.clock, sleep=fake.sleep)
+    return HttpClient(settings, wall_clock=clock(), cache_root=tmp_path, clock=fake.clock, sleep=fake.sleep)
 
 
 def test_user_agent_names_project_and_contact(server: Server, tmp_path: Path) -> None:
@@ -217,7 +218,7 @@ def test_truncated_body_is_a_fetch_error(server: Server, tmp_path: Path) -> None
 
 def test_body_over_the_size_limit_is_a_fetch_error(server: Server, tmp_path: Path) -> None:
     server.script.routes["/big"] = [Reply(body=b"x" * 5000)]
-    fetcher = HttpClient(SETTINGS, max_bytes=1000, sleep=FakeTime().sleep)
+    fetcher = HttpClient(SETTINGS, wall_clock=clock(), max_bytes=1000, sleep=FakeTime().sleep)
     with pytest.raises(FetchError, match="larger than 1000 bytes"):
         fetcher.get(server.base + "/big")
 
@@ -308,7 +309,7 @@ def test_rate_limiter_serialises_threads() -> None:
     [("120", 120.0), ("0", 0.0), (None, None), ("soon", None)],
 )
 def test_parse_retry_after_seconds(header: str | None, expected: float | None) -> None:
-    assert parse_retry_after(header) == expected
+    assert parse_retry_after(header, NOW) == expected
 
 
 def test_parse_retry_after_http_date() -> None:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from sources.base import Document, LayoutChanged, registry
@@ -14,12 +15,12 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "konzerthaus"
 PROGRAMM = "https://www.konzerthaus-dortmund.de/de/programm/"
-LISTINGS = list(KonzerthausSource(SnapshotFetcher(FIXTURES)).listings())
+LISTINGS = list(KonzerthausSource(SnapshotFetcher(FIXTURES, NOW)).listings())
 BY_ID = {item.record_id: item for item in LISTINGS}
 
 
 def _html(body: str, url: str = PROGRAMM) -> Document:
-    return Document(url=url, body=body.encode(), content_type="text/html; charset=utf-8")
+    return Document(url=url, body=body.encode(), content_type="text/html; charset=utf-8", fetched_at=NOW)
 
 
 def _slug(text: str) -> str:
@@ -199,7 +200,7 @@ def test_missing_subtitle_is_none() -> None:
 # Detail pages (schema.org MusicEvent in JSON-LD)
 
 STADION_URL = PROGRAMM + "12-01-2027-5-philharmonisches-konzert-faszination-stadion/"
-STADION = next(KonzerthausSource().parse(SnapshotFetcher(FIXTURES).get(STADION_URL)))
+STADION = next(KonzerthausSource().parse(SnapshotFetcher(FIXTURES, NOW).get(STADION_URL)))
 
 
 def test_detail_record_id_matches_the_listing_scheme() -> None:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from sources.base import Document, LayoutChanged, registry
@@ -14,7 +15,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mkk"
 START = "https://www.dortmund.de/veranstaltungskalender/?einrichtung=mkk"
-LISTINGS = list(MkkSource(SnapshotFetcher(FIXTURES)).listings())
+LISTINGS = list(MkkSource(SnapshotFetcher(FIXTURES, NOW)).listings())
 BY_ID = {item.record_id: item for item in LISTINGS}
 TOUR = BY_ID["520104/3-januar-2027"]
 
@@ -92,4 +93,4 @@ def test_missing_time_is_none() -> None:
 def test_changed_layout_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match="event-list"):
-        list(MkkSource().parse(Document(START, body, "text/html; charset=utf-8")))
+        list(MkkSource().parse(Document(START, body, "text/html; charset=utf-8", fetched_at=NOW)))

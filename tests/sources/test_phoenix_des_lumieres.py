@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from sources.base import Document, LayoutChanged, registry
@@ -14,7 +15,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "phoenix_des_lumieres"
 PAGE = "https://www.phoenix-lumieres.com/de/programm"
-LISTINGS = list(PhoenixDesLumieresSource(SnapshotFetcher(FIXTURES)).listings())
+LISTINGS = list(PhoenixDesLumieresSource(SnapshotFetcher(FIXTURES, NOW)).listings())
 BY_ID = {item.record_id: item for item in LISTINGS}
 OZEAN = BY_ID["node-236"]
 PHARAONEN = BY_ID["node-231"]
@@ -129,4 +130,4 @@ def test_daily_hours_variants(printed: str, written: str) -> None:
 def test_changed_layout_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match="view-expositions"):
-        list(PhoenixDesLumieresSource().parse(Document(PAGE, body, "text/html; charset=utf-8")))
+        list(PhoenixDesLumieresSource().parse(Document(PAGE, body, "text/html; charset=utf-8", fetched_at=NOW)))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from sources.base import Document, LayoutChanged, Source
@@ -31,10 +33,13 @@ class FakeFetcher:
         self.pages = pages
         self.requested: list[str] = []
 
+    def now(self) -> datetime:
+        return NOW
+
     def get(self, url: str) -> Document:
         self.requested.append(url)
         body, content_type = self.pages[url]
-        return Document(url=url, body=body, content_type=content_type)
+        return Document(url=url, body=body, content_type=content_type, fetched_at=NOW)
 
 
 class TwoPages(Source):
@@ -91,20 +96,30 @@ def test_record_saves_every_document_and_the_index(tmp_path: Path) -> None:
     result = record(TwoPages(), FakeFetcher(PAGES), tmp_path)
     index = json.loads((tmp_path / "urls.json").read_text())
     assert index == {
-        "https://venue.example/feed.ics": {"file": "feed.ics", "content_type": "text/calendar"},
+        "https://venue.example/feed.ics": {"file": "feed.ics", "content_type": "text/calendar",
+                                           "fetched_at": NOW.isoformat()},
         "https://venue.example/programm/": {
             "file": "programm.html",
             "content_type": "text/html; charset=utf-8",
+            "fetched_at": NOW.isoformat(),
         },
     }
+
     assert (tmp_path / "programm.html").read_bytes() == b"<html>Programm</html>"
     assert (result.listings, result.parse_errors) == (2, [])
     assert str(result) == f"2 documents, 2 listings into {tmp_path}"
 
 
+def test_a_replay_says_each_page_was_fetched_when_it_was_recorded(tmp_path: Path) -> None:
+    record(TwoPages(), FakeFetcher(PAGES), tmp_path)
+    later = NOW.replace(year=NOW.year + 3)
+    document = SnapshotFetcher(tmp_path, later).get("https://venue.example/feed.ics")
+    assert document.fetched_at == NOW
+
+
 def test_recording_replays_through_the_snapshot_fetcher(tmp_path: Path) -> None:
-    recorded = record(TribeEventsSource(None, TRIBE_OPTIONS), SnapshotFetcher(TRIBE), tmp_path)
-    replayed = TribeEventsSource(SnapshotFetcher(tmp_path), TRIBE_OPTIONS)
+    recorded = record(TribeEventsSource(None, TRIBE_OPTIONS), SnapshotFetcher(TRIBE, NOW), tmp_path)
+    replayed = TribeEventsSource(SnapshotFetcher(tmp_path, NOW), TRIBE_OPTIONS)
     titles = [item.title for item in replayed.listings()]
     assert recorded.listings == len(titles) == 5
     assert len(recorded.files) == 2

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.config import IngestSettings, Settings
 from sources.base import SourceError
@@ -31,7 +32,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_get_returns_the_recorded_body_and_content_type(folder: Path) -> None:
-    document = SnapshotFetcher(folder).get("https://example.org/programm/")
+    document = SnapshotFetcher(folder, NOW).get("https://example.org/programm/")
     assert (document.url, document.text, document.content_type) == (
         "https://example.org/programm/",
         "<h1>Konzert für Kinder</h1>",
@@ -47,25 +48,25 @@ def test_get_returns_the_recorded_body_and_content_type(folder: Path) -> None:
     ],
 )
 def test_short_entries_guess_the_content_type(folder: Path, url: str, content_type: str) -> None:
-    assert SnapshotFetcher(folder).get(url).content_type == content_type
+    assert SnapshotFetcher(folder, NOW).get(url).content_type == content_type
 
 
 def test_unmapped_url_names_url_and_folder(folder: Path) -> None:
     with pytest.raises(SnapshotMissing) as info:
-        SnapshotFetcher(folder).get("https://example.org/other")
+        SnapshotFetcher(folder, NOW).get("https://example.org/other")
     assert info.value.url == "https://example.org/other"
     assert str(folder) in str(info.value)
 
 
 def test_folder_without_index_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"urls\.json"):
-        SnapshotFetcher(tmp_path).get("https://example.org/")
+        SnapshotFetcher(tmp_path, NOW).get("https://example.org/")
 
 
 def test_missing_file_is_an_error(folder: Path) -> None:
     (folder / "feed.ics").unlink()
     with pytest.raises(SourceError, match=r"feed\.ics"):
-        SnapshotFetcher(folder).get("https://example.org/feed.ics")
+        SnapshotFetcher(folder, NOW).get("https://example.org/feed.ics")
 
 
 def test_malformed_entry_is_reported(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from sources.base import Document, LayoutChanged, registry
@@ -20,7 +21,7 @@ class _CountingFetcher(SnapshotFetcher):
     """Remembers which URLs were asked for."""
 
     def __init__(self, folder: Path) -> None:
-        super().__init__(folder)
+        super().__init__(folder, NOW)
         self.requested: list[str] = []
 
     def get(self, url: str) -> Document:
@@ -91,7 +92,7 @@ def test_paging_stops_at_the_empty_page() -> None:
 def test_paging_is_capped() -> None:
     class _Endless:
         def get(self, url: str) -> Document:
-            return Document(url, (FIXTURES / "kalender_page1.html").read_bytes(), "text/html; charset=utf-8")
+            return Document(url, (FIXTURES / "kalender_page1.html").read_bytes(), "text/html; charset=utf-8", fetched_at=NOW)
 
     assert len(list(TheaterDortmundSource(_Endless()).fetch())) == 40
 
@@ -204,16 +205,16 @@ def test_matinee_belongs_to_the_production() -> None:
 def test_changed_layout_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match=r"no div\.event"):
-        list(TheaterDortmundSource().parse(Document(KALENDER, body, "text/html; charset=utf-8")))
+        list(TheaterDortmundSource().parse(Document(KALENDER, body, "text/html; charset=utf-8", fetched_at=NOW)))
 
 
 def test_page_without_results_container_raises() -> None:
     with pytest.raises(LayoutChanged, match="tx-solr-search"):
         list(
-            TheaterDortmundSource().parse(Document(KALENDER, b"<html><body><h1>Kalender</h1></body></html>"))
+            TheaterDortmundSource().parse(Document(KALENDER, b"<html><body><h1>Kalender</h1></body></html>", fetched_at=NOW))
         )
 
 
 def test_empty_page_is_zero_listings() -> None:
     body = (FIXTURES / "kalender_page4.html").read_bytes()
-    assert list(TheaterDortmundSource().parse(Document(KALENDER, body))) == []
+    assert list(TheaterDortmundSource().parse(Document(KALENDER, body, fetched_at=NOW))) == []

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from sources.base import Document, LayoutChanged, registry
@@ -14,7 +15,7 @@ from sources.westfalenhallen import WestfalenhallenSource
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "westfalenhallen"
 PAGE = "https://www.westfalenhallen.de/veranstaltungen/"
-LISTINGS = list(WestfalenhallenSource(SnapshotFetcher(FIXTURES)).listings())
+LISTINGS = list(WestfalenhallenSource(SnapshotFetcher(FIXTURES, NOW)).listings())
 BY_ID = {item.record_id: item for item in LISTINGS}
 PROMS = BY_ID["uid-7312"]
 FAIR = BY_ID["uid-7322"]
@@ -133,10 +134,10 @@ def test_two_dates_share_the_series_key() -> None:
 def test_changed_layout_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match="event-list"):
-        list(WestfalenhallenSource().parse(Document(PAGE, body, "text/html; charset=utf-8")))
+        list(WestfalenhallenSource().parse(Document(PAGE, body, "text/html; charset=utf-8", fetched_at=NOW)))
 
 
 def test_item_without_uid_raises() -> None:
     body = (FIXTURES / "veranstaltungen.html").read_text(encoding="utf-8").replace('data-uid="7301"', "")
     with pytest.raises(LayoutChanged, match="data-uid"):
-        list(WestfalenhallenSource().parse(Document(PAGE, body.encode())))
+        list(WestfalenhallenSource().parse(Document(PAGE, body.encode(), fetched_at=NOW)))

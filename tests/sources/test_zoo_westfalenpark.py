@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from sources.base import Document, LayoutChanged, registry
@@ -14,7 +15,7 @@ from sources.zoo_westfalenpark import ZooWestfalenparkSource
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "zoo_westfalenpark"
 CALENDAR = "https://www.dortmund.de/veranstaltungskalender/"
-SOURCE = ZooWestfalenparkSource(SnapshotFetcher(FIXTURES))
+SOURCE = ZooWestfalenparkSource(SnapshotFetcher(FIXTURES, NOW))
 DOCUMENTS = list(SOURCE.fetch())
 LISTINGS = list(SOURCE.listings())
 BY_ID = {item.record_id: item for item in LISTINGS}
@@ -98,4 +99,4 @@ def test_cancelled_rosarium_tour() -> None:
 def test_changed_layout_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match="event-list"):
-        list(ZooWestfalenparkSource().parse(Document(CALENDAR + "?einrichtung=zoo", body)))
+        list(ZooWestfalenparkSource().parse(Document(CALENDAR + "?einrichtung=zoo", body, fetched_at=NOW)))

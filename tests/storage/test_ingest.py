@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fixed_clock import NOW, clock
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,8 +15,6 @@ from aggregator.ingest import IngestContext, confirm_run, ingest
 from aggregator.listing import Listing, OfferListing
 from aggregator.models import Event, EventRedirect, Occurrence, SourceRecord, SourceRun
 from aggregator.types import RunStatus, Status
-
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _listing(source: str, record_id: str, title: str, day: int, **extra: Any) -> Listing:
@@ -35,7 +34,8 @@ def _programme(source: str = "konzerthaus", title: str = "Die Zauberflöte", n: 
 
 @pytest.fixture
 def ctx(factory: sessionmaker[Session], settings: Settings) -> IngestContext:
-    return IngestContext(factory, settings, kinds={"konzerthaus": "venue", "dortmund_de": "city"})
+    return IngestContext(factory, settings, kinds={"konzerthaus": "venue", "dortmund_de": "city"},
+                         clock=clock())
 
 
 def _count(factory: sessionmaker[Session], model: Any) -> int:
