@@ -98,7 +98,8 @@ class IngestContext:
         return dedupe.MergeRules.parse(self.settings.dedupe.never_merge, self.settings.dedupe.always_merge)
 
 
-def start_run(ctx: IngestContext, source: str, trigger: str = "manual", *, now: datetime | None = None) -> int:
+def start_run(ctx: IngestContext, source: str, trigger: str = "manual", *,
+              now: datetime | None = None) -> int:
     """Record that a run began at ``now`` (committed at once, so a crash leaves a trace)."""
     with ctx.factory() as session, session.begin():
         run = SourceRun(source=source, status=RunStatus.RUNNING.value, trigger=trigger,

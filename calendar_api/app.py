@@ -305,8 +305,9 @@ def create_app(runtime: RuntimeLike, *, clock: Clock,
     """The whole HTTP application for ``runtime``; refuses to start on an outdated schema.
 
     ``extensions`` names the modules whose ``routes(runtime, clock)`` are added when they exist;
-    ``clock`` is what "now" means for time windows, tokens, logs and writes, in every extension; ``version_ttl`` is how long (seconds) one read
-    of the data version serves requests before the database is asked again.
+    ``clock`` is what "now" means for time windows, tokens, logs and writes, in every extension;
+    ``version_ttl`` is how long (seconds) one read of the data version serves requests before the
+    database is asked again.
     """
     settings = runtime.settings
     base_url = settings.server.base_url.rstrip("/")

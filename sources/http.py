@@ -188,7 +188,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from ``now`` to wait by a ``Retry-After`` header (delta-seconds or HTTP-date); None if unusable."""
+    """Seconds from ``now`` to wait by a ``Retry-After`` header (seconds or HTTP-date); None if unusable."""
     if not value:
         return None
     value = value.strip()

@@ -50,7 +50,8 @@ class Runtime:
         except ValueError:
             instant = None
         if instant is None or instant.tzinfo is None:
-            raise ConfigError("ingest.snapshots_recorded_at", f"expected an ISO instant with a zone, got {value!r}",
+            raise ConfigError("ingest.snapshots_recorded_at",
+                              f"expected an ISO instant with a zone, got {value!r}",
                               self.settings.path or "settings")
         return instant
 
