@@ -108,6 +108,14 @@ class PushSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoSettings:
+    """Set by ``stadtkalender demo``: the snapshots' dates moved forward, and from which day (ISO)."""
+
+    shift_weeks: int = 0
+    snapshots_current_on: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -117,6 +125,7 @@ class Settings:
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     push: PushSettings = field(default_factory=PushSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: str | None = None
 

@@ -26,7 +26,8 @@ class Runtime:
 
     def __post_init__(self) -> None:
         kinds = {name: spec.kind for name, spec in self.specs.items()}
-        self.ingest_context = IngestContext(self.factory, self.settings, kinds=kinds)
+        self.ingest_context = IngestContext(self.factory, self.settings, kinds=kinds,
+                                            shift_weeks=self.settings.demo.shift_weeks)
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, require_schema: bool = True) -> Runtime:
