@@ -264,18 +264,33 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    settings = load_settings()
+def load_demo(now: datetime) -> Runtime:
+    """Create or upgrade the database and load every source from the bundled snapshots, as at ``now``.
+
+    Snapshots older than they pass for are moved forward by whole weeks (:mod:`stadtkalender.demo`);
+    the returned runtime carries the shift, so its scheduler's later runs move them alike.
+    """
+    from stadtkalender.demo import demo_settings
+
+    settings = demo_settings(load_settings(), now)
     upgrade(make_engine(settings.database.url))
     runtime = Runtime.open(settings)
+    if settings.demo.shift_weeks:
+        console.print(f"demo: the snapshots of {settings.demo.snapshots_current_on} are moved "
+                      f"{settings.demo.shift_weeks} weeks forward", highlight=False)
     for report in _run_sources(runtime, [], offline=True, trigger="demo"):
         _print_report(report)
+    return runtime
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    runtime = load_demo(datetime.now(UTC))
     if args.no_serve:
         return 0
     return _serve(
         runtime,
-        args.host or settings.server.host,
-        args.port or settings.server.port,
+        args.host or runtime.settings.server.host,
+        args.port or runtime.settings.server.port,
         with_scheduler=not args.no_scheduler,
         offline=True,
     )
