@@ -63,7 +63,6 @@ class IngestSettings:
     mass_cancel_min: int = 5
     min_valid_ratio: float = 0.5
     snapshots_dir: str = "tests/fixtures"
-    snapshots_recorded_at: str = "2026-11-21T12:00:00+00:00"
     max_file_bytes: int = 50_000_000
 
 
@@ -109,6 +108,14 @@ class PushSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoSettings:
+    """Set by ``stadtkalender demo``: the snapshots' dates moved forward, and from which day (ISO)."""
+
+    shift_weeks: int = 0
+    snapshots_current_on: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -118,6 +125,7 @@ class Settings:
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     push: PushSettings = field(default_factory=PushSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: str | None = None
 

@@ -37,6 +37,7 @@ from aggregator.normalise.pipeline import normalise
 from aggregator.normalise.venues import VenueRegistry, load_venues
 from aggregator.serialise import content_hash, listing_from_data, listing_to_data
 from aggregator.split import record_keys, split_forbidden
+from aggregator.timeshift import shift_listing
 from aggregator.types import RunStatus, Status
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ class IngestContext:
     kinds: Mapping[str, str] = field(default_factory=dict)
     venues: VenueRegistry = field(default_factory=load_venues)
     categories: CategoryVocabulary = field(default_factory=load_categories)
+    shift_weeks: int = 0
+    """The demo only: every normalised listing moves this many weeks forward (aggregator.timeshift)."""
 
     @property
     def priority(self) -> Priority:
@@ -164,7 +167,10 @@ def ingest(
     notes = list(warnings) + [f"{r.record_id}: {r.reason}" for r in rejected][:200]
     notes += [f"unknown venue: {name}" for name in result.unknown_venues]
     notes += [f"unknown category: {name}" for name in result.unknown_categories]
-    valid = _one_per_record(listing.evolve(source=source) for listing in result.listings)
+    if ctx.shift_weeks:
+        notes.append(f"demo: every date moved {ctx.shift_weeks} weeks forward from the snapshot")
+    valid = _one_per_record(shift_listing(listing.evolve(source=source), ctx.shift_weeks)
+                            for listing in result.listings)
     duplicates = len(result.listings) - len(valid)
     if duplicates:
         notes.append(f"{duplicates} listings repeated a record id of this run; the last one of each was kept")

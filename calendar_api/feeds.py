@@ -30,6 +30,7 @@ from aggregator.models import Event, Occurrence, Offer, Venue
 from aggregator.types import BERLIN, Availability, Status
 from calendar_api import queries
 from calendar_api.caching import Publisher
+from calendar_api.demo_notice import demo_notice
 from calendar_api.filters import (
     FILTER_NAMES,
     EventFilter,
@@ -80,6 +81,8 @@ class Feeds:
         self.categories = categories
         self.base_url = settings.server.base_url.rstrip("/")
         self.cache_control = f"public, max-age={settings.feeds.max_age_seconds}"
+        notices = (demo_notice(settings.demo, "de"), demo_notice(settings.demo, "en"))
+        self.demo_notice = " ".join(text for text in notices if text)
 
     def routes(self) -> list[Route]:
         """The feed routes (GET and HEAD)."""
@@ -184,6 +187,8 @@ class Feeds:
                 f"Abgesagte Termine bleiben {days} Tage mit „Abgesagt:“ im Kalender.")
 
     def _calendar(self, name: str, description: str, source_url: str) -> FeedCalendar:
+        if self.demo_notice:  # first, where clients that shorten the description still show it
+            description = f"{self.demo_notice} {description}"
         return FeedCalendar(name=name, description=description, url=self.base_url + "/",
                             source_url=source_url, refresh_interval=self.settings.feeds.refresh_interval,
                             color=self.settings.feeds.color or None)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from aggregator.clock import system_clock
 from aggregator.config import ConfigError, load_settings
 from aggregator.db import SchemaOutdated, current_revision, head_revision, make_engine, upgrade
 from aggregator.ingest import IngestError, RunReport, confirm_run, ingest
@@ -264,18 +265,33 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    settings = load_settings()
+def load_demo(now: datetime) -> Runtime:
+    """Create or upgrade the database and load every source from the bundled snapshots, as at ``now``.
+
+    Snapshots older than they pass for are moved forward by whole weeks (:mod:`stadtkalender.demo`);
+    the returned runtime carries the shift, so its scheduler's later runs move them alike.
+    """
+    from stadtkalender.demo import demo_settings
+
+    settings = demo_settings(load_settings(), now)
     upgrade(make_engine(settings.database.url))
     runtime = Runtime.open(settings)
+    if settings.demo.shift_weeks:
+        console.print(f"demo: the snapshots of {settings.demo.snapshots_current_on} are moved "
+                      f"{settings.demo.shift_weeks} weeks forward", highlight=False)
     for report in _run_sources(runtime, [], offline=True, trigger="demo"):
         _print_report(report)
+    return runtime
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    runtime = load_demo(system_clock())
     if args.no_serve:
         return 0
     return _serve(
         runtime,
-        args.host or settings.server.host,
-        args.port or settings.server.port,
+        args.host or runtime.settings.server.host,
+        args.port or runtime.settings.server.port,
         with_scheduler=not args.no_scheduler,
         offline=True,
     )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.clock import Clock, system_clock
-from aggregator.config import ConfigError, Settings, load_settings
+from aggregator.config import Settings, load_settings
 from aggregator.db import check_schema, make_engine, session_factory
 from aggregator.ingest import IngestContext
+from aggregator.types import BERLIN
 from sources.base import Fetcher
 from sources.catalog import SourceSpec, catalog
 
@@ -30,7 +31,8 @@ class Runtime:
 
     def __post_init__(self) -> None:
         kinds = {name: spec.kind for name, spec in self.specs.items()}
-        self.ingest_context = IngestContext(self.factory, self.settings, kinds=kinds, clock=self.clock)
+        self.ingest_context = IngestContext(self.factory, self.settings, kinds=kinds, clock=self.clock,
+                                            shift_weeks=self.settings.demo.shift_weeks)
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, require_schema: bool = True,
@@ -43,17 +45,14 @@ class Runtime:
         return cls(settings, engine, session_factory(engine), catalog(settings), clock)
 
     def snapshots_recorded_at(self) -> datetime:
-        """When the bundled snapshots were taken (``ingest.snapshots_recorded_at``)."""
-        value = self.settings.ingest.snapshots_recorded_at
-        try:
-            instant = datetime.fromisoformat(value)
-        except ValueError:
-            instant = None
-        if instant is None or instant.tzinfo is None:
-            raise ConfigError("ingest.snapshots_recorded_at",
-                              f"expected an ISO instant with a zone, got {value!r}",
-                              self.settings.path or "settings")
-        return instant
+        """When the bundled snapshots were current (noon in Dortmund of ``current_on`` in their
+        ``snapshots.toml``): what "today" is when they are replayed. Without that file, now."""
+        from stadtkalender.demo import snapshot_dates
+
+        dates = snapshot_dates(self.settings)
+        if dates is None:
+            return self.clock()
+        return datetime.combine(dates.current_on, time(12), tzinfo=BERLIN).astimezone(UTC)
 
     def fetcher(self, source: str, *, offline: bool) -> Fetcher:
         """The bundled snapshots of ``source`` when offline, else the shared HTTP client."""

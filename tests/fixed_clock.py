@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from aggregator.clock import FixedClock
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-"""The snapshots' day (``ingest.snapshots_recorded_at``): every fixture is upcoming from here."""
+"""The snapshots' day (``current_on`` in tests/fixtures/snapshots.toml): every fixture is upcoming from here."""
 
 
 def clock(now: datetime = NOW) -> FixedClock:

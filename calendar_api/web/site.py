@@ -29,11 +29,12 @@ from aggregator.config import Settings
 from aggregator.types import BERLIN
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
+from calendar_api.demo_notice import demo_notice
 from calendar_api.feeds import Moved, missing_event
 from calendar_api.filters import Cursor, path_value
 from calendar_api.problems import Problem
 from calendar_api.serialise import CategoryCatalog, feed_links
-from calendar_api.web.i18n import Lang, Texts, pick_language
+from calendar_api.web.i18n import LANGUAGES, Lang, Texts, pick_language
 from calendar_api.web.jsonld import event_jsonld, script_json
 from calendar_api.web.listing import EMBED_FIELDS, EMBED_LIMIT, PAGE_LIMIT, ListRequest, list_request
 from calendar_api.web.present import Card, by_day, card, detail
@@ -118,6 +119,7 @@ class Site:
         for name in ("site.css", "widget.css", "builder.js"):
             digest.update((STATIC / name).read_bytes())
         self.asset_version = digest.hexdigest()
+        self.demo_notices = {lang: demo_notice(runtime.settings.demo, lang) for lang in LANGUAGES}
 
     def routes(self) -> list[BaseRoute]:
         """The pages, the widget script and the static files."""
@@ -145,7 +147,7 @@ class Site:
         switch = request.url.path + "?" + urlencode([*params, ("lang", other)])
         return self.env.get_template(template).render(
             t=texts, lang=texts.lang, links=links, other_lang=other, switch_url=switch,
-            asset_version=self.asset_version, **values,
+            asset_version=self.asset_version, demo_notice=self.demo_notices[texts.lang], **values,
         )
 
     def _serve(self, request: Request, texts: Texts, links: Links, *, key: str,

@@ -481,3 +481,8 @@ def test_language_switch_repeats_the_query_of_each_request(client: TestClient) -
         page = _get(client, f"/?venue=depot&utm_source={tag}")
         switch = urlsplit(str(page.select_one(".lang-switch")["href"]))  # type: ignore[index]
         assert parse_qs(switch.query)["utm_source"] == [tag]
+
+
+def test_without_a_demo_shift_no_notice_is_shown(client: TestClient) -> None:
+    assert _get(client, "/").select(".demo-notice") == []
+    assert "Demo:" not in client.get("/feeds/events.ics").text
