@@ -64,10 +64,10 @@ MAX_OCCURRENCES_PER_SERIES = 10_000
 MAX_SUBDAILY_OCCURRENCES = 1_000
 """The cut for hourly, minutely and secondly series."""
 
-MAX_STEPS_PER_SERIES = 50_000
-"""Repetitions of one RRULE generated at most on the way to the window's end (daily: 136 years)."""
+MAX_STEPS_PER_SERIES = 20_000
+"""Repetitions of one RRULE generated at most on the way to the window's end (daily: 54 years)."""
 
-MAX_STEPS_PER_CALENDAR = 500_000
+MAX_STEPS_PER_CALENDAR = 200_000
 """Repetitions generated at most for all RRULEs of one file together."""
 
 MAX_LISTINGS = 200_000
@@ -559,11 +559,14 @@ class _Importer:
                 if moment >= stop:
                     break
                 self.steps_left -= 1
-                if steps > MAX_STEPS_PER_SERIES or self.steps_left < 0:
-                    spent = "its own" if steps > MAX_STEPS_PER_SERIES else "the file's"
+                if steps > MAX_STEPS_PER_SERIES:
                     raise _Refused(
-                        f"RRULE needs more than {min(steps, MAX_STEPS_PER_SERIES) - 1} repetitions before "
-                        f"{stop:%Y-%m-%d}; not expanded ({spent} bound is spent)"
+                        f"RRULE needs more than {MAX_STEPS_PER_SERIES} repetitions before {stop:%Y-%m-%d}; "
+                        "not expanded"
+                    )
+                if self.steps_left < 0:
+                    raise _Refused(
+                        f"RRULE not expanded: the file's {MAX_STEPS_PER_CALENDAR} repetitions are spent"
                     )
                 if moment >= earliest:
                     limit -= 1

@@ -166,7 +166,8 @@ class TribeEventsSource(Source):
         self.outside = OutsideCount()
         self.warnings.clear()
         yield from super().listings()
-        message = self.outside.message(self._window(self.now()))
+        window = self._window(self.now())
+        message = self.outside.message(window) if window else None
         if message:
             self.warnings.append(message)
 
@@ -180,9 +181,10 @@ class TribeEventsSource(Source):
         """
         window = self._window(self.now())
         for listing in self._parse_page(document):
-            outside = window.outside(listing.start, listing.end) if window and listing.start else None
-            if outside:
-                self.outside.add(outside, listing.start)  # type: ignore[arg-type]
+            start = listing.start
+            outside = window.outside(start, listing.end) if window and start else None
+            if outside and start:
+                self.outside.add(outside, start)
             else:
                 yield listing
 
