@@ -7,6 +7,7 @@ reported with the key's name and where it came from.
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 import types
@@ -15,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "STADTKALENDER_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +49,7 @@ class ServerSettings:
 @dataclass(frozen=True, slots=True)
 class FeedSettings:
     refresh_interval: str = "PT6H"
+    past_days: int = 30
     cancelled_retention_days: int = 30
     cache_entries: int = 256
     uid_domain: str = "stadtkalender.dortmund"
@@ -55,8 +59,8 @@ class FeedSettings:
 
 @dataclass(frozen=True, slots=True)
 class IngestSettings:
-    horizon_days: int = 400
     past_days: int = 1
+    future_days: int = 400
     match_past_days: int = 30
     missing_runs_before_cancel: int = 2
     mass_cancel_ratio: float = 0.2
@@ -201,6 +205,16 @@ def _build(cls: type[T], section: str, data: Mapping[str, Any], env: Mapping[str
     return cls(**values)
 
 
+def _renamed(data: dict[str, Any], old: str, new: str, section: str, origin: str) -> dict[str, Any]:
+    """Accept a renamed key under its old name (with a logged deprecation); both at once is an error."""
+    if old not in data:
+        return data
+    if new in data:
+        raise ConfigError(f"{section}.{old}", f"replaced by {section}.{new}; give only that", origin)
+    log.warning("setting %s.%s (%s) is deprecated; call it %s.%s", section, old, origin, section, new)
+    return {new if key == old else key: value for key, value in data.items()}
+
+
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Load settings from ``path`` (default: ``$STADTKALENDER_SETTINGS`` or ./settings.toml).
 
@@ -231,6 +245,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         section_data = data.get(name, {})
         if not isinstance(section_data, dict):
             raise ConfigError(name, "expected a table", origin)
+        if name == "ingest":
+            section_data = _renamed(section_data, "horizon_days", "future_days", name, origin)
         assert is_dataclass(hint)
         sections[name] = _build(hint, name, section_data, env, origin)  # type: ignore[arg-type]
     sources = data.get("sources", {})

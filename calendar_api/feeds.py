@@ -141,7 +141,7 @@ class Feeds:
                   extra_category: str | None) -> Response:
         now = self.publisher.clock()
         today = now.astimezone(BERLIN).date()
-        window = feed_window(filters, now)
+        window = feed_window(filters, now, days_before=self.settings.feeds.past_days)
         retention = timedelta(days=self.settings.feeds.cancelled_retention_days)
         cancelled_since = berlin_midnight(today - retention)
         query = filters.query_string()

@@ -255,12 +255,22 @@ def _categories(categories: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(category for category in cleaned if category))
 
 
+class _Text(vText):
+    """A TEXT value escaped exactly as RFC 5545 says: icalendar's own escaping first reads a literal
+    ``\\N`` in the text as a line break, so a description quoting ``C:\\New`` came out as two lines."""
+
+    def to_ical(self) -> bytes:
+        escaped = (str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+                   .replace("\n", "\\n"))
+        return escaped.encode(self.encoding)
+
+
 def _text(value: str) -> vText:
     """TEXT value with every kind of line break made ``\\n`` and other control characters removed.
 
     Consumers that split lines on U+2028, NEL or form feed would otherwise see a new content line.
     """
-    return vText(_CONTROL.sub("", "\n".join(value.splitlines())))
+    return _Text(_CONTROL.sub("", "\n".join(value.splitlines())))
 
 
 def _one_line(value: str, separator: str = " ") -> str:

@@ -54,13 +54,21 @@ class SourceSpec:
         return self.cls(fetcher, {**self.options, "name": self.name})
 
 
+def _renamed(options: Mapping[str, Any]) -> dict[str, Any]:
+    """A source table with the old option name ``horizon_days`` read as ``future_days``."""
+    if "horizon_days" not in options or "future_days" in options:
+        return dict(options)
+    return {("future_days" if key == "horizon_days" else key): value for key, value in options.items()}
+
+
 def catalog(settings: Settings) -> dict[str, SourceSpec]:
     """Every source, by name: code adapters (with settings overrides) and configured platform sources."""
     load_adapters()
     specs: dict[str, SourceSpec] = {}
     table = settings.sources
+    window = {"past_days": settings.ingest.past_days, "future_days": settings.ingest.future_days}
     for name, cls in sorted(registry().items()):
-        options = dict(table.get(name, {}))
+        options = {**window, **_renamed(table.get(name, {}))}
         specs[name] = SourceSpec(
             name=name, cls=cls, options=options,
             schedule=str(options.get("schedule") or cls.schedule or settings.scheduler.default_schedule),
@@ -79,7 +87,7 @@ def catalog(settings: Settings) -> dict[str, SourceSpec]:
         if not (options.get("url") or options.get("urls")):
             raise ConfigError(f"sources.{name}.url", "a platform source needs a url", origin)
         specs[name] = SourceSpec(
-            name=name, cls=known_platforms[kind_of], options=dict(options),
+            name=name, cls=known_platforms[kind_of], options={**window, **_renamed(options)},
             schedule=str(options.get("schedule") or settings.scheduler.default_schedule),
             kind=str(options.get("kind") or "venue"), enabled=bool(options.get("enabled", True)),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -18,6 +18,7 @@ from aggregator.db import SchemaOutdated, current_revision, head_revision, make_
 from aggregator.ingest import IngestError, RunReport, confirm_run, ingest
 from aggregator.listing import Listing, Rejection
 from aggregator.types import RunStatus
+from aggregator.window import OutsideCount, Window
 from stadtkalender.runtime import Runtime
 
 _PIPE_WIDTH = None if sys.stdout.isatty() else 240  # tables piped to a file or grep keep every column
@@ -68,10 +69,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     runtime = Runtime.open()
     now = runtime.clock()
-    horizon = (now - timedelta(days=366), now + timedelta(days=runtime.settings.ingest.horizon_days))
+    try:
+        window = _import_window(args, now, runtime.settings.ingest.past_days,
+                                runtime.settings.ingest.future_days)
+    except ValueError as exc:
+        err.print(f"stadtkalender import: {exc}", markup=False)
+        return 2
     listings: list[Listing] = []
     rejections: list[Rejection] = []
     warnings: list[str] = []
+    outside = OutsideCount()
     failures = 0
     for location in args.inputs:
         try:
@@ -80,7 +87,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 data,
                 source=args.source,
                 fetched_at=now,
-                horizon=horizon,
+                window=window,
                 origin=location,
                 content_type=content_type,
             )
@@ -91,16 +98,39 @@ def _cmd_import(args: argparse.Namespace) -> int:
         listings.extend(result.listings)
         rejections.extend(result.rejections)
         warnings.extend(f"{location}: {w}" for w in result.warnings)
+        outside.extend([result.outside])
+        left_out = f", {result.outside.total} outside the window" if result.outside.total else ""
         console.print(
-            f"{location}: {len(result.listings)} listings, {len(result.rejections)} skipped", highlight=False
+            f"{location}: {len(result.listings)} listings, {len(result.rejections)} skipped{left_out}",
+            highlight=False,
         )
-    if not listings and failures:
+    if outside.total:
+        err.print(_outside_hint(outside, window), markup=False, highlight=False)
+    if not listings and (failures or outside.total):
+        if outside.total and not failures:
+            err.print("nothing imported: every event lies outside the window", markup=False)
         return 1
     report = ingest(
         runtime.ingest_context, args.source, listings, rejections=rejections, warnings=warnings, now=now
     )
     _print_report(report)
     return 0 if report.status == RunStatus.SUCCESS and not failures else 1
+
+
+def _import_window(args: argparse.Namespace, now: datetime, past_days: int, future_days: int) -> Window:
+    """``--from``/``--to`` (Berlin days, both included), else ``[ingest]`` past_days/future_days."""
+    default = Window.around(now, past_days, future_days)
+    return Window.of_days(args.first or default.first_day, args.last or default.last_day)
+
+
+def _outside_hint(outside: OutsideCount, window: Window) -> str:
+    """What was left out as past or future, and the option that would import it."""
+    lines = [outside.message(window) or ""]
+    if outside.earliest is not None:
+        lines.append(f"  to import the past ones, add --from {outside.earliest.isoformat()}")
+    if outside.latest is not None:
+        lines.append(f"  to import the future ones, add --to {outside.latest.isoformat()}")
+    return "\n".join(lines)
 
 
 def _run_sources(runtime: Runtime, names: Sequence[str], *, offline: bool, trigger: str) -> list[RunReport]:
@@ -312,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import iCalendar or JSON-LD files or URLs")
     imp.add_argument("inputs", nargs="+", metavar="FILE_OR_URL")
     imp.add_argument("--source", default="import", help="source name to record under (default: import)")
+    imp.add_argument("--from", dest="first", type=_iso_date, metavar="YYYY-MM-DD",
+                     help="import events from this day on (default: [ingest] past_days before today)")
+    imp.add_argument("--to", dest="last", type=_iso_date, metavar="YYYY-MM-DD",
+                     help="import events up to this day, included (default: [ingest] future_days ahead)")
     imp.set_defaults(handler=_cmd_import)
 
     ing = sub.add_parser("ingest", help="run sources now")
@@ -350,6 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
     for extension in _extensions():
         extension(sub)
     return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-31") from None
 
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:

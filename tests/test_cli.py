@@ -115,3 +115,74 @@ def test_import_of_every_corpus_file_finishes_without_traceback(
         captured = capsys.readouterr()
         assert "Traceback" not in captured.out + captured.err
         assert code in (0, 1)
+
+
+PAST_CALENDAR = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:old-1@example.org\r\n"
+    "DTSTART;TZID=Europe/Berlin:20120316T200000\r\nSUMMARY:Jazz im domicil\r\n"
+    "LOCATION:domicil, Hansastraße 7-11, Dortmund\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def test_import_of_only_past_events_says_what_was_dropped_and_how_to_import_it(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calendar = tmp_path / "old.ics"
+    calendar.write_text(PAST_CALENDAR, encoding="utf-8")
+    assert main(["import", str(calendar)]) == 1
+    captured = capsys.readouterr()
+    assert "old.ics: 0 listings, 0 skipped, 1 outside the window" in captured.out
+    assert "1 event outside the window" in captured.err and "1 ended before it (past)" in captured.err
+    assert "--from 2012-03-16" in captured.err
+    assert "nothing imported" in captured.err
+
+
+def test_import_from_an_earlier_day_imports_the_past_event(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calendar = tmp_path / "old.ics"
+    calendar.write_text(PAST_CALENDAR, encoding="utf-8")
+    assert main(["import", str(calendar), "--from", "2012-01-01"]) == 0
+    assert "old.ics: 1 listings, 0 skipped" in capsys.readouterr().out
+
+
+def test_import_to_an_earlier_day_leaves_the_later_events_out_and_says_so(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calendar = tmp_path / "old.ics"
+    calendar.write_text(PAST_CALENDAR, encoding="utf-8")
+    assert main(["import", str(calendar), "--from", "2011-01-01", "--to", "2011-12-31"]) == 1
+    captured = capsys.readouterr()
+    assert "1 start after it (future)" in captured.err and "--to 2012-03-16" in captured.err
+
+
+def test_import_window_that_ends_before_it_starts_is_refused(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calendar = tmp_path / "old.ics"
+    calendar.write_text(PAST_CALENDAR, encoding="utf-8")
+    assert main(["import", str(calendar), "--from", "2012-02-01", "--to", "2012-01-01"]) == 2
+    assert "ends (2012-01-01) before it starts (2012-02-01)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("data.json", '{"results": [{"title": "Konzert", "date": "2027-01-15"}]}', "JSON holds no schema.org Event"),
+        ("page.html", '<html><script type="application/ld+json">{"@type": "Organization"}</script></html>',
+         "its JSON-LD holds no schema.org Event"),
+        ("empty.ics", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nEND:VCALENDAR\r\n",
+         "a calendar without any VEVENT"),
+    ],
+    ids=["json-not-schema-org", "page-without-events", "calendar-without-vevent"],
+)
+def test_import_of_a_file_without_anything_event_like_is_refused_in_one_line(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: str, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert main(["import", str(path)]) == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and name in err[0] and reason in err[0]
+    assert "listings" not in captured.out

@@ -823,10 +823,14 @@ def _read_calendar(body: bytes, rules: Rules) -> tuple[list[Item], list[Fault], 
         return [], faults, seen
     try:
         result = parse_calendar(body, source=rules.source, fetched_at=rules.now,
-                                horizon=(rules.earliest, rules.latest), origin="request body")
+                                window=(rules.earliest, rules.latest), origin="request body",
+                                max_listings=MAX_RECORDS + 1)
     except NotACalendar as error:
         raise BodyError(400, "invalid-body",
                         f"the body is not a valid iCalendar object: {error.reason}") from error
+    if len(result.listings) > MAX_RECORDS:  # occurrences count, not VEVENTs
+        return [], [Fault("VCALENDAR", f"its events have more than {MAX_RECORDS} occurrences in "
+                          f"{rules.earliest:%Y-%m-%d} … {rules.latest:%Y-%m-%d}; split it")], seen
     for rejection in result.rejections:
         where = uids.get(rejection.record_id or "", "VCALENDAR")
         faults.append(Fault(_join(where, _ICAL_FIELDS.get(rejection.field or "", "")), rejection.reason,

@@ -1,16 +1,32 @@
-"""What the configuration-only platform sources share: a horizon, a default venue, problems kept per run."""
+"""What the configuration-only platform sources share: the window, a default venue, problems kept per run."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from aggregator.listing import Listing, Rejection
-from aggregator.types import BERLIN
-from sources.base import Document, Fetcher, Source
+from aggregator.window import DEFAULT_FUTURE_DAYS, DEFAULT_PAST_DAYS, Window
+from sources.base import Document, Fetcher, Source, SourceError
 
-DEFAULT_HORIZON_DAYS = 365
+
+def source_window(source: Source, now: datetime) -> Window:
+    """The window of a configured source at ``now``: its options ``past_days``/``future_days``.
+
+    The catalog fills them from ``[ingest]``; a source table may override them. ``horizon_days`` is
+    read as the old name of ``future_days``.
+    """
+    options = source.options
+    values = []
+    for key, default in (("past_days", DEFAULT_PAST_DAYS), ("future_days", DEFAULT_FUTURE_DAYS)):
+        value = options.get(key, options.get("horizon_days", default) if key == "future_days" else default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise SourceError(
+                source.source_name, f"option {key}: expected a whole number >= 0, got {value!r}"
+            )
+        values.append(value)
+    return Window.around(now, *values)
 
 
 class ParseResult(Protocol):
@@ -30,7 +46,6 @@ class DocumentSource(Source):
     """
 
     abstract: ClassVar[bool] = True
-    horizon_days: ClassVar[int] = DEFAULT_HORIZON_DAYS
 
     def __init__(self, fetcher: Fetcher | None = None, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(fetcher, options)
@@ -38,11 +53,9 @@ class DocumentSource(Source):
         self.rejections: list[Rejection] = []
         self.last_result: Any = None
 
-    def horizon(self, now: datetime) -> tuple[datetime, datetime]:
-        """From the start of today (Berlin) to ``horizon_days`` ahead."""
-        days = int(self.options.get("horizon_days") or self.horizon_days)
-        today = datetime.combine(now.astimezone(BERLIN).date(), time(), tzinfo=BERLIN)
-        return today, today + timedelta(days=days)
+    def window(self, now: datetime) -> Window:
+        """The window events are read in at ``now`` (see :func:`source_window`)."""
+        return source_window(self, now)
 
     def default_venue(self) -> str | None:
         """The venue configured for listings that name none."""

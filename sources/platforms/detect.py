@@ -1,7 +1,9 @@
 """Importing a file or URL body of unknown kind: recognise iCalendar or JSON-LD and parse it.
 
 This is what ``stadtkalender import FILE_OR_URL --source NAME`` calls. The content decides; the
-file name and content type only break a tie when the content is not recognisable.
+file name and content type only break a tie when the content is not recognisable. A document with
+nothing event-like in it (JSON that holds no schema.org Event, a page without JSON-LD events, a
+calendar without a VEVENT) is refused with :class:`ImportFailed`, never read as "0 listings".
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from aggregator.listing import Listing, Rejection
+from aggregator.window import OutsideCount, Window
 from sources.base import SourceError
 from sources.platforms.ical import NotACalendar, parse_calendar
 from sources.platforms.jsonld import NotAnEventDocument, parse_jsonld
@@ -37,6 +40,7 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     records: int = 0
+    outside: OutsideCount = field(default_factory=OutsideCount)
 
 
 class ImportFailed(SourceError):
@@ -74,23 +78,32 @@ def import_listings(
     *,
     source: str,
     fetched_at: datetime,
-    horizon: tuple[datetime, datetime],
+    window: tuple[datetime, datetime],
     origin: str = "",
     content_type: str = "",
 ) -> ImportResult:
     """Parse ``data`` as whatever it is; raise :class:`ImportFailed` (naming ``origin``) if it is neither.
 
-    ``horizon`` bounds recurrence expansion (iCalendar RRULEs, JSON-LD ``eventSchedule``); ``origin``
-    is the file name or URL, used in messages and, for a URL, to resolve relative links in JSON-LD.
+    Only events that overlap ``window`` become listings; the others are counted in the result's
+    ``outside``. ``origin`` is the file name or URL, used in messages and, for a URL, to resolve
+    relative links in JSON-LD. A document without any event is refused.
     """
+    window = Window(*window)
     kind = detect_format(data, filename=origin, content_type=content_type)
     try:
         if kind == "ical":
             calendar = parse_calendar(
-                data, source=source, fetched_at=fetched_at, horizon=horizon, origin=origin
+                data, source=source, fetched_at=fetched_at, window=window, origin=origin
             )
+            if not calendar.vevents:
+                raise ImportFailed(origin, "a calendar without any VEVENT; nothing to import", source)
             return ImportResult(
-                "ical", calendar.listings, calendar.warnings, calendar.rejections, calendar.vevents
+                "ical",
+                calendar.listings,
+                calendar.warnings,
+                calendar.rejections,
+                calendar.vevents,
+                calendar.outside,
             )
         if kind == "jsonld":
             document = parse_jsonld(
@@ -98,11 +111,19 @@ def import_listings(
                 source=source,
                 fetched_at=fetched_at,
                 base_url=origin if origin.startswith(("http://", "https://")) else None,
-                horizon=horizon,
+                window=window,
                 origin=origin,
             )
+            if not document.events:
+                what = "JSON" if _kind_of_text(data) == "json" else "its JSON-LD"
+                raise ImportFailed(origin, f"{what} holds no schema.org Event; nothing to import", source)
             return ImportResult(
-                "jsonld", document.listings, document.warnings, document.rejections, document.events
+                "jsonld",
+                document.listings,
+                document.warnings,
+                document.rejections,
+                document.events,
+                document.outside,
             )
     except (NotACalendar, NotAnEventDocument) as error:
         raise ImportFailed(origin, error.reason, source, error.message) from error
@@ -111,6 +132,11 @@ def import_listings(
     start = _decode(data).lstrip("\ufeff \t\r\n")[:40]
     reason = f"neither iCalendar nor JSON-LD nor HTML (starts with {start!r})" if start else "it is empty"
     raise ImportFailed(origin, reason, source)
+
+
+def _kind_of_text(data: bytes) -> str:
+    """``json`` for a bare JSON document, else ``page``."""
+    return "json" if _decode(data).lstrip("\ufeff \t\r\n")[:1] in ("{", "[") else "page"
 
 
 def _decode(data: bytes) -> str:

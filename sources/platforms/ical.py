@@ -11,6 +11,17 @@ only itself:
   the text is split into blocks and each VEVENT is parsed alone;
 - recurrence: each UID's events are expanded by recurring-ical-events on their own, so a broken
   series falls back to its own dates without taking the calendar with it;
+- bounds: only occurrences that overlap the window (:class:`~aggregator.window.Window`) become
+  listings; one that began before it and is still running (an exhibition) is kept. Before anything is
+  generated, each RRULE is checked: an INTERVAL of 0 or less, or a day of the month that none of its
+  months has, can never advance and the record is rejected; the rule's repetitions are then counted
+  lazily up to the window's end, at most :data:`MAX_STEPS_PER_SERIES` per rule and
+  :data:`MAX_STEPS_PER_CALENDAR` per file (a series needing more is rejected), and the expansion
+  stops after :data:`MAX_OCCURRENCES_PER_SERIES` occurrences in the window
+  (:data:`MAX_SUBDAILY_OCCURRENCES` for hourly, minutely and secondly rules) and
+  ``max_listings`` per file (the rest of the file is rejected, so a caller can refuse it by count);
+- outside the window: how many events lay wholly before or after it is counted in ``outside`` and
+  said in one warning;
 - time zones: TZIDs that icalendar resolves (IANA, Windows names, VTIMEZONE definitions) are used;
   X-WR-TIMEZONE applies to floating times (x-wr-timezone); anything else is read as Europe/Berlin
   with a warning, since every source we import publishes Dortmund events.
@@ -22,6 +33,7 @@ showing and the validation step may decide otherwise.
 
 from __future__ import annotations
 
+import calendar as calendars
 import codecs
 import hashlib
 import re
@@ -37,19 +49,29 @@ import x_wr_timezone
 from icalendar import Calendar, Component, ComponentFactory, vBroken
 from icalendar.parser.ical.calendar import CalendarIcalParser
 from icalendar.timezone import tzp
+from recurring_ical_events.adapters.event import EventAdapter
+from recurring_ical_events.series.rrule import Series
 
 from aggregator.listing import Listing, Rejection
 from aggregator.types import BERLIN, Status
+from aggregator.window import OutsideCount, Window
 from sources.base import Document, SourceError
 from sources.platforms._document import DocumentSource
 
-"""How far ahead a configured feed is expanded."""
-
 MAX_OCCURRENCES_PER_SERIES = 10_000
-"""A series that yields more occurrences than this in the horizon is cut (with a warning)."""
+"""A series that yields more occurrences than this in the window is cut (with a warning)."""
 
 MAX_SUBDAILY_OCCURRENCES = 1_000
-"""The cut for hourly, minutely and secondly series, which are expanded lazily (they could be endless)."""
+"""The cut for hourly, minutely and secondly series."""
+
+MAX_STEPS_PER_SERIES = 20_000
+"""Repetitions of one RRULE generated at most on the way to the window's end (daily: 54 years)."""
+
+MAX_STEPS_PER_CALENDAR = 200_000
+"""Repetitions generated at most for all RRULEs of one file together."""
+
+MAX_LISTINGS = 200_000
+"""Occurrences one file yields at most (by default); the VEVENTs after that are rejected."""
 
 UNTITLED = "(ohne Titel)"
 
@@ -81,6 +103,7 @@ class ICalResult:
     warnings: list[str] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     vevents: int = 0
+    outside: OutsideCount = field(default_factory=OutsideCount)
 
 
 class NotACalendar(SourceError):
@@ -97,14 +120,16 @@ def parse_calendar(
     *,
     source: str,
     fetched_at: datetime,
-    horizon: tuple[datetime, datetime],
+    window: tuple[datetime, datetime],
     origin: str = "",
+    max_listings: int = MAX_LISTINGS,
 ) -> ICalResult:
-    """Read iCalendar ``data`` into one listing per occurrence that starts within ``horizon``.
+    """Read iCalendar ``data`` into one listing per occurrence that overlaps ``window``.
 
-    ``horizon`` is a pair of aware datetimes (start inclusive, end exclusive). Raises
-    :class:`NotACalendar` when ``data`` is no calendar at all; any damage inside a calendar is
-    reported in the result's ``warnings`` and ``rejections`` instead.
+    ``window`` is a :class:`~aggregator.window.Window` or a pair of aware datetimes (start
+    inclusive, end exclusive). At most ``max_listings`` occurrences are read; the VEVENTs after
+    them are rejected. Raises :class:`NotACalendar` when ``data`` is no calendar at all; any damage
+    inside a calendar is reported in the result's ``warnings`` and ``rejections`` instead.
     """
     result = ICalResult()
     text = _decode(data, result.warnings)
@@ -123,10 +148,13 @@ def parse_calendar(
         result.rejections.append(Rejection(source, None, reason))
         result.warnings.append(reason)
     result.warnings.extend(_component_problems(components))
-    importer = _Importer(source, fetched_at, horizon, result)
+    importer = _Importer(source, fetched_at, Window(*window), result, max_listings)
     for calendar in _calendars(components):
         importer.import_calendar(calendar)
     _make_record_ids_unique(result)
+    outside = result.outside.message(importer.window)
+    if outside:
+        result.warnings.append(outside)
     return result
 
 
@@ -341,12 +369,14 @@ class _Importer:
     """Turns the VEVENTs of parsed calendars into listings, warnings and rejections."""
 
     def __init__(
-        self, source: str, fetched_at: datetime, horizon: tuple[datetime, datetime], result: ICalResult
+        self, source: str, fetched_at: datetime, window: Window, result: ICalResult, max_listings: int
     ) -> None:
         self.source = source
         self.fetched_at = fetched_at
-        self.horizon = horizon
+        self.window = window
         self.result = result
+        self.max_listings = max_listings
+        self.steps_left = MAX_STEPS_PER_CALENDAR
         self._zones: dict[str, tzinfo] = {}
         self._texts: dict[int, str] = {}
 
@@ -379,8 +409,13 @@ class _Importer:
             if len(parts) > 1:
                 self.warn(f"VEVENT {uid}: UID used by {len(parts)} different events; each imported")
             for part in parts:
+                if len(self.result.listings) >= self.max_listings:
+                    self.reject(uid, f"not read: the file already gave {self.max_listings} occurrences")
+                    continue
                 try:
                     self._import_group(uid, part, default_zone, len(parts) > 1)
+                except _Refused as refused:
+                    self.reject(uid, refused.reason, "recurrence")
                 except Exception as error:  # isolation: one event's surprise must not cost the calendar
                     self.reject(uid, f"could not be imported ({type(error).__name__}: {error})")
 
@@ -444,12 +479,14 @@ class _Importer:
     def _import_group(
         self, uid: str, group: list[Component], default_zone: tzinfo, shared_uid: bool = False
     ) -> None:
-        """Expand one UID's events within the horizon and turn each occurrence into a listing."""
+        """Expand one UID's events within the window and turn each occurrence into a listing."""
         recurring = shared_uid or any(
             name in event for event in group for name in ("RRULE", "RDATE", "RECURRENCE-ID")
         )
         try:
-            occurrences = self._expand(uid, group)
+            occurrences = self._expand(uid, group, default_zone)
+        except _Refused:
+            raise
         except Exception as error:
             self.warn(
                 f"VEVENT {uid}: recurrence could not be expanded ({type(error).__name__}: {error}); "
@@ -462,6 +499,12 @@ class _Importer:
                         occurrences.append(event)
                 except Exception as problem:
                     self.reject(uid, f"DTSTART unusable ({type(problem).__name__}: {problem})", "start")
+        if not occurrences:
+            self._count_outside(uid, group, default_zone)
+        room = self.max_listings - len(self.result.listings)
+        if len(occurrences) > room:
+            self.warn(f"VEVENT {uid}: the file gives over {self.max_listings} occurrences; the rest dropped")
+            del occurrences[room:]
         for occurrence in occurrences:
             origin = _origin_of(occurrence, group)
             try:
@@ -471,35 +514,86 @@ class _Importer:
                 continue
             self.result.listings.append(listing)
 
-    def _expand(self, uid: str, group: list[Component]) -> list[Component]:
-        """The occurrences of one UID's events that overlap the horizon (recurring-ical-events)."""
+    def _expand(self, uid: str, group: list[Component], default_zone: tzinfo) -> list[Component]:
+        """The occurrences of one UID's events that overlap the window (recurring-ical-events).
+
+        Raises :class:`_Refused` for a rule that cannot end or needs too many steps to reach the window.
+        """
+        for event in group:
+            _check_rule(event)
+        limit = MAX_OCCURRENCES_PER_SERIES
+        if any(_frequency(event) in _SUBDAILY_FREQUENCIES for event in group):
+            limit = MAX_SUBDAILY_OCCURRENCES
         calendar = Calendar()
         for event in group:
             calendar.add_component(event)
         with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            query = recurring_ical_events.of(calendar)
-            limit = MAX_OCCURRENCES_PER_SERIES
-            if any(_frequency(event) in _SUBDAILY_FREQUENCIES for event in group):
-                limit = MAX_SUBDAILY_OCCURRENCES
-                occurrences: list[Component] = []
-                for occurrence in query.after(self.horizon[0]):
-                    if len(occurrences) > limit or not _starts_before(occurrence, self.horizon[1]):
-                        break
-                    occurrences.append(occurrence)
-            else:
-                occurrences = list(query.between(*self.horizon))
+            stop, cut = self._bounded_stop(group, limit, default_zone)
+            occurrences = list(recurring_ical_events.of(calendar).between(self.window.start, stop))
         for warning in caught:
             self.warn(f"VEVENT {uid}: {warning.message}")
-        if len(occurrences) > limit:
-            self.warn(f"VEVENT {uid}: more than {limit} occurrences in the horizon; the rest dropped")
+        if cut or len(occurrences) > limit:
+            self.warn(f"VEVENT {uid}: more than {limit} occurrences in the window; the rest dropped")
+            occurrences.sort(key=lambda occurrence: _utc_start(occurrence, default_zone))
             del occurrences[limit:]
         return occurrences
 
+    def _bounded_stop(
+        self, group: list[Component], limit: int, default_zone: tzinfo
+    ) -> tuple[datetime, bool]:
+        """Where to stop expanding: the window's end, or earlier once a rule has ``limit`` occurrences in it.
+
+        Walks each RRULE lazily (the library would build every repetition up to the end in one list)
+        and charges the steps to the series' and the calendar's budgets; :class:`_Refused` when spent.
+        """
+        stop, cut = self.window.end, False
+        if not any("RRULE" in event for event in group):
+            return stop, cut
+        series = Series([EventAdapter(event) for event in group])
+        rules = list(getattr(series.recurrence, "rrules", []))[1:]  # [0] holds the RDATEs: finite
+        earliest = self.window.start - series._subtract_from_start  # an occurrence may reach into it
+        for rule in rules:
+            for steps, candidate in enumerate(rule, start=1):
+                moment = candidate if candidate.tzinfo else candidate.replace(tzinfo=default_zone)
+                if moment >= stop:
+                    break
+                self.steps_left -= 1
+                if steps > MAX_STEPS_PER_SERIES:
+                    raise _Refused(
+                        f"RRULE needs more than {MAX_STEPS_PER_SERIES} repetitions before {stop:%Y-%m-%d}; "
+                        "not expanded"
+                    )
+                if self.steps_left < 0:
+                    raise _Refused(
+                        f"RRULE not expanded: the file's {MAX_STEPS_PER_CALENDAR} repetitions are spent"
+                    )
+                if moment >= earliest:
+                    limit -= 1
+                    if limit < 0:
+                        stop, cut = moment, True
+                        break
+        return stop, cut
+
+    def _count_outside(self, uid: str, group: list[Component], default_zone: tzinfo) -> None:
+        """Count a UID that gave no occurrence in the window as past or future (by its first start)."""
+        try:
+            event = min(
+                (event for event in group if "DTSTART" in event),
+                key=lambda event: _utc_start(event, default_zone),
+            )
+            start, all_day = _aware(_when(event, "DTSTART"), self._zone_of(event, "DTSTART", default_zone))
+            end = self._end(uid, event, event, start, all_day, default_zone)
+        except Exception:  # an unreadable start was rejected already
+            return
+        recurring = any(name in event for event in group for name in ("RRULE", "RDATE"))
+        reason = self.window.outside(start, None if recurring else end)
+        self.result.outside.add(reason or ("future" if start >= self.window.end else "past"), start)
+
     def _starts_within(self, event: Component, default_zone: tzinfo) -> bool:
-        """Whether the event's own DTSTART lies in the horizon (used when expansion failed)."""
+        """Whether the event's own DTSTART lies in the window (used when expansion failed)."""
         start, _ = _aware(_when(event, "DTSTART"), self._zone_of(event, "DTSTART", default_zone))
-        return self.horizon[0] <= start < self.horizon[1]
+        return self.window.start <= start < self.window.end
 
     def _zone_of(self, event: Component, name: str, default_zone: tzinfo) -> tzinfo:
         """The zone for a naive ``name`` value: a guess from its unresolved TZID, else the floating zone."""
@@ -703,10 +797,34 @@ def _frequency(event: Component) -> str:
     return str(frequency or "").upper()
 
 
-def _starts_before(occurrence: Component, limit: datetime) -> bool:
-    """Whether the occurrence starts before ``limit`` (naive values read as Europe/Berlin)."""
-    start, _ = _aware(_when(occurrence, "DTSTART"), BERLIN)
-    return start < limit
+def _utc_start(component: Component, zone: tzinfo) -> datetime:
+    """The component's DTSTART as an aware datetime (naive values read in ``zone``)."""
+    return _aware(_when(component, "DTSTART"), zone)[0]
+
+
+class _Refused(Exception):
+    """A recurrence rule that cannot be expanded within the bounds; its record is rejected."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _check_rule(event: Component) -> None:
+    """Refuse an RRULE that can never advance: INTERVAL of 0 or less, or a month day no month has."""
+    for rule in _values(event, "RRULE"):
+        if not isinstance(rule, Mapping):
+            continue
+        for value in rule.get("INTERVAL") or []:
+            if int(value) <= 0:
+                raise _Refused(f"RRULE INTERVAL={value} never advances; only 1 or more is valid")
+        month_days = [int(day) for day in rule.get("BYMONTHDAY") or []]
+        months = [int(month) for month in rule.get("BYMONTH") or []] or list(range(1, 13))
+        if month_days and not any(
+            0 < abs(day) <= calendars.monthrange(2024, month)[1] for day in month_days for month in months
+            if 1 <= month <= 12
+        ):
+            raise _Refused(f"RRULE never occurs: no month {months} has a day {month_days}")
 
 
 def _known_zone(name: str) -> tzinfo | None:
@@ -897,7 +1015,8 @@ class ICalFeedSource(DocumentSource):
     """An iCalendar feed, configured by settings alone.
 
     Options: ``name``, ``url``/``urls``, ``venue`` (given to every listing without a LOCATION) and
-    ``horizon_days``. After :meth:`parse`, ``warnings`` and ``rejections`` hold what the run's
+    ``past_days``/``future_days`` (the window; see :func:`sources.platforms._document.source_window`).
+    After :meth:`parse`, ``warnings`` and ``rejections`` hold what the run's
     documents so far had wrong (reset by :meth:`listings`), ``last_result`` the last document's
     full :class:`ICalResult`.
     """
@@ -911,6 +1030,6 @@ class ICalFeedSource(DocumentSource):
             document.body,
             source=self.source_name,
             fetched_at=document.fetched_at,
-            horizon=self.horizon(document.fetched_at),
+            window=self.window(document.fetched_at),
             origin=document.url,
         )

@@ -11,12 +11,19 @@ What becomes a listing:
   Europe/Berlin, a date-only ``endDate`` is inclusive and becomes the next midnight;
 - an event with dated ``subEvent`` entries — one listing per sub-event (the parent is the series and
   lends them its place, image, organiser and offers where they have none);
-- an event with ``eventSchedule`` — one listing per occurrence in the horizon. Supported:
+- an event with ``eventSchedule`` — one listing per occurrence in the window. Supported:
   ``repeatFrequency`` (ISO 8601 ``P1D``/``P2W``/``P1M``/``P1Y`` or daily/weekly/monthly/yearly),
   ``byDay``, ``byMonth``, ``byMonthDay``, ``startDate``/``endDate``, ``startTime``/``endTime`` or
   ``duration``, ``repeatCount``, ``exceptDate`` and ``scheduleTimezone``; without a frequency a
   schedule with ``byDay`` is weekly, one without is daily from ``startDate`` to ``endDate``;
 - an event without any start is rejected.
+
+Given a window (:class:`~aggregator.window.Window`), only events that overlap it become listings
+(one that began before it and still runs, an exhibition, is kept) and those wholly before or after it
+are counted in ``outside`` and said in one warning. Without one, every dated event is kept and
+``eventSchedule`` is expanded from the day of ``fetched_at`` for
+:data:`~aggregator.window.DEFAULT_FUTURE_DAYS`. A schedule yields at most
+:data:`MAX_SCHEDULE_OCCURRENCES` occurrences and takes at most :data:`MAX_SCHEDULE_STEPS` steps.
 """
 
 from __future__ import annotations
@@ -40,13 +47,18 @@ from dateutil import rrule
 
 from aggregator.listing import Listing, OfferListing, Rejection
 from aggregator.types import BERLIN, JSON, Availability, Status
+from aggregator.window import OutsideCount, Window
 from sources.base import Document, SourceError
-from sources.platforms._document import DEFAULT_HORIZON_DAYS, DocumentSource
+from sources.platforms._document import DocumentSource
 
 NameCleaner = Callable[[str, datetime | None, str | None], str]
 """A hook ``(name, start, location name) -> title`` applied to every event name."""
 
 MAX_SCHEDULE_OCCURRENCES = 1_000
+"""Occurrences one ``eventSchedule`` yields at most in the window."""
+
+MAX_SCHEDULE_STEPS = 50_000
+"""Repetitions of one ``eventSchedule`` generated at most on the way to the window's end."""
 
 EVENT_TYPES = frozenset(
     {
@@ -130,6 +142,7 @@ class JsonLdResult:
     warnings: list[str] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     events: int = 0
+    outside: OutsideCount = field(default_factory=OutsideCount)
 
 
 class NotAnEventDocument(SourceError):
@@ -147,22 +160,26 @@ def parse_jsonld(
     source: str,
     fetched_at: datetime,
     base_url: str | None = None,
-    horizon: tuple[datetime, datetime] | None = None,
+    window: tuple[datetime, datetime] | None = None,
     clean_name: NameCleaner | None = None,
     origin: str = "",
+    keep_outside: bool = False,
 ) -> JsonLdResult:
     """Read the schema.org events of a JSON-LD document or of an HTML page's ld+json blocks.
 
-    ``base_url`` resolves relative URLs and ``@id`` values; ``horizon`` (default: from
-    ``fetched_at`` one year ahead) bounds ``eventSchedule`` expansion only; ``clean_name``
+    ``base_url`` resolves relative URLs and ``@id`` values; ``window`` (a
+    :class:`~aggregator.window.Window` or a pair of aware datetimes) keeps only the events that
+    overlap it (default: keep all; expand ``eventSchedule`` from the day of ``fetched_at``), or with
+    ``keep_outside`` bounds only ``eventSchedule``; ``clean_name``
     (see :func:`clean_event_name`) rewrites each title. Raises :class:`NotAnEventDocument` when
     there is no JSON-LD at all; broken blocks and records are reported in the result.
     """
     result = JsonLdResult()
     origin = origin or base_url or ""
     documents = _documents(_text(data), origin, source, result.warnings)
-    horizon = horizon or (fetched_at, fetched_at + timedelta(days=DEFAULT_HORIZON_DAYS))
-    reader = _Reader(source, fetched_at, base_url, horizon, clean_name, result)
+    bounds = Window(*window) if window else Window.around(fetched_at, past_days=0)
+    filtered = window is not None and not keep_outside
+    reader = _Reader(source, fetched_at, base_url, bounds, clean_name, result, filtered=filtered)
     reader.index(documents)
     for entity in _entities(documents):
         entity = reader.resolve(entity)
@@ -175,6 +192,9 @@ def parse_jsonld(
     if not result.events:
         result.warnings.append("the JSON-LD holds no Event")
     _make_record_ids_unique(result)
+    outside = result.outside.message(bounds)
+    if outside:
+        result.warnings.append(outside)
     return result
 
 
@@ -381,14 +401,17 @@ class _Reader:
         source: str,
         fetched_at: datetime,
         base_url: str | None,
-        horizon: tuple[datetime, datetime],
+        window: Window,
         clean_name: NameCleaner | None,
         result: JsonLdResult,
+        *,
+        filtered: bool,
     ) -> None:
         self.source = source
         self.fetched_at = fetched_at
         self.base_url = base_url
-        self.horizon = horizon
+        self.window = window
+        self.filtered = filtered
         self.clean_name = clean_name
         self.result = result
         self.nodes: dict[str, JSON] = {}
@@ -501,6 +524,10 @@ class _Reader:
         except ValueError as error:
             self.reject(record_id, str(error), "start")
             return
+        outside = self.window.outside(start, end) if self.filtered else None
+        if outside:
+            self.result.outside.add(outside, start)
+            return
         try:
             listing = self.listing(event, record_id, series_key, start, end, all_day)
         except Exception as error:
@@ -588,7 +615,7 @@ class _Reader:
         )
 
     def expand(self, schedule: JSON, record_id: str) -> list[tuple[datetime, datetime | None, bool]]:
-        """The occurrences of a schema.org Schedule that start within the horizon."""
+        """The occurrences of a schema.org Schedule that overlap the window (ongoing ones included)."""
         try:
             return list(self._expand(schedule))
         except (ValueError, TypeError, OverflowError) as error:
@@ -641,11 +668,13 @@ class _Reader:
             bymonthday=month_days or None,
         )
         emitted = 0
-        for naive in rule:
+        for steps, naive in enumerate(rule, start=1):
             start = naive.replace(tzinfo=zone).astimezone(BERLIN)
-            if start >= self.horizon[1] or emitted >= MAX_SCHEDULE_OCCURRENCES:
+            if start >= self.window.end or emitted >= MAX_SCHEDULE_OCCURRENCES:
                 return
-            if start < self.horizon[0] or naive.date() in excluded:
+            if steps > MAX_SCHEDULE_STEPS:
+                raise ValueError(f"more than {MAX_SCHEDULE_STEPS} repetitions before the window's end")
+            if naive.date() in excluded:
                 continue
             end: datetime | None = None
             if begin is None:
@@ -655,6 +684,8 @@ class _Reader:
                 end = end if end > start else end + timedelta(days=1)
             elif duration is not None:
                 end = start + duration
+            if self.window.outside(start, end) == "past":
+                continue
             emitted += 1
             yield start, end, begin is None
 
@@ -883,7 +914,7 @@ class JsonLdSource(DocumentSource):
     """Pages or documents with schema.org events in JSON-LD, configured by settings alone.
 
     Options: ``name``, ``url``/``urls``, ``venue`` (given to every listing without a location) and
-    ``horizon_days`` (for ``eventSchedule``). Subclasses may override :meth:`clean_name`. After
+    ``past_days``/``future_days`` (the window). Subclasses may override :meth:`clean_name`. After
     :meth:`parse`, ``warnings`` and ``rejections`` hold what the run's documents had wrong (reset
     by :meth:`listings`), ``last_result`` the last document's :class:`JsonLdResult`.
     """
@@ -902,6 +933,7 @@ class JsonLdSource(DocumentSource):
             source=self.source_name,
             fetched_at=document.fetched_at,
             base_url=document.url,
-            horizon=self.horizon(document.fetched_at),
+            window=self.window(document.fetched_at),
             clean_name=self.clean_name,
+            keep_outside=True,  # until snapshots carry their own fetched_at, dated events are all kept
         )

@@ -16,8 +16,13 @@ A site is added in ``settings.toml`` without code::
     url = "https://dortmunder-u.de"      # the site, or the full API URL
     venue = "Dortmunder U"               # used when an event names no venue
 
-Further options: ``start_date`` (days from today, or an ISO date; default 0), ``horizon_days``
-(default 400), ``per_page`` (default 50), ``max_pages`` (default 40). The API does not expose a
+The requested window is the source's window (``past_days``/``future_days``, filled from
+``[ingest]``) around the ``now`` the caller passes in the option ``now`` (an aware datetime); the
+wall clock is never read. Without ``now`` the first page asks for the API's default (upcoming
+events), a URL that stays the same every day, and every event is kept. With ``now``, only events
+that overlap the window are kept; the others are counted in ``outside`` and said in ``warnings``.
+Further options: ``start_date`` (an ISO date, or days from ``now``; overrides the window's start in
+the request), ``per_page`` (default 50), ``max_pages`` (default 40). The API does not expose a
 recurrence parent, so ``series_key`` is the event's own id.
 """
 
@@ -37,7 +42,9 @@ from bs4 import BeautifulSoup
 
 from aggregator.listing import Listing, OfferListing
 from aggregator.types import BERLIN
-from sources.base import Document, LayoutChanged, Source, SourceError
+from aggregator.window import OutsideCount, Window
+from sources.base import Document, Fetcher, LayoutChanged, Source, SourceError
+from sources.platforms._document import source_window
 
 API_PATH = "/wp-json/tribe/events/v1/events"
 _STAMP = "%Y-%m-%d %H:%M:%S"
@@ -69,7 +76,11 @@ class TribeEventsSource(Source):
     platform: ClassVar[str] = "tribe"
     per_page: ClassVar[int] = 50
     max_pages: ClassVar[int] = 40
-    horizon_days: ClassVar[int] = 400
+
+    def __init__(self, fetcher: Fetcher | None = None, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(fetcher, options)
+        self.outside = OutsideCount()
+        self.warnings: list[str] = []
 
     def api_url(self) -> str:
         """The events endpoint: the configured URL if it is one, else the site URL plus the API path."""
@@ -82,29 +93,39 @@ class TribeEventsSource(Source):
             return url
         return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + API_PATH, "", ""))
 
-    def today(self) -> date:
-        """Today in Dortmund as the fetcher sees it (the recording day of a snapshot; the default start)."""
-        if self.fetcher is None:
-            raise SourceError(self.source_name, "no fetcher given")
-        return self.fetcher.now().astimezone(BERLIN).date()
+    def now(self) -> datetime | None:
+        """The window's centre: option ``now``, else the fetcher's (a snapshot's recording day)."""
+        now = self.options.get("now")
+        if now is None:
+            return self.fetcher.now() if self.fetcher is not None else None
+        if not (isinstance(now, datetime) and now.utcoffset() is not None):
+            raise SourceError(self.source_name, f"option now: expected an aware datetime, got {now!r}")
+        return now
 
     def first_page_url(self) -> str:
-        """The first page: events from ``start_date`` for ``horizon_days``, ``per_page`` at a time."""
-        start = self._start_date()
-        horizon = int(self.options.get("horizon_days", self.horizon_days))
+        """The first page: the window around ``now`` as ``start_date``/``end_date``, ``per_page`` a page."""
         parts = urlsplit(self.api_url())
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-        query.setdefault("start_date", start.isoformat())
-        query.setdefault("end_date", (start + timedelta(days=horizon)).isoformat())
+        now = self.now()
+        start = self._start_date(now)
+        if now is not None:
+            window = source_window(self, now)
+            first = start or window.start.astimezone(BERLIN).date()
+            query.setdefault("start_date", first.isoformat())
+            query.setdefault("end_date", window.end.astimezone(BERLIN).date().isoformat())
+        elif start is not None:
+            query.setdefault("start_date", start.isoformat())
         query.setdefault("per_page", str(self.options.get("per_page", self.per_page)))
         return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
-    def _start_date(self) -> date:
-        configured = self.options.get("start_date", 0)
-        if isinstance(configured, date):
+    def _start_date(self, now: datetime | None) -> date | None:
+        configured = self.options.get("start_date")
+        if configured is None or isinstance(configured, date):
             return configured
-        if isinstance(configured, int):
-            return self.today() + timedelta(days=configured)
+        if isinstance(configured, int) and not isinstance(configured, bool):
+            if now is None:
+                raise SourceError(self.source_name, "option start_date: days from now, but no now given")
+            return now.astimezone(BERLIN).date() + timedelta(days=configured)
         try:
             return date.fromisoformat(str(configured))
         except ValueError as exc:
@@ -142,8 +163,34 @@ class TribeEventsSource(Source):
             raise LayoutChanged(self.source_name, "JSON has no 'events' list", document.url)
         return data
 
+    def listings(self) -> Iterator[Listing]:
+        """Fetch and parse one whole run, starting with an empty ``outside`` count and ``warnings``."""
+        self.outside = OutsideCount()
+        self.warnings.clear()
+        yield from super().listings()
+        window = self._window(self.now())
+        message = self.outside.message(window) if window else None
+        if message:
+            self.warnings.append(message)
+
+    def _window(self, now: datetime | None) -> Window | None:
+        return source_window(self, now) if now is not None else None
+
     def parse(self, document: Document) -> Iterator[Listing]:
-        """One listing per event on this page; an empty first page must say ``total: 0``."""
+        """One listing per event on this page (in the window, if ``now`` is given).
+
+        An empty first page must say ``total: 0``.
+        """
+        window = self._window(self.now())
+        for listing in self._parse_page(document):
+            start = listing.start
+            outside = window.outside(start, listing.end) if window and start else None
+            if outside and start:
+                self.outside.add(outside, start)
+            else:
+                yield listing
+
+    def _parse_page(self, document: Document) -> Iterator[Listing]:
         data = self._load(document)
         events = data["events"]
         if not events and _page_number(document.url) == 1 and str(data.get("total")) != "0":

@@ -156,12 +156,24 @@ def test_all_day_occurrence_is_a_date(client: TestClient) -> None:
     assert (event["DTSTART"].dt, event["DTEND"].dt) == (date(2026, 3, 22), date(2026, 3, 23))
 
 
-def test_feed_window_starts_yesterday_in_berlin_days(
+def test_feed_window_starts_past_days_back_in_berlin_days(
         settings: Settings, engine: Any, factory: sessionmaker[Session]) -> None:
     later = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)  # "yesterday" began at 00:00 CET, a 23-hour day
-    with open_client(settings, engine, factory, clock=lambda: later) as client:
+    one_day = dataclasses.replace(settings, feeds=dataclasses.replace(settings.feeds, past_days=1))
+    with open_client(one_day, engine, factory, clock=lambda: later) as client:
         found = set(_events(_feed(client, "/feeds/events.ics")))
     assert found == {"ocjazzdst", "ocmahler2", "ocpunk3", "ocwalk"}
+
+
+def test_feed_keeps_the_last_feeds_past_days_but_the_json_list_starts_now(
+        settings: Settings, engine: Any, factory: sessionmaker[Session]) -> None:
+    later = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)  # a week after the earliest occurrences
+    assert settings.feeds.past_days == 30
+    with open_client(settings, engine, factory, clock=lambda: later) as client:
+        found = set(_events(_feed(client, "/feeds/events.ics")))
+        listed = {o["id"] for e in client.get("/api/v1/events").json()["events"] for o in e["occurrences"]}
+    assert found == DEFAULT_FEED  # last week's concerts stay in subscribers' calendars
+    assert "ocpunk1" not in listed and "ocjazz1" not in listed
 
 
 def test_webcal_links_name_a_served_feed(client: TestClient) -> None:

@@ -594,3 +594,9 @@ def test_all_day_is_written_as_date_values() -> None:
         "DTSTART;VALUE=DATE:20260710",
         "DTEND;VALUE=DATE:20260711",
     )
+
+
+@pytest.mark.parametrize("text", ["\\N", "Pfad C:\\Neu\\n", "a\\\\Nb"])
+def test_a_literal_backslash_n_is_text_not_a_line_break(text: str) -> None:
+    events = _events(_render(_item(summary=f"Titel {text}", description=text)))
+    assert (events[0]["SUMMARY"], events[0]["DESCRIPTION"]) == (f"Titel {text}", text)

@@ -105,7 +105,7 @@ def outcome(name: str) -> Outcome:
     def work() -> None:
         try:
             box["result"] = parse_calendar(
-                data, source="corpus", fetched_at=FETCHED_AT, horizon=HORIZON, origin=name
+                data, source="corpus", fetched_at=FETCHED_AT, window=HORIZON, origin=name
             )
         except BaseException as error:
             box["error"] = error

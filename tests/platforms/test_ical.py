@@ -37,7 +37,7 @@ CALENDARS = sorted(
 def parsed(name: str) -> ICalResult:
     """Each fixture is parsed once per test session."""
     return parse_calendar(
-        (FIXTURES / name).read_bytes(), source="test", fetched_at=FETCHED_AT, horizon=HORIZON, origin=name
+        (FIXTURES / name).read_bytes(), source="test", fetched_at=FETCHED_AT, window=HORIZON, origin=name
     )
 
 
@@ -50,7 +50,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 
 def parse_text(text: str, origin: str = "inline.ics") -> ICalResult:
-    return parse_calendar(text.encode(), source="test", fetched_at=FETCHED_AT, horizon=HORIZON, origin=origin)
+    return parse_calendar(text.encode(), source="test", fetched_at=FETCHED_AT, window=HORIZON, origin=origin)
 
 
 # --- invariants over every fixture ------------------------------------------------------------
@@ -446,7 +446,7 @@ def test_events_outside_the_horizon_are_left_out() -> None:
 )
 def test_not_a_calendar(data: bytes, reason: str) -> None:
     with pytest.raises(NotACalendar) as caught:
-        parse_calendar(data, source="kino", fetched_at=FETCHED_AT, horizon=HORIZON, origin="feed.ics")
+        parse_calendar(data, source="kino", fetched_at=FETCHED_AT, window=HORIZON, origin="feed.ics")
     assert caught.value.reason.startswith(reason)
     assert str(caught.value).startswith("kino: feed.ics is not an iCalendar file: ")
     assert "\n" not in str(caught.value)
@@ -512,8 +512,13 @@ def test_source_resets_rejections_for_a_new_run() -> None:
     assert len(source.rejections) == 2
 
 
-def test_source_horizon_starts_today_and_runs_horizon_days() -> None:
-    start, end = feed(horizon_days=30).horizon(datetime(2025, 6, 1, 22, 30, tzinfo=UTC))
+def test_source_window_runs_past_days_back_and_future_days_ahead_in_berlin_days() -> None:
+    start, end = feed(past_days=1, future_days=30).window(datetime(2025, 6, 1, 22, 30, tzinfo=UTC))
+    assert (start, end) == (datetime(2025, 6, 1, tzinfo=BERLIN), datetime(2025, 7, 2, tzinfo=BERLIN))
+
+
+def test_source_window_reads_the_old_option_name_horizon_days() -> None:
+    start, end = feed(past_days=0, horizon_days=30).window(datetime(2025, 6, 1, 22, 30, tzinfo=UTC))
     assert (start, end - start) == (datetime(2025, 6, 2, tzinfo=BERLIN), timedelta(days=30))
 
 

@@ -26,6 +26,7 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "jsonld"
 ICAL_FIXTURES = Path(__file__).parents[1] / "fixtures" / "ical"
 FETCHED_AT = datetime(2025, 1, 1, 12, tzinfo=UTC)
 HORIZON = (datetime(2025, 1, 1, tzinfo=BERLIN), datetime(2026, 1, 1, tzinfo=BERLIN))
+WIDE = (datetime(2000, 1, 1, tzinfo=BERLIN), HORIZON[1])  # every fixture event lies in it
 BASE_URL = "https://theater.example/spielplan/"
 DOCUMENTS = sorted(path.name for path in FIXTURES.iterdir() if path.name != "no_jsonld.html")
 KONZERTHAUS_URL = "https://www.konzerthaus-dortmund.de/de/programm/16-01-2024-5-philharmonisches-konzert-faszination-stadion/"
@@ -39,7 +40,7 @@ def parsed(name: str) -> JsonLdResult:
         source="test",
         fetched_at=FETCHED_AT,
         base_url=BASE_URL,
-        horizon=HORIZON,
+        window=WIDE,
         clean_name=clean_event_name,
     )
 
@@ -342,7 +343,7 @@ def test_schedule_respects_the_horizon() -> None:
         (FIXTURES / "schedule.json").read_bytes(),
         source="t",
         fetched_at=FETCHED_AT,
-        horizon=(berlin(2025, 3, 5), berlin(2025, 3, 12)),
+        window=(berlin(2025, 3, 5), berlin(2025, 3, 12)),
     )
     assert [item.start for item in result.listings if item.title.startswith("Foto")] == [
         berlin(2025, 3, 6, 10),
@@ -495,14 +496,14 @@ def test_detect_format_falls_back_to_name_and_type(filename: str, content_type: 
 
 def test_import_dispatches_ical() -> None:
     data = (ICAL_FIXTURES / "recurring.ics").read_bytes()
-    result = import_listings(data, source="s", fetched_at=FETCHED_AT, horizon=HORIZON, origin="recurring.ics")
+    result = import_listings(data, source="s", fetched_at=FETCHED_AT, window=HORIZON, origin="recurring.ics")
     assert (result.format, len(result.listings), result.records) == ("ical", 6, 5)
 
 
 def test_import_dispatches_json_ld_and_resolves_against_a_url_origin() -> None:
     data = (FIXTURES / "itemlist.html").read_bytes()
     result = import_listings(
-        data, source="s", fetched_at=FETCHED_AT, horizon=HORIZON, origin="https://item.example/a/"
+        data, source="s", fetched_at=FETCHED_AT, window=HORIZON, origin="https://item.example/a/"
     )
     assert (result.format, result.listings[0].url) == ("jsonld", "https://item.example/events/lesung")
 
@@ -523,5 +524,5 @@ def test_import_dispatches_json_ld_and_resolves_against_a_url_origin() -> None:
 )
 def test_import_failure_names_the_origin(data: bytes, origin: str, message: str) -> None:
     with pytest.raises(ImportFailed) as caught:
-        import_listings(data, source="s", fetched_at=FETCHED_AT, horizon=HORIZON, origin=origin)
+        import_listings(data, source="s", fetched_at=FETCHED_AT, window=HORIZON, origin=origin)
     assert str(caught.value).startswith(message)

@@ -24,6 +24,7 @@ OPTIONS = {
     "venue": "Kulturort Beispiel",
     "start_date": "2024-05-01",
     "per_page": 3,
+    "now": datetime(2024, 5, 1, 10, tzinfo=UTC),
 }
 
 
@@ -71,15 +72,26 @@ def test_site_or_api_url_is_accepted(url: str) -> None:
     assert make(url=url).api_url() == "https://kulturort.example/wp-json/tribe/events/v1/events"
 
 
-def test_start_date_offset_counts_from_today() -> None:
-    class Fixed(TribeEventsSource):
-        abstract = True
+def test_start_date_offset_counts_from_now() -> None:
+    source = make(start_date=7, future_days=30)
+    assert "start_date=2024-05-08&end_date=2024-05-31" in source.first_page_url()
 
-        def today(self) -> date:
-            return date(2024, 5, 1)
 
-    source = Fixed(None, {**OPTIONS, "start_date": 7, "horizon_days": 30})
-    assert "start_date=2024-05-08&end_date=2024-06-07" in source.first_page_url()
+def test_window_comes_from_now_and_the_window_settings_not_the_wall_clock() -> None:
+    source = make(start_date=None, now=datetime(2030, 3, 10, 23, 30, tzinfo=UTC), past_days=2, future_days=10)
+    assert "start_date=2030-03-09&end_date=2030-03-21" in source.first_page_url()
+
+
+def test_without_now_the_first_page_asks_for_the_apis_default_window() -> None:
+    source = TribeEventsSource(None, {"name": "k", "url": "https://kulturort.example", "per_page": 3})
+    assert source.first_page_url().endswith("/events?per_page=3")
+
+
+def test_events_outside_the_window_are_counted_not_listed(documents: list[Document]) -> None:
+    source = make(now=datetime(2024, 6, 1, 10, tzinfo=UTC), future_days=150)
+    kept = [listing.start for document in documents for listing in source.parse(document)]
+    assert [start.date() for start in kept if start] == [date(2024, 9, 21), date(2024, 6, 12)]
+    assert (source.outside.past, source.outside.future) == (1, 2)
 
 
 def test_every_event_of_both_pages_is_listed(listings: dict[str, Listing]) -> None:

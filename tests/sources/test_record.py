@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,6 +23,7 @@ TRIBE_OPTIONS = {
     "url": "https://kulturort.example",
     "start_date": "2024-05-01",
     "per_page": 3,
+    "now": datetime(2024, 5, 1, 10, tzinfo=UTC),  # the window's end in the recorded URL counts from it
 }
 
 
