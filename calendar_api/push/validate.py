@@ -89,7 +89,8 @@ _JSON_FIELDS = {"title": "name", "description": "description", "subtitle": "disa
                 "url": "url", "image": "image", "organiser": "organizer", "venue_name": "location",
                 "venue_address": "location", "room": "location", "start": "startDate", "end": "endDate",
                 "date_text": "startDate", "language": "inLanguage", "series_key": "superEvent",
-                "status_text": "eventStatus", "categories": "keywords", "venue_url": "location"}
+                "status_text": "eventStatus", "categories": "keywords", "venue_url": "location",
+               "previous_start": "previousStartDate"}
 
 
 @dataclass(frozen=True, slots=True)
