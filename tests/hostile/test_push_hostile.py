@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from _push_fixtures import Venue, event, konzerthaus, push_client, push_runtime  # noqa: F401
+from _push_fixtures import Venue, event
+from _push_fixtures import konzerthaus as _konzerthaus  # noqa: F401 (fixtures, found by their names)
+from _push_fixtures import push_client as _push_client  # noqa: F401
+from _push_fixtures import push_runtime as _push_runtime  # noqa: F401
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
