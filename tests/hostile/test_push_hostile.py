@@ -1,15 +1,14 @@
 """A hostile or careless venue against the push API: every odd body gets a clear 4xx naming the place."""
 
+# ruff: noqa: F811  (the imported fixtures are named as arguments)
+
 from __future__ import annotations
 
 import json
 from typing import Any
 
 import pytest
-from _push_fixtures import Venue, event
-from _push_fixtures import konzerthaus as _konzerthaus  # noqa: F401 (fixtures, found by their names)
-from _push_fixtures import push_client as _push_client  # noqa: F401
-from _push_fixtures import push_runtime as _push_runtime  # noqa: F401
+from _push_fixtures import Venue, event, konzerthaus, push_client, push_runtime  # noqa: F401 (fixtures)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
