@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 from aggregator.listing import Listing, OfferListing
 from aggregator.normalise.categories import CategoryVocabulary
 from aggregator.normalise.dates import MAX_DAILY_DAYS, DateParseError, Span, localize, parse_when
-from aggregator.normalise.prices import amount_problem, parse_availability, parse_price, parse_status
+from aggregator.normalise.prices import (
+    amount_problem,
+    parse_availability,
+    parse_price,
+    parse_status,
+    valid_amount,
+)
 from aggregator.normalise.titles import clean_text, display_title
 from aggregator.normalise.venues import VenueRegistry
 from aggregator.types import BERLIN, Availability, Status
@@ -166,12 +172,12 @@ def normalise_offers(listing: Listing, ctx: StepContext) -> Listing:
     warnings = listing.warnings
     offers = []
     for offer in listing.offers:
-        for name in ("price_min", "price_max"):
-            value = getattr(offer, name)
+        low, high = offer.price_min, offer.price_max
+        for name, value in (("price_min", low), ("price_max", high)):
             problem = amount_problem(value) if value is not None else None
             if problem is not None:
                 warnings = [*warnings, f"offer {name} {str(value)[:40]!r} {problem}; dropped"]
-                offer = replace(offer, **{name: None})
+        offer = replace(offer, price_min=valid_amount(low), price_max=valid_amount(high))
         if offer.on_sale is not None and offer.on_sale.year not in YEARS:
             warnings = [*warnings, f"offer on_sale {offer.on_sale.isoformat()} is implausible; dropped"]
             offer = replace(offer, on_sale=None)
