@@ -276,7 +276,13 @@ def _parse_cursor(spec: ParameterSpec, value: str) -> Cursor:
         raise bad from exc
     if not isinstance(event_id, str) or start.utcoffset() is None or not event_id:
         raise bad
-    return Cursor(start.astimezone(UTC), event_id)
+    try:  # a forged instant such as year 1 at +14:00 cannot be converted, and no page starts there
+        instant = start.astimezone(UTC)
+    except OverflowError as exc:
+        raise bad from exc
+    if not EARLIEST <= instant <= LATEST:
+        raise bad
+    return Cursor(instant, event_id)
 
 
 _PARSERS: dict[Kind, Any] = {

@@ -25,16 +25,17 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
-    make_asgi_app,
     start_http_server,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from aggregator.models import SourceRecord, SourceRun, SourceState
 from aggregator.types import RunStatus
@@ -199,8 +200,24 @@ def render(factory: sessionmaker[Session] | None = None) -> bytes:
 
 
 def metrics_app(factory: sessionmaker[Session] | None = None) -> Callable[..., Any]:
-    """An ASGI app answering Prometheus scrapes; pass the runtime's factory for the source figures."""
-    return make_asgi_app(build_registry(factory))
+    """An ASGI app answering Prometheus scrapes; pass the runtime's factory for the source figures.
+
+    It answers without reading the request body: a scrape has none, and waiting for one that a
+    ``Transfer-Encoding: chunked`` request announces but never sends would hold the connection forever
+    (prometheus_client's ``make_asgi_app`` awaits it).
+    """
+    registry = build_registry(factory)
+
+    async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        accept = b",".join(value for name, value in scope.get("headers", []) if name.lower() == b"accept")
+        encoder, content_type = choose_encoder(accept.decode("latin-1"))
+        output = await run_in_threadpool(encoder, registry)  # the collectors query the database
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", content_type.encode("latin-1")),
+                                (b"content-length", str(len(output)).encode("ascii"))]})
+        await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else output})
+
+    return app
 
 
 def serve_metrics(port: int, factory: sessionmaker[Session] | None = None, *,

@@ -1,6 +1,6 @@
 """Run the normalisation steps over one source run's listings.
 
-The steps (see :mod:`aggregator.normalise.steps`) run in this order: clean text → title →
+The steps (see :mod:`aggregator.normalise.steps`) run in this order: clean text → URLs → title →
 dates (may expand one listing into several) → status → offers → venue → categories →
 validate. A step that raises :class:`~aggregator.normalise.steps.Rejected` drops that listing
 (or that expanded day) into ``rejected``; nothing else stops the run.
@@ -21,6 +21,7 @@ from aggregator.normalise.steps import (
     StepContext,
     apply_status,
     assign_categories,
+    check_urls,
     clean_fields,
     normalise_offers,
     normalise_title,
@@ -34,6 +35,7 @@ Step = Callable[[Listing, StepContext], "Listing | list[Listing]"]
 
 STEPS: tuple[Step, ...] = (
     clean_fields,
+    check_urls,
     normalise_title,
     resolve_dates,
     apply_status,
@@ -85,6 +87,10 @@ def _run(listing: Listing, ctx: StepContext, steps: tuple[Step, ...], result: No
             produced = steps[index](item, ctx)
         except Rejected as rejected:
             result.rejected.append(Rejection(item.source, item.record_id, rejected.reason, rejected.field))
+            continue
+        except ArithmeticError as error:  # an out-of-range value no step foresaw costs this listing only
+            reason = f"unusable value ({type(error).__name__}: {error})"
+            result.rejected.append(Rejection(item.source, item.record_id, reason))
             continue
         for output in produced if isinstance(produced, list) else [produced]:
             pending.append((output, index + 1))

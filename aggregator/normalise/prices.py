@@ -24,6 +24,9 @@ _FREE = re.compile(
     r"\b(?:eintritt\s+frei|freier\s+eintritt|kostenlos|kostenfrei|gratis|umsonst|free)\b|\bfrei\b"
 )
 _FROM = re.compile(r"\bab\s*$")
+_CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(100_000)
+"""The highest price taken as one (no concert ticket costs more; ``1e28`` is a typo or an attack)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +67,9 @@ def _amounts(folded: str) -> list[Decimal]:
             following = matches[index + 1]
             has_currency = bool(following.group("post") or following.group("pre"))
             marked = following.start() == match.end() and has_currency
-        if marked:
-            amounts.append(_decimal(match.group("amount")))
+        value = _decimal(match.group("amount")) if marked else None
+        if value is not None and amount_problem(value) is None:
+            amounts.append(value)
     return amounts
 
 
@@ -75,6 +79,25 @@ def _decimal(amount: str) -> Decimal:
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?", amount):
         amount = amount.replace(".", "")
     return Decimal(amount.replace(",", "."))
+
+
+def amount_problem(amount: Decimal) -> str | None:
+    """Why ``amount`` is no price, or ``None`` when it is one: finite, 0 … :data:`MAX_AMOUNT`, whole cents.
+
+    ``1e-999999999`` is not 0 (free admission) but no price at all, as are NaN and ``1e28``.
+    """
+    if not amount.is_finite():
+        return "is not a finite number"
+    if amount < 0 or amount > MAX_AMOUNT:
+        return f"is not an amount from 0 to {MAX_AMOUNT}"
+    if amount != amount.quantize(_CENT):
+        return "has more than two decimal places; a price is given in whole cents"
+    return None
+
+
+def valid_amount(value: Decimal | None) -> Decimal | None:
+    """``value`` when it is a price (see :func:`amount_problem`), else ``None``."""
+    return value if value is not None and amount_problem(value) is None else None
 
 
 _AVAILABILITY: tuple[tuple[re.Pattern[str], Availability], ...] = (

@@ -14,12 +14,21 @@ from datetime import UTC, datetime
 from aggregator.listing import Listing, OfferListing
 from aggregator.normalise.categories import CategoryVocabulary
 from aggregator.normalise.dates import MAX_DAILY_DAYS, DateParseError, Span, localize, parse_when
-from aggregator.normalise.prices import parse_availability, parse_price, parse_status
+from aggregator.normalise.prices import (
+    amount_problem,
+    parse_availability,
+    parse_price,
+    parse_status,
+    valid_amount,
+)
 from aggregator.normalise.titles import clean_text, display_title
 from aggregator.normalise.venues import VenueRegistry
 from aggregator.types import BERLIN, Availability, Status
+from aggregator.urls import web_url
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=BERLIN)
+YEARS = range(1900, 2201)
+"""The years a date may name at all: outside them no zone conversion is tried (year 1 at +14:00 overflows)."""
 HORIZON_YEARS = 5
 _ONE_LINE = ("subtitle", "date_text", "time_text", "venue_name", "venue_address", "room", "organiser",
              "status_text", "language", "url", "image", "venue_url", "series_key")
@@ -78,6 +87,26 @@ def clean_fields(listing: Listing, ctx: StepContext) -> Listing:
     return listing.evolve(**changes)
 
 
+def check_urls(listing: Listing, ctx: StepContext) -> Listing:
+    """Drop, with a warning, every link that is not an absolute http(s) URL (see :func:`web_url`)."""
+    changes: dict[str, object] = {}
+    warnings = listing.warnings
+    for name in ("url", "image", "venue_url"):
+        value = getattr(listing, name)
+        if value is not None and web_url(value) is None:
+            changes[name] = None
+            warnings = [*warnings, f"{name} {value[:80]!r} is not an http(s) URL; dropped"]
+    offers = []
+    for offer in listing.offers:
+        if offer.url is not None and web_url(offer.url) is None:
+            warnings = [*warnings, f"offer url {offer.url[:80]!r} is not an http(s) URL; dropped"]
+            offer = replace(offer, url=None)
+        offers.append(offer)
+    if warnings is listing.warnings:
+        return listing
+    return listing.evolve(**changes, offers=offers, warnings=warnings)
+
+
 def normalise_title(listing: Listing, ctx: StepContext) -> Listing:
     """Recase titles set in capitals (see :func:`display_title`)."""
     return listing.evolve(title=display_title(listing.title))
@@ -90,9 +119,10 @@ def resolve_dates(listing: Listing, ctx: StepContext) -> Listing | list[Listing]
     """
     if listing.start is not None:
         return listing.evolve(
-            start=_aware(listing.start),
-            end=_aware(listing.end) if listing.end else None,
-            previous_start=_aware(listing.previous_start) if listing.previous_start else None,
+            start=_aware(listing.start, "start"),
+            end=_aware(listing.end, "end") if listing.end else None,
+            previous_start=(_aware(listing.previous_start, "previous_start")
+                            if listing.previous_start else None),
         )
     if not listing.date_text:
         raise Rejected("no start and no date text", "start")
@@ -108,8 +138,10 @@ def resolve_dates(listing: Listing, ctx: StepContext) -> Listing | list[Listing]
     return [_with_span(listing, span, f"{listing.record_id}#{span.start:%Y-%m-%d}") for span in spans]
 
 
-def _aware(moment: datetime) -> datetime:
+def _aware(moment: datetime, name: str) -> datetime:
     """An adapter's naive datetime is Berlin wall time; aware ones are converted to Berlin."""
+    if moment.year not in YEARS or moment.astimezone(UTC).year not in YEARS:
+        raise Rejected(f"{name} {moment.isoformat()} is outside the years {YEARS[0]} to {YEARS[-1]}", name)
     return localize(moment) if moment.tzinfo is None else moment.astimezone(BERLIN)
 
 
@@ -132,8 +164,25 @@ def apply_status(listing: Listing, ctx: StepContext) -> Listing:
 
 
 def normalise_offers(listing: Listing, ctx: StepContext) -> Listing:
-    """Prices from ``price_text``, availability from its text; a free price means availability FREE."""
-    return listing.evolve(offers=[_offer(offer) for offer in listing.offers])
+    """Prices from ``price_text``, availability from its text; a free price means availability FREE.
+
+    An amount that is no price (NaN, ``1e28``, ``1e-999999999``) or a sale date outside :data:`YEARS`
+    is dropped with a warning, never read as 0 (free admission).
+    """
+    warnings = listing.warnings
+    offers = []
+    for offer in listing.offers:
+        low, high = offer.price_min, offer.price_max
+        for name, value in (("price_min", low), ("price_max", high)):
+            problem = amount_problem(value) if value is not None else None
+            if problem is not None:
+                warnings = [*warnings, f"offer {name} {str(value)[:40]!r} {problem}; dropped"]
+        offer = replace(offer, price_min=valid_amount(low), price_max=valid_amount(high))
+        if offer.on_sale is not None and offer.on_sale.year not in YEARS:
+            warnings = [*warnings, f"offer on_sale {offer.on_sale.isoformat()} is implausible; dropped"]
+            offer = replace(offer, on_sale=None)
+        offers.append(_offer(offer))
+    return listing.evolve(offers=offers, warnings=warnings)
 
 
 def _offer(offer: OfferListing) -> OfferListing:

@@ -184,7 +184,7 @@ class PushApi:
             return read_batch(body, content_type, rules)
         except BodyError as error:
             raise PushProblem(error.status, f"push-{error.kind}",
-                              f"Nothing was written: {error.detail}.") from error
+                              f"Nothing was written: {error.detail}.", extra=error.extra) from error
         except ForeignVenue as foreign:
             faults = [fault.as_json() for fault in foreign.faults]
             raise PushProblem(403, "push-forbidden",
@@ -303,11 +303,11 @@ class PushApi:
 
 
 def _invalid(invalid: InvalidRecords) -> PushProblem:
+    own = _faults_by_record(invalid)
     records = []
-    for path, record_id in invalid.records:
-        own = [{"path": f.path, "reason": f.reason} for f in invalid.faults if _within(f.path, path)]
-        if own:
-            records.append({"path": path, "id": record_id, "result": "rejected", "errors": own})
+    for path, record_id in invalid.records[:MAX_FAULTS_SHOWN]:
+        if path in own:
+            records.append({"path": path, "id": record_id, "result": "rejected", "errors": own[path]})
         else:
             records.append({"path": path, "id": record_id, "result": "not_written"})
     first = invalid.faults[0]
@@ -316,17 +316,33 @@ def _invalid(invalid: InvalidRecords) -> PushProblem:
               f"{first.reason}. Fix every listed field and send the whole request again.")
     return PushProblem(422, "push-invalid-events", detail, extra={
         "errors": [fault.as_json() for fault in invalid.faults[:MAX_FAULTS_SHOWN]],
-        "errors_omitted": max(0, count - MAX_FAULTS_SHOWN), "records": records[:MAX_FAULTS_SHOWN],
+        "errors_omitted": max(0, count - MAX_FAULTS_SHOWN), "records": records,
     })
+
+
+def _faults_by_record(invalid: InvalidRecords) -> dict[str, list[dict[str, str]]]:
+    """Each record's faults, by the record's path: one pass over the faults (``$[1].x`` in ``$[1]``)."""
+    paths = {path for path, _record_id in invalid.records}
+    own: dict[str, list[dict[str, str]]] = {}
+    for fault in invalid.faults:
+        record = _record_of(fault.path, paths)
+        if record is not None:
+            own.setdefault(record, []).append({"path": fault.path, "reason": fault.reason})
+    return own
+
+
+def _record_of(path: str, records: set[str]) -> str | None:
+    """The record whose path is ``path`` or a prefix of it ending before ``.`` or ``[``."""
+    if path in records:
+        return path
+    for index, char in enumerate(path):
+        if char in ".[" and path[:index] in records:
+            return path[:index]
+    return None
 
 
 def _not_found(record_id: str) -> PushProblem:
     return PushProblem(404, "push-not-found", f"This venue has no event with id {record_id!r}.")
-
-
-def _within(path: str, record: str) -> bool:
-    """Whether the field ``path`` lies in the record at ``record`` (``$[1].x`` in ``$[1]``, not ``$[10]``)."""
-    return path == record or path.startswith((f"{record}.", f"{record}["))
 
 
 def _too_large(size: int, limit: int, *, streamed: bool = False) -> PushProblem:

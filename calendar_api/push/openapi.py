@@ -11,7 +11,7 @@ from typing import Any
 from calendar_api.problems import PROBLEM_MEDIA_TYPE
 from calendar_api.push.handlers import PREFIX
 from calendar_api.push.problems import PUSH_PROBLEMS
-from calendar_api.push.validate import EVENT_TYPES, ICAL_TYPE, MAX_ID
+from calendar_api.push.validate import EVENT_TYPES, ICAL_TYPE, MAX_ID, MAX_RECORDS
 
 Schema = dict[str, Any]
 SECURITY_SCHEME = "pushToken"
@@ -93,13 +93,17 @@ def _responses(ok: dict[str, str], *, body: bool = True, read: bool = False) -> 
                         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}}
     responses["429"] = {**_problem("Over the token's rate limit."),
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+    if read:
+        responses["400"] = _problem("A query parameter (limit, after, before) is not a whole number in its "
+                                    "documented range.")
     if not read:
         responses["403"] = _problem("A read-only token, or an event at (or stored at) a venue this token "
                                     "does not write for; nothing was written.")
         responses["500"] = _problem("The write failed; nothing was written.")
     if body:
         responses["400"] = _problem("Not JSON / not iCalendar, or a bad Content-Length.")
-        responses["413"] = _problem("Body over the limit (push.max_body_bytes, default 5 MB).")
+        responses["413"] = _problem("Body over the limit (push.max_body_bytes, default 5 MB), or a list of "
+                                    f"more than {MAX_RECORDS} records (refused before any is read).")
         responses["415"] = _problem("Not application/ld+json, application/json or text/calendar.")
         responses["422"] = _problem("Invalid records: every bad field with its path; nothing was written.")
     return responses
@@ -111,9 +115,9 @@ def _id_parameter() -> Schema:
             "schema": {"type": "string", "maxLength": MAX_ID}}
 
 
-def _page(name: str, description: str, high: int) -> Schema:
+def _page(name: str, description: str, high: int, *, low: int = 1) -> Schema:
     return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": {"type": "integer", "minimum": 1, "maximum": high}}
+            "schema": {"type": "integer", "minimum": low, "maximum": high}}
 
 
 def openapi_paths() -> dict[str, Any]:
@@ -151,7 +155,8 @@ def openapi_paths() -> dict[str, Any]:
             "get": {
                 "summary": "Your events", "tags": tags, "security": security,
                 "parameters": [_page("limit", "Page size (default 100).", 500),
-                               _page("after", "Continue after this record number (from `next`).", 2**62)],
+                               _page("after", "Continue after this record number (from `next`).", 2**62,
+                                     low=0)],
                 "responses": {"200": {"description": "A page of your stored records."},
                               **_responses({}, body=False, read=True)}},
         },

@@ -23,6 +23,7 @@ PUSH_PROBLEMS = {
     "push-invalid-parameter": "Invalid parameter",
     "push-invalid-events": "Invalid events",
     "push-too-large": "Body too large",
+    "push-too-many-events": "Too many events",
     "push-unsupported-media-type": "Unsupported media type",
     "push-rate-limited": "Too many requests",
     "push-not-found": "No such event",

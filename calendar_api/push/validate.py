@@ -32,7 +32,6 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
 
 from icalendar import Calendar, Component
 
@@ -40,8 +39,10 @@ from aggregator.listing import Listing, OfferListing
 from aggregator.normalise.categories import CategoryVocabulary
 from aggregator.normalise.dates import localize
 from aggregator.normalise.pipeline import normalise
+from aggregator.normalise.prices import amount_problem
 from aggregator.normalise.venues import VenueRegistry
 from aggregator.types import BERLIN, Availability, Status
+from aggregator.urls import web_url
 from sources.platforms.ical import NotACalendar, parse_calendar
 
 PAST = timedelta(days=366)
@@ -88,7 +89,8 @@ _JSON_FIELDS = {"title": "name", "description": "description", "subtitle": "disa
                 "url": "url", "image": "image", "organiser": "organizer", "venue_name": "location",
                 "venue_address": "location", "room": "location", "start": "startDate", "end": "endDate",
                 "date_text": "startDate", "language": "inLanguage", "series_key": "superEvent",
-                "status_text": "eventStatus", "categories": "keywords", "venue_url": "location"}
+                "status_text": "eventStatus", "categories": "keywords", "venue_url": "location",
+               "previous_start": "previousStartDate"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +109,11 @@ class Fault:
 class BodyError(Exception):
     """The body as a whole is unusable (not JSON, not a calendar, wrong media type)."""
 
-    def __init__(self, status: int, kind: str, detail: str) -> None:
+    def __init__(self, status: int, kind: str, detail: str, *, extra: dict[str, Any] | None = None) -> None:
         self.status = status
         self.kind = kind
         self.detail = detail
+        self.extra = extra or {}
         super().__init__(f"{status} {kind}: {detail}")
 
 
@@ -343,6 +346,14 @@ def _normalise_faults(items: list[Item], rules: Rules, names: dict[str, str]) ->
                     rejection.record_id)
 
 
+def _check_count(count: int, where: str) -> None:
+    """Refuse a list of more than :data:`MAX_RECORDS` records before reading any of them."""
+    if count > MAX_RECORDS:
+        raise BodyError(413, "too-many-events",
+                        f"{where} holds {count} records; at most {MAX_RECORDS} are accepted in one request, "
+                        "split it", extra={"max_records": MAX_RECORDS})
+
+
 def _join(path: str, name: str) -> str:
     if not name:
         return path
@@ -392,6 +403,7 @@ class _JsonReader:
             if not isinstance(graph, list):
                 self.fault("$['@graph']", f"expected a list of Event objects, got {_kind(graph)}")
                 return
+            _check_count(len(graph), "$['@graph']")
             if single:
                 if len(graph) != 1:
                     self.fault("$['@graph']", f"this endpoint takes one Event object, got {len(graph)}")
@@ -403,6 +415,7 @@ class _JsonReader:
             if single:
                 self.fault("$", "this endpoint takes one Event object, not a list")
                 return
+            _check_count(len(data), "$")
             yield from ((f"$[{i}]", node) for i, node in enumerate(data))
         elif isinstance(data, dict):
             yield "$", data
@@ -514,12 +527,7 @@ class _JsonReader:
         if value is None:
             return None
         cleaned = clean_line(value)
-        try:
-            parts = urlsplit(cleaned)
-            valid = parts.scheme in ("http", "https") and bool(parts.netloc)
-        except ValueError:
-            valid = False
-        if not valid:
+        if web_url(cleaned) is None:
             self.fault(_join(path, key), f"expected an absolute http(s) URL, got {_shorten(cleaned)!r}")
             return None
         return cleaned
@@ -536,13 +544,20 @@ class _JsonReader:
         text = value.strip()
         try:
             if len(text) == 10:
-                return localize(datetime.combine(date.fromisoformat(text), time())), True
-            moment = datetime.fromisoformat(text)
+                moment = datetime.combine(date.fromisoformat(text), time())
+            else:
+                moment = datetime.fromisoformat(text)
         except ValueError:
             self.fault(where, f"{_shorten(text)!r} is not an ISO 8601 date or date-time "
                               "(e.g. 2026-05-01 or 2026-05-01T20:00:00+02:00)")
             return None, False
-        return (localize(moment) if moment.tzinfo is None else moment.astimezone(BERLIN)), False
+        try:  # year 1 at +14:00 or 9999 at -14:00 cannot be converted; the start's window comes later
+            if len(text) == 10:
+                return localize(moment), True
+            return (localize(moment) if moment.tzinfo is None else moment.astimezone(BERLIN)), False
+        except OverflowError:
+            self.fault(where, f"{_shorten(text)!r} is outside the dates this server can convert")
+            return None, False
 
     def _start(self, path: str, node: dict[str, Any]) -> tuple[datetime | None, bool]:
         if node.get("startDate") is None:
@@ -634,10 +649,23 @@ class _JsonReader:
         except InvalidOperation:
             self.fault(where, f"{_shorten(str(value))!r} is not a number")
             return None
-        too_low = low is not None and number < low
-        if not number.is_finite() or too_low or (high is not None and number > high):
-            bounds = f" between {low} and {high}" if high is not None else f" of at least {low}"
-            self.fault(where, f"{value!r} is not a number{bounds}")
+        bounds = f" between {low} and {high}" if high is not None else f" of at least {low}"
+        if not number.is_finite():
+            self.fault(where, f"{_shorten(str(value))!r} is not a finite number{bounds}")
+            return None
+        if (low is not None and number < low) or (high is not None and number > high):
+            self.fault(where, f"{_shorten(str(value))!r} is not a number{bounds}")
+            return None
+        return number
+
+    def _price(self, path: str, node: dict[str, Any], key: str) -> Decimal | None:
+        """An amount of money: see :func:`aggregator.normalise.prices.amount_problem`."""
+        number = self._number(path, node, key, low=0)
+        if number is None:
+            return None
+        problem = amount_problem(number)
+        if problem is not None:
+            self.fault(_join(path, key), f"{_shorten(str(node.get(key)))!r} {problem}")
             return None
         return number
 
@@ -739,9 +767,9 @@ class _JsonReader:
         if kind not in ("Offer", "AggregateOffer"):
             self.fault(_join(path, "@type"),
                        f"expected 'Offer' or 'AggregateOffer', got {node.get('@type')!r}")
-        price = self._number(path, node, "price", low=0)
-        low = self._number(path, node, "lowPrice", low=0)
-        high = self._number(path, node, "highPrice", low=0)
+        price = self._price(path, node, "price")
+        low = self._price(path, node, "lowPrice")
+        high = self._price(path, node, "highPrice")
         low = low if low is not None else price
         high = high if high is not None else price
         if low is not None and high is not None and low > high:
@@ -818,7 +846,9 @@ def _read_calendar(body: bytes, rules: Rules) -> tuple[list[Item], list[Fault], 
         raise BodyError(400, "invalid-body", "the body must be one VCALENDAR")
     faults: list[Fault] = []
     seen: list[tuple[str, str | None]] = []
-    uids = _scan_vevents(calendar.walk("VEVENT"), rules, faults, seen)
+    vevents = calendar.walk("VEVENT")
+    _check_count(len(vevents), "VCALENDAR")
+    uids = _scan_vevents(vevents, rules, faults, seen)
     if faults:
         return [], faults, seen
     try:
@@ -871,14 +901,14 @@ def _scan_vevents(events: list[Component], rules: Rules, faults: list[Fault],
             fault("SUMMARY", "is required")
         start = _ical_moment(event, "DTSTART")
         if start is None:
-            fault("DTSTART", "is required and must be a date or date-time")
+            fault("DTSTART", "is required and must be a date or date-time this server can convert")
             continue
         recurring = any(name in event for name in ("RRULE", "RDATE", "RECURRENCE-ID"))
         if not recurring and not rules.earliest <= start <= rules.latest:
             fault("DTSTART", _out_of_range(start, rules))
         end = _ical_moment(event, "DTEND")
         if "DTEND" in event and end is None:
-            fault("DTEND", "must be a date or date-time")
+            fault("DTEND", "must be a date or date-time this server can convert")
         elif end is not None and end < start:
             fault("DTEND", f"{end.isoformat()} is before DTSTART {start.isoformat()}")
         elif end is not None and end - start > MAX_DURATION:
@@ -888,9 +918,12 @@ def _scan_vevents(events: list[Component], rules: Rules, faults: list[Fault],
 
 def _ical_moment(event: Component, name: str) -> datetime | None:
     value = getattr(event.get(name), "dt", None)
-    if isinstance(value, datetime):
-        return localize(value) if value.tzinfo is None else value.astimezone(BERLIN)
-    if isinstance(value, date):
-        return localize(datetime.combine(value, time()))
+    try:  # year 1 at +14:00 or 9999 at -14:00 cannot be converted: no usable date
+        if isinstance(value, datetime):
+            return localize(value) if value.tzinfo is None else value.astimezone(BERLIN)
+        if isinstance(value, date):
+            return localize(datetime.combine(value, time()))
+    except OverflowError:
+        return None
     return None
 

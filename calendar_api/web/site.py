@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ from calendar_api.web.present import Card, by_day, card, detail
 STATIC = Path(__file__).resolve().parent / "static"
 HTML = "text/html; charset=utf-8"
 PAGE_CACHE = "public, max-age=60"
+_log = logging.getLogger(__name__)
 WIDGET_ATTRIBUTES = ("venue", "category", "district", "q", "free", "available", "limit", "lang")
 _CSP = ("default-src 'self'; img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; "
         "form-action 'self'")
@@ -169,13 +171,17 @@ class Site:
             return RedirectResponse(links.event(moved.target), status_code=308)
         except Problem as problem:
             response = self._error(request, texts, links, problem)
+        except Exception:  # a page answers even its failures as a page in the reader's language
+            _log.exception("page %s failed", request.url.path)
+            response = self._error(request, texts, links, Problem(500, "server-error", texts("server_error")))
         response.headers["Vary"] = "Accept-Encoding, Accept-Language"
         response.headers["Content-Security-Policy"] = csp
         return response
 
     def _error(self, request: Request, texts: Texts, links: Links, problem: Problem) -> Response:
         title = {404: "not_found_title", 400: "bad_request_title"}.get(problem.status, "error_title")
-        message = texts("not_found") if problem.status == 404 else problem.detail
+        message = {404: texts("not_found"), 400: f"{texts('bad_request')} {problem.detail}"}.get(
+            problem.status, problem.detail)
         page = self._render("error.html", texts, links, request, title=texts(title), message=message,
                             status=problem.status)
         return Response(page, status_code=problem.status, media_type=HTML,
