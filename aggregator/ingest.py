@@ -173,10 +173,7 @@ def ingest(
                        warnings=notes)
     try:
         with ctx.factory() as session, session.begin():
-            if session.get_bind().dialect.name == "postgresql":
-                # one ingest at a time per database schema (not across installations sharing a server)
-                session.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"),
-                                {"key": INGEST_LOCK})
+            _lock_for_ingest(session)
             _apply(session, ctx, source, valid, report, complete=complete, force=force, now=now)
             _finish(session, run_id, report, now)
     except _Held as held:
@@ -185,6 +182,21 @@ def ingest(
         log.exception("ingest of %s failed", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}", listings=len(valid))
     return report
+
+
+def _lock_for_ingest(session: Session) -> None:
+    """One ingest at a time per database, across processes, for the whole read-modify-write.
+
+    PostgreSQL: an advisory transaction lock per schema (not across installations sharing a server).
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock before the first read (waiting up to
+    the busy timeout), so no other process can commit between this run's reads and its writes.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"),
+                        {"key": INGEST_LOCK})
+    elif dialect == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _one_per_record(listings: Iterable[Listing]) -> list[Listing]:
