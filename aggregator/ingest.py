@@ -150,9 +150,10 @@ def ingest(
     run_id = run_id if run_id is not None else start_run(ctx, source)
     try:
         items = list(listings)
-    except Exception as exc:  # the source failed while producing listings
+        result = normalise(items, venues=ctx.venues, categories=ctx.categories, now=now)
+    except Exception as exc:  # the source failed while producing listings, or a normalisation step broke
+        log.exception("listings of %s could not be read or normalised", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}")
-    result = normalise(items, venues=ctx.venues, categories=ctx.categories, now=now)
     rejected = list(rejections) + list(result.rejected)
     notes = list(warnings) + [f"{r.record_id}: {r.reason}" for r in rejected][:200]
     notes += [f"unknown venue: {name}" for name in result.unknown_venues]
@@ -177,7 +178,12 @@ def ingest(
             _apply(session, ctx, source, valid, report, complete=complete, force=force, now=now)
             _finish(session, run_id, report, now)
     except _Held as held:
-        return _hold(ctx, run_id, source, valid, report, held, now)
+        try:
+            return _hold(ctx, run_id, source, valid, report, held, now)
+        except Exception as exc:  # the held batch could not be stored: nothing applies, the run failed
+            log.exception("holding back a run of %s failed", source)
+            return fail_run(ctx, run_id, f"held back, but could not be stored: {type(exc).__name__}: {exc}",
+                            listings=len(valid))
     except Exception as exc:
         log.exception("ingest of %s failed", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}", listings=len(valid))
