@@ -68,6 +68,7 @@ class IngestSettings:
     min_valid_ratio: float = 0.5
     snapshots_dir: str = "tests/fixtures"
     max_file_bytes: int = 50_000_000
+    held_run_retention_days: int = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,8 @@ class SchedulerSettings:
 class PushSettings:
     max_body_bytes: int = 5_000_000
     rate_limit_per_minute: int = 60
+    refused_log_retention_days: int = 30
+    log_retention_days: int = 365
 
 
 @dataclass(frozen=True, slots=True)

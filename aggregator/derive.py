@@ -148,14 +148,21 @@ def _amount(value: Decimal | None) -> str | None:
 
 
 def visible_hash(event: Event, occurrence: Occurrence) -> str:
-    """A hash of everything a subscriber sees of one occurrence (feeds and pages)."""
+    """A hash of everything a subscriber sees of one occurrence (feeds, pages and the JSON API).
+
+    Every field those render is in it — the offers' price text and source, the previous start of a
+    rescheduled date, the source records' links — so that any visible change raises SEQUENCE and the
+    updated time, and with them the data version and every ETag.
+    """
     data = {
         "event": [event.title, event.subtitle, event.description, event.categories, event.image,
                   event.url, event.venue_slug, event.language, event.organiser],
         "when": [_instant(occurrence.start), _instant(occurrence.end), occurrence.all_day, occurrence.status,
-                 occurrence.room],
-        "offers": [[_amount(o.price_min), _amount(o.price_max), o.currency, o.url, o.availability, o.vendor]
+                 occurrence.room, _instant(occurrence.previous_start)],
+        "offers": [[_amount(o.price_min), _amount(o.price_max), o.currency, o.url, o.availability, o.vendor,
+                    o.price_text, o.source, _instant(o.on_sale)]
                    for o in occurrence.offers],
+        "sources": sorted([r.source, r.record_id, r.url or ""] for r in event.records),
     }
     encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()

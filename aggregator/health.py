@@ -51,7 +51,7 @@ def verdict(enabled: bool, last: SourceRun | None, failures: int) -> Health:
         return Health.NEVER_RUN
     if last.status in (RunStatus.FAILED.value, RunStatus.ABORTED.value) or failures > 0:
         return Health.FAILING
-    if last.status == RunStatus.SUSPICIOUS.value:
+    if last.status in (RunStatus.SUSPICIOUS.value, RunStatus.EXPIRED.value):
         return Health.SUSPICIOUS
     return Health.OK
 

@@ -160,9 +160,10 @@ def ingest(
     run_id = run_id if run_id is not None else start_run(ctx, source)
     try:
         items = list(listings)
-    except Exception as exc:  # the source failed while producing listings
+        result = normalise(items, venues=ctx.venues, categories=ctx.categories, now=now)
+    except Exception as exc:  # the source failed while producing listings, or a normalisation step broke
+        log.exception("listings of %s could not be read or normalised", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}")
-    result = normalise(items, venues=ctx.venues, categories=ctx.categories, now=now)
     rejected = list(rejections) + list(result.rejected)
     notes = list(warnings) + [f"{r.record_id}: {r.reason}" for r in rejected][:200]
     notes += [f"unknown venue: {name}" for name in result.unknown_venues]
@@ -186,18 +187,35 @@ def ingest(
                        warnings=notes)
     try:
         with ctx.factory() as session, session.begin():
-            if session.get_bind().dialect.name == "postgresql":
-                # one ingest at a time per database schema (not across installations sharing a server)
-                session.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"),
-                                {"key": INGEST_LOCK})
+            _lock_for_ingest(session)
             _apply(session, ctx, source, valid, report, complete=complete, force=force, now=now)
             _finish(session, run_id, report, ctx.clock())
     except _Held as held:
-        return _hold(ctx, run_id, source, valid, report, held, now)
+        try:
+            return _hold(ctx, run_id, source, valid, report, held, now)
+        except Exception as exc:  # the held batch could not be stored: nothing applies, the run failed
+            log.exception("holding back a run of %s failed", source)
+            return fail_run(ctx, run_id, f"held back, but could not be stored: {type(exc).__name__}: {exc}",
+                            listings=len(valid))
     except Exception as exc:
         log.exception("ingest of %s failed", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}", listings=len(valid))
     return report
+
+
+def _lock_for_ingest(session: Session) -> None:
+    """One ingest at a time per database, across processes, for the whole read-modify-write.
+
+    PostgreSQL: an advisory transaction lock per schema (not across installations sharing a server).
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock before the first read (waiting up to
+    the busy timeout), so no other process can commit between this run's reads and its writes.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"),
+                        {"key": INGEST_LOCK})
+    elif dialect == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _one_per_record(listings: Iterable[Listing]) -> list[Listing]:

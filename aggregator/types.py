@@ -41,6 +41,7 @@ class RunStatus(StrEnum):
     SUSPICIOUS = "suspicious"  # held back by a guard; nothing applied until confirmed
     CONFIRMED = "confirmed"  # a held-back run that an operator applied
     ABORTED = "aborted"  # process died or was stopped mid-run
+    EXPIRED = "expired"  # a held-back run nobody confirmed in time; its batch was dropped
 
 
 class Health(StrEnum):

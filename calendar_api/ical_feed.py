@@ -262,7 +262,7 @@ class _Text(vText):
     def to_ical(self) -> bytes:
         escaped = (str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
                    .replace("\n", "\\n"))
-        return escaped.encode(self.encoding)
+        return escaped.encode("utf-8")
 
 
 def _text(value: str) -> vText:

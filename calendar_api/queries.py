@@ -31,7 +31,9 @@ _MAX_REDIRECT_HOPS = 10
 @dataclass(frozen=True, slots=True)
 class DataVersion:
     """What the public data looks like right now, cheaply: a token that changes with every visible
-    change (newest update, row counts, newest source record, merges) and the newest update time."""
+    change (newest update, row counts, newest source record and offer, merges, the sum of the
+    occurrences' SEQUENCEs — so two writes within one clock tick still differ) and the newest
+    update time."""
 
     token: str
     time: datetime
@@ -84,6 +86,9 @@ def data_version(session: Session) -> DataVersion:
         select(func.count()).select_from(Venue).scalar_subquery(),
         select(func.count()).select_from(EventRedirect).scalar_subquery(),
         select(func.max(SourceRecord.id)).scalar_subquery(),
+        select(func.count()).select_from(Offer).scalar_subquery(),
+        select(func.max(Offer.id)).scalar_subquery(),
+        select(func.coalesce(func.sum(Occurrence.sequence), 0)).scalar_subquery(),
     )).one()
     times = [value for value in row[:4] if value is not None]
     newest = max((_aware(value) for value in times), default=EPOCH)
@@ -91,24 +96,29 @@ def data_version(session: Session) -> DataVersion:
     return DataVersion(token, newest)
 
 
-def consistent_read(factory: sessionmaker[Session], read: Callable[[Session, DataVersion], T],
-                    *, attempts: int = 5) -> tuple[DataVersion, T]:
+def consistent_read(factory: sessionmaker[Session],
+                    read: Callable[[Session, DataVersion], T]) -> tuple[DataVersion, T]:
     """Run ``read`` on one committed state (it gets that state's data version) and return both.
 
-    PostgreSQL gives the whole read one snapshot (REPEATABLE READ). SQLite's driver reads each
-    statement on its own, so the version is read before and after, and the read repeats if an
-    ingest committed in between: a reader never mixes two states.
+    The version and the whole read run in one read-only snapshot transaction: REPEATABLE READ on
+    PostgreSQL; on SQLite an explicit ``BEGIN`` (the driver would otherwise run each statement on its
+    own), which in WAL mode reads one snapshot however often writers commit meanwhile. A reader never
+    mixes two states and never has to retry.
     """
-    for _attempt in range(attempts):
-        with factory() as session:
-            postgres = session.get_bind().dialect.name == "postgresql"
-            if postgres:
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            before = data_version(session)
-            result = read(session, before)
-            if postgres or data_version(session) == before:
-                return before, result
-    raise RuntimeError(f"data kept changing during {attempts} attempts to read it consistently")
+    with factory() as session:
+        begin_snapshot(session)
+        version = data_version(session)
+        return version, read(session, version)
+
+
+def begin_snapshot(session: Session) -> None:
+    """Start ``session``'s transaction as a read-only snapshot of the committed data."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ",
+                                              "postgresql_readonly": True})
+    elif dialect == "sqlite":
+        session.connection().exec_driver_sql("BEGIN")
 
 
 def current_version(factory: sessionmaker[Session]) -> DataVersion:

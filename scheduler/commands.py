@@ -41,7 +41,8 @@ def _cmd_housekeeping(args: argparse.Namespace) -> int:
     report = housekeeping(runtime.factory, runtime.settings, now=runtime.clock())
     print(f"{len(report.aborted_runs)} stale runs closed as aborted, {report.purged.occurrences} cancelled "
           f"occurrences purged ({report.purged.records} records, {report.purged.events} events), "
-          f"{report.cache_files} expired cache files dropped")
+          f"{report.cache_files} expired cache files dropped, {len(report.expired_runs)} held runs expired, "
+          f"{report.push_log} push log entries deleted")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The daily housekeeping job: close stale runs, purge old cancellations, drop expired cache files.
+"""The daily housekeeping job: close stale runs, purge old cancellations, expire held runs, trim logs.
 
 - **Stale runs.** A run still ``running`` after ``scheduler.stale_run_minutes`` belongs to a process
   that died or was killed; its ingest transaction never committed (so none of its data exists). It
@@ -9,6 +9,12 @@
   occurrence, and a record of a long-past cancelled performance has no use left (ingest ignores
   listings that far in the past, so a source still showing it cannot bring it back). An event left
   with no occurrences and no records goes too, with its redirects.
+- **Held runs.** A run the mass-cancellation guard held back keeps its whole batch in
+  ``source_runs.held`` until an operator confirms it. Not confirmed within
+  ``ingest.held_run_retention_days``, it is marked ``expired`` and the batch dropped: a batch that old
+  must never apply later (the source has moved on), and it must not be stored for ever.
+- **Push audit log.** Entries of refused pushes (4xx, 5xx) are deleted after
+  ``push.refused_log_retention_days``, all others after ``push.log_retention_days``.
 - **HTTP cache.** Conditional-request cache entries (``http.cache_dir``) that were not written for
   ``cache_max_age`` belong to URLs no source fetches any more; every fetch rewrites its entry.
 """
@@ -19,12 +25,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings
-from aggregator.models import Event, Occurrence, Offer, SourceRecord, SourceRun, SourceState
+from aggregator.models import Event, Occurrence, Offer, PushLog, SourceRecord, SourceRun, SourceState
 from aggregator.types import RunStatus, Status
 
 log = logging.getLogger(__name__)
@@ -49,6 +56,8 @@ class HousekeepingReport:
     aborted_runs: list[int]
     purged: PurgeCounts
     cache_files: int
+    expired_runs: list[int]
+    push_log: int
 
 
 def close_stale_runs(factory: sessionmaker[Session], *, older_than: timedelta,
@@ -119,7 +128,43 @@ def purge_cancelled(factory: sessionmaker[Session], *, retention: timedelta,
     return counts
 
 
-def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+def expire_held_runs(factory: sessionmaker[Session], *, older_than: timedelta, now: datetime) -> list[int]:
+    """Mark held-back runs not confirmed for ``older_than`` as expired and drop their batches."""
+    cutoff = now - older_than
+    days = older_than.days
+    with factory() as session, session.begin():
+        ids = list(session.scalars(
+            select(SourceRun.id).where(
+                SourceRun.status == RunStatus.SUSPICIOUS.value,
+                func.coalesce(SourceRun.finished_at, SourceRun.started_at) < cutoff,
+            ).order_by(SourceRun.id)
+        ))
+        for chunk in _chunks(ids):
+            session.execute(
+                update(SourceRun).where(SourceRun.id.in_(chunk)).values(
+                    status=RunStatus.EXPIRED.value, held=None,
+                    error=f"expired: held back and not confirmed within {days} days; its listings were "
+                          "dropped and will never be applied",
+                ).execution_options(synchronize_session=False)
+            )
+    for run_id in ids:
+        log.warning("held run %s expired unconfirmed; its batch was dropped", run_id,
+                    extra={"run_id": run_id})
+    return ids
+
+
+def purge_push_log(factory: sessionmaker[Session], *, refused_older_than: timedelta, older_than: timedelta,
+                   now: datetime) -> int:
+    """Delete push audit entries: refused ones after ``refused_older_than``, all after ``older_than``."""
+    with factory() as session, session.begin():
+        result = session.execute(delete(PushLog).where(or_(
+            and_(PushLog.status >= 400, PushLog.at < now - refused_older_than),
+            PushLog.at < now - older_than,
+        )))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _chunks(items: list[Any], size: int = 500) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
@@ -151,7 +196,15 @@ def housekeeping(factory: sessionmaker[Session], settings: Settings, *, now: dat
                                now=now),
         cache_files=drop_expired_cache(settings.project_path(settings.http.cache_dir), max_age=cache_max_age,
                                        now=now),
+        expired_runs=expire_held_runs(
+            factory, older_than=timedelta(days=settings.ingest.held_run_retention_days), now=now
+        ),
+        push_log=purge_push_log(
+            factory, refused_older_than=timedelta(days=settings.push.refused_log_retention_days),
+            older_than=timedelta(days=settings.push.log_retention_days), now=now,
+        ),
     )
-    log.info("housekeeping: %d stale runs aborted, %d occurrences purged, %d cache files dropped",
-             len(report.aborted_runs), report.purged.occurrences, report.cache_files)
+    log.info("housekeeping: %d stale runs aborted, %d occurrences purged, %d cache files dropped, "
+             "%d held runs expired, %d push log entries deleted", len(report.aborted_runs),
+             report.purged.occurrences, report.cache_files, len(report.expired_runs), report.push_log)
     return report

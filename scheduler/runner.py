@@ -23,27 +23,33 @@ def run_source(
     """Run ``spec`` once with ``fetcher`` as of ``now`` (default: the context's clock).
 
     Never raises for a source's own failure.
+
+    Every way a run can go wrong once it is recorded — the fetcher's reset, building the adapter,
+    the adapter, reading its rejections, ingest itself — ends the run as failed (so the source's
+    health and backoff count it); only a database that cannot record the failure raises.
     """
     now = now or ctx.clock()
     run_id = start_run(ctx, spec.name, trigger, now=now)
     log.info("run started", extra={"source": spec.name, "run_id": run_id})
-    reset = getattr(fetcher, "new_run", None)
-    if callable(reset):
-        reset()  # the page budget is per run, the client lives for the process
     try:
-        source = spec.build(fetcher)
-        listings = list(source.listings())
-    except SourceError as exc:
-        report = fail_run(ctx, run_id, str(exc))
+        report = _run(ctx, spec, fetcher, run_id, now)
     except Exception as exc:
-        log.exception("source %s raised", spec.name, extra={"source": spec.name, "run_id": run_id})
+        log.exception("run of %s failed", spec.name, extra={"source": spec.name, "run_id": run_id})
         report = fail_run(ctx, run_id, f"{type(exc).__name__} in {spec.name}: {exc}")
-    else:
-        report = ingest(
-            ctx, spec.name, listings, run_id=run_id,
-            rejections=list(getattr(source, "rejections", [])),
-            warnings=[str(w) for w in getattr(source, "warnings", [])], now=now,
-        )
     log.info("run finished", extra={"source": spec.name, "run_id": run_id, "status": report.status.value,
                                     "error": report.error})
     return report
+
+
+def _run(ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, run_id: int, now: datetime) -> RunReport:
+    try:
+        reset = getattr(fetcher, "new_run", None)
+        if callable(reset):
+            reset()  # the page budget is per run, the client lives for the process
+        source = spec.build(fetcher)
+        listings = list(source.listings())
+        rejections = list(getattr(source, "rejections", []))
+        warnings = [str(w) for w in getattr(source, "warnings", [])]
+    except SourceError as exc:
+        return fail_run(ctx, run_id, str(exc))
+    return ingest(ctx, spec.name, listings, run_id=run_id, rejections=rejections, warnings=warnings, now=now)

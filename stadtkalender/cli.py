@@ -25,6 +25,7 @@ _PIPE_WIDTH = None if sys.stdout.isatty() else 240  # tables piped to a file or 
 console = Console(stderr=False, soft_wrap=True, width=_PIPE_WIDTH)
 err = Console(stderr=True, soft_wrap=True)
 Handler = Callable[[argparse.Namespace], int]
+DEFAULT_IMPORT_SOURCE = "import"
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -65,7 +66,8 @@ def _read_input(runtime: Runtime, location: str) -> tuple[bytes, str]:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from sources.platforms.detect import ImportFailed, import_listings
+    from sources.base import SourceError
+    from sources.platforms.detect import import_listings, scoped
 
     runtime = Runtime.open()
     now = runtime.clock()
@@ -91,11 +93,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 origin=location,
                 content_type=content_type,
             )
-        except (ImportFailed, OSError, ValueError) as exc:
+        except (SourceError, OSError, ValueError) as exc:  # a fetch, format or file problem: this input only
             err.print(f"[red]rejected[/] {exc}", markup=True, highlight=False)
             failures += 1
             continue
-        listings.extend(result.listings)
+        listings.extend(scoped(result.listings, location) if args.source == DEFAULT_IMPORT_SOURCE
+                        else result.listings)
         rejections.extend(result.rejections)
         warnings.extend(f"{location}: {w}" for w in result.warnings)
         outside.extend([result.outside])
@@ -111,7 +114,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
             err.print("nothing imported: every event lies outside the window", markup=False)
         return 1
     report = ingest(
-        runtime.ingest_context, args.source, listings, rejections=rejections, warnings=warnings, now=now
+        runtime.ingest_context, args.source, listings, rejections=rejections, warnings=warnings,
+        complete=args.complete, now=now,
     )
     _print_report(report)
     return 0 if report.status == RunStatus.SUCCESS and not failures else 1
@@ -341,7 +345,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import iCalendar or JSON-LD files or URLs")
     imp.add_argument("inputs", nargs="+", metavar="FILE_OR_URL")
-    imp.add_argument("--source", default="import", help="source name to record under (default: import)")
+    imp.add_argument("--source", default=DEFAULT_IMPORT_SOURCE,
+                     help="source name to record under (default: import; each input then keeps its own ids)")
+    imp.add_argument("--complete", action="store_true",
+                     help="the inputs are the source's whole programme: its listings not in them vanish")
     imp.add_argument("--from", dest="first", type=_iso_date, metavar="YYYY-MM-DD",
                      help="import events from this day on (default: [ingest] past_days before today)")
     imp.add_argument("--to", dest="last", type=_iso_date, metavar="YYYY-MM-DD",

@@ -7,9 +7,10 @@ source, to say per record what happened: ``created``, ``updated``, ``unchanged``
 and for a sync ``missing`` (not sent; cancelled once it has been missing from
 ``ingest.missing_runs_before_cancel`` successive syncs, the vanishing rule of every source).
 
-The lock is a :class:`threading.Lock` per source in this process and, on PostgreSQL, a session
-advisory lock per source, so that concurrent pushes of one source from several processes are
-applied one after the other and the before/after reading is exact. Ingest itself serialises all
+The lock is a :class:`threading.Lock` per source in this process and, across processes, a session
+advisory lock per source on PostgreSQL or an ``flock`` on a file beside a SQLite database, so that
+concurrent pushes of one source from several processes are applied one after the other and the
+before/after reading is exact. Ingest itself serialises all
 runs with its own advisory lock.
 
 Ownership: a token may touch only records of its own source, and of those only records placed at
@@ -19,12 +20,14 @@ so one venue's ``@id`` can never address another venue's record.
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select, text
@@ -279,11 +282,15 @@ def _outcome(record_id: str, before: dict[str, _Snapshot], after: dict[str, _Sna
 
 @contextmanager
 def _source_lock(ctx: IngestContext, source: str) -> Iterator[None]:
-    """Hold the source's lock in this process and, on PostgreSQL, across processes."""
+    """Hold the source's lock in this process and across processes (PostgreSQL and SQLite files)."""
     with _locks_guard:
         lock = _locks.setdefault(source, threading.Lock())
     with lock:
         engine = ctx.factory.kw.get("bind")
+        if engine is not None and engine.dialect.name == "sqlite":
+            with _file_lock(_sqlite_lock_path(engine.url.database)):
+                yield
+            return
         if engine is None or engine.dialect.name != "postgresql":
             yield
             return
@@ -296,3 +303,30 @@ def _source_lock(ctx: IngestContext, source: str) -> Iterator[None]:
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock(:a, :b)"), keys)
                 connection.commit()
+
+
+def _sqlite_lock_path(database: str | None) -> Path | None:
+    """The push lock file beside a file-backed SQLite database (None for an in-memory one)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database)
+    return path.with_name(path.name + ".push.lock")
+
+
+@contextmanager
+def _file_lock(path: Path | None) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` while a push reads, writes and reads back.
+
+    SQLite has no advisory locks; several API processes on one database file take turns through this
+    file instead (one lock for all sources: SQLite has one writer at a time anyway). The lock dies with
+    its process, so a killed worker never leaves it behind.
+    """
+    if path is None:
+        yield
+        return
+    with path.open("a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

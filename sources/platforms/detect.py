@@ -9,9 +9,10 @@ calendar without a VEVENT) is refused with :class:`ImportFailed`, never read as 
 from __future__ import annotations
 
 import codecs
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -137,6 +138,22 @@ def import_listings(
 def _kind_of_text(data: bytes) -> str:
     """``json`` for a bare JSON document, else ``page``."""
     return "json" if _decode(data).lstrip("\ufeff \t\r\n")[:1] in ("{", "[") else "page"
+
+
+def scoped(listings: list[Listing], location: str) -> list[Listing]:
+    """``listings`` with record ids and series keys in a namespace of their own input ``location``.
+
+    Files imported one by one under one source name are unrelated calendars whose ids may well
+    coincide (``UID:1``, ``UID:2`` ...); unscoped, a record of one file would overwrite the other's
+    and join its series. The namespace is the input's URL or absolute path (re-importing the same
+    file updates its records), shown as the file name and a short hash.
+    """
+    key = location if location.startswith(("http://", "https://")) else str(Path(location).resolve())
+    name = PurePosixPath(urlsplit(key).path).name or urlsplit(key).netloc
+    prefix = f"{name}~{hashlib.blake2b(key.encode(), digest_size=4).hexdigest()}/"
+    return [listing.evolve(record_id=prefix + listing.record_id,
+                           series_key=prefix + listing.series_key if listing.series_key else None)
+            for listing in listings]
 
 
 def _decode(data: bytes) -> str:
