@@ -158,8 +158,8 @@ def ingest(
     result = normalise(items, venues=ctx.venues, categories=ctx.categories, now=now)
     rejected = list(rejections) + list(result.rejected)
     notes = list(warnings)
-    if len(rejected) > MAX_STORED_REJECTIONS:
-        notes.append(f"{len(rejected) - MAX_STORED_REJECTIONS} more rejections not kept with the run")
+    if len(rejected) > MAX_STORED_REJECTIONS:  # first, so that the cap on warnings never hides it
+        notes.insert(0, f"{len(rejected) - MAX_STORED_REJECTIONS} more rejections not kept with the run")
     notes += [f"unknown venue: {name}" for name in result.unknown_venues]
     notes += [f"unknown category: {name}" for name in result.unknown_categories]
     valid = _one_per_record(listing.evolve(source=source) for listing in result.listings)
