@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -42,6 +43,7 @@ from aggregator.types import RunStatus, Status
 
 log = logging.getLogger(__name__)
 INGEST_LOCK = ":stadtkalender-ingest"
+MAX_STORED_REJECTIONS = 500
 
 
 class IngestError(Exception):
@@ -75,6 +77,7 @@ class RunReport:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
+    rejections: list[Rejection] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -165,7 +168,9 @@ def ingest(
         log.exception("listings of %s could not be read or normalised", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}")
     rejected = list(rejections) + list(result.rejected)
-    notes = list(warnings) + [f"{r.record_id}: {r.reason}" for r in rejected][:200]
+    notes = list(warnings)
+    if len(rejected) > MAX_STORED_REJECTIONS:  # first, so that the cap on warnings never hides it
+        notes.insert(0, f"{len(rejected) - MAX_STORED_REJECTIONS} more rejections not kept with the run")
     notes += [f"unknown venue: {name}" for name in result.unknown_venues]
     notes += [f"unknown category: {name}" for name in result.unknown_categories]
     if ctx.shift_weeks:
@@ -177,14 +182,17 @@ def ingest(
         notes.append(f"{duplicates} listings repeated a record id of this run; the last one of each was kept")
     total = len(valid) + len(rejected)
     if total and len(valid) / total < ctx.settings.ingest.min_valid_ratio:
-        return fail_run(
+        failed = fail_run(
             ctx, run_id,
             f"only {len(valid)} of {total} listings are valid (threshold "
             f"{ctx.settings.ingest.min_valid_ratio:.0%}); first problem: {rejected[0].reason}",
             listings=total,
         )
+        failed.rejected, failed.rejections, failed.warnings = len(rejected), rejected, notes
+        _keep_rejections(ctx, failed)
+        return failed
     report = RunReport(run_id, source, RunStatus.SUCCESS, listings=len(valid), rejected=len(rejected),
-                       warnings=notes)
+                       warnings=notes, rejections=rejected)
     try:
         with ctx.factory() as session, session.begin():
             _lock_for_ingest(session)
@@ -232,9 +240,24 @@ def _finish(session: Session, run_id: int, report: RunReport, finished: datetime
     run.status = report.status.value
     for name in ("listings", "added", "updated", "unchanged", "cancelled", "rejected"):
         setattr(run, name, getattr(report, name))
-    run.warnings = report.warnings[:200]
+    run.warnings = run_notes(report)
     run.finished_at = finished
     _bump_state(session, run.source, failed=False, listings=report.listings, now=finished)
+
+
+def run_notes(report: RunReport) -> list[Any]:
+    """What a run keeps of its problems: each rejection as an object (see :meth:`Rejection.to_data`), then
+    the warnings as text; ``stadtkalender runs show RUN`` prints both."""
+    kept = [rejection.to_data() for rejection in report.rejections[:MAX_STORED_REJECTIONS]]
+    return [*kept, *report.warnings[:200]]
+
+
+def _keep_rejections(ctx: IngestContext, report: RunReport) -> None:
+    """Record a failed run's rejections, so that the operator can see what was wrong with the data."""
+    with ctx.factory() as session, session.begin():
+        run = session.get_one(SourceRun, report.run_id)
+        run.rejected = report.rejected
+        run.warnings = run_notes(report)
 
 
 def _hold(ctx: IngestContext, run_id: int, source: str, listings: list[Listing], report: RunReport,
@@ -253,7 +276,7 @@ def _hold(ctx: IngestContext, run_id: int, source: str, listings: list[Listing],
         run.error = message
         run.listings = report.listings
         run.rejected = report.rejected
-        run.warnings = report.warnings[:200]
+        run.warnings = run_notes(report)
         run.held = {"listings": [listing_to_data(item) for item in listings], "missing": held.missing,
                     "future": held.future, "now": now.isoformat()}
         run.finished_at = ctx.clock()

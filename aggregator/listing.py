@@ -88,9 +88,26 @@ def _same(old: Any, new: Any) -> bool:
 
 @dataclass(slots=True, frozen=True)
 class Rejection:
-    """A record that could not be used, with the reason; counted in the run, never fatal."""
+    """A record that could not be used, with the reason; counted in the run, never fatal.
+
+    ``step`` names the normalisation step that refused it (``None``: the adapter did);
+    ``error`` is the exception type when a step failed unexpectedly rather than rejecting on purpose.
+    """
 
     source: str
     record_id: str | None
     reason: str
     field: str | None = None
+    step: str | None = None
+    error: str | None = None
+
+    def to_data(self) -> dict[str, str | None]:
+        """The rejection as a JSON object (stored with its run)."""
+        return {"record_id": self.record_id, "source": self.source, "reason": self.reason,
+                "field": self.field, "step": self.step, "error": self.error}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Rejection:
+        """The rejection :meth:`to_data` wrote."""
+        return cls(str(data.get("source", "")), data.get("record_id"), str(data.get("reason", "")),
+                   data.get("field"), data.get("step"), data.get("error"))

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from aggregator.clock import system_clock
 from aggregator.config import ConfigError, load_settings
@@ -217,6 +218,11 @@ def _cmd_runs(args: argparse.Namespace) -> int:
             return 1
         _print_report(report)
         return 0 if report.status == RunStatus.SUCCESS else 1
+    if args.target == "show":
+        if args.run is None:
+            err.print("usage: stadtkalender runs show RUN")
+            return 2
+        return _show_run(runtime, args.run)
     table = Table(
         "run",
         "started",
@@ -245,6 +251,32 @@ def _cmd_runs(args: argparse.Namespace) -> int:
             (run.error or "")[:80],
         )
     console.print(table)
+    console.print("`stadtkalender runs show RUN` lists a run's rejections and warnings", highlight=False)
+    return 0
+
+
+def _show_run(runtime: Runtime, run_id: int) -> int:
+    from aggregator.models import SourceRun
+
+    with runtime.factory() as session:
+        run = session.get(SourceRun, run_id)
+    if run is None:
+        err.print(f"no run {run_id}")
+        return 1
+    console.print(f"run {run.id} of {run.source}: {run.status}, {run.listings} listings, "
+                  f"{run.rejected} rejected", highlight=False)
+    if run.error:
+        console.print(f"  {run.error}", markup=False, highlight=False)
+    rejections = [Rejection.from_data(entry) for entry in run.warnings if isinstance(entry, dict)]
+    if rejections:
+        table = Table("record", "step", "field", "exception", "reason")
+        for rejection in rejections:
+            cells = (rejection.record_id or "—", rejection.step or "(adapter)", rejection.field or "",
+                     rejection.error or "", rejection.reason)
+            table.add_row(*(Text(cell) for cell in cells))  # source text is not markup
+        console.print(table)
+    for warning in (entry for entry in run.warnings if not isinstance(entry, dict)):
+        console.print(f"warning: {warning}", markup=False, highlight=False)
     return 0
 
 
@@ -377,8 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     src = sub.add_parser("sources", help="list sources with schedule and health")
     src.set_defaults(handler=_cmd_sources)
 
-    runs = sub.add_parser("runs", help="recent runs of a source, or `runs confirm RUN`")
-    runs.add_argument("target", metavar="SOURCE|confirm")
+    runs = sub.add_parser("runs", help="recent runs of a source; `runs show RUN` lists one run's rejections "
+                                       "and warnings; `runs confirm RUN` applies a held run")
+    runs.add_argument("target", metavar="SOURCE|show|confirm")
     runs.add_argument("run", nargs="?", type=int)
     runs.add_argument("--limit", type=int, default=20)
     runs.set_defaults(handler=_cmd_runs)

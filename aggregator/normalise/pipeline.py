@@ -3,11 +3,14 @@
 The steps (see :mod:`aggregator.normalise.steps`) run in this order: clean text → URLs → title →
 dates (may expand one listing into several) → status → offers → venue → categories →
 validate. A step that raises :class:`~aggregator.normalise.steps.Rejected` drops that listing
-(or that expanded day) into ``rejected``; nothing else stops the run.
+(or that expanded day) into ``rejected``, naming the step. Any other exception a step raises is a
+defect or an input nobody foresaw: it too rejects only that listing, with the step and the
+exception type, so that one odd record never costs the rest of the run.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +34,7 @@ from aggregator.normalise.steps import (
 )
 from aggregator.normalise.venues import VenueRegistry
 
+log = logging.getLogger(__name__)
 Step = Callable[[Listing, StepContext], "Listing | list[Listing]"]
 
 STEPS: tuple[Step, ...] = (
@@ -83,10 +87,20 @@ def _run(listing: Listing, ctx: StepContext, steps: tuple[Step, ...], result: No
         if index == len(steps):
             result.listings.append(item)
             continue
+        step = steps[index]
         try:
-            produced = steps[index](item, ctx)
+            produced = step(item, ctx)
         except Rejected as rejected:
-            result.rejected.append(Rejection(item.source, item.record_id, rejected.reason, rejected.field))
+            result.rejected.append(
+                Rejection(item.source, item.record_id, rejected.reason, rejected.field, _name(step))
+            )
+            continue
+        except Exception as error:  # isolate the failure at the step boundary: it costs this listing only
+            kind = type(error).__name__
+            log.debug("step %s failed on %s %s", _name(step), item.source, item.record_id, exc_info=True)
+            result.rejected.append(
+                Rejection(item.source, item.record_id, f"{kind}: {error}"[:1000], None, _name(step), kind)
+            )
             continue
         except ArithmeticError as error:  # an out-of-range value no step foresaw costs this listing only
             reason = f"unusable value ({type(error).__name__}: {error})"
@@ -94,3 +108,8 @@ def _run(listing: Listing, ctx: StepContext, steps: tuple[Step, ...], result: No
             continue
         for output in produced if isinstance(produced, list) else [produced]:
             pending.append((output, index + 1))
+
+
+def _name(step: Step) -> str:
+    """The step's function name, as runs report it."""
+    return getattr(step, "__name__", type(step).__name__)

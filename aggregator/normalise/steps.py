@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from aggregator.listing import Listing, OfferListing
 from aggregator.normalise.categories import CategoryVocabulary
@@ -21,8 +22,8 @@ from aggregator.normalise.prices import (
     parse_status,
     valid_amount,
 )
-from aggregator.normalise.titles import clean_text, display_title
-from aggregator.normalise.venues import VenueRegistry
+from aggregator.normalise.titles import clean_text, display_title, match_key
+from aggregator.normalise.venues import VenueRegistry, names_something
 from aggregator.types import BERLIN, Availability, Status
 from aggregator.urls import web_url
 
@@ -37,6 +38,16 @@ _TITLE_STATUS = re.compile(
     r"^(abgesagt|entf(?:ä|ae)llt|f(?:ä|ae)llt aus|verschoben|cancell?ed|postponed)\s*[:!–—-]+\s*",
     re.IGNORECASE,
 )
+
+
+# The longest value storage keeps (columns in aggregator/models.py). On PostgreSQL a longer value would
+# fail the whole run's transaction, so a longer text is cut, a longer code or link dropped.
+TEXT_LIMITS = {"title": 500, "subtitle": 1000, "organiser": 300, "venue_name": 300, "venue_address": 300,
+               "room": 200}
+DROP_LIMITS = {"url": 1000, "image": 1000, "venue_url": 1000, "language": 20}
+OFFER_TEXT_LIMITS = {"price_text": 300, "vendor": 300}
+LINK_LIMIT = 1000
+RECORD_ID_LIMIT = 500
 
 
 class Rejected(Exception):
@@ -84,7 +95,49 @@ def clean_fields(listing: Listing, ctx: StepContext) -> Listing:
         )
         for offer in listing.offers
     ]
-    return listing.evolve(**changes)
+    warnings = _fit_to_storage(changes, listing)
+    return listing.evolve(**changes, warnings=warnings) if warnings else listing.evolve(**changes)
+
+
+def _fit_to_storage(changes: dict[str, Any], listing: Listing) -> list[str]:
+    """Cut texts, drop codes and links longer than storage keeps (in ``changes``); warnings say which."""
+    notes: list[str] = []
+    for name, limit in TEXT_LIMITS.items():
+        value = changes.get(name, getattr(listing, name))
+        if value is not None and (len(value) > limit or (name == "title" and len(match_key(value)) > limit)):
+            changes[name] = _cut(value, limit, keyed=name == "title")
+            notes.append(f"{name} of {len(value)} characters cut to {len(changes[name])}")
+    for name, limit in DROP_LIMITS.items():
+        value = changes.get(name, getattr(listing, name))
+        if value is not None and len(value) > limit:
+            changes[name] = None
+            notes.append(f"{name} of {len(value)} characters (over {limit}) dropped")
+    offers = []
+    for offer in changes["offers"]:
+        fitted: dict[str, str | None] = {
+            name: _cut(text, limit) for name, limit in OFFER_TEXT_LIMITS.items()
+            if (text := getattr(offer, name)) is not None and len(text) > limit
+        }
+        if offer.url is not None and len(offer.url) > LINK_LIMIT:
+            fitted["url"] = None
+        if len(offer.currency) != 3:  # storage keeps ISO 4217 codes
+            if clean_text(offer.currency).casefold() not in ("€", "euro"):
+                notes.append(f"offer in currency {offer.currency[:20]!r} (no ISO code) dropped")
+                continue
+            fitted["currency"] = "EUR"
+        if too_long := sorted(fitted.keys() - {"currency"}):
+            notes.append(f"offer {', '.join(too_long)} too long for storage: cut or dropped")
+        offers.append(replace(offer, **fitted))
+    changes["offers"] = offers
+    return [*listing.warnings, *notes] if notes else []
+
+
+def _cut(text: str, limit: int, *, keyed: bool = False) -> str:
+    """``text`` shortened to ``limit`` characters ending in ``…`` (and, if ``keyed``, its match key too)."""
+    cut = text[: limit - 1].rstrip() + "…"
+    while keyed and len(match_key(cut)) > limit:
+        cut = cut[: len(cut) * 9 // 10].rstrip() + "…"
+    return cut
 
 
 def check_urls(listing: Listing, ctx: StepContext) -> Listing:
@@ -118,12 +171,19 @@ def resolve_dates(listing: Listing, ctx: StepContext) -> Listing | list[Listing]
     Expanded listings get ``#YYYY-MM-DD`` appended to their record id.
     """
     if listing.start is not None:
-        return listing.evolve(
-            start=_aware(listing.start, "start"),
-            end=_aware(listing.end, "end") if listing.end else None,
-            previous_start=(_aware(listing.previous_start, "previous_start")
-                            if listing.previous_start else None),
-        )
+        start = _aware(listing.start)
+        if start is None:
+            raise Rejected(f"start {listing.start.isoformat()} is outside the years "
+                           f"{YEARS[0]} to {YEARS[-1]}", "start")
+        end = _aware(listing.end) if listing.end else None
+        previous = _aware(listing.previous_start) if listing.previous_start else None
+        warnings = listing.warnings
+        dropped = (("end", listing.end, end), ("previous start", listing.previous_start, previous))
+        for name, given, made in dropped:
+            if given is not None and made is None:
+                warnings = [*warnings, f"{name} {given.isoformat()} is outside the years {YEARS[0]} to "
+                            f"{YEARS[-1]}; dropped"]
+        return listing.evolve(start=start, end=end, previous_start=previous, warnings=warnings)
     if not listing.date_text:
         raise Rejected("no start and no date text", "start")
     reference = listing.fetched_at if listing.fetched_at.tzinfo else listing.fetched_at.replace(tzinfo=UTC)
@@ -133,16 +193,25 @@ def resolve_dates(listing: Listing, ctx: StepContext) -> Listing | list[Listing]
         )
     except DateParseError as error:
         raise Rejected(f"{error.reason}: {error.text!r}", "date_text") from error
+    except OverflowError as error:  # year 1 or 9999 has no Berlin time
+        raise Rejected(f"a date at the edge of the calendar: {listing.date_text!r}", "date_text") from error
     if len(spans) == 1:
         return _with_span(listing, spans[0], listing.record_id)
     return [_with_span(listing, span, f"{listing.record_id}#{span.start:%Y-%m-%d}") for span in spans]
 
 
-def _aware(moment: datetime, name: str) -> datetime:
-    """An adapter's naive datetime is Berlin wall time; aware ones are converted to Berlin."""
-    if moment.year not in YEARS or moment.astimezone(UTC).year not in YEARS:
-        raise Rejected(f"{name} {moment.isoformat()} is outside the years {YEARS[0]} to {YEARS[-1]}", name)
-    return localize(moment) if moment.tzinfo is None else moment.astimezone(BERLIN)
+def _aware(moment: datetime) -> datetime | None:
+    """An adapter's naive datetime is Berlin wall time; aware ones are converted to Berlin.
+
+    ``None`` for a moment outside :data:`YEARS` (year 1 at +14:00 has no Berlin time at all).
+    """
+    if moment.year not in YEARS:
+        return None
+    try:
+        converted = localize(moment) if moment.tzinfo is None else moment.astimezone(BERLIN)
+    except OverflowError:
+        return None
+    return converted if converted.year in YEARS else None
 
 
 def _with_span(listing: Listing, span: Span, record_id: str) -> Listing:
@@ -202,9 +271,16 @@ def resolve_venue(listing: Listing, ctx: StepContext) -> Listing:
     """Set ``venue_slug`` (and the room) from the venue name/address; unknown venues are kept and reported."""
     if listing.venue_slug:
         return listing
-    if not (listing.venue_name or listing.venue_address):
-        return listing.evolve(warnings=_warn(listing, "no venue given"))
-    match = ctx.venues.resolve(listing.venue_name, listing.venue_address)
+    name = listing.venue_name if names_something(listing.venue_name) else None
+    address = listing.venue_address if names_something(listing.venue_address) else None
+    junk = [text for text in (listing.venue_name, listing.venue_address)
+            if text and not names_something(text)]
+    if junk:  # '-', ',' or '()' written where a source had no venue
+        listing = listing.evolve(venue_name=name, venue_address=address, warnings=_warn(
+            listing, f"venue text {' / '.join(repr(text) for text in junk)} names no venue; ignored"))
+    if not (name or address):
+        return listing if junk else listing.evolve(warnings=_warn(listing, "no venue given"))
+    match = ctx.venues.resolve(name, address)
     slug = match.venue.slug
     room = ctx.venues.room_name(slug, listing.room) if listing.room else match.room
     warnings = listing.warnings
@@ -235,6 +311,9 @@ def validate(listing: Listing, ctx: StepContext) -> Listing:
     """
     if not listing.title:
         raise Rejected("empty title", "title")
+    if len(listing.record_id) > RECORD_ID_LIMIT:
+        raise Rejected(f"record id of {len(listing.record_id)} characters (over {RECORD_ID_LIMIT})",
+                       "record_id")
     if listing.start is None:
         raise Rejected("no start", "start")
     horizon = _years_later(ctx.now.astimezone(BERLIN), HORIZON_YEARS)

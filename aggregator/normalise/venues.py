@@ -13,11 +13,14 @@ Data: ``aggregator/data/venues.toml``. :meth:`VenueRegistry.resolve` tries, in o
    and aliases; only for keys of six characters or more (typos, not guesses).
 4. **address** – the address names a registered venue's street and house number.
 5. **unknown** – a new :class:`VenueInfo` with a slug made from the name (``known=False``);
-   kept and reported, never dropped.
+   kept and reported, never dropped. A name without Latin letters or digits gets a slug from a digest.
+
+A name or address without any letter or digit (``-``, ``,``) names nothing and is ignored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterable
@@ -40,6 +43,7 @@ from aggregator.normalise.venue_matching import (
 )
 
 FUZZY_CUTOFF = 92.0
+SLUG_LENGTH = 100  # venue slugs are stored in 120 characters
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -198,7 +202,12 @@ class VenueRegistry:
         return found
 
     def _resolve(self, name: str | None, address: str | None) -> VenueMatch:
-        text = clean_text(name or "")
+        text = clean_text(name) if name is not None and names_something(name) else ""
+        address = address if names_something(address) else None
+        if not (text or address):
+            raise ValueError(
+                f"a venue needs a name or an address; {name!r} and {address!r} have no letter or digit"
+            )
         key = match_key(text)
         if key in self._exact:
             slug, room = self._exact[key]
@@ -210,8 +219,6 @@ class VenueRegistry:
             found = self._by_address(address)
         if found is not None:
             return found
-        if not key and not match_key(address or ""):
-            raise ValueError("a venue needs a name or an address")
         return self._unknown(text, address)
 
     def _by_containment(self, text: str, key: str) -> VenueMatch | None:
@@ -267,7 +274,25 @@ class VenueRegistry:
         label = text or clean_text(address or "")
         street, postcode, city = split_address(address) if address else (None, None, None)
         parsed = Address(street, postcode, city) if address else None
-        return VenueMatch(VenueInfo(slug=slugify(label), name=label, address=parsed), None, False, "unknown")
+        venue = VenueInfo(slug=_unknown_slug(label), name=label, address=parsed)
+        return VenueMatch(venue, None, False, "unknown")
+
+
+def names_something(text: str | None) -> bool:
+    """True if a venue text has a letter or digit in any script (``-``, ``,`` and ``()`` name no venue)."""
+    return text is not None and any(char.isalnum() for char in text)
+
+
+def _unknown_slug(label: str) -> str:
+    """A slug for an unknown venue from its name; a digest stands in for a name without Latin letters
+    or digits (``Дом музыки``) or shortens a very long one, so such venues are never merged."""
+    slug = slugify(label)
+    digest = hashlib.sha1(clean_text(label).casefold().encode()).hexdigest()[:10]
+    if not match_key(label):
+        return f"venue-{digest}"
+    if len(slug) > SLUG_LENGTH:
+        return f"{slug[: SLUG_LENGTH - len(digest) - 1].rstrip('-')}-{digest}"
+    return slug
 
 
 def _known_room(venue: VenueInfo, tokens: list[str]) -> str | None:

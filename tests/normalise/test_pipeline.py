@@ -185,7 +185,9 @@ def test_rejections_carry_record_id_reason_and_field(
 def test_one_bad_listing_does_not_stop_the_run() -> None:
     result = run(listing(record_id="a"), listing(record_id="b", date_text="bald"), listing(record_id="c"))
     assert [item.record_id for item in result.listings] == ["a", "c"]
-    assert result.rejected == [Rejection("test", "b", "a time without a date: 'bald 20:00 Uhr'", "date_text")]
+    assert result.rejected == [
+        Rejection("test", "b", "a time without a date: 'bald 20:00 Uhr'", "date_text", "resolve_dates")
+    ]
 
 
 def test_horizon_is_five_years_from_now() -> None:
