@@ -81,11 +81,14 @@ def _decimal(amount: str) -> Decimal:
     return Decimal(amount.replace(",", "."))
 
 
-def amount_problem(amount: Decimal) -> str | None:
+def amount_problem(amount: Decimal | float) -> str | None:
     """Why ``amount`` is no price, or ``None`` when it is one: finite, 0 … :data:`MAX_AMOUNT`, whole cents.
 
-    ``1e-999999999`` is not 0 (free admission) but no price at all, as are NaN and ``1e28``.
+    ``1e-999999999`` is not 0 (free admission) but no price at all, as are NaN and ``1e28``. Adapters
+    may hand over ints and floats too; they are read by their decimal text.
     """
+    if not isinstance(amount, Decimal):
+        amount = Decimal(str(amount))
     if not amount.is_finite():
         return "is not a finite number"
     if amount < 0 or amount > MAX_AMOUNT:
@@ -95,9 +98,11 @@ def amount_problem(amount: Decimal) -> str | None:
     return None
 
 
-def valid_amount(value: Decimal | None) -> Decimal | None:
-    """``value`` when it is a price (see :func:`amount_problem`), else ``None``."""
-    return value if value is not None and amount_problem(value) is None else None
+def valid_amount(value: Decimal | float | None) -> Decimal | None:
+    """``value`` as a Decimal when it is a price (see :func:`amount_problem`), else ``None``."""
+    if value is None or amount_problem(value) is not None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 _AVAILABILITY: tuple[tuple[re.Pattern[str], Availability], ...] = (

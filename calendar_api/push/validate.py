@@ -40,6 +40,7 @@ from aggregator.normalise.categories import CategoryVocabulary
 from aggregator.normalise.dates import localize
 from aggregator.normalise.pipeline import normalise
 from aggregator.normalise.prices import amount_problem
+from aggregator.normalise.steps import YEARS
 from aggregator.normalise.venues import VenueRegistry
 from aggregator.types import BERLIN, Availability, Status
 from aggregator.urls import web_url
@@ -552,12 +553,18 @@ class _JsonReader:
                               "(e.g. 2026-05-01 or 2026-05-01T20:00:00+02:00)")
             return None, False
         try:  # year 1 at +14:00 or 9999 at -14:00 cannot be converted; the start's window comes later
-            if len(text) == 10:
-                return localize(moment), True
-            return (localize(moment) if moment.tzinfo is None else moment.astimezone(BERLIN)), False
+            converted = localize(moment) if moment.tzinfo is None else moment.astimezone(BERLIN)
         except OverflowError:
-            self.fault(where, f"{_shorten(text)!r} is outside the dates this server can convert")
+            converted = None
+        # the start has its own, more telling check of the window later
+        outside = key != "startDate" and (moment.year not in YEARS or converted is None
+                                          or converted.year not in YEARS)
+        if converted is None or outside:
+            reason = ("is outside the dates this server can convert" if converted is None
+                      else f"is outside the years {YEARS[0]} to {YEARS[-1]}")
+            self.fault(where, f"{_shorten(text)!r} {reason}")
             return None, False
+        return converted, len(text) == 10
 
     def _start(self, path: str, node: dict[str, Any]) -> tuple[datetime | None, bool]:
         if node.get("startDate") is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from _push_fixtures import API_NOW, open_client
+from fixed_clock import clock
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,7 +39,7 @@ def _listing(record_id: str, day: int = 0, **extra: Any) -> Listing:
 
 @pytest.fixture
 def ctx(factory: sessionmaker[Session], settings: Settings) -> IngestContext:
-    return IngestContext(factory, settings, kinds={"konzerthaus": "venue"})
+    return IngestContext(factory, settings, kinds={"konzerthaus": "venue"}, clock=clock())
 
 
 def _stored(factory: sessionmaker[Session]) -> set[str]:
@@ -95,8 +96,8 @@ def test_an_imported_javascript_link_reaches_no_feed_page_or_json(settings: Sett
                                                                    factory: sessionmaker[Session]) -> None:
     with open_client(settings, engine, factory, extensions=("calendar_api.web",)) as client:
         parsed = parse_calendar(_JS_CALENDAR, source="konzerthaus", fetched_at=API_NOW,
-                                horizon=(API_NOW - timedelta(days=1), API_NOW + timedelta(days=400)))
-        ctx = IngestContext(factory, settings, kinds={"konzerthaus": "venue"})
+                                window=(API_NOW - timedelta(days=1), API_NOW + timedelta(days=400)))
+        ctx = IngestContext(factory, settings, kinds={"konzerthaus": "venue"}, clock=clock(API_NOW))
         report = ingest(ctx, "konzerthaus", parsed.listings, complete=False, now=API_NOW)
         assert report.status == RunStatus.SUCCESS and report.listings == 1, report
         with factory() as session:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fixed_clock import clock
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +35,7 @@ def _programme(n: int) -> list[Listing]:
 
 
 def _held_run(factory: sessionmaker[Session], settings: Settings, held_at: datetime) -> int:
-    ctx = IngestContext(factory, settings, kinds={"hall": "venue"})
+    ctx = IngestContext(factory, settings, kinds={"hall": "venue"}, clock=clock(NOW))
     assert ingest(ctx, "hall", _programme(20), now=held_at - timedelta(hours=1)).status == RunStatus.SUCCESS
     report = ingest(ctx, "hall", _programme(3), now=held_at)
     assert report.status == RunStatus.SUSPICIOUS
@@ -57,7 +58,7 @@ def test_a_held_run_past_retention_expires_and_can_never_apply(
         assert session.scalar(select(func.count()).select_from(SourceRecord)
                               .where(SourceRecord.missing_runs == 0, SourceRecord.active.is_(True))) == 20
     with pytest.raises(IngestError, match="is expired"):
-        confirm_run(IngestContext(factory, quiet_settings), run_id)
+        confirm_run(IngestContext(factory, quiet_settings, clock=clock(NOW)), run_id)
 
 
 def test_a_held_run_within_retention_stays_confirmable(
@@ -76,7 +77,7 @@ def test_the_push_log_keeps_refusals_for_a_month_and_writes_for_a_year(
 ) -> None:
     ages_and_statuses = [(31, 422), (31, 401), (29, 413), (31, 200), (364, 201), (366, 200), (400, 500)]
     with factory() as session, session.begin():
-        token = ApiToken(name="t", token_hash="h", prefix="p", venues=[], source="push:t")
+        token = ApiToken(name="t", token_hash="h", prefix="p", venues=[], source="push:t", created_at=NOW)
         session.add(token)
         session.flush()
         for days, status in ages_and_statuses:

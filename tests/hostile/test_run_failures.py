@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fixed_clock import clock
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -71,7 +72,7 @@ def _spec(**options: Any) -> SourceSpec:
 
 @pytest.fixture
 def ctx(factory: sessionmaker[Session], settings: Settings) -> IngestContext:
-    return IngestContext(factory, settings, kinds={"flaky": "venue"})
+    return IngestContext(factory, settings, kinds={"flaky": "venue"}, clock=clock(NOW))
 
 
 def _ended_failed(ctx: IngestContext, needle: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixed_clock import clock
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +35,7 @@ def _listing(source: str, number: int, **extra: Any) -> Listing:
 def test_a_read_sees_one_state_while_writers_commit_between_its_statements(
     factory: sessionmaker[Session], settings: Settings,
 ) -> None:
-    ctx = IngestContext(factory, settings, kinds={"venue": "venue"})
+    ctx = IngestContext(factory, settings, kinds={"venue": "venue"}, clock=clock(NOW))
     ingest(ctx, "venue", [_listing("venue", n) for n in range(10)], complete=False, now=NOW)
     written = iter(range(10, 100))
 
@@ -61,7 +62,7 @@ def _push_worker(url: str, worker: int, rounds: int, start: Any, queue: Any) -> 
 
     settings = load_settings(REPO / "settings.toml", env={})
     engine = make_engine(url)
-    ctx = IngestContext(session_factory(engine), settings)
+    ctx = IngestContext(session_factory(engine), settings, clock=clock(NOW))
     token = PushToken(id=1, name="test", prefix="x", source="push:test", venues=(VENUE,), read_only=False,
                       created_at=NOW)
     failures: list[str] = []

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fixed_clock import clock
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -105,7 +106,7 @@ def test_every_visible_change_gives_a_new_etag_and_sequence(
     same_tick: bool,
 ) -> None:
     _empty(engine)
-    ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"})
+    ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"}, clock=clock(NOW))
     base = _base()
     assert ingest(ctx, SOURCE, [base], complete=False, now=NOW).status == RunStatus.SUCCESS
     event_id = _event_id(factory)
@@ -116,7 +117,7 @@ def test_every_visible_change_gives_a_new_etag_and_sequence(
         changed = CHANGES[name](base, text)
         later = NOW if same_tick else NOW + timedelta(minutes=5)
         report = ingest(ctx, SOURCE, [changed], complete=False, now=later)
-        assert (report.status, report.updated) == (RunStatus.SUCCESS, 1)
+        assert (report.status, report.updated) == (RunStatus.SUCCESS, 1), (name, report.error)
         new_api, new_feed, new_sequence, _body = _read(client, event_id)
     assert new_api != api_tag, name
     assert new_feed != feed_tag, name
@@ -126,7 +127,7 @@ def test_every_visible_change_gives_a_new_etag_and_sequence(
 def test_a_price_text_change_alone_is_served(engine: Engine, factory: sessionmaker[Session],
                                              settings: Settings) -> None:
     """The reported case: only the offer's price text changes; JSON and .ics show the new text."""
-    ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"})
+    ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"}, clock=clock(NOW))
     ingest(ctx, SOURCE, [_base()], complete=False, now=NOW)
     event_id = _event_id(factory)
     app = create_app(Runtime(settings, engine, factory, {}), clock=lambda: NOW, extensions=(), version_ttl=0)
@@ -142,7 +143,7 @@ def test_a_price_text_change_alone_is_served(engine: Engine, factory: sessionmak
 
 def test_a_new_previous_start_alone_is_served(engine: Engine, factory: sessionmaker[Session],
                                               settings: Settings) -> None:
-    ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"})
+    ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"}, clock=clock(NOW))
     moved = _rescheduled_again(_base(), "a")
     ingest(ctx, SOURCE, [moved], complete=False, now=NOW)
     event_id = _event_id(factory)

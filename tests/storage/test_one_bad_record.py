@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.clock import FixedClock
 from aggregator.config import Settings
 from aggregator.ingest import IngestContext, ingest
 from aggregator.listing import Listing, Rejection
@@ -39,7 +40,7 @@ class _PoisonedRegistry(VenueRegistry):
 
 @pytest.fixture
 def ctx(factory: sessionmaker[Session], settings: Settings) -> IngestContext:
-    return IngestContext(factory, settings, venues=_PoisonedRegistry(load_venues().all()))
+    return IngestContext(factory, settings, venues=_PoisonedRegistry(load_venues().all()), clock=FixedClock(NOW))
 
 
 def _stored(factory: sessionmaker[Session]) -> set[str]:
