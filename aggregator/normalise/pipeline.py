@@ -1,6 +1,7 @@
 """Run the normalisation steps over one source run's listings.
 
-The steps (see :mod:`aggregator.normalise.steps`) run in this order: clean text → title →
+The steps (see :mod:`aggregator.normalise.steps`) run in this order: clean text → cap lengths
+(:mod:`aggregator.normalise.limits`) → title →
 dates (may expand one listing into several) → status → offers → venue → categories →
 validate. A step that raises :class:`~aggregator.normalise.steps.Rejected` drops that listing
 (or that expanded day) into ``rejected``; nothing else stops the run.
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from aggregator.listing import Listing, Rejection
 from aggregator.normalise.categories import CategoryVocabulary
 from aggregator.normalise.dates import MAX_DAILY_DAYS
+from aggregator.normalise.limits import cap_lengths
 from aggregator.normalise.steps import (
     Rejected,
     StepContext,
@@ -34,6 +36,7 @@ Step = Callable[[Listing, StepContext], "Listing | list[Listing]"]
 
 STEPS: tuple[Step, ...] = (
     clean_fields,
+    cap_lengths,
     normalise_title,
     resolve_dates,
     apply_status,
