@@ -163,7 +163,9 @@ class DedupeIndex:
         self._venue_events: dict[str | None, dict[str, str]] = defaultdict(dict)  # event id -> key
         # (venue, token) -> events, oldest first (dicts as ordered sets)
         self._tokens: dict[tuple[str | None, str], dict[str, None]] = defaultdict(dict)
+        # (venue, sorted words of a title) -> events listed under that title; and back
         self._signatures: dict[tuple[str | None, str], dict[str, None]] = defaultdict(dict)
+        self._event_signatures: dict[str, set[tuple[str | None, str]]] = defaultdict(set)
         self.widest_event_lookup = 0
         """The most candidate events one title lookup compared (bounded by MAX_CANDIDATE_EVENTS)."""
         self.widest_occurrence_lookup = 0
@@ -180,14 +182,15 @@ class DedupeIndex:
         self._venue_events[ref.venue_slug][ref.id] = key
         for token in set(key.split()):
             self._tokens[(ref.venue_slug, token)][ref.id] = None
-        self._signatures[(ref.venue_slug, _signature(key))][ref.id] = None
+        self._add_signature((ref.venue_slug, _signature(key)), ref.id)
 
     def _unindex_event(self, ref: EventRef) -> None:
         """Forget an event's title in the lookup tables (it merged away or was renamed)."""
         key = self._venue_events[ref.venue_slug].pop(ref.id, None) or match_key(ref.title)
         for token in set(key.split()):
             self._tokens[(ref.venue_slug, token)].pop(ref.id, None)
-        self._signatures[(ref.venue_slug, _signature(key))].pop(ref.id, None)
+        for signature in self._event_signatures.pop(ref.id, ()):
+            self._signatures[signature].pop(ref.id, None)
 
     def add_occurrence(self, ref: OccurrenceRef) -> None:
         """Make an occurrence known under its venue, local day and (when it has a time) start slot."""
@@ -350,11 +353,23 @@ class DedupeIndex:
             self.add_event(EventRef(event_id, first.venue_slug, first.title, now, min(starts), max(starts)))
             self.events[event_id].keys |= {k for m in members for k in listing_keys(m)}
             self._set_series((source, group_key), event_id)
+            self._index_titles(event_id, members)
             return event_id, True, []
         survivor, merges = self._merge(found)
         self.events[survivor].keys |= {k for m in members for k in listing_keys(m)}
         self._set_series((source, group_key), survivor)
+        self._index_titles(survivor, members)
         return survivor, False, merges
+
+    def _index_titles(self, event_id: str, members: list[Listing]) -> None:
+        """Let an event be found by the words of every title it was listed under, not only its own."""
+        for venue, title in {(m.venue_slug, m.title) for m in members}:
+            self._add_signature((venue, _signature(match_key(title))), event_id)
+
+    def _add_signature(self, signature: tuple[str | None, str], event_id: str) -> None:
+        """Make ``event_id`` a candidate for titles with this venue and these words."""
+        self._signatures[signature][event_id] = None
+        self._event_signatures[event_id].add(signature)
 
     def _merge(self, event_ids: list[str]) -> tuple[str, list[tuple[str, str]]]:
         ordered = sorted(event_ids, key=lambda e: (self.events[e].created_at, e))
@@ -372,7 +387,10 @@ class DedupeIndex:
         target.keys |= lost.keys | {loser}
         target.first_start = min(target.first_start, lost.first_start)
         target.last_start = max(target.last_start, lost.last_start)
+        signatures = set(self._event_signatures.get(loser, ()))
         self._unindex_event(lost)
+        for signature in signatures:
+            self._add_signature(signature, survivor)
         moved = self._event_occurrences.pop(loser, [])
         for ref in moved:
             if ref.event_id == loser:
