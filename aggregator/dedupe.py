@@ -26,6 +26,8 @@ from aggregator.types import BERLIN
 
 EVENT_MATCH_WINDOW = timedelta(days=370)
 BLOCKING_TOKENS = 3
+SMALL_BLOCK = 16
+"""A venue's day with at most this many occurrences is compared whole; a busier one by start slot."""
 MAX_CANDIDATE_EVENTS = 64
 """At most this many events at a venue are compared with one listing's title.
 
@@ -149,9 +151,9 @@ class DedupeIndex:
         self.occurrences: dict[str, OccurrenceRef] = {}
         self.records: dict[tuple[str, str], str] = {}  # (source, record_id) -> occurrence id
         self.series: dict[tuple[str, str], str] = {}  # (source, series/production key) -> event id
-        # Occurrences with a time by (venue, local day, start slot as wide as the tolerance); all-day
-        # and time-unknown ones by (venue, local day): a timed listing can only match its own and the
-        # neighbouring slots, or an untimed occurrence of the day.
+        # Occurrences by (venue, local day); on a day busier than SMALL_BLOCK also those with a time by
+        # start slot (as wide as the tolerance) and the all-day or time-unknown ones apart: a timed
+        # listing can only match its own and the neighbouring slots, or an untimed occurrence of the day.
         self._slot_minutes = max(1, tolerance_minutes)
         self._blocks: dict[tuple[str | None, date], list[OccurrenceRef]] = defaultdict(list)
         self._timed: dict[tuple[str | None, date, int], list[OccurrenceRef]] = defaultdict(list)
@@ -193,20 +195,22 @@ class DedupeIndex:
             self._signatures[signature].pop(ref.id, None)
 
     def add_occurrence(self, ref: OccurrenceRef) -> None:
-        """Make an occurrence known under its venue, local day and (when it has a time) start slot."""
+        """Make an occurrence known under its venue and local day (and start slot, once the day is busy)."""
         self.occurrences[ref.id] = ref
         self._sequence.setdefault(ref.id, len(self._sequence))
         self._event_occurrences[ref.event_id].append(ref)
-        listing, start = ref.listing, _start(ref.listing)
-        day = (listing.venue_slug, _local_day(start))
-        self._blocks[day].append(ref)
-        if _timed(listing):
-            self._timed[(*day, self._slot(start))].append(ref)
-        else:
-            self._untimed[day].append(ref)
+        start = _start(ref.listing)
+        day = (ref.listing.venue_slug, _local_day(start))
+        block = self._blocks[day]
+        block.append(ref)
+        if len(block) > SMALL_BLOCK:
+            for busy in block if len(block) == SMALL_BLOCK + 1 else (ref,):
+                if _timed(busy.listing):
+                    self._timed[(*day, self._slot(_start(busy.listing)))].append(busy)
+                else:
+                    self._untimed[day].append(busy)
         event = self.events.get(ref.event_id)
         if event is not None:
-            start = _start(ref.listing)
             event.first_start = min(event.first_start, start)
             event.last_start = max(event.last_start, start)
 
@@ -233,13 +237,18 @@ class DedupeIndex:
         """Occurrences at the listing's venue and local day that :func:`matching.same_time` may accept."""
         start = _start(listing)
         day = (listing.venue_slug, _local_day(start))
-        if day not in self._blocks:
-            return []
-        if _timed(listing):
+        block = self._blocks.get(day, [])
+        if len(block) <= SMALL_BLOCK:
+            found = block  # a city's usual density: comparing with the whole day is cheapest
+        elif _timed(listing):
             slot = self._slot(start)
-            slots = [self._timed.get((*day, at), []) for at in (slot - 1, slot, slot + 1)]
-            found = [*self._untimed.get(day, ()), *(ref for refs in slots for ref in refs)]
-            found.sort(key=lambda ref: self._sequence[ref.id])
+            near = (self._timed.get((*day, at)) for at in (slot - 1, slot, slot + 1))
+            lists = [part for part in (self._untimed.get(day), *near) if part]
+            if len(lists) == 1:
+                found = lists[0]
+            else:
+                found = [ref for part in lists for ref in part]
+                found.sort(key=lambda ref: self._sequence[ref.id])
         else:
             found = self._blocks[day]  # a listing without a time can be any performance of the day
         self.widest_occurrence_lookup = max(self.widest_occurrence_lookup, len(found))
@@ -271,9 +280,14 @@ class DedupeIndex:
         if not titles:
             return {}
         empty: dict[str, None] = {}
-        postings = [self._signatures.get((venue, _signature(key)), empty)]
-        words = sorted((self._tokens.get((venue, t), empty) for t in set(key.split())), key=len)
-        postings += [p for p in words if p][:BLOCKING_TOKENS]
+        distinct = set(key.split())
+        words = sorted((self._tokens.get((venue, t), empty) for t in distinct), key=len)
+        rarest = [posting for posting in words if posting][:BLOCKING_TOKENS]
+        postings = [self._signatures.get((venue, " ".join(sorted(distinct))), empty), *rarest]
+        if sum(len(posting) for posting in postings) <= MAX_CANDIDATE_EVENTS:
+            every = {event: titles[event] for event in set().union(*postings) if event in titles}
+            self.widest_event_lookup = max(self.widest_event_lookup, len(every))
+            return every
         candidates: dict[str, str] = {}
         for posting in postings:
             for event_id in islice(reversed(posting), MAX_CANDIDATE_EVENTS):
@@ -363,7 +377,8 @@ class DedupeIndex:
 
     def _index_titles(self, event_id: str, members: list[Listing]) -> None:
         """Let an event be found by the words of every title it was listed under, not only its own."""
-        for venue, title in {(m.venue_slug, m.title) for m in members}:
+        event = self.events[event_id]
+        for venue, title in {(m.venue_slug, m.title) for m in members} - {(event.venue_slug, event.title)}:
             self._add_signature((venue, _signature(match_key(title))), event_id)
 
     def _add_signature(self, signature: tuple[str | None, str], event_id: str) -> None:

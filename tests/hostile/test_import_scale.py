@@ -20,7 +20,7 @@ import pytest
 from rapidfuzz import process
 
 from aggregator import matching
-from aggregator.dedupe import MAX_CANDIDATE_EVENTS, DedupeIndex
+from aggregator.dedupe import MAX_CANDIDATE_EVENTS, SMALL_BLOCK, DedupeIndex
 from aggregator.listing import Listing, OfferListing
 from aggregator.normalise.categories import CategoryDataError, load_categories
 from aggregator.normalise.limits import TEXT_LIMITS, truncate
@@ -204,9 +204,11 @@ def test_a_listing_is_compared_only_with_performances_near_its_time(monkeypatch:
 @pytest.mark.parametrize(
     ("own", "portal", "same"),
     [
-        ({"start": datetime(2026, 12, 5, 18, 0, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 18, 19, tzinfo=UTC)},
+        ({"start": datetime(2026, 12, 5, 18, 15, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 18, 34, tzinfo=UTC)},
+         True),  # neighbouring slots
+        ({"start": datetime(2026, 12, 5, 18, 34, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 18, 15, tzinfo=UTC)},
          True),
-        ({"start": datetime(2026, 12, 5, 18, 0, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 18, 21, tzinfo=UTC)},
+        ({"start": datetime(2026, 12, 5, 18, 15, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 18, 36, tzinfo=UTC)},
          False),
         ({"start": datetime(2026, 12, 5, 18, 0, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 0, 0, tzinfo=UTC),
                                                                "all_day": True}, True),
@@ -218,8 +220,15 @@ def test_a_listing_is_compared_only_with_performances_near_its_time(monkeypatch:
          False),  # 23:55 and 00:05 in Berlin: another day, as before
     ],
 )
-def test_start_slots_keep_what_same_time_accepts(own: dict[str, Any], portal: dict[str, Any], same: bool) -> None:
+@pytest.mark.parametrize("busy", [False, True], ids=["quiet-day", "busy-day"])
+def test_start_slots_keep_what_same_time_accepts(
+    own: dict[str, Any], portal: dict[str, Any], same: bool, busy: bool
+) -> None:
     index = DedupeIndex(tolerance_minutes=20)
+    if busy:  # more than SMALL_BLOCK performances that day: candidates come from start slots
+        morning = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
+        _assign(index, [_listing("venue", f"k{n}", f"Kunstpause {n}", morning + timedelta(minutes=6 * n),
+                                 series_key=f"k{n}") for n in range(SMALL_BLOCK + 4)])
     first = _assign(index, [_listing("venue", "v", "Die Zauberflöte", **own)])
     second = _assign(index, [_listing("portal", "p", "DIE ZAUBERFLÖTE", **portal)])
     assert (second["p"] == first["v"]) is same
