@@ -1,8 +1,9 @@
 """Normalisation + deduplication at one venue: every listing at the Dortmunder U, titles sharing few words.
 
-The unlucky case for blocking: a museum's daily and weekly tours ("Öffentliche Führung",
-"Kuratorenführung: Licht und Raum") and a theatre's repertoire whose titles are drawn from a few dozen
-words ("Die Nacht im Sommer"), all at one venue, about three years of dates. The venue's own iCal file
+The unlucky case for blocking: a museum's weekly tours ("Öffentliche Führung", "Kuratorenführung: Licht
+und Raum"), numbered series ("Kunstpause Nr. 412": one common word and a number) and a theatre's repertoire
+whose titles are drawn from a few dozen words ("Nacht Sommer Traum"), all at one venue, about three years
+of dates. The venue's own iCal file
 gives every performance its own UID (``series_key``), so each listing is a group of its own; a city
 portal lists a quarter of the performances again, with the title in capitals and no key. For each size
 (default 5k, 10k, 20k, 50k listings) a fresh subprocess builds the listings, normalises and assigns them
@@ -37,6 +38,7 @@ THEMES = ("Licht", "Raum", "Farbe", "Klang", "Stadt", "Zeit", "Bild", "Körper",
 WORDS = ("Die", "Der", "Das", "Nacht", "Traum", "Sommer", "Winter", "Liebe", "Reise", "Stadt", "Hafen", "Wald",
          "Stern", "Zauber", "Welt", "Spiel", "Licht", "Schatten", "König", "Königin", "Mond", "Sonne", "Meer",
          "Haus", "Garten", "Lied", "Tanz", "Wort", "Bühne", "Fest")
+NUMBERED = ("Kunstpause", "Lesebühne", "Filmclub", "Jazz im U")
 SOURCES = ("venue_ical", "city_portal")
 BASE = datetime(2026, 12, 1, tzinfo=UTC)
 DAYS = 3 * 365
@@ -46,9 +48,16 @@ FETCHED = datetime(2026, 11, 21, tzinfo=UTC)
 def _productions(total: int, rng: random.Random) -> list[tuple[str, list[datetime]]]:
     """Titles with their performance starts: tours recurring weekly, plays with a run of dates."""
     productions: list[tuple[str, list[datetime]]] = []
-    count = 0
+    count, episodes = 0, dict.fromkeys(NUMBERED, 0)
     while count < total:
-        if rng.random() < 0.4:
+        draw = rng.random()
+        if draw < 0.3:
+            series = rng.choice(NUMBERED)
+            episodes[series] += 1
+            title = f"{series} Nr. {episodes[series]}"
+            first = BASE + timedelta(days=rng.randrange(DAYS), hours=rng.choice((12, 17, 19)))
+            starts = [first + timedelta(days=n) for n in range(rng.randrange(1, 3))]
+        elif draw < 0.6:
             kind, theme = rng.choice(TOUR_KINDS), " und ".join(rng.sample(THEMES, rng.choice((1, 2, 3))))
             title = kind if kind == "Öffentliche Führung" and rng.random() < 0.3 else f"{kind}: {theme}"
             first = BASE + timedelta(days=rng.randrange(DAYS), hours=rng.choice((11, 14, 15, 16)))
