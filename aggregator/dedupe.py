@@ -1,10 +1,12 @@
 """Deduplication: which event and which occurrence each normalised listing belongs to.
 
-An in-memory :class:`DedupeIndex` of known occurrences is blocked by (venue, local date) and of known
-events by venue, so each listing is compared with a handful of candidates and the cost grows near
-linearly. The decisions themselves (same production? same performance?) are the pure rules in
-:mod:`aggregator.matching`. Nothing is deleted here: the result says which records link where and
-which events merge into which (the older ID survives).
+An in-memory :class:`DedupeIndex` of known occurrences is blocked by (venue, local date, start slot) and
+of known events by venue and title words, so each listing is compared with a bounded number of
+candidates (see :data:`MAX_CANDIDATE_EVENTS`) and the cost grows linearly, even when one venue lists
+50,000 performances under titles that share their few words. The decisions themselves (same
+production? same performance?) are the pure rules in :mod:`aggregator.matching`. Nothing is deleted
+here: the result says which records link where and which events merge into which (the older ID
+survives).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from rapidfuzz import fuzz, process
 
@@ -23,6 +26,16 @@ from aggregator.types import BERLIN
 
 EVENT_MATCH_WINDOW = timedelta(days=370)
 BLOCKING_TOKENS = 3
+SMALL_BLOCK = 16
+"""A venue's day with at most this many occurrences is compared whole; a busier one by start slot."""
+MAX_CANDIDATE_EVENTS = 64
+"""At most this many events at a venue are compared with one listing's title.
+
+Candidates are, in this order: events whose title has the same words (in any order), then
+events sharing the title's rarest words (up to :data:`BLOCKING_TOKENS` of them), newest first. A word
+that a hundred events at the venue share ("Führung") adds only its newest events, so a venue whose
+titles share their few words costs a bounded comparison per listing instead of one per known event.
+"""
 
 
 @dataclass(slots=True)
@@ -108,6 +121,16 @@ def _local_day(start: datetime) -> date:
     return start.astimezone(BERLIN).date()
 
 
+def _timed(listing: Listing) -> bool:
+    """Whether a listing has a start time :func:`matching.same_time` compares within the tolerance."""
+    return not listing.all_day and matching.time_known(_start(listing), listing.time_text)
+
+
+def _signature(key: str) -> str:
+    """A match key's distinct words, sorted: equal for titles that differ only in case, order, punctuation."""
+    return " ".join(sorted(set(key.split())))
+
+
 def listing_keys(listing: Listing) -> set[str]:
     """The rule keys one listing brings to an event."""
     keys = {f"{listing.source}:{listing.record_id}"}
@@ -128,40 +151,112 @@ class DedupeIndex:
         self.occurrences: dict[str, OccurrenceRef] = {}
         self.records: dict[tuple[str, str], str] = {}  # (source, record_id) -> occurrence id
         self.series: dict[tuple[str, str], str] = {}  # (source, series/production key) -> event id
+        # Occurrences by (venue, local day); on a day busier than SMALL_BLOCK also those with a time by
+        # start slot (as wide as the tolerance) and the all-day or time-unknown ones apart: a timed
+        # listing can only match its own and the neighbouring slots, or an untimed occurrence of the day.
+        self._slot_minutes = max(1, tolerance_minutes)
         self._blocks: dict[tuple[str | None, date], list[OccurrenceRef]] = defaultdict(list)
+        self._timed: dict[tuple[str | None, date, int], list[OccurrenceRef]] = defaultdict(list)
+        self._untimed: dict[tuple[str | None, date], list[OccurrenceRef]] = defaultdict(list)
+        self._sequence: dict[str, int] = {}  # occurrence id -> order added, so ties break as before
+        # event id -> its occurrences and series keys, so a merge touches only the loser's own
+        self._event_occurrences: dict[str, list[OccurrenceRef]] = defaultdict(list)
+        self._event_series: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._venue_events: dict[str | None, dict[str, str]] = defaultdict(dict)  # event id -> key
-        self._tokens: dict[tuple[str | None, str], set[str]] = defaultdict(set)  # (venue, token) -> events
+        # (venue, token) -> events, oldest first (dicts as ordered sets)
+        self._tokens: dict[tuple[str | None, str], dict[str, None]] = defaultdict(dict)
+        # (venue, sorted words of a title) -> events listed under that title; and back
+        self._signatures: dict[tuple[str | None, str], dict[str, None]] = defaultdict(dict)
+        self._event_signatures: dict[str, set[tuple[str | None, str]]] = defaultdict(set)
+        self.widest_event_lookup = 0
+        """The most candidate events one title lookup compared (bounded by MAX_CANDIDATE_EVENTS)."""
+        self.widest_occurrence_lookup = 0
+        """The most candidate occurrences one listing was compared with."""
 
     # -- building ---------------------------------------------------------------------------
     def add_event(self, ref: EventRef) -> None:
         """Make an event known (or refresh what is known of it)."""
+        known = self.events.get(ref.id)
+        if known is not None:
+            self._unindex_event(known)
         self.events[ref.id] = ref
         key = match_key(ref.title)
         self._venue_events[ref.venue_slug][ref.id] = key
         for token in set(key.split()):
-            self._tokens[(ref.venue_slug, token)].add(ref.id)
+            self._tokens[(ref.venue_slug, token)][ref.id] = None
+        self._add_signature((ref.venue_slug, _signature(key)), ref.id)
+
+    def _unindex_event(self, ref: EventRef) -> None:
+        """Forget an event's title in the lookup tables (it merged away or was renamed)."""
+        key = self._venue_events[ref.venue_slug].pop(ref.id, None) or match_key(ref.title)
+        for token in set(key.split()):
+            self._tokens[(ref.venue_slug, token)].pop(ref.id, None)
+        for signature in self._event_signatures.pop(ref.id, ()):
+            self._signatures[signature].pop(ref.id, None)
 
     def add_occurrence(self, ref: OccurrenceRef) -> None:
-        """Make an occurrence known under its venue and local day."""
+        """Make an occurrence known under its venue and local day (and start slot, once the day is busy)."""
         self.occurrences[ref.id] = ref
-        self._blocks[(ref.listing.venue_slug, _local_day(_start(ref.listing)))].append(ref)
+        self._sequence.setdefault(ref.id, len(self._sequence))
+        self._event_occurrences[ref.event_id].append(ref)
+        start = _start(ref.listing)
+        day = (ref.listing.venue_slug, _local_day(start))
+        block = self._blocks[day]
+        block.append(ref)
+        if len(block) > SMALL_BLOCK:
+            for busy in block if len(block) == SMALL_BLOCK + 1 else (ref,):
+                if _timed(busy.listing):
+                    self._timed[(*day, self._slot(_start(busy.listing)))].append(busy)
+                else:
+                    self._untimed[day].append(busy)
         event = self.events.get(ref.event_id)
         if event is not None:
-            start = _start(ref.listing)
             event.first_start = min(event.first_start, start)
             event.last_start = max(event.last_start, start)
 
     def add_record(self, source: str, record_id: str, occurrence: str, series_key: str | None) -> None:
         """Remember which occurrence a source record built."""
         self.records[(source, record_id)] = occurrence
-        if series_key:
-            event = self.occurrences[occurrence].event_id
-            self.series.setdefault((source, series_key), event)
+        if series_key and (source, series_key) not in self.series:
+            self._set_series((source, series_key), self.occurrences[occurrence].event_id)
+
+    def _set_series(self, key: tuple[str, str], event_id: str) -> None:
+        """Point a (source, series key) at an event."""
+        previous = self._event_series.get(self.series.get(key, ""))
+        if previous is not None:
+            previous.discard(key)
+        self.series[key] = event_id
+        self._event_series[event_id].add(key)
 
     # -- lookups ----------------------------------------------------------------------------
+    def _slot(self, start: datetime) -> int:
+        """The start slot: two timed starts within the tolerance are at most one slot apart."""
+        return int(start.timestamp() // (60 * self._slot_minutes))
+
+    def _occurrence_candidates(self, listing: Listing) -> list[OccurrenceRef]:
+        """Occurrences at the listing's venue and local day that :func:`matching.same_time` may accept."""
+        start = _start(listing)
+        day = (listing.venue_slug, _local_day(start))
+        block = self._blocks.get(day, [])
+        if len(block) <= SMALL_BLOCK:
+            found = block  # a city's usual density: comparing with the whole day is cheapest
+        elif _timed(listing):
+            slot = self._slot(start)
+            near = (self._timed.get((*day, at)) for at in (slot - 1, slot, slot + 1))
+            lists = [part for part in (self._untimed.get(day), *near) if part]
+            if len(lists) == 1:
+                found = lists[0]
+            else:
+                found = [ref for part in lists for ref in part]
+                found.sort(key=lambda ref: self._sequence[ref.id])
+        else:
+            found = self._blocks[day]  # a listing without a time can be any performance of the day
+        self.widest_occurrence_lookup = max(self.widest_occurrence_lookup, len(found))
+        return found
+
     def _match_occurrence(self, listing: Listing, within: str | None) -> OccurrenceRef | None:
         best: tuple[float, OccurrenceRef] | None = None
-        for candidate in self._blocks.get((listing.venue_slug, _local_day(_start(listing))), ()):
+        for candidate in self._occurrence_candidates(listing):
             if within is not None and candidate.event_id != within:
                 continue
             if listing.source in candidate.sources:
@@ -177,15 +272,31 @@ class DedupeIndex:
         return best[1] if best else None
 
     def _candidate_events(self, venue: str | None, key: str) -> dict[str, str]:
-        """Events at ``venue`` sharing one of the title's three rarest words (token blocking)."""
+        """At most :data:`MAX_CANDIDATE_EVENTS` events at ``venue`` to compare with a title's match key.
+
+        Same words first, then the events of the title's rarest words (token blocking), newest first.
+        """
         titles = self._venue_events.get(venue)
         if not titles:
             return {}
-        postings = sorted((self._tokens.get((venue, t), set()) for t in set(key.split())), key=len)
-        candidates: set[str] = set()
-        for posting in [p for p in postings if p][:BLOCKING_TOKENS]:
-            candidates |= posting
-        return {event_id: titles[event_id] for event_id in candidates if event_id in titles}
+        empty: dict[str, None] = {}
+        distinct = set(key.split())
+        words = sorted((self._tokens.get((venue, t), empty) for t in distinct), key=len)
+        rarest = [posting for posting in words if posting][:BLOCKING_TOKENS]
+        postings = [self._signatures.get((venue, " ".join(sorted(distinct))), empty), *rarest]
+        if sum(len(posting) for posting in postings) <= MAX_CANDIDATE_EVENTS:
+            every = {event: titles[event] for event in set().union(*postings) if event in titles}
+            self.widest_event_lookup = max(self.widest_event_lookup, len(every))
+            return every
+        candidates: dict[str, str] = {}
+        for posting in postings:
+            for event_id in islice(reversed(posting), MAX_CANDIDATE_EVENTS):
+                if len(candidates) >= MAX_CANDIDATE_EVENTS:
+                    break
+                if event_id in titles:
+                    candidates.setdefault(event_id, titles[event_id])
+        self.widest_event_lookup = max(self.widest_event_lookup, len(candidates))
+        return candidates
 
     def _match_event(self, listing: Listing) -> str | None:
         key = match_key(listing.title)
@@ -255,12 +366,25 @@ class DedupeIndex:
             starts = [_start(m) for m in members]
             self.add_event(EventRef(event_id, first.venue_slug, first.title, now, min(starts), max(starts)))
             self.events[event_id].keys |= {k for m in members for k in listing_keys(m)}
-            self.series[(source, group_key)] = event_id
+            self._set_series((source, group_key), event_id)
+            self._index_titles(event_id, members)
             return event_id, True, []
         survivor, merges = self._merge(found)
         self.events[survivor].keys |= {k for m in members for k in listing_keys(m)}
-        self.series[(source, group_key)] = survivor
+        self._set_series((source, group_key), survivor)
+        self._index_titles(survivor, members)
         return survivor, False, merges
+
+    def _index_titles(self, event_id: str, members: list[Listing]) -> None:
+        """Let an event be found by the words of every title it was listed under, not only its own."""
+        event = self.events[event_id]
+        for venue, title in {(m.venue_slug, m.title) for m in members} - {(event.venue_slug, event.title)}:
+            self._add_signature((venue, _signature(match_key(title))), event_id)
+
+    def _add_signature(self, signature: tuple[str | None, str], event_id: str) -> None:
+        """Make ``event_id`` a candidate for titles with this venue and these words."""
+        self._signatures[signature][event_id] = None
+        self._event_signatures[event_id].add(signature)
 
     def _merge(self, event_ids: list[str]) -> tuple[str, list[tuple[str, str]]]:
         ordered = sorted(event_ids, key=lambda e: (self.events[e].created_at, e))
@@ -278,15 +402,17 @@ class DedupeIndex:
         target.keys |= lost.keys | {loser}
         target.first_start = min(target.first_start, lost.first_start)
         target.last_start = max(target.last_start, lost.last_start)
-        self._venue_events[lost.venue_slug].pop(loser, None)
-        for token in set(match_key(lost.title).split()):
-            self._tokens[(lost.venue_slug, token)].discard(loser)
-        for ref in self.occurrences.values():
+        signatures = set(self._event_signatures.get(loser, ()))
+        self._unindex_event(lost)
+        for signature in signatures:
+            self._add_signature(signature, survivor)
+        moved = self._event_occurrences.pop(loser, [])
+        for ref in moved:
             if ref.event_id == loser:
                 ref.event_id = survivor
-        for key, value in list(self.series.items()):
-            if value == loser:
-                self.series[key] = survivor
+        self._event_occurrences[survivor].extend(moved)
+        for key in list(self._event_series.pop(loser, ())):
+            self._set_series(key, survivor)
 
     def _apply_always_rules(self) -> list[tuple[str, str]]:
         merges: list[tuple[str, str]] = []

@@ -343,7 +343,7 @@ def occurrence_match_score(
         return None
     if not _rooms_compatible(a.room, b.room):
         return None
-    a_time_known, b_time_known = _time_known(a.start, a.time_text), _time_known(b.start, b.time_text)
+    a_time_known, b_time_known = time_known(a.start, a.time_text), time_known(b.start, b.time_text)
     if not same_time(
         a.start,
         b.start,
@@ -396,7 +396,7 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(BERLIN)
 
 
-def _time_known(start: datetime, time_text: str | None) -> bool:
+def time_known(start: datetime, time_text: str | None) -> bool:
     """Whether the source gave a time: a local-midnight start without time text means it did not."""
     return bool(time_text) or _local(start).time() != time(0)
 

@@ -21,6 +21,7 @@ from aggregator.matching import (
     production_key,
     same_production,
     same_time,
+    time_known,
     title_similarity,
 )
 from aggregator.types import BERLIN
@@ -309,6 +310,16 @@ def _at(text: str) -> datetime:
 )
 def test_same_time(a: str, b: str, kwargs: dict[str, Any], expected: bool) -> None:
     assert same_time(_at(a), _at(b), **kwargs) is expected
+
+
+@pytest.mark.parametrize(
+    ("start", "time_text", "known"),
+    [("2023-12-16T19:30+01:00", None, True), ("2023-12-16T00:00+01:00", None, False),
+     ("2023-12-16T00:00+01:00", "0 Uhr", True), ("2023-12-15T23:00+00:00", None, False)],
+)
+def test_time_known(start: str, time_text: str | None, known: bool) -> None:
+    # dedupe blocks occurrences by start slot only when the time is known (a Berlin midnight is not)
+    assert time_known(_at(start), time_text) is known
 
 
 # ---------------------------------------------------------------- occurrence_match_score

@@ -170,4 +170,38 @@ def _hint(name: str, index: int, entry: dict[str, Any], slugs: list[str]) -> _Hi
         pattern = re.compile(entry["pattern"])
     except (KeyError, re.error) as error:
         raise CategoryDataError(name, f"hint {index}", f"bad pattern: {error}") from error
+    loose = [branch for branch in _alternatives(pattern.pattern) if not branch.startswith(("\\b", "^"))]
+    if loose:
+        raise CategoryDataError(
+            name, f"hint {index}", f"pattern branch {loose[0]!r} must start with \\b (or ^) to stay linear"
+        )
     return _Hint(pattern, _known(name, f"hint {index}", entry.get("slugs"), slugs))
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level ``|`` branches of a regular expression (groups and character classes kept whole).
+
+    A branch that may start anywhere (``\\w*konzert``) is tried at every character of a title, and
+    its ``\\w*`` rescans the rest of the word each time: quadratic in the length of a long word.
+    Anchored at ``\\b``, a search tries each word once.
+    """
+    branches: list[str] = []
+    start, depth, in_class, escaped = 0, 0, False, False
+    for position, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append(pattern[start:position])
+            start = position + 1
+    branches.append(pattern[start:])
+    return branches

@@ -1,6 +1,7 @@
 """Run the normalisation steps over one source run's listings.
 
-The steps (see :mod:`aggregator.normalise.steps`) run in this order: clean text → URLs → title →
+The steps (see :mod:`aggregator.normalise.steps`) run in this order: clean text → cap lengths
+(:mod:`aggregator.normalise.limits`) → URLs → title →
 dates (may expand one listing into several) → status → offers → venue → categories →
 validate. A step that raises :class:`~aggregator.normalise.steps.Rejected` drops that listing
 (or that expanded day) into ``rejected``, naming the step. Any other exception a step raises is a
@@ -19,6 +20,7 @@ from datetime import datetime
 from aggregator.listing import Listing, Rejection
 from aggregator.normalise.categories import CategoryVocabulary
 from aggregator.normalise.dates import MAX_DAILY_DAYS
+from aggregator.normalise.limits import cap_lengths
 from aggregator.normalise.steps import (
     Rejected,
     StepContext,
@@ -39,6 +41,7 @@ Step = Callable[[Listing, StepContext], "Listing | list[Listing]"]
 
 STEPS: tuple[Step, ...] = (
     clean_fields,
+    cap_lengths,
     check_urls,
     normalise_title,
     resolve_dates,

@@ -139,6 +139,8 @@ CATEGORY_A = '[[category]]\nslug = "a"\nde = "A"\nen = "A"\n'
         (CATEGORY_A + '[labels]\n"x" = ["b"]\n', "known slugs"),
         ('[[category]]\nslug = "a"\nde = "A"\n', "missing"),
         (CATEGORY_A + '[[hint]]\npattern = "("\nslugs = ["a"]\n', "bad pattern"),
+        (CATEGORY_A + "[[hint]]\npattern = '\\w*a\\b'\nslugs = [\"a\"]\n", "must start with"),
+        (CATEGORY_A + "[[hint]]\npattern = '\\ba|[|]?a'\nslugs = [\"a\"]\n", "must start with"),
         (CATEGORY_A + CATEGORY_A, "duplicate"),
         ("not toml [", "file"),
     ],
@@ -149,6 +151,21 @@ def test_bad_data_is_named(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(CategoryDataError, match=message) as caught:
         load_categories(path)
     assert caught.value.path == str(path)
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"\bkonzert\b", r"^a|\b(?:x|\w*y)\b", r"\b[|(]x|\b\(y|\bz\|"],
+)
+def test_anchored_hints_are_accepted(tmp_path: Path, pattern: str) -> None:
+    path = tmp_path / "categories.toml"
+    path.write_text(f"{CATEGORY_A}[[hint]]\npattern = '{pattern}'\nslugs = [\"a\"]\n", encoding="utf-8")
+    assert isinstance(load_categories(path), CategoryVocabulary)
+
+
+def test_packaged_hints_find_words_inside_compounds() -> None:
+    # anchoring "\w*konzert" at a word boundary must still find the compound
+    assert VOCABULARY.map([], "Neujahrskonzert der Philharmoniker") == ["konzert"]
+    assert VOCABULARY.map([], "Queerslam im U") == ["lesung"]
 
 
 def test_custom_file(tmp_path: Path) -> None:

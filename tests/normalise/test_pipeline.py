@@ -53,6 +53,7 @@ def only(*items: Listing) -> Listing:
 def test_steps_are_in_the_documented_order() -> None:
     assert [step.__name__ for step in STEPS] == [
         "clean_fields",
+        "cap_lengths",
         "check_urls",
         "normalise_title",
         "resolve_dates",
