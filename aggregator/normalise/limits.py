@@ -13,6 +13,7 @@ from typing import Any
 
 from aggregator.listing import Listing, OfferListing
 from aggregator.normalise.steps import StepContext
+from aggregator.normalise.titles import match_key
 
 TEXT_LIMITS: dict[str, int] = {
     "title": 500, "subtitle": 1000, "description": 50_000, "organiser": 300, "venue_name": 300,
@@ -42,8 +43,8 @@ def cap_lengths(listing: Listing, ctx: StepContext | None = None) -> Listing:
     warnings: list[str] = []
     for name, limit in TEXT_LIMITS.items():
         value = getattr(listing, name)
-        if value is not None and len(value) > limit:
-            changes[name] = truncate(value, limit)
+        if value is not None and (len(value) > limit or (name == "title" and len(match_key(value)) > limit)):
+            changes[name] = _keyed(value, limit) if name == "title" else truncate(value, limit)
             warnings.append(f"{name} cut from {len(value)} to {limit} characters")
     for name, limit in URL_LIMITS.items():
         value = getattr(listing, name)
@@ -59,6 +60,14 @@ def cap_lengths(listing: Listing, ctx: StepContext | None = None) -> Listing:
     if not changes:
         return listing
     return listing.evolve(**changes, warnings=[*listing.warnings, *warnings])
+
+
+def _keyed(title: str, limit: int) -> str:
+    """``title`` cut so that its match key (ligatures spelt out: "ﬃ" is "ffi") fits ``limit`` too."""
+    cut = truncate(title, limit)
+    while len(match_key(cut)) > limit:
+        cut = truncate(cut[:-1], len(cut) * 9 // 10)
+    return cut
 
 
 def truncate(text: str, limit: int) -> str:

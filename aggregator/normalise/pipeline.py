@@ -1,7 +1,7 @@
 """Run the normalisation steps over one source run's listings.
 
-The steps (see :mod:`aggregator.normalise.steps`) run in this order: clean text → cap lengths
-(:mod:`aggregator.normalise.limits`) → URLs → title →
+The steps (see :mod:`aggregator.normalise.steps`) run in this order: clean text → cap lengths to
+what storage keeps (:mod:`aggregator.normalise.limits`) → URLs → title →
 dates (may expand one listing into several) → status → offers → venue → categories →
 validate. A step that raises :class:`~aggregator.normalise.steps.Rejected` drops that listing
 (or that expanded day) into ``rejected``, naming the step. Any other exception a step raises is a

@@ -22,7 +22,7 @@ from aggregator.normalise.prices import (
     parse_status,
     valid_amount,
 )
-from aggregator.normalise.titles import clean_text, display_title, match_key
+from aggregator.normalise.titles import clean_text, display_title
 from aggregator.normalise.venues import VenueRegistry, names_something
 from aggregator.types import BERLIN, Availability, Status
 from aggregator.urls import web_url
@@ -40,14 +40,8 @@ _TITLE_STATUS = re.compile(
 )
 
 
-# The longest value storage keeps (columns in aggregator/models.py). On PostgreSQL a longer value would
-# fail the whole run's transaction, so a longer text is cut, a longer code or link dropped.
-TEXT_LIMITS = {"title": 500, "subtitle": 1000, "organiser": 300, "venue_name": 300, "venue_address": 300,
-               "room": 200}
-DROP_LIMITS = {"url": 1000, "image": 1000, "venue_url": 1000, "language": 20}
-OFFER_TEXT_LIMITS = {"price_text": 300, "vendor": 300}
-LINK_LIMIT = 1000
 RECORD_ID_LIMIT = 500
+"""The longest record id storage keeps; texts and links are cut by :mod:`aggregator.normalise.limits`."""
 
 
 class Rejected(Exception):
@@ -100,44 +94,21 @@ def clean_fields(listing: Listing, ctx: StepContext) -> Listing:
 
 
 def _fit_to_storage(changes: dict[str, Any], listing: Listing) -> list[str]:
-    """Cut texts, drop codes and links longer than storage keeps (in ``changes``); warnings say which."""
+    """Offers in a currency storage cannot keep (no ISO 4217 code) are dropped, "€"/"Euro" read as EUR.
+
+    Lengths are cut by the next step (:func:`aggregator.normalise.limits.cap_lengths`).
+    """
     notes: list[str] = []
-    for name, limit in TEXT_LIMITS.items():
-        value = changes.get(name, getattr(listing, name))
-        if value is not None and (len(value) > limit or (name == "title" and len(match_key(value)) > limit)):
-            changes[name] = _cut(value, limit, keyed=name == "title")
-            notes.append(f"{name} of {len(value)} characters cut to {len(changes[name])}")
-    for name, limit in DROP_LIMITS.items():
-        value = changes.get(name, getattr(listing, name))
-        if value is not None and len(value) > limit:
-            changes[name] = None
-            notes.append(f"{name} of {len(value)} characters (over {limit}) dropped")
     offers = []
     for offer in changes["offers"]:
-        fitted: dict[str, str | None] = {
-            name: _cut(text, limit) for name, limit in OFFER_TEXT_LIMITS.items()
-            if (text := getattr(offer, name)) is not None and len(text) > limit
-        }
-        if offer.url is not None and len(offer.url) > LINK_LIMIT:
-            fitted["url"] = None
-        if len(offer.currency) != 3:  # storage keeps ISO 4217 codes
+        if len(offer.currency) != 3:
             if clean_text(offer.currency).casefold() not in ("€", "euro"):
                 notes.append(f"offer in currency {offer.currency[:20]!r} (no ISO code) dropped")
                 continue
-            fitted["currency"] = "EUR"
-        if too_long := sorted(fitted.keys() - {"currency"}):
-            notes.append(f"offer {', '.join(too_long)} too long for storage: cut or dropped")
-        offers.append(replace(offer, **fitted))
+            offer = replace(offer, currency="EUR")
+        offers.append(offer)
     changes["offers"] = offers
     return [*listing.warnings, *notes] if notes else []
-
-
-def _cut(text: str, limit: int, *, keyed: bool = False) -> str:
-    """``text`` shortened to ``limit`` characters ending in ``…`` (and, if ``keyed``, its match key too)."""
-    cut = text[: limit - 1].rstrip() + "…"
-    while keyed and len(match_key(cut)) > limit:
-        cut = cut[: len(cut) * 9 // 10].rstrip() + "…"
-    return cut
 
 
 def check_urls(listing: Listing, ctx: StepContext) -> Listing:
