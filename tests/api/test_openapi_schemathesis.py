@@ -1,7 +1,8 @@
 """Schemathesis against the ASGI app: every documented operation, valid and invalid input, on a real calendar.
 
-All of schemathesis' default checks run (no server errors, documented status codes, content types,
-headers and bodies, invalid input rejected, valid input accepted). One rule of this API cannot be
+Every built-in check of schemathesis runs, listed explicitly (no server errors, documented status codes,
+content types, headers and bodies, invalid input rejected, valid input accepted, missing required headers,
+unsupported methods and ``Allow``, authentication not ignored, ...), over every operation, push included. One rule of this API cannot be
 written in JSON Schema: a request can be made of valid parts and still be refused — ``from`` after
 ``to``, or a cursor this server did not hand out. For exactly those requests the "valid input is
 accepted" check is replaced by checking for the documented 400 problem.
@@ -16,6 +17,7 @@ import pytest
 import schemathesis
 from _data import NOW, SPECS, Runtime, populate
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -35,6 +37,8 @@ def _app(runtime: Runtime) -> Any:
 # each test points the schema at an app on its freshly populated database (SQLite and PostgreSQL).
 BASE_URL = load_settings(Path(__file__).resolve().parents[2] / "settings.toml", env={}).server.base_url
 schema = schemathesis.openapi.from_dict(openapi_document(BASE_URL))
+load_all_checks()
+ALL_CHECKS = list(CHECKS.get_all())
 
 
 @pytest.fixture
@@ -67,11 +71,16 @@ def _refused_beyond_the_schema(case: Any) -> bool:
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_matches_its_openapi_document(case: Any, served: Any) -> None:
     if case.method.upper() in ("GET", "HEAD") and _refused_beyond_the_schema(case):
-        response = case.call_and_validate(app=served, excluded_checks=[positive_data_acceptance])
+        response = case.call_and_validate(app=served, checks=ALL_CHECKS,
+                                          excluded_checks=[positive_data_acceptance])
         assert response.status_code == 400
         assert response.headers["content-type"] == ["application/problem+json"]
     else:
-        case.call_and_validate(app=served)
+        case.call_and_validate(app=served, checks=ALL_CHECKS)
+
+
+def test_every_built_in_check_runs() -> None:
+    assert len(ALL_CHECKS) >= 14 and positive_data_acceptance in ALL_CHECKS
 
 
 def test_served_document_is_the_one_tested(settings: Settings, engine: Any,
