@@ -15,7 +15,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "brauerei_museum"
 START = "https://www.dortmund.de/veranstaltungskalender/?einrichtung=brauereimuseum"
-LISTINGS = list(BrauereiMuseumSource(SnapshotFetcher(FIXTURES, NOW)).listings())
+LISTINGS = BrauereiMuseumSource(SnapshotFetcher(FIXTURES, NOW)).run().listings
 BY_ID = {item.record_id: item for item in LISTINGS}
 MUSEUMSTAG = BY_ID["520202/16-mai-2027"]
 

@@ -18,7 +18,7 @@ CALENDAR = "https://www.dortmund.de/veranstaltungskalender/"
 DETAIL = CALENDAR + "veranstaltung.html?eid="
 SOURCE = DortmundDeSource(SnapshotFetcher(FIXTURES, NOW))
 DOCUMENTS = list(SOURCE.fetch())
-LISTINGS = list(SOURCE.listings())
+LISTINGS = SOURCE.run().listings
 BY_ID = {item.record_id: item for item in LISTINGS}
 FIRST_PAGE = list(SOURCE.parse(DOCUMENTS[0]))
 PANZER = BY_ID["512322/8-dezember-2026"]

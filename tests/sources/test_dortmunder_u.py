@@ -15,7 +15,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dortmunder_u"
 API = "https://dortmunder-u.de/wp-json/tribe/events/v1/events"
-LISTINGS = list(DortmunderUSource(SnapshotFetcher(FIXTURES, NOW)).listings())
+LISTINGS = DortmunderUSource(SnapshotFetcher(FIXTURES, NOW)).run().listings
 BY_ID = {item.record_id: item for item in LISTINGS}
 SOMA = BY_ID["dortmunder-u.de?id=20412"]
 

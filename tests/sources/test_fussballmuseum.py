@@ -16,7 +16,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fussballmuseum"
 PAGE = "https://www.fussballmuseum.de/veranstaltungen/"
-LISTINGS = list(FussballmuseumSource(SnapshotFetcher(FIXTURES, NOW)).listings())
+LISTINGS = FussballmuseumSource(SnapshotFetcher(FIXTURES, NOW)).run().listings
 BY_ID = {item.record_id.removeprefix(PAGE + "#"): item for item in LISTINGS}
 GRILL = BY_ID["event-3012"]
 

@@ -15,7 +15,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "konzerthaus"
 PROGRAMM = "https://www.konzerthaus-dortmund.de/de/programm/"
-LISTINGS = list(KonzerthausSource(SnapshotFetcher(FIXTURES, NOW)).listings())
+LISTINGS = KonzerthausSource(SnapshotFetcher(FIXTURES, NOW)).run().listings
 BY_ID = {item.record_id: item for item in LISTINGS}
 
 

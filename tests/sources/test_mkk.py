@@ -15,7 +15,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mkk"
 START = "https://www.dortmund.de/veranstaltungskalender/?einrichtung=mkk"
-LISTINGS = list(MkkSource(SnapshotFetcher(FIXTURES, NOW)).listings())
+LISTINGS = MkkSource(SnapshotFetcher(FIXTURES, NOW)).run().listings
 BY_ID = {item.record_id: item for item in LISTINGS}
 TOUR = BY_ID["520104/3-januar-2027"]
 

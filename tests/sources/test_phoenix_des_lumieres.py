@@ -15,7 +15,7 @@ from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "phoenix_des_lumieres"
 PAGE = "https://www.phoenix-lumieres.com/de/programm"
-LISTINGS = list(PhoenixDesLumieresSource(SnapshotFetcher(FIXTURES, NOW)).listings())
+LISTINGS = PhoenixDesLumieresSource(SnapshotFetcher(FIXTURES, NOW)).run().listings
 BY_ID = {item.record_id: item for item in LISTINGS}
 OZEAN = BY_ID["node-236"]
 PHARAONEN = BY_ID["node-231"]

@@ -30,7 +30,7 @@ class _CountingFetcher(SnapshotFetcher):
 
 
 FETCHER = _CountingFetcher(FIXTURES)
-LISTINGS = list(TheaterDortmundSource(FETCHER).listings())
+LISTINGS = TheaterDortmundSource(FETCHER).run().listings
 BY_ID = {item.record_id: item for item in LISTINGS}
 RENT = LISTINGS[0]
 
@@ -91,6 +91,9 @@ def test_paging_stops_at_the_empty_page() -> None:
 
 def test_paging_is_capped() -> None:
     class _Endless:
+        def new_run(self) -> None:
+            pass
+
         def get(self, url: str) -> Document:
             return Document(url, (FIXTURES / "kalender_page1.html").read_bytes(), "text/html; charset=utf-8", fetched_at=NOW)
 

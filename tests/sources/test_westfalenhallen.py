@@ -15,7 +15,7 @@ from sources.westfalenhallen import WestfalenhallenSource
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "westfalenhallen"
 PAGE = "https://www.westfalenhallen.de/veranstaltungen/"
-LISTINGS = list(WestfalenhallenSource(SnapshotFetcher(FIXTURES, NOW)).listings())
+LISTINGS = WestfalenhallenSource(SnapshotFetcher(FIXTURES, NOW)).run().listings
 BY_ID = {item.record_id: item for item in LISTINGS}
 PROMS = BY_ID["uid-7312"]
 FAIR = BY_ID["uid-7322"]

@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "zoo_westfalenp
 CALENDAR = "https://www.dortmund.de/veranstaltungskalender/"
 SOURCE = ZooWestfalenparkSource(SnapshotFetcher(FIXTURES, NOW))
 DOCUMENTS = list(SOURCE.fetch())
-LISTINGS = list(SOURCE.listings())
+LISTINGS = SOURCE.run().listings
 BY_ID = {item.record_id: item for item in LISTINGS}
 BIRTHDAY = BY_ID["512290/24-mai-2027"]
 
