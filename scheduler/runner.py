@@ -25,7 +25,7 @@ def run_source(
     Never raises for a source's own failure.
 
     Every way a run can go wrong once it is recorded — the fetcher's reset, building the adapter,
-    the adapter, reading its rejections, ingest itself — ends the run as failed (so the source's
+    the adapter's run, ingest itself — ends the run as failed (so the source's
     health and backoff count it); only a database that cannot record the failure raises.
     """
     now = now or ctx.clock()
@@ -43,13 +43,9 @@ def run_source(
 
 def _run(ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, run_id: int, now: datetime) -> RunReport:
     try:
-        reset = getattr(fetcher, "new_run", None)
-        if callable(reset):
-            reset()  # the page budget is per run, the client lives for the process
-        source = spec.build(fetcher)
-        listings = list(source.listings())
-        rejections = list(getattr(source, "rejections", []))
-        warnings = [str(w) for w in getattr(source, "warnings", [])]
+        fetcher.new_run()  # the page budget is per run, the client lives for the process
+        result = spec.build(fetcher).run()
     except SourceError as exc:
         return fail_run(ctx, run_id, str(exc))
-    return ingest(ctx, spec.name, listings, run_id=run_id, rejections=rejections, warnings=warnings, now=now)
+    return ingest(ctx, spec.name, result.listings, run_id=run_id, rejections=result.rejections,
+                  warnings=result.warnings, now=now)

@@ -1,9 +1,10 @@
 """The adapter contract: what a source declares, how it is fetched and parsed, and the registry.
 
-A source adapter subclasses :class:`Source`, declares ``name``, ``venue``/``venues``, ``start_urls``
-and ``schedule``, and implements :meth:`Source.parse`. Fetching is done by a :class:`Fetcher`
-passed in, so tests feed recorded documents. Subclasses with a ``name`` register themselves;
-a second class with the same name is an error.
+A source adapter subclasses :class:`Source`, declares ``name``, ``venue``, ``start_urls`` and
+``schedule``, and implements :meth:`Source.parse`. Fetching is done by a :class:`Fetcher` passed in,
+so tests feed recorded documents. A run is :meth:`Source.run`, which returns a :class:`SourceResult`
+(listings, rejections, warnings); the instance keeps no state of a run. Subclasses with a ``name``
+register themselves; a second class with the same name is an error.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from aggregator.listing import Listing
+from aggregator.listing import Listing, Rejection
 
 
 @dataclass(slots=True)
@@ -42,7 +43,15 @@ class Document:
 
 
 class Fetcher(Protocol):
-    """Anything that turns a URL into a :class:`Document` (live HTTP, a snapshot folder, a test)."""
+    """Anything that turns a URL into a :class:`Document` (live HTTP, a snapshot folder, a test).
+
+    The runner calls :meth:`new_run` before each run of a source, then the source calls :meth:`get`
+    and :meth:`now`.
+    """
+
+    def new_run(self) -> None:
+        """Start a run of one source (a live client's page budget counts from zero again)."""
+        ...
 
     def get(self, url: str) -> Document:
         """The document at ``url``, with the time it was fetched."""
@@ -68,23 +77,42 @@ class LayoutChanged(SourceError):
     """The page no longer looks like the markup the adapter knows: fail loudly, never 'zero events'."""
 
 
+@dataclass(slots=True)
+class SourceResult:
+    """What a run of a source (or one of its documents) gave: the listings, the records it refused
+    and notes on what was odd."""
+
+    listings: list[Listing] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, other: SourceResult) -> None:
+        """Append ``other``'s listings, rejections and warnings (a document's to its run's)."""
+        self.listings.extend(other.listings)
+        self.rejections.extend(other.rejections)
+        self.warnings.extend(other.warnings)
+
+
 _REGISTRY: dict[str, type[Source]] = {}
 
 
 class Source:
     """Base class of every source adapter.
 
-    Subclasses must supply ``name`` and :meth:`parse`; multi-page sites override :meth:`fetch`.
+    Subclasses must supply ``name`` and :meth:`parse`; multi-page sites override :meth:`fetch`,
+    sources that report rejections or warnings override :meth:`read_document`.
     """
 
     name: ClassVar[str] = ""
     venue: ClassVar[str | None] = None
-    venues: ClassVar[tuple[str, ...]] = ()
     timezone: ClassVar[str] = "Europe/Berlin"
     start_urls: ClassVar[tuple[str, ...]] = ()
     schedule: ClassVar[str] = "interval:6h"
     kind: ClassVar[str] = "venue"  # for field priority: venue, city, platform, ticketing, push, import
     abstract: ClassVar[bool] = False
+    empty_page_is_error: ClassVar[bool] = False
+    """True: a document without any event means the page changed (:class:`LayoutChanged`), never an
+    empty programme. False: an empty page is an empty programme (the default of every platform)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -126,10 +154,22 @@ class Source:
         """Parse one document into listings. Must not fetch."""
         raise NotImplementedError(f"{type(self).__name__} must implement parse()")
 
-    def listings(self) -> Iterator[Listing]:
-        """Fetch and parse one whole run."""
+    def read_document(self, document: Document) -> SourceResult:
+        """One document read whole: by default the listings of :meth:`parse`.
+
+        With ``empty_page_is_error`` a document without any listing raises :class:`LayoutChanged`.
+        """
+        result = SourceResult(list(self.parse(document)))
+        if self.empty_page_is_error and not result.listings:
+            raise LayoutChanged(self.source_name, "no events on the page", document.url)
+        return result
+
+    def run(self) -> SourceResult:
+        """Fetch and read one whole run: every document's listings, rejections and warnings."""
+        result = SourceResult()
         for document in self.fetch():
-            yield from self.parse(document)
+            result.add(self.read_document(document))
+        return result
 
 
 def registry() -> Mapping[str, type[Source]]:

@@ -5,7 +5,7 @@ Markup NOT verified (no capture exists; tests/fixtures/README.md): ``.event-list
 hours, venue, title, teaser, a link with ``?eid=<digits>``. An entry is one production: the list
 yields a listing for the date it shows (``raw["termine"] = N``); :meth:`fetch` also gets the
 detail page of each multi-date entry (at most ``MAX_DETAIL_PAGES``), which yields every date with
-its own status, and :meth:`listings` keeps that version. Record ids are ``<eid>/<date words>``
+its own status, and :meth:`run` keeps that version. Record ids are ``<eid>/<date words>``
 (``512301/1-dezember-2026``; a second date on one day ``…#2``).
 """
 
@@ -19,7 +19,7 @@ from bs4 import Tag
 
 from aggregator.listing import Listing
 from sources._html import absolute, attr, parse_html, require_one, require_text, select_text
-from sources.base import Document, LayoutChanged, Source, SourceError
+from sources.base import Document, LayoutChanged, Source, SourceError, SourceResult
 
 MAX_PAGES = 20
 MAX_DETAIL_PAGES = 60
@@ -57,9 +57,11 @@ class DortmundDeSource(Source):
         for url in details[:MAX_DETAIL_PAGES]:
             yield self.fetcher.get(url)
 
-    def listings(self) -> Iterator[Listing]:
+    def run(self) -> SourceResult:
         """One run, each record once: a date from a detail page replaces the same date from the list."""
-        yield from {listing.record_id: listing for listing in super().listings()}.values()
+        result = super().run()
+        result.listings = list({listing.record_id: listing for listing in result.listings}.values())
+        return result
 
     def parse(self, document: Document) -> Iterator[Listing]:
         """A list page (one listing per entry) or a detail page (one listing per date)."""

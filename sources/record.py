@@ -69,6 +69,10 @@ class RecordingFetcher:
         self.index = read_index(folder)
         self.recorded: dict[str, str] = {}
 
+    def new_run(self) -> None:
+        """Start a run of the inner fetcher."""
+        self.inner.new_run()
+
     def now(self) -> datetime:
         """The inner fetcher's now."""
         return self.inner.now()
@@ -127,7 +131,7 @@ def record(source: Source, fetcher: Fetcher, folder: Path) -> RecordResult:
     try:
         for document in source.fetch():
             try:
-                result.listings += sum(1 for _ in source.parse(document))
+                result.listings += len(source.read_document(document).listings)
             except SourceError as exc:
                 result.parse_errors.append(str(exc))
     finally:

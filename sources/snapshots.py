@@ -146,6 +146,9 @@ class SnapshotFetcher:
         return Document(url=url, body=body, content_type=entry.content_type,
                         fetched_at=entry.fetched_at or self.recorded_at)
 
+    def new_run(self) -> None:
+        """Nothing to reset: a replay has no per-run budget."""
+
     def now(self) -> datetime:
         """The day the snapshot was taken: today, for a replay."""
         return self.recorded_at

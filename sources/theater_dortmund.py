@@ -44,7 +44,6 @@ class TheaterDortmundSource(Source):
     """Oper, Ballett, Schauspiel, Philharmoniker and KJT of Theater Dortmund, from the paged calendar."""
 
     name = "theater_dortmund"
-    venues = ("Opernhaus Dortmund", "Schauspielhaus Dortmund", "Kinder- und Jugendtheater Dortmund")
     start_urls = ("https://www.theaterdo.de/kalender/",)
     schedule = "interval:6h"
 

@@ -16,7 +16,6 @@ class ZooWestfalenparkSource(DortmundDeSource):
     """Events in the Zoo (Mergelteichstraße 80) and the Westfalenpark (An der Buschmühle 3)."""
 
     name = "zoo_westfalenpark"
-    venues = ("Zoo Dortmund", "Westfalenpark")
     start_urls = (
         "https://www.dortmund.de/veranstaltungskalender/?einrichtung=zoo",
         "https://www.dortmund.de/veranstaltungskalender/?einrichtung=westfalenpark",

@@ -1,14 +1,14 @@
-"""What the configuration-only platform sources share: the window, a default venue, problems kept per run."""
+"""What the configuration-only platform sources share: the window, a default venue, a document read whole."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from aggregator.listing import Listing, Rejection
 from aggregator.window import DEFAULT_FUTURE_DAYS, DEFAULT_PAST_DAYS, Window
-from sources.base import Document, Fetcher, Source, SourceError
+from sources.base import Document, LayoutChanged, Source, SourceError, SourceResult
 
 
 def source_window(source: Source, now: datetime) -> Window:
@@ -37,21 +37,20 @@ class ParseResult(Protocol):
     rejections: list[Rejection]
 
 
-class DocumentSource(Source):
+R = TypeVar("R", bound=ParseResult)
+
+
+class DocumentSource(Source, Generic[R]):
     """A source whose documents a format parser reads whole (iCalendar, JSON-LD).
 
-    Subclasses supply :meth:`read`. After :meth:`parse`, ``warnings`` and ``rejections`` hold what
-    the run's documents so far had wrong (reset by :meth:`listings`), ``last_result`` the last
-    document's full result.
+    Subclasses supply :meth:`read` (the format's parser), :meth:`events_in` and :meth:`not_the_format`.
+    :meth:`read_document` gives each document's listings (with the configured venue where they name
+    none), rejections and warnings. With ``empty_page_is_error`` a document that holds no data of the
+    format, or no event, is :class:`LayoutChanged`.
     """
 
     abstract: ClassVar[bool] = True
-
-    def __init__(self, fetcher: Fetcher | None = None, options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(fetcher, options)
-        self.warnings: list[str] = []
-        self.rejections: list[Rejection] = []
-        self.last_result: Any = None
+    format_label: ClassVar[str] = ""
 
     def window(self, now: datetime) -> Window:
         """The window events are read in at ``now`` (see :func:`source_window`)."""
@@ -61,26 +60,36 @@ class DocumentSource(Source):
         """The venue configured for listings that name none."""
         return str(self.options.get("venue") or self.venue or "") or None
 
-    def read(self, document: Document) -> ParseResult:
+    def read(self, document: Document) -> R:
         """Parse one document with the format's parser."""
         raise NotImplementedError(f"{type(self).__name__} must implement read()")
 
-    def parse(self, document: Document) -> Iterator[Listing]:
-        """Parse one document (eagerly, so a broken one fails here)."""
-        result = self.read(document)
-        self.last_result = result
-        self.warnings.extend(result.warnings)
-        self.rejections.extend(result.rejections)
-        venue = self.default_venue()
-        return iter(
-            [
-                listing if listing.venue_name or not venue else listing.evolve(venue_name=venue)
-                for listing in result.listings
-            ]
-        )
+    def events_in(self, result: R) -> int:
+        """How many events the format found in a document, before the window and rejections."""
+        raise NotImplementedError(f"{type(self).__name__} must implement events_in()")
 
-    def listings(self) -> Iterator[Listing]:
-        """Fetch and parse one whole run, starting with empty ``warnings`` and ``rejections``."""
-        self.warnings.clear()
-        self.rejections.clear()
-        return super().listings()
+    def not_the_format(self, error: SourceError) -> str | None:
+        """Why the document holds no data of the format at all, if ``error`` says so; else None."""
+        return None
+
+    def read_document(self, document: Document) -> SourceResult:
+        """One document read whole (eagerly, so a broken one fails here)."""
+        try:
+            result = self.read(document)
+        except SourceError as error:
+            absent = self.not_the_format(error) if self.empty_page_is_error else None
+            if absent is None:
+                raise
+            raise LayoutChanged(self.source_name, absent, document.url) from error
+        if self.empty_page_is_error and not self.events_in(result):
+            raise LayoutChanged(self.source_name, f"{self.format_label} without any Event", document.url)
+        venue = self.default_venue()
+        listings = [
+            listing if listing.venue_name or not venue else listing.evolve(venue_name=venue)
+            for listing in result.listings
+        ]
+        return SourceResult(listings, list(result.rejections), list(result.warnings))
+
+    def parse(self, document: Document) -> Iterator[Listing]:
+        """The listings of one document (see :meth:`read_document`)."""
+        return iter(self.read_document(document).listings)

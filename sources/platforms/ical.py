@@ -1011,18 +1011,24 @@ def _make_record_ids_unique(result: ICalResult) -> None:
         seen.add(record_id)
 
 
-class ICalFeedSource(DocumentSource):
+class ICalFeedSource(DocumentSource[ICalResult]):
     """An iCalendar feed, configured by settings alone.
 
     Options: ``name``, ``url``/``urls``, ``venue`` (given to every listing without a LOCATION) and
     ``past_days``/``future_days`` (the window; see :func:`sources.platforms._document.source_window`).
-    After :meth:`parse`, ``warnings`` and ``rejections`` hold what the run's
-    documents so far had wrong (reset by :meth:`listings`), ``last_result`` the last document's
-    full :class:`ICalResult`.
     """
 
     abstract: ClassVar[bool] = True
     platform: ClassVar[str] = "ical"
+    format_label: ClassVar[str] = "iCalendar"
+
+    def events_in(self, result: ICalResult) -> int:
+        """The VEVENTs of the file."""
+        return result.vevents
+
+    def not_the_format(self, error: SourceError) -> str | None:
+        """The reason of a :class:`NotACalendar`."""
+        return f"no iCalendar ({error.reason})" if isinstance(error, NotACalendar) else None
 
     def read(self, document: Document) -> ICalResult:
         """Parse one document (eagerly, so a broken one fails here)."""

@@ -916,17 +916,24 @@ def _make_record_ids_unique(result: JsonLdResult) -> None:
         seen.add(record_id)
 
 
-class JsonLdSource(DocumentSource):
+class JsonLdSource(DocumentSource[JsonLdResult]):
     """Pages or documents with schema.org events in JSON-LD, configured by settings alone.
 
     Options: ``name``, ``url``/``urls``, ``venue`` (given to every listing without a location) and
-    ``past_days``/``future_days`` (the window). Subclasses may override :meth:`clean_name`. After
-    :meth:`parse`, ``warnings`` and ``rejections`` hold what the run's documents had wrong (reset
-    by :meth:`listings`), ``last_result`` the last document's :class:`JsonLdResult`.
+    ``past_days``/``future_days`` (the window). Subclasses may override :meth:`clean_name`.
     """
 
     abstract: ClassVar[bool] = True
     platform: ClassVar[str] = "jsonld"
+    format_label: ClassVar[str] = "JSON-LD"
+
+    def events_in(self, result: JsonLdResult) -> int:
+        """The schema.org Event objects of the document."""
+        return result.events
+
+    def not_the_format(self, error: SourceError) -> str | None:
+        """The reason of a :class:`NotAnEventDocument`."""
+        return f"no JSON-LD ({error.reason})" if isinstance(error, NotAnEventDocument) else None
 
     def clean_name(self, name: str, start: datetime | None, location: str | None) -> str:
         """The title for an event name; by default strips a trailing own date and venue."""

@@ -20,7 +20,7 @@ The requested window is the source's window (``past_days``/``future_days``, fill
 ``[ingest]``) around the ``now`` the caller passes in the option ``now`` (an aware datetime); the
 wall clock is never read. Without ``now`` the first page asks for the API's default (upcoming
 events), a URL that stays the same every day, and every event is kept. With ``now``, only events
-that overlap the window are kept; the others are counted in ``outside`` and said in ``warnings``.
+that overlap the window are kept; the others are counted and said in the run's ``warnings``.
 Further options: ``start_date`` (an ISO date, or days from ``now``; overrides the window's start in
 the request), ``per_page`` (default 50), ``max_pages`` (default 40). The API does not expose a
 recurrence parent, so ``series_key`` is the event's own id.
@@ -43,7 +43,7 @@ from bs4 import BeautifulSoup
 from aggregator.listing import Listing, OfferListing
 from aggregator.types import BERLIN
 from aggregator.window import OutsideCount, Window
-from sources.base import Document, Fetcher, LayoutChanged, Source, SourceError
+from sources.base import Document, LayoutChanged, Source, SourceError, SourceResult
 from sources.platforms._document import source_window
 
 API_PATH = "/wp-json/tribe/events/v1/events"
@@ -76,11 +76,6 @@ class TribeEventsSource(Source):
     platform: ClassVar[str] = "tribe"
     per_page: ClassVar[int] = 50
     max_pages: ClassVar[int] = 40
-
-    def __init__(self, fetcher: Fetcher | None = None, options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(fetcher, options)
-        self.outside = OutsideCount()
-        self.warnings: list[str] = []
 
     def api_url(self) -> str:
         """The events endpoint: the configured URL if it is one, else the site URL plus the API path."""
@@ -163,15 +158,17 @@ class TribeEventsSource(Source):
             raise LayoutChanged(self.source_name, "JSON has no 'events' list", document.url)
         return data
 
-    def listings(self) -> Iterator[Listing]:
-        """Fetch and parse one whole run, starting with an empty ``outside`` count and ``warnings``."""
-        self.outside = OutsideCount()
-        self.warnings.clear()
-        yield from super().listings()
+    def run(self) -> SourceResult:
+        """Every page of the window; the events left out of it are counted in one warning."""
         window = self._window(self.now())
-        message = self.outside.message(window) if window else None
+        outside = OutsideCount()
+        result = SourceResult()
+        for document in self.fetch():
+            result.listings.extend(self._in_window(document, window, outside))
+        message = outside.message(window) if window else None
         if message:
-            self.warnings.append(message)
+            result.warnings.append(message)
+        return result
 
     def _window(self, now: datetime | None) -> Window | None:
         return source_window(self, now) if now is not None else None
@@ -181,12 +178,17 @@ class TribeEventsSource(Source):
 
         An empty first page must say ``total: 0``.
         """
-        window = self._window(self.now())
+        return self._in_window(document, self._window(self.now()), OutsideCount())
+
+    def _in_window(
+        self, document: Document, window: Window | None, outside: OutsideCount
+    ) -> Iterator[Listing]:
+        """The page's listings that overlap ``window``; the others are counted in ``outside``."""
         for listing in self._parse_page(document):
             start = listing.start
-            outside = window.outside(start, listing.end) if window and start else None
-            if outside and start:
-                self.outside.add(outside, start)
+            reason = window.outside(start, listing.end) if window and start else None
+            if reason and start:
+                outside.add(reason, start)
             else:
                 yield listing
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +19,7 @@ from aggregator.models import SourceRecord, SourceRun, SourceState
 from aggregator.types import RunStatus
 from scheduler import backoff
 from scheduler.runner import run_source
-from sources.base import Document, Source
+from sources.base import Document, Source, SourceResult
 from sources.catalog import SourceSpec
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -43,14 +42,10 @@ class _Flaky(Source):
             raise RuntimeError("adapter cannot be built")
         super().__init__(fetcher, options)
 
-    def listings(self) -> Iterator[Listing]:
-        yield from (_listing(n) for n in range(int(self.options.get("count", 3))))
-
-    @property
-    def rejections(self) -> list[Any]:
-        if self.options.get("fail") == "rejections":
-            raise KeyError("rejections")
-        return []
+    def run(self) -> SourceResult:
+        if self.options.get("fail") == "run":
+            raise KeyError("run")
+        return SourceResult([_listing(n) for n in range(int(self.options.get("count", 3)))])
 
 
 class _Fetcher:
@@ -106,10 +101,10 @@ def test_a_fetcher_that_cannot_start_a_run(ctx: IngestContext) -> None:
     _ended_failed(ctx, "cache directory is not writable")
 
 
-def test_an_adapter_whose_rejections_raise(ctx: IngestContext) -> None:
-    report = run_source(ctx, _spec(fail="rejections"), _Fetcher())
+def test_an_adapter_whose_run_raises(ctx: IngestContext) -> None:
+    report = run_source(ctx, _spec(fail="run"), _Fetcher())
     assert report.status == RunStatus.FAILED
-    _ended_failed(ctx, "rejections")
+    _ended_failed(ctx, "KeyError in flaky: 'run'")
 
 
 def test_a_normalisation_step_that_raises(ctx: IngestContext, monkeypatch: pytest.MonkeyPatch) -> None:

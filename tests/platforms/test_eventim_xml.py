@@ -317,6 +317,9 @@ def test_entity_expansion_is_refused_or_not_performed() -> None:
 
 def test_next_page_on_another_host_is_refused() -> None:
     class Fetcher:
+        def new_run(self) -> None:
+            pass
+
         def get(self, url: str) -> Document:
             return xml(
                 "<response><meta><next>https://elsewhere.example/p2</next></meta><productions/></response>"

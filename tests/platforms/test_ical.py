@@ -466,6 +466,9 @@ class _Files:
     def __init__(self, files: dict[str, str]) -> None:
         self.files = files
 
+    def new_run(self) -> None:
+        pass
+
     def get(self, url: str) -> Document:
         return Document(url=url, body=(FIXTURES / self.files[url]).read_bytes(), fetched_at=FETCHED_AT)
 
@@ -485,31 +488,30 @@ def test_source_is_a_platform_family_not_a_registered_source() -> None:
 
 
 def test_source_records_under_its_configured_name() -> None:
-    assert {listing.source for listing in feed().listings()} == {"jazzclub"}
+    assert {listing.source for listing in feed().run().listings} == {"jazzclub"}
 
 
 def test_source_gives_its_venue_to_listings_without_location() -> None:
-    venues = {listing.record_id: listing.venue_name for listing in feed(venue="Domicil Jazzclub").listings()}
+    venues = {listing.record_id: listing.venue_name for listing in feed(venue="Domicil Jazzclub").run().listings}
     assert venues["good-1@example.org"] == "Domicil Jazzclub"
 
 
 def test_source_keeps_a_listings_own_location() -> None:
-    listings = [listing for listing in feed(venue="Anderswo").listings() if listing.title == "Without UID"]
+    listings = [listing for listing in feed(venue="Anderswo").run().listings if listing.title == "Without UID"]
     assert [listing.venue_name for listing in listings] == ["Domicil"]
 
 
 def test_source_exposes_rejections_and_warnings_of_the_run() -> None:
     source = feed(urls=["https://a.example/feed.ics", "https://b.example/x.ics"])
-    list(source.listings())
-    assert len(source.rejections) == 2
-    assert source.warnings and source.last_result is not None and source.last_result.vevents == 3
+    result = source.run()
+    assert len(result.rejections) == 2
+    assert result.warnings and source.events_in(source.read(_Files({"x": "all_day.ics"}).get("x"))) == 3
 
 
 def test_source_resets_rejections_for_a_new_run() -> None:
     source = feed()
-    list(source.listings())
-    list(source.listings())
-    assert len(source.rejections) == 2
+    source.run()
+    assert len(source.run().rejections) == 2
 
 
 def test_source_window_runs_past_days_back_and_future_days_ahead_in_berlin_days() -> None:

@@ -419,6 +419,9 @@ class _Page:
     def __init__(self, name: str) -> None:
         self.name = name
 
+    def new_run(self) -> None:
+        pass
+
     def get(self, url: str) -> Document:
         return Document(url=url, body=(FIXTURES / self.name).read_bytes(), fetched_at=FETCHED_AT)
 
@@ -432,14 +435,14 @@ def test_source_resolves_urls_against_the_document_url() -> None:
     source = JsonLdSource(
         _Page("itemlist.html"), options={"name": "lit", "url": "https://lit.example/programm/"}
     )
-    assert next(item.url for item in source.listings()) == "https://lit.example/events/lesung"
+    assert next(item.url for item in source.run().listings) == "https://lit.example/events/lesung"
 
 
 def test_source_venue_option_fills_listings_without_location() -> None:
     source = JsonLdSource(
         _Page("itemlist.html"), options={"name": "lit", "url": "https://lit.example/", "venue": "Lit"}
     )
-    assert {item.venue_name for item in source.listings()} == {"Lit"}
+    assert {item.venue_name for item in source.run().listings} == {"Lit"}
 
 
 def test_source_cleans_names_through_an_overridable_method() -> None:
@@ -448,15 +451,15 @@ def test_source_cleans_names_through_an_overridable_method() -> None:
             return name.upper()
 
     source = Shouting(_Page("graph.jsonld"), options={"name": "shout", "url": "https://theater.example/"})
-    assert "DIE PHYSIKER" in {item.title for item in source.listings()}
+    assert "DIE PHYSIKER" in {item.title for item in source.run().listings}
 
 
 def test_source_exposes_rejections() -> None:
     source = JsonLdSource(
         _Page("two_blocks_one_broken.html"), options={"name": "club", "url": "https://c.example/"}
     )
-    list(source.listings())
-    assert [r.source for r in source.rejections] == ["club"] and source.warnings
+    result = source.run()
+    assert [r.source for r in result.rejections] == ["club"] and result.warnings
 
 
 # --- format detection and import --------------------------------------------------------------

@@ -87,11 +87,31 @@ def test_without_now_the_first_page_asks_for_the_apis_default_window() -> None:
     assert source.first_page_url().endswith("/events?per_page=3")
 
 
+class _Served:
+    """A fetcher giving recorded documents in order, whatever URL the window asks for."""
+
+    def __init__(self, documents: list[Document]) -> None:
+        self.documents = iter(documents)
+
+    def new_run(self) -> None:
+        pass
+
+    def now(self) -> datetime:
+        return NOW
+
+    def get(self, url: str) -> Document:
+        return next(self.documents)
+
+
 def test_events_outside_the_window_are_counted_not_listed(documents: list[Document]) -> None:
-    source = make(now=datetime(2024, 6, 1, 10, tzinfo=UTC), future_days=150)
-    kept = [listing.start for document in documents for listing in source.parse(document)]
-    assert [start.date() for start in kept if start] == [date(2024, 9, 21), date(2024, 6, 12)]
-    assert (source.outside.past, source.outside.future) == (1, 2)
+    options = {**OPTIONS, "now": datetime(2024, 6, 1, 10, tzinfo=UTC), "future_days": 150}
+    result = TribeEventsSource(_Served(documents), options).run()
+    assert [listing.start.date() for listing in result.listings if listing.start] == [
+        date(2024, 9, 21), date(2024, 6, 12)
+    ]
+    assert [w.split(" left out: ")[-1] for w in result.warnings] == [
+        "1 ended before it (past), 2 start after it (future)"
+    ]
 
 
 def test_every_event_of_both_pages_is_listed(listings: dict[str, Listing]) -> None:
@@ -240,6 +260,9 @@ class _Pages:
     def __init__(self, next_url: str | None) -> None:
         self.next_url = next_url
         self.count = 0
+
+    def new_run(self) -> None:
+        pass
 
     def get(self, url: str) -> Document:
         self.count += 1

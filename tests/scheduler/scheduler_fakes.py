@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.listing import Listing
 from aggregator.models import Event, Occurrence, Offer, SourceRecord
-from sources.base import Document, LayoutChanged, Source
+from sources.base import Document, LayoutChanged, Source, SourceResult
 from sources.catalog import SourceSpec
 
 
@@ -128,7 +128,7 @@ class ListSource(Source):
     name = "test_list"
     abstract = True
 
-    def listings(self) -> Iterator[Listing]:
+    def run(self) -> SourceResult:
         """The configured listings (no fetching)."""
         _count_run(self.source_name)
         pause = float(self.options.get("pause", 0))
@@ -142,17 +142,22 @@ class ListSource(Source):
         now = datetime.now(UTC)
         hours_ago = self.options.get("hours_ago")
         first = now - timedelta(hours=float(hours_ago)) if hours_ago is not None else BASE_DAY
-        for i in range(int(self.options.get("count", 3))):
-            yield Listing(
+        return SourceResult([
+            Listing(
                 source=self.source_name, record_id=f"{self.source_name}-{i}",
                 title=f"{self.options.get('title', 'Lesung')} {i}", fetched_at=now,
                 start=first + timedelta(days=i, hours=19) if hours_ago is None else first - timedelta(minutes=i),
                 venue_name=str(self.options.get("venue_name", "domicil")),
             )
+            for i in range(int(self.options.get("count", 3)))
+        ])
 
 
 class NoFetcher:
     """A fetcher for sources that do not fetch."""
+
+    def new_run(self) -> None:
+        """Nothing to reset."""
 
     def get(self, url: str) -> Document:
         """Never called."""

@@ -34,6 +34,9 @@ class FakeFetcher:
         self.pages = pages
         self.requested: list[str] = []
 
+    def new_run(self) -> None:
+        pass
+
     def now(self) -> datetime:
         return NOW
 
@@ -121,7 +124,7 @@ def test_a_replay_says_each_page_was_fetched_when_it_was_recorded(tmp_path: Path
 def test_recording_replays_through_the_snapshot_fetcher(tmp_path: Path) -> None:
     recorded = record(TribeEventsSource(None, TRIBE_OPTIONS), SnapshotFetcher(TRIBE, NOW), tmp_path)
     replayed = TribeEventsSource(SnapshotFetcher(tmp_path, NOW), TRIBE_OPTIONS)
-    titles = [item.title for item in replayed.listings()]
+    titles = [item.title for item in replayed.run().listings]
     assert recorded.listings == len(titles) == 5
     assert len(recorded.files) == 2
 
