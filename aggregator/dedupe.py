@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process
 
 from aggregator import ids, matching
 from aggregator.listing import Listing
-from aggregator.normalise.titles import match_key
+from aggregator.text import fold_key
 from aggregator.types import BERLIN
 
 EVENT_MATCH_WINDOW = timedelta(days=370)
@@ -180,7 +180,7 @@ class DedupeIndex:
         if known is not None:
             self._unindex_event(known)
         self.events[ref.id] = ref
-        key = match_key(ref.title)
+        key = fold_key(ref.title)
         self._venue_events[ref.venue_slug][ref.id] = key
         for token in set(key.split()):
             self._tokens[(ref.venue_slug, token)][ref.id] = None
@@ -188,7 +188,7 @@ class DedupeIndex:
 
     def _unindex_event(self, ref: EventRef) -> None:
         """Forget an event's title in the lookup tables (it merged away or was renamed)."""
-        key = self._venue_events[ref.venue_slug].pop(ref.id, None) or match_key(ref.title)
+        key = self._venue_events[ref.venue_slug].pop(ref.id, None) or fold_key(ref.title)
         for token in set(key.split()):
             self._tokens[(ref.venue_slug, token)].pop(ref.id, None)
         for signature in self._event_signatures.pop(ref.id, ()):
@@ -299,7 +299,7 @@ class DedupeIndex:
         return candidates
 
     def _match_event(self, listing: Listing) -> str | None:
-        key = match_key(listing.title)
+        key = fold_key(listing.title)
         titles = self._candidate_events(listing.venue_slug, key)
         if not titles:
             return None
@@ -379,7 +379,7 @@ class DedupeIndex:
         """Let an event be found by the words of every title it was listed under, not only its own."""
         event = self.events[event_id]
         for venue, title in {(m.venue_slug, m.title) for m in members} - {(event.venue_slug, event.title)}:
-            self._add_signature((venue, _signature(match_key(title))), event_id)
+            self._add_signature((venue, _signature(fold_key(title))), event_id)
 
     def _add_signature(self, signature: tuple[str | None, str], event_id: str) -> None:
         """Make ``event_id`` a candidate for titles with this venue and these words."""

@@ -2,8 +2,9 @@
 
 These are pure functions; the dedupe engine (:mod:`aggregator.dedupe`) blocks candidate pairs by
 venue and local date and asks :func:`occurrence_match_score` which candidate, if any, is the same
-performance. All text comparison happens on a *folded* form (casefolded, diacritics stripped,
-ß → ss, punctuation → space), so "DIE ZAUBERFLÖTE" and "Die Zauberflöte" are the same string.
+performance. All text comparison happens on the form of :func:`aggregator.text.fold_key` (casefolded,
+ä → ae, ß → ss, other diacritics stripped, punctuation → space), so "DIE ZAUBERFLÖTE", "Die Zauberflöte"
+and "Die Zauberfloete" are the same string.
 
 How :func:`same_production` decides, in this order:
 
@@ -65,9 +66,10 @@ from datetime import datetime, time, timedelta
 from functools import lru_cache
 
 from rapidfuzz import fuzz
-from rapidfuzz.utils import default_process
 
 from aggregator.listing import Listing
+from aggregator.normalise.datewords import MONTH_SPELLINGS, WEEKDAY_SPELLINGS
+from aggregator.text import fold_key
 from aggregator.types import BERLIN
 
 DEFAULT_THRESHOLD = 88.0
@@ -78,7 +80,7 @@ DEFAULT_TOLERANCE_MINUTES = 20
 
 QUALIFIERS: dict[str, tuple[str, ...]] = {
     "young": (
-        r"fur (?:kinder|kids|familien|die ganze familie)",
+        r"fuer (?:kinder|kids|familien|die ganze familie)",
         r"kinder(?!n\b)\w+",
         r"kids",
         r"junior\w*",
@@ -86,12 +88,12 @@ QUALIFIERS: dict[str, tuple[str, ...]] = {
         r"baby\w*",
         r"sitzkissen\w*",
     ),
-    "intro": (r"\w*einfuhrung\w*",),
+    "intro": (r"\w*einfuehrung\w*",),
     "tour": (r"\w*rundgang\w*", r"\w*spaziergang\w*"),  # "...führung" is handled by _TOUR_RE
     "rehearsal": (r"\w*proben?",),
     "workshop": (r"workshops?", r"masterclass\w*", r"meisterkurs\w*"),
-    "talk": (r"\w*gesprach\w*", r"\w*vortrag\w*", r"\w*diskussion\w*"),
-    "opening": (r"\w*eroffnung\w*", r"vernissage", r"finissage", r"\w*abschluss\w*"),
+    "talk": (r"\w*gespraech\w*", r"\w*vortrag\w*", r"\w*diskussion\w*"),
+    "opening": (r"\w*eroeffnung\w*", r"vernissage", r"finissage", r"\w*abschluss\w*"),
     "singalong": (r"sing ?along", r"mitsing\w*"),
     "addon": (
         r"parkticket\w*",
@@ -110,7 +112,7 @@ QUALIFIERS: dict[str, tuple[str, ...]] = {
 
 NOT_A_TOUR_PREFIXES = frozenset(
     {
-        "ent", "durch", "aus", "fort", "ver", "zusammen", "uber", "zu", "ab", "heim", "weiter",
+        "ent", "durch", "aus", "fort", "ver", "zusammen", "ueber", "zu", "ab", "heim", "weiter",
         "nach", "an", "hin", "irre",
     }
 )  # fmt: skip
@@ -122,8 +124,8 @@ NOT_A_TOUR_ENDINGS = ("ein", "auf", "vor")
 NOISE_WORDS = frozenset(
     {
         "tickets", "ticket", "karten", "live", "tour", "tournee", "premiere", "wiederaufnahme",
-        "ua", "dea", "urauffuhrung", "erstauffuhrung", "derniere", "offentliche", "offentlicher",
-        "offentliches", "offentlich", "konzertante", "konzertant", "auffuhrung", "zusatztermin",
+        "ua", "dea", "urauffuehrung", "erstauffuehrung", "derniere", "oeffentliche", "oeffentlicher",
+        "oeffentliches", "oeffentlich", "konzertante", "konzertant", "auffuehrung", "zusatztermin",
         "zusatzkonzert", "neu", "ausverkauft", "abgesagt", "verlegt", "dortmund",
     }
 )  # fmt: skip
@@ -148,8 +150,8 @@ LOCATIVE_WORDS = frozenset({"im", "in", "am", "auf", "beim"})
 
 GENRE_WORDS = frozenset(
     {
-        "oper", "opera", "operette", "musical", "ballett", "tanz", "tanzstuck", "tanztheater",
-        "schauspiel", "komodie", "tragodie", "tragedia", "dramma", "drama", "stuck", "theaterstuck",
+        "oper", "opera", "operette", "musical", "ballett", "tanz", "tanzstueck", "tanztheater",
+        "schauspiel", "komoedie", "tragoedie", "tragedia", "dramma", "drama", "stueck", "theaterstueck",
         "singspiel", "konzertante", "konzertant", "roman", "musiktheater", "kammeroper", "grand",
         "revue", "liederabend", "sinfoniekonzert",
     }
@@ -158,7 +160,7 @@ GENRE_WORDS = frozenset(
 
 GENERIC_WORDS = frozenset(
     {
-        "konzert", "konzerte", "oper", "ballett", "musical", "ausstellung", "fuhrung", "lesung",
+        "konzert", "konzerte", "oper", "ballett", "musical", "ausstellung", "fuehrung", "lesung",
         "kino", "film", "jazz", "party", "festival", "show", "theater", "abend", "matinee", "gala",
         "programm", "veranstaltung", "event", "live", "musik", "tag", "nacht", "dortmund",
         "dortmunder", "konzerthaus", "opernhaus", "sonderausstellung", "workshop", "familie",
@@ -171,7 +173,7 @@ STOPWORDS = frozenset(
     {
         "der", "die", "das", "des", "dem", "den", "ein", "eine", "einer", "eines", "einem", "und",
         "oder", "mit", "von", "vom", "zu", "zum", "zur", "im", "in", "am", "an", "auf", "aus", "bei",
-        "fur", "nach", "uber", "the", "a", "of", "and", "for", "with", "to", "la", "le", "les",
+        "fuer", "nach", "ueber", "the", "a", "of", "and", "for", "with", "to", "la", "le", "les",
         "el", "il", "de", "du", "et",
     }
 )  # fmt: skip
@@ -189,34 +191,28 @@ ORDINAL_WORDS: dict[str, int] = {
     **dict.fromkeys(("zweite", "zweiter", "zweites", "zweiten", "zweitem"), 2),
     **dict.fromkeys(("dritte", "dritter", "drittes", "dritten", "drittem"), 3),
     **dict.fromkeys(("vierte", "vierter", "viertes", "vierten", "viertem"), 4),
-    **dict.fromkeys(("funfte", "funfter", "funftes", "funften", "funftem"), 5),
+    **dict.fromkeys(("fuenfte", "fuenfter", "fuenftes", "fuenften", "fuenftem"), 5),
     **dict.fromkeys(("sechste", "sechster", "sechstes", "sechsten", "sechstem"), 6),
     **dict.fromkeys(("siebte", "siebter", "siebtes", "siebten", "siebente", "siebenter"), 7),
     **dict.fromkeys(("achte", "achter", "achtes", "achten", "achtem"), 8),
     **dict.fromkeys(("neunte", "neunter", "neuntes", "neunten", "neuntem"), 9),
     **dict.fromkeys(("zehnte", "zehnter", "zehntes", "zehnten", "zehntem"), 10),
     **dict.fromkeys(("elfte", "elfter", "elftes", "elften"), 11),
-    **dict.fromkeys(("zwolfte", "zwolfter", "zwolftes", "zwolften"), 12),
+    **dict.fromkeys(("zwoelfte", "zwoelfter", "zwoelftes", "zwoelften"), 12),
 }
 """Folded German ordinal words and their numbers ("Zweites Philharmonisches Konzert")."""
 
 CARDINAL_WORDS: dict[str, int] = {
-    "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "funf": 5, "sechs": 6, "sieben": 7, "acht": 8,
+    "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5, "sechs": 6, "sieben": 7, "acht": 8,
     "neun": 9, "zehn": 10, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
 }  # fmt: skip
 """Spelled cardinals, counted only after a series word ("Teil zwei", "Part Two")."""
 
-_MONTH = (
-    r"(?:Jan(?:uar)?|Feb(?:ruar)?|M(?:ä|ae)rz|Mär|Apr(?:il)?|Mai|Juni?|Juli?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Okt(?:ober)?|Nov(?:ember)?|Dez(?:ember)?)"
-)
-_WEEKDAY = (
-    r"(?:\b(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|Mo|Di|Mi|Do|Fr|Sa|So)\.?,?\s+)?"
-)
+_WEEKDAY = rf"(?:\b(?:{WEEKDAY_SPELLINGS})\.?,?\s+)?"
 _DATE_RE = re.compile(
     rf"{_WEEKDAY}(?:\b\d{{1,2}}\.\s?\d{{1,2}}\.(?:\s?(?:19|20)?\d{{2}}(?!\d))?"
     rf"|\b(?:19|20)\d{{2}}-\d{{2}}-\d{{2}}(?:T[\d:.+-]+Z?)?"
-    rf"|\b\d{{1,2}}\.\s*{_MONTH}\b\.?(?:\s*(?:19|20)\d{{2}})?)",
+    rf"|\b\d{{1,2}}\.\s*(?:{MONTH_SPELLINGS})\b\.?(?:\s*(?:19|20)\d{{2}})?)",
     re.IGNORECASE,
 )
 _TIME_RE = re.compile(
@@ -234,7 +230,7 @@ _SEPARATOR_RE = re.compile(r"\s*[:|]\s+|\s+[-–—]\s+|\s*[()\[\]]\s*|(?<=[^\W\
 _NUMBER_RE = re.compile(r"(?<!\w)(\d+)(?!\w)")
 _ROMAN_RE = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
 _WORD_RE = re.compile(r"[^\W_]+")
-_TOUR_RE = re.compile(r"^(\w*?)fuhrung(?:en)?$")
+_TOUR_RE = re.compile(r"^(\w*?)fuehrung(?:en)?$")
 _QUALIFIER_RES = {
     category: re.compile(r"\b(?:" + "|".join(patterns) + r")\b") for category, patterns in QUALIFIERS.items()
 }
@@ -376,17 +372,10 @@ def production_key(listing: Listing) -> str:
     (also those in a dropped "Live 2017" suffix) and qualifiers stay, so "7. Philharmonisches
     Konzert", "Helene Fischer – Live 2017" and "Die Zauberflöte für Kinder" keep their own keys.
     """
-    venue = listing.venue_slug or " ".join(_fold(listing.venue_name or "").split())
+    venue = listing.venue_slug or " ".join(fold_key(listing.venue_name or "").split())
     title = _analyse(listing.title)
     years = [str(year) for year in sorted(title.years) if str(year) not in title.tokens]
     return f"{venue}|{' '.join((*title.tokens, *years))}"
-
-
-def _fold(text: str) -> str:
-    """Casefold, strip diacritics, ß → ss, and turn punctuation into spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return str(default_process(stripped))
 
 
 def _local(moment: datetime) -> datetime:
@@ -405,7 +394,7 @@ def _rooms_compatible(a: str | None, b: str | None) -> bool:
     """Whether two room names can be the same room ("Halle 1" and "Westfalenhalle 1" can)."""
     if not a or not b:
         return True
-    a_folded, b_folded = " ".join(_fold(a).split()), " ".join(_fold(b).split())
+    a_folded, b_folded = " ".join(fold_key(a).split()), " ".join(fold_key(b).split())
     if a_folded == b_folded:
         return True
     a_numbers, b_numbers = set(_NUMBER_RE.findall(a_folded)), set(_NUMBER_RE.findall(b_folded))
@@ -491,15 +480,15 @@ def _analyse(title: str) -> _Title:
     segments = _segments(_clean(title))
     kept = _meaningful_segments(segments)
     numbers: set[int] = set()
-    years = {int(word) for segment in segments for word in _fold(segment).split() if _is_year(word)}
+    years = {int(word) for segment in segments for word in fold_key(segment).split() if _is_year(word)}
     segment_tokens: list[list[str]] = []
     words = [(index, word) for index, segment in enumerate(kept) for word in _WORD_RE.findall(segment)]
     for position, (index, word) in enumerate(words):
         if index == len(segment_tokens):
             segment_tokens.append([])
         tokens = segment_tokens[index]
-        folded = _fold(word)
-        previous = _fold(words[position - 1][1]) if position else ""
+        folded = fold_key(word)
+        previous = fold_key(words[position - 1][1]) if position else ""
         number = _number(word, folded, previous, is_last=position == len(words) - 1)
         if number is not None:
             if not _is_year(folded):
@@ -511,8 +500,8 @@ def _analyse(title: str) -> _Title:
             tokens.extend(folded.split())
     tokens = [token for part in segment_tokens for token in part]
     return _Title(
-        tokens=tuple(tokens) or tuple(_fold(" ".join(kept)).split()),
-        qualifiers=_qualifiers(" ".join(_fold(" ".join(segments)).split())),
+        tokens=tuple(tokens) or tuple(fold_key(" ".join(kept)).split()),
+        qualifiers=_qualifiers(" ".join(fold_key(" ".join(segments)).split())),
         numbers=frozenset(numbers),
         years=frozenset(years),
         splits=_splits(segment_tokens),
@@ -549,15 +538,15 @@ def _segments(text: str) -> list[str]:
         segments.append(text[start : separator.start()])
         start = separator.end()
     segments.append(text[start:])
-    return [_without_trailing_venue(segment.strip()) for segment in segments if _fold(segment).strip()]
+    return [_without_trailing_venue(segment.strip()) for segment in segments if fold_key(segment).strip()]
 
 
 def _without_trailing_venue(segment: str) -> str:
     """Drop a trailing "im Dortmunder U" / "in der Westfalenhalle" phrase from a segment."""
     words = list(_WORD_RE.finditer(segment))
     for index in range(1, len(words) - 1):
-        if _fold(words[index].group()) in LOCATIVE_WORDS and all(
-            _fold(word.group()) in VENUE_WORDS for word in words[index + 1 :]
+        if fold_key(words[index].group()) in LOCATIVE_WORDS and all(
+            fold_key(word.group()) in VENUE_WORDS for word in words[index + 1 :]
         ):
             return segment[: words[index].start()].rstrip()
     return segment
@@ -565,7 +554,7 @@ def _without_trailing_venue(segment: str) -> str:
 
 def _last_word(text: str) -> str:
     """The last word of ``text``, folded."""
-    words = _fold(text).split()
+    words = fold_key(text).split()
     return words[-1] if words else ""
 
 
@@ -575,7 +564,7 @@ def _meaningful_segments(segments: list[str]) -> list[str]:
         return []
     kept = [segments[0]]
     for segment in segments[1:]:
-        words = _fold(segment).split()
+        words = fold_key(segment).split()
         content = [word for word in words if word not in {"ein", "eine", "das", "der", "die"}]
         if content and content[0] in GENRE_WORDS:
             continue

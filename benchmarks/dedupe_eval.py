@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from aggregator.clock import FixedClock  # noqa: E402
 from aggregator.config import load_settings  # noqa: E402
 from aggregator.db import make_engine, session_factory, upgrade  # noqa: E402
 from aggregator.ingest import IngestContext, ingest  # noqa: E402
@@ -92,7 +93,7 @@ def evaluate(path: Path = LABELLED, *, verbose: bool = False) -> dict[str, float
             "dortmunder_u": "venue",
             "dortmund_de": "city",
         }
-        ctx = IngestContext(factory, settings, kinds=kinds)
+        ctx = IngestContext(factory, settings, kinds=kinds, clock=FixedClock(FETCHED))
         now = FETCHED
         for source, members in by_source.items():
             listings = [to_listing(m).evolve(fetched_at=now) for m in members]

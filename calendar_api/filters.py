@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from aggregator.text import has_control_characters
 from aggregator.types import BERLIN, Status
 from calendar_api.problems import Problem, invalid_parameter
 
@@ -29,13 +30,11 @@ MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-_NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _DATE_TIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))?"
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 _CURSOR = re.compile(r"[A-Za-z0-9_-]{1,300}")
 
@@ -183,7 +182,7 @@ def _check_text(spec: ParameterSpec, value: str) -> None:
         raise invalid_parameter(spec.name, f"Parameter {spec.name!r} is empty.")
     if len(value) > spec.max_length:
         raise invalid_parameter(spec.name, f"{spec.name!r} is over {spec.max_length} characters long.")
-    if _CONTROL.search(value):
+    if has_control_characters(value):
         raise invalid_parameter(spec.name, f"Parameter {spec.name!r} contains control characters.")
 
 
@@ -331,6 +330,6 @@ def berlin_midnight(day: date) -> datetime:
 def path_value(path_params: Mapping[str, Any], name: str) -> str:
     """A path parameter (id or slug); one that no row could have is a 404 without asking the database."""
     value = str(path_params[name])
-    if not value or len(value) > 120 or _CONTROL.search(value):
+    if not value or len(value) > 120 or has_control_characters(value):
         raise Problem(404, "not-found", f"There is nothing with the {name} {value[:120]!r}.")
     return value

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vDuration, vText, vUri
 from icalendar.enums import STATUS, TRANSP
 
+from aggregator.text import clean_text
 from aggregator.types import Status
 from calendar_api.vtimezone import vtimezone
 
@@ -48,7 +49,6 @@ _STATUS = {
     Status.CANCELLED: STATUS.CANCELLED,
 }
 _PREFIX = {Status.CANCELLED: "Abgesagt: ", Status.POSTPONED: "Verschoben: "}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _URI_SAFE = "!#$%&'()*+,/:;=?@[]~"
 _ONE_DAY = timedelta(days=1)
 _END = b"END:VCALENDAR\r\n"
@@ -251,7 +251,7 @@ def _categories(categories: Iterable[str]) -> tuple[str, ...]:
 
     A tuple, because ``Event.new`` writes an empty CATEGORIES property for an empty list.
     """
-    cleaned = (_CONTROL.sub("", _one_line(category)) for category in categories)
+    cleaned = (clean_text(_one_line(category), lines=True) for category in categories)
     return tuple(dict.fromkeys(category for category in cleaned if category))
 
 
@@ -270,7 +270,7 @@ def _text(value: str) -> vText:
 
     Consumers that split lines on U+2028, NEL or form feed would otherwise see a new content line.
     """
-    return _Text(_CONTROL.sub("", "\n".join(value.splitlines())))
+    return _Text(clean_text("\n".join(value.splitlines()), lines=True))
 
 
 def _one_line(value: str, separator: str = " ") -> str:

@@ -12,12 +12,13 @@ import sys
 from functools import cache
 from typing import Any
 
+from aggregator.text import CONTROL_CODES
 from aggregator.types import Availability, Health, Status
 from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, PARAMETERS, ParameterSpec
 from calendar_api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
 Schema = dict[str, Any]
-_NO_CONTROL = "^[^\\x00-\\x1f\\x7f]+$"
+_NO_CONTROL = f"^[^{CONTROL_CODES}]+$"
 _ICAL = "text/calendar"
 
 

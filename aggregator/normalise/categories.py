@@ -1,7 +1,7 @@
 """One category vocabulary, and the mapping of sources' raw labels onto it.
 
 The data lives in ``aggregator/data/categories.toml`` (see the comments there). Raw labels
-are compared by :func:`~aggregator.normalise.titles.match_key`; a label the data does not
+are compared by :func:`~aggregator.text.fold_key`; a label the data does not
 know is reported back, never an error. Title hints (``Führung`` in the title → ``fuehrung``)
 only add categories.
 """
@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from aggregator.normalise.titles import clean_text, match_key
+from aggregator.text import clean_text, fold_key
 
 Language = Literal["de", "en"]
 _SPLIT = re.compile(r"[,;|]")
@@ -73,7 +73,7 @@ class CategoryVocabulary:
         self._labels = dict(labels)
         for category in self._categories.values():
             for name in (category.slug, category.de, category.en):
-                self._labels.setdefault(match_key(name), (category.slug,))
+                self._labels.setdefault(fold_key(name), (category.slug,))
         self._hints = tuple(hints)
 
     def classify(self, raw_labels: Iterable[str], title: str | None = None) -> CategoryMatch:
@@ -91,7 +91,7 @@ class CategoryVocabulary:
             else:
                 slugs.update(found)
         if title:
-            key = match_key(title)
+            key = fold_key(title)
             for hint in self._hints:
                 if hint.pattern.search(key):
                     slugs.update(hint.slugs)
@@ -118,10 +118,10 @@ class CategoryVocabulary:
 
     def _lookup(self, label: str) -> tuple[str, ...] | None:
         """The slugs of one label; a list like ``Konzert, Party`` is tried part by part."""
-        found = self._labels.get(match_key(label))
+        found = self._labels.get(fold_key(label))
         if found is not None or not _SPLIT.search(label):
             return found
-        parts = [self._labels.get(match_key(part)) for part in _SPLIT.split(label) if part.strip()]
+        parts = [self._labels.get(fold_key(part)) for part in _SPLIT.split(label) if part.strip()]
         if any(part is None for part in parts):
             return None
         return tuple(slug for part in parts if part for slug in part)
@@ -144,7 +144,7 @@ def load_categories(path: Path | None = None) -> CategoryVocabulary:
         raise CategoryDataError(name, "category", "duplicate slug")
     labels: dict[str, tuple[str, ...]] = {}
     for raw, targets in data.get("labels", {}).items():
-        labels[match_key(raw)] = _known(name, f"labels.{raw!r}", targets, slugs)
+        labels[fold_key(raw)] = _known(name, f"labels.{raw!r}", targets, slugs)
     hints = [_hint(name, index, entry, slugs) for index, entry in enumerate(data.get("hint", []))]
     return CategoryVocabulary(categories, labels, hints)
 

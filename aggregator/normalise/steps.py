@@ -22,8 +22,9 @@ from aggregator.normalise.prices import (
     parse_status,
     valid_amount,
 )
-from aggregator.normalise.titles import clean_text, display_title
+from aggregator.normalise.titles import display_title
 from aggregator.normalise.venues import VenueRegistry, names_something
+from aggregator.text import clean_text
 from aggregator.types import BERLIN, Availability, Status
 from aggregator.urls import web_url
 
@@ -33,7 +34,6 @@ YEARS = range(1900, 2201)
 HORIZON_YEARS = 5
 _ONE_LINE = ("subtitle", "date_text", "time_text", "venue_name", "venue_address", "room", "organiser",
              "status_text", "language", "url", "image", "venue_url", "series_key")
-_BLOCK_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TITLE_STATUS = re.compile(
     r"^(abgesagt|entf(?:ä|ae)llt|f(?:ä|ae)llt aus|verschoben|cancell?ed|postponed)\s*[:!–—-]+\s*",
     re.IGNORECASE,
@@ -78,7 +78,7 @@ def clean_fields(listing: Listing, ctx: StepContext) -> Listing:
         if value is not None:
             changes[name] = clean_text(value) or None
     if listing.description is not None:
-        text = _BLOCK_CONTROL.sub("", listing.description.replace("\r\n", "\n").replace("\r", "\n"))
+        text = clean_text(listing.description, lines=True)
         changes["description"] = re.sub(r"\n{3,}", "\n\n", text).strip() or None
     changes["categories"] = [label for label in (clean_text(raw) for raw in listing.categories) if label]
     changes["offers"] = [

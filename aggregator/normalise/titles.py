@@ -2,29 +2,16 @@
 
 :func:`display_title` keeps the source's spelling and only repairs what is plainly
 typographic noise (stray whitespace, control characters, titles set in ALL CAPS).
-:func:`match_key` is for comparing names and never shown: German umlauts are transliterated
-the German way (``ä`` → ``ae``, ``ß`` → ``ss``) so that ``Maerz`` and ``März`` meet, other
-diacritics are dropped (``Lumières`` → ``lumieres``).
+:func:`match_key` (:func:`aggregator.text.fold_key`) is for comparing names and never shown; it and
+:func:`fold_text` and :func:`clean_text` are the one folding and the one cleaner of :mod:`aggregator.text`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from aggregator.text import clean_text, fold_key
+from aggregator.text import fold as fold_text
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
-_SPACES = re.compile(r"\s+")
-_TRANSLITERATION = str.maketrans(
-    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "ẞ": "SS"}
-)
-_TYPOGRAPHY = str.maketrans(
-    {
-        "„": '"', "“": '"', "”": '"', "»": '"', "«": '"', "‚": "'", "‘": "'", "’": "'",
-        "›": "'", "‹": "'", "`": "'", "´": "'",
-        "–": "-", "—": "-", "‐": "-", "‑": "-", "‒": "-", "−": "-",
-    }
-)
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
+__all__ = ["clean_text", "display_title", "fold_text", "match_key"]
 
 # Lower-cased inside a title that was set in capitals (never as the first word).
 _SMALL_WORDS = frozenset(
@@ -48,11 +35,6 @@ _ACRONYMS = frozenset(
 _VOWELS = frozenset("AEIOUYÄÖÜ")
 
 
-def clean_text(text: str) -> str:
-    """Drop control characters (CR/LF included) and collapse whitespace to single spaces."""
-    return _SPACES.sub(" ", _CONTROL.sub(" ", unicodedata.normalize("NFC", text))).strip()
-
-
 def display_title(text: str) -> str:
     """Return the title as it should be shown: trimmed, one-line, ALL-CAPS titles recased.
 
@@ -67,17 +49,8 @@ def display_title(text: str) -> str:
     return " ".join(_recase(word, first=index == 0) for index, word in enumerate(words))
 
 
-def match_key(text: str) -> str:
-    """Return a comparison key: casefolded, transliterated, without punctuation, single-spaced."""
-    return _NOT_WORD.sub(" ", fold_text(text)).strip()
-
-
-def fold_text(text: str) -> str:
-    """Casefold and transliterate ``text``, unify quotes and dashes, keep other punctuation."""
-    folded = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY).translate(_TRANSLITERATION)
-    return "".join(
-        char for char in unicodedata.normalize("NFKD", folded.casefold()) if not unicodedata.combining(char)
-    )
+match_key = fold_key
+"""A comparison key: folded, without punctuation, single-spaced."""
 
 
 def _is_all_caps(title: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aggregator.normalise.titles import clean_text, match_key
+from aggregator.text import clean_text, fold_key
 
 _SEGMENTS = re.compile(r"[(),;|]|\s[-–—/:]\s|:\s")
 _FILLER = frozenset(
@@ -15,12 +15,18 @@ _STREET = re.compile(
     r"(?:strasse|str|platz|allee|weg|wall|ring|damm|terrasse|gasse|ufer|hellweg|karree)$"
 )
 _POSTCODE = re.compile(r"\b\d{5}\b")
+_NOT_SLUG = re.compile(r"[^0-9a-z]+")
 _ADDRESS = re.compile(r"^(?P<street>.*?)[,\s]*(?P<postcode>\d{5})\s+(?P<city>.+)$")
 
 
 def slugify(text: str) -> str:
     """A URL-safe slug from a name: ``Schloss Bodelschwingh`` → ``schloss-bodelschwingh``."""
-    return "-".join(match_key(text).split()) or "unbenannt"
+    return "-".join(slug_words(text)) or "unbenannt"
+
+
+def slug_words(text: str) -> list[str]:
+    """The Latin letters and digits of ``text`` in folded form, as words: what a slug is made of."""
+    return _NOT_SLUG.sub(" ", fold_key(text)).split()
 
 
 def find_tokens(haystack: Sequence[str], needle: Sequence[str]) -> int:
@@ -51,7 +57,7 @@ def looks_like_address(tokens: Sequence[str], street_keys: Sequence[tuple[str, .
 
 def address_key(text: str) -> tuple[str, ...]:
     """Tokens of an address with ``Str.`` spelled out, for comparing streets."""
-    return tuple(re.sub(r"str$", "strasse", token) for token in match_key(text).split())
+    return tuple(re.sub(r"str$", "strasse", token) for token in fold_key(text).split())
 
 
 def split_address(text: str) -> tuple[str | None, str | None, str | None]:

@@ -31,16 +31,17 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from aggregator.normalise.titles import clean_text, match_key
 from aggregator.normalise.venue_matching import (
     address_key,
     find_tokens,
     is_filler,
     looks_like_address,
     segments,
+    slug_words,
     slugify,
     split_address,
 )
+from aggregator.text import clean_text, fold_key
 
 FUZZY_CUTOFF = 92.0
 SLUG_LENGTH = 100  # venue slugs are stored in 120 characters
@@ -172,7 +173,7 @@ class VenueRegistry:
 
     def _index(self, spelling: str, slug: str, room: str | None) -> None:
         """Add one spelling; two venues claiming the same spelling is a data error."""
-        key = match_key(spelling)
+        key = fold_key(spelling)
         existing = self._exact.get(key)
         if existing is not None and existing != (slug, room):
             raise ValueError(f"{spelling!r} names both {existing[0]!r} and {slug!r}")
@@ -189,7 +190,7 @@ class VenueRegistry:
     def room_name(self, slug: str, room: str) -> str:
         """The registered name of ``room`` at ``slug`` (``Westfalenhalle 1`` → ``Halle 1``), else ``room``."""
         venue = self._venues.get(slug)
-        found = _known_room(venue, match_key(room).split()) if venue else None
+        found = _known_room(venue, fold_key(room).split()) if venue else None
         return found or room
 
     def resolve(self, name: str | None, address: str | None = None) -> VenueMatch:
@@ -208,7 +209,7 @@ class VenueRegistry:
             raise ValueError(
                 f"a venue needs a name or an address; {name!r} and {address!r} have no letter or digit"
             )
-        key = match_key(text)
+        key = fold_key(text)
         if key in self._exact:
             slug, room = self._exact[key]
             return VenueMatch(self._venues[slug], room, True, "alias" if room is None else "room")
@@ -232,12 +233,12 @@ class VenueRegistry:
 
     def _room_in(self, venue: VenueInfo, text: str) -> str | None:
         """The room named in the parts of ``text`` that are not the venue, its address or filler."""
-        own = [tuple(match_key(spelling).split()) for spelling in (venue.name, *venue.aliases)]
+        own = [tuple(fold_key(spelling).split()) for spelling in (venue.name, *venue.aliases)]
         own.sort(key=len, reverse=True)
         streets = [address_key(venue.address.street)] if venue.address and venue.address.street else []
         parts = segments(text)
         for part in parts:
-            tokens = match_key(part).split()
+            tokens = fold_key(part).split()
             is_venue_part = False
             for alias in own:
                 at = find_tokens(tokens, alias)
@@ -288,7 +289,7 @@ def _unknown_slug(label: str) -> str:
     or digits (``Дом музыки``) or shortens a very long one, so such venues are never merged."""
     slug = slugify(label)
     digest = hashlib.sha1(clean_text(label).casefold().encode()).hexdigest()[:10]
-    if not match_key(label):
+    if not slug_words(label):
         return f"venue-{digest}"
     if len(slug) > SLUG_LENGTH:
         return f"{slug[: SLUG_LENGTH - len(digest) - 1].rstrip('-')}-{digest}"
@@ -298,7 +299,7 @@ def _unknown_slug(label: str) -> str:
 def _known_room(venue: VenueInfo, tokens: list[str]) -> str | None:
     """The venue's room whose name or alias equals or stands in ``tokens``."""
     candidates = [
-        (tuple(match_key(spelling).split()), room.name)
+        (tuple(fold_key(spelling).split()), room.name)
         for room in venue.room_details
         for spelling in (room.name, *room.aliases, *room.standalone)
     ]

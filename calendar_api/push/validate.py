@@ -42,6 +42,7 @@ from aggregator.normalise.pipeline import normalise
 from aggregator.normalise.prices import amount_problem
 from aggregator.normalise.steps import YEARS
 from aggregator.normalise.venues import VenueRegistry
+from aggregator.text import clean_text
 from aggregator.types import BERLIN, Availability, Status
 from aggregator.urls import web_url
 from sources.platforms.ical import NotACalendar, parse_calendar
@@ -78,8 +79,6 @@ _LIMITS = {"title": 500, "subtitle": 1000, "url": 1000, "image": 1000, "organise
            "series_key": 500, "description": 50_000}
 _OFFER_LIMITS = {"url": 1000, "vendor": 300, "price_text": 300}
 _BLOCK_FIELDS = frozenset({"description"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029\x85]+")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _ICAL_FIELDS = {"title": "SUMMARY", "description": "DESCRIPTION", "url": "URL", "image": "IMAGE",
@@ -269,12 +268,12 @@ def check_venue(listing: Listing, rules: Rules) -> Listing:
 
 def clean_line(text: str) -> str:
     """One-line text: control characters removed, line breaks and tabs become single spaces."""
-    return " ".join(_CONTROL.sub("", _LINE_BREAKS.sub(" ", text)).split())
+    return clean_text(text)
 
 
 def clean_block(text: str) -> str:
     """Multi-line text: CR/LF normalised to LF, other control characters removed."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return clean_text(text, lines=True).strip()
 
 
 def _finish(listing: Listing, path: str, names: dict[str, str]) -> tuple[Listing, list[Fault]]:
@@ -316,9 +315,9 @@ def _finish(listing: Listing, path: str, names: dict[str, str]) -> tuple[Listing
 def _clean_raw(value: Any) -> Any:
     """The record as sent, without what no database can store (NUL, lone surrogates, control characters)."""
     if isinstance(value, str):
-        return _CONTROL.sub("", value)
+        return clean_text(value, lines=True)
     if isinstance(value, dict):
-        return {_CONTROL.sub("", str(key)): _clean_raw(item) for key, item in value.items()}
+        return {clean_text(str(key), lines=True): _clean_raw(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_clean_raw(item) for item in value]
     return value
