@@ -40,10 +40,11 @@ FILTERED_QUERY = "/api/v1/events?category=konzert&venue=venue-03&venue=venue-07&
 def make_app() -> Starlette:
     """The app as ``stadtkalender serve`` builds it (uvicorn ``--factory`` entry point)."""
     from calendar_api.app import create_app
+    from stadtkalender.extensions import EXTENSIONS
     from stadtkalender.runtime import Runtime
 
     runtime = Runtime.open()
-    return create_app(runtime, clock=runtime.clock)
+    return create_app(runtime, clock=runtime.clock, extensions=EXTENSIONS)
 
 
 def populate(url: str, events: int, seed: int = 7) -> None:

@@ -1,28 +1,20 @@
 """The Starlette application: JSON API under ``/api/v1``, iCalendar feeds, OpenAPI, health checks.
 
-:func:`create_app` wires everything; other parts of the project plug in without editing this file:
-
-* ``calendar_api.web.routes(runtime)`` — HTML pages (``/``, ``/events/{id}``, ``/embed…``),
-* ``calendar_api.push.routes(runtime)`` — the venues' push API,
-* ``stadtkalender.metrics`` — ``/metrics`` (``metrics_app``), per-request ``observe_request`` and
-  ``feed_cache_hit``.
-
-Each is used when its module exists. The API's own routes come first, so ``/events/{id}.ics`` is
-the feed even when the web pages add ``/events/{id}``.
+:func:`create_app` wires everything; other parts plug in through the hooks declared in
+:mod:`calendar_api.extensions` (HTML pages, the venues' push API, ``/metrics`` — see
+:data:`stadtkalender.extensions.EXTENSIONS`). The API's own routes come first, so
+``/events/{id}.ics`` is the feed even when the web pages add ``/events/{id}``.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol
 from urllib.parse import urlencode
 
 import anyio.to_thread
@@ -38,12 +30,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aggregator import metrics
 from aggregator.clock import Clock
 from aggregator.config import Settings
 from aggregator.db import SchemaOutdated, check_schema, head_revision
 from aggregator.health import SourceInfo, source_health
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
+from calendar_api.extensions import Extension, ExtensionRuntime
 from calendar_api.feeds import Feeds, Moved, missing_event
 from calendar_api.filters import (
     FILTER_NAMES,
@@ -71,9 +65,7 @@ JSON_MEDIA_TYPE = "application/json"
 JSON_CACHE_CONTROL = "public, max-age=60"
 VERSION_TTL = 1.0
 """Seconds one read of the data version serves; an ingest commit shows within this time."""
-EXTENSIONS = ("calendar_api.web", "calendar_api.push")
-"""Modules that add routes (HTML pages, the push API) when they exist."""
-_log = logging.getLogger(__name__)
+_P = ParamSpec("_P")
 
 
 class RuntimeLike(Protocol):
@@ -240,6 +232,20 @@ class _Observe:
             self.observe(route, scope["method"], status, time.perf_counter() - started)
 
 
+def _each(hooks: Sequence[Callable[_P, None]]) -> Callable[_P, None] | None:
+    """One hook calling every one of ``hooks`` in turn; None when there is none to call."""
+    if not hooks:
+        return None
+    if len(hooks) == 1:
+        return hooks[0]
+
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        for hook in hooks:
+            hook(*args, **kwargs)
+
+    return call
+
+
 class _AsgiEndpoint:
     """Lets a plain ASGI function serve a :class:`Route` (Starlette would call a function as a handler)."""
 
@@ -250,18 +256,13 @@ class _AsgiEndpoint:
         await self.app(scope, receive, send)
 
 
-def _optional_module(name: str) -> ModuleType | None:
-    """Import ``name``; None only when that very module does not exist."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and name.startswith(exc.name):
-            return None
-        raise
+def metrics_routes(runtime: ExtensionRuntime, clock: Clock) -> list[BaseRoute]:
+    """``/metrics``: Prometheus figures of this process and, from the database, of every source."""
+    return [Route("/metrics", _AsgiEndpoint(metrics.metrics_app(runtime.factory)), methods=["GET"])]
 
 
-def _service_routes(runtime: RuntimeLike, docs_url: str, started: datetime) -> list[Route]:
-    document = _json(openapi_document(runtime.settings.server.base_url.rstrip("/")))
+def _service_routes(runtime: RuntimeLike, extensions: Sequence[Extension], started: datetime) -> list[Route]:
+    document = _json(openapi_document(runtime.settings.server.base_url.rstrip("/"), extensions))
     docs_page = (Path(__file__).parent / "docs.html").read_bytes()
     static = {
         "openapi": render_body(document, "application/json", started),
@@ -300,45 +301,40 @@ def _service_routes(runtime: RuntimeLike, docs_url: str, started: datetime) -> l
     ]
 
 
-def create_app(runtime: RuntimeLike, *, clock: Clock,
-               extensions: Sequence[str] = EXTENSIONS, version_ttl: float = VERSION_TTL) -> Starlette:
+def create_app(runtime: RuntimeLike, *, clock: Clock, extensions: Sequence[Extension],
+               version_ttl: float = VERSION_TTL) -> Starlette:
     """The whole HTTP application for ``runtime``; refuses to start on an outdated schema.
 
-    ``extensions`` names the modules whose ``routes(runtime, clock)`` are added when they exist;
-    ``clock`` is what "now" means for time windows, tokens, logs and writes, in every extension;
-    ``version_ttl`` is how long (seconds) one read of the data version serves requests before the
-    database is asked again.
+    ``extensions`` are the parts whose hooks are added, in their order (the CLI passes
+    :data:`stadtkalender.extensions.EXTENSIONS`); ``clock`` is what "now" means for time windows,
+    tokens, logs and writes, in every extension; ``version_ttl`` is how long (seconds) one read of
+    the data version serves requests before the database is asked again.
     """
     settings = runtime.settings
     base_url = settings.server.base_url.rstrip("/")
     docs_url = f"{base_url}/api/docs"
-    metrics = _optional_module("stadtkalender.metrics")
+    feed_hits = [e.feed_cache_hit for e in extensions if e.feed_cache_hit is not None]
     publisher = Publisher(runtime.factory, RenderCache(settings.feeds.cache_entries), clock=clock,
-                          on_feed_hit=getattr(metrics, "feed_cache_hit", None), version_ttl=version_ttl)
+                          on_feed_hit=_each(feed_hits), version_ttl=version_ttl)
     categories = CategoryCatalog.load()
     feeds = Feeds(publisher, settings, categories)
     api = JsonApi(runtime, publisher, feeds, categories)
     started = clock().replace(microsecond=0)
 
-    routes: list[BaseRoute] = [*api.routes(), *feeds.routes(), *_service_routes(runtime, docs_url, started)]
-    for name in extensions:
-        module = _optional_module(name)
-        extension = getattr(module, "routes", None)
-        if extension is not None:
-            routes.extend(extension(runtime, clock))
-        elif module is not None:
-            _log.warning("%s has no routes(runtime); nothing mounted from it", name)
-    if metrics is not None:
-        routes.append(Route("/metrics", _AsgiEndpoint(metrics.metrics_app(runtime.factory)), methods=["GET"]))
+    routes: list[BaseRoute] = [*api.routes(), *feeds.routes(), *_service_routes(runtime, extensions, started)]
+    for extension in extensions:
+        if extension.routes is not None:
+            routes.extend(extension.routes(runtime, clock))
 
     middleware = [
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
                    allow_headers=["*"], expose_headers=["ETag", "Last-Modified", "Location"], max_age=86400),
         Middleware(GZipMiddleware, minimum_size=1000, compresslevel=6),
     ]
-    if metrics is not None and hasattr(metrics, "observe_request"):
+    observe = _each([e.observe_request for e in extensions if e.observe_request is not None])
+    if observe is not None:
         templates = {route.endpoint: route.path for route in routes if isinstance(route, Route)}
-        middleware.insert(0, Middleware(_Observe, observe=metrics.observe_request, templates=templates))
+        middleware.insert(0, Middleware(_Observe, observe=observe, templates=templates))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

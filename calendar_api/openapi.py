@@ -2,18 +2,20 @@
 
 Query parameters come from :data:`calendar_api.filters.PARAMETERS`, problem types from
 :data:`calendar_api.problems.PROBLEM_TYPES` and enumerations from :mod:`aggregator.types`, so the
-document cannot drift from the parser. ``python -m calendar_api.openapi`` prints it.
+document cannot drift from the parser. Extensions add their paths and components (the push API
+does); ``stadtkalender openapi`` prints the document of the built-in ones.
 """
 
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 from aggregator.text import CONTROL_CODES
 from aggregator.types import Availability, Health, Status
+from calendar_api.extensions import Extension
 from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, PARAMETERS, ParameterSpec
 from calendar_api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
@@ -227,17 +229,17 @@ def _feed_text() -> Schema:
 
 
 @cache
-def _document(base_url: str) -> str:
-    return json.dumps(_build(base_url))
+def _document(base_url: str, extensions: tuple[Extension, ...]) -> str:
+    return json.dumps(_build(base_url, extensions))
 
 
-def openapi_document(base_url: str) -> Schema:
-    """The OpenAPI 3.1 document for a server at ``base_url`` (a fresh copy; built once per URL)."""
-    document: Schema = json.loads(_document(base_url))
+def openapi_document(base_url: str, extensions: Sequence[Extension]) -> Schema:
+    """The OpenAPI 3.1 document for a server at ``base_url`` with ``extensions`` (a fresh copy)."""
+    document: Schema = json.loads(_document(base_url, tuple(extensions)))
     return document
 
 
-def _build(base_url: str) -> Schema:
+def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
     filters = _query(FILTER_NAMES)
     event_id = _path("id", "Event id.")
     feed_note = ("One VEVENT per occurrence; UID, SEQUENCE and LAST-MODIFIED let clients update in place. "
@@ -282,7 +284,8 @@ def _build(base_url: str) -> Schema:
                             _object({"status": _TEXT, "schema": _TEXT}), tag="Service")
     paths["/readyz"]["get"]["responses"]["503"] = _problem("The database is unreachable or outdated.")
     components: Schema = {"schemas": _schemas()}
-    _merge_push(paths, components)
+    for extension in extensions:
+        _merge(extension, paths, components)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -303,26 +306,10 @@ def _build(base_url: str) -> Schema:
     }
 
 
-def _merge_push(paths: dict[str, Schema], components: Schema) -> None:
-    """Describe the venue push API too (its own module keeps its paths and security scheme)."""
-    from calendar_api import push
-
-    paths.update(push.openapi_paths())
-    for section, entries in push.openapi_components().items():
-        components.setdefault(section, {}).update(entries)
-
-
-def main() -> None:
-    """Print the document for the base URL given as the first argument (default: settings)."""
-    if len(sys.argv) > 1:
-        base_url = sys.argv[1]
-    else:
-        from aggregator.config import load_settings
-
-        base_url = load_settings().server.base_url
-    json.dump(openapi_document(base_url.rstrip("/")), sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
-if __name__ == "__main__":
-    main()
+def _merge(extension: Extension, paths: dict[str, Schema], components: Schema) -> None:
+    """Describe an extension's routes too (its own module keeps its paths and components)."""
+    if extension.openapi_paths is not None:
+        paths.update(extension.openapi_paths())
+    if extension.openapi_components is not None:
+        for section, entries in extension.openapi_components().items():
+            components.setdefault(section, {}).update(entries)

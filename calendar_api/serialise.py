@@ -14,9 +14,11 @@ from functools import cache
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from aggregator.config import ConfigError
 from aggregator.derive import availability_of
 from aggregator.health import SourceHealth
 from aggregator.models import Occurrence, Offer, SourceRun, Venue
+from aggregator.schedules import next_run_time
 from aggregator.types import BERLIN, JSON
 from calendar_api.queries import EventView
 
@@ -183,9 +185,6 @@ def source_json(row: SourceHealth, now: datetime) -> JSON:
 
 def _next_run(row: SourceHealth, now: datetime) -> datetime | None:
     """When the scheduler runs the source next: its next slot, or later while it backs off."""
-    from aggregator.config import ConfigError
-    from scheduler.triggers import next_run_time
-
     if row.health == "disabled":
         return None
     try:

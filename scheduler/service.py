@@ -9,7 +9,7 @@ then runs it through :func:`scheduler.runner.run_source`:
 3. the source is not disabled in ``source_state`` and not backing off after failures
    (:mod:`scheduler.backoff`);
 4. no run of the source started in the current slot (interval slots are fixed, see
-   :mod:`scheduler.triggers`; for cron: within the last half slot) — otherwise another instance,
+   :mod:`aggregator.schedules`; for cron: within the last half slot) — otherwise another instance,
    whose job fired a little earlier, already ran it. The check and the new run's ``running`` row
    both happen under the lock, so two instances cannot both pass it.
 
@@ -27,28 +27,30 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator import metrics
 from aggregator.clock import Clock
-from aggregator.config import ConfigError
-from aggregator.ingest import RunReport
+from aggregator.config import ConfigError, Settings
+from aggregator.ingest import IngestContext, RunReport
 from aggregator.models import SourceRun, SourceState
+from aggregator.schedules import Schedule, ScheduleError, crontab_trigger, parse_schedule
 from aggregator.types import BERLIN
 from scheduler import backoff
 from scheduler.housekeeping import HousekeepingReport, close_stale_runs, housekeeping
 from scheduler.locks import SchedulerLock, source_lock, sqlite_lock_path
 from scheduler.runner import run_source
-from scheduler.triggers import Schedule, ScheduleError, crontab_trigger, parse_schedule
 from sources.base import Fetcher
-from stadtkalender import metrics
-from stadtkalender.runtime import Runtime
+from sources.catalog import SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,27 @@ HOUSEKEEPING_JOB = "housekeeping"
 _HOUSEKEEPING_LOCK = "__housekeeping__"
 MAX_WORKERS = 4
 """Sources fetched in parallel; ingest itself serialises the writes."""
+
+
+class SchedulerRuntime(Protocol):
+    """What the scheduler needs of the process's wiring (:class:`stadtkalender.runtime.Runtime`)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def factory(self) -> sessionmaker[Session]: ...
+    @property
+    def specs(self) -> Mapping[str, SourceSpec]: ...
+    @property
+    def ingest_context(self) -> IngestContext: ...
+    @property
+    def clock(self) -> Clock: ...
+
+    def fetcher(self, source: str, *, offline: bool) -> Fetcher:
+        """The fetcher for one run of ``source``: bundled snapshots when offline, else HTTP."""
+        ...
 
 
 @dataclass(slots=True)
@@ -78,7 +101,7 @@ class SchedulerService:
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: SchedulerRuntime,
         *,
         offline: bool = False,
         fetcher: Callable[[str], Fetcher] | None = None,
@@ -242,7 +265,7 @@ class SchedulerService:
             return housekeeping(self.runtime.factory, self.runtime.settings, now=self.clock())
 
 
-def start_background_scheduler(runtime: Runtime, *, offline: bool = False) -> SchedulerService:
+def start_background_scheduler(runtime: SchedulerRuntime, *, offline: bool = False) -> SchedulerService:
     """Start the scheduler in background threads beside another server (``serve --with-scheduler``)."""
     service = SchedulerService(runtime, offline=offline)
     service.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from aggregator.ingest import IngestError, RunReport, confirm_run, ingest
 from aggregator.listing import Listing, Rejection
 from aggregator.types import RunStatus
 from aggregator.window import OutsideCount, Window
+from stadtkalender.extensions import EXTENSIONS
 from stadtkalender.runtime import Runtime
 
 _PIPE_WIDTH = None if sys.stdout.isatty() else 240  # tables piped to a file or grep keep every column
@@ -300,7 +302,7 @@ def _serve(runtime: Runtime, host: str, port: int, *, with_scheduler: bool, offl
 
     from calendar_api.app import create_app
 
-    app = create_app(runtime, clock=runtime.clock)
+    app = create_app(runtime, clock=runtime.clock, extensions=EXTENSIONS)
     scheduler = None
     if with_scheduler:
         from scheduler.locks import SchedulerAlreadyRunning
@@ -363,6 +365,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_openapi(args: argparse.Namespace) -> int:
+    from calendar_api.openapi import openapi_document
+
+    base_url = args.base_url or load_settings().server.base_url
+    json.dump(openapi_document(base_url.rstrip("/"), EXTENSIONS), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the commands)."""
     parser = argparse.ArgumentParser(
@@ -421,8 +432,13 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--to", help="folder (default: the source's snapshot folder)")
     rec.set_defaults(handler=_cmd_record)
 
-    for extension in _extensions():
-        extension(sub)
+    api = sub.add_parser("openapi", help="print the OpenAPI document of the API and its extensions")
+    api.add_argument("base_url", nargs="?", metavar="BASE_URL", help="default: [server] base_url")
+    api.set_defaults(handler=_cmd_openapi)
+
+    for extension in EXTENSIONS:
+        if extension.add_commands is not None:
+            extension.add_commands(sub)
     return parser
 
 
@@ -431,13 +447,6 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-31") from None
-
-
-def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from calendar_api.push.commands import add_commands as push_commands
-    from scheduler.commands import add_commands as scheduler_commands
-
-    return [scheduler_commands, push_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,16 @@ def test_import_of_a_file_without_anything_event_like_is_refused_in_one_line(
     err = captured.err.strip().splitlines()
     assert len(err) == 1 and name in err[0] and reason in err[0]
     assert "listings" not in captured.out
+
+
+def test_openapi_prints_the_document_the_app_serves(capsys: pytest.CaptureFixture[str]) -> None:
+    """``stadtkalender openapi`` (formerly ``python -m calendar_api.openapi``) describes every extension."""
+    from calendar_api.openapi import openapi_document
+    from stadtkalender.extensions import EXTENSIONS
+
+    assert main(["openapi", "https://kalender.example/"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == openapi_document("https://kalender.example", EXTENSIONS)
+    assert printed["servers"] == [{"url": "https://kalender.example"}]
+    assert "/api/v1/push/events" in printed["paths"]
+    assert "pushToken" in printed["components"]["securitySchemes"]

@@ -33,8 +33,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
 @pytest.fixture(scope="module")
 def client(demo: Runtime) -> Iterator[TestClient]:
     from calendar_api.app import create_app
+    from stadtkalender.extensions import EXTENSIONS
 
-    with TestClient(create_app(demo, clock=lambda: LATER), base_url="http://testserver") as test_client:
+    with TestClient(create_app(demo, clock=lambda: LATER, extensions=EXTENSIONS), base_url="http://testserver") as test_client:
         yield test_client
 
 

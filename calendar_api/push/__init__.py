@@ -1,7 +1,8 @@
 """The venue push API: venues send their own events, authenticated, into the same pipeline as scraped ones.
 
-``create_app`` (calendar_api.app) adds :func:`routes` when this package exists; the CLI adds the
-``tokens`` commands from :mod:`calendar_api.push.commands`. See :mod:`.handlers` for the order of
+Its hooks (:mod:`calendar_api.extensions`) are :func:`routes`, :func:`openapi_paths` and
+:func:`openapi_components`; the operator's ``tokens`` commands are wiring and live in
+:mod:`stadtkalender.token_commands`. See :mod:`.handlers` for the order of
 checks, :mod:`.validate` for what a body may contain, :mod:`.writes` for what each write does,
 :mod:`.tokens`, :mod:`.ratelimit` and :mod:`.audit` for the rest.
 """

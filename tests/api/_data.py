@@ -5,7 +5,7 @@ Times are chosen around a frozen "now" (:data:`NOW`) and include the 2026 spring
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +27,8 @@ from aggregator.models import (
     Venue,
 )
 from aggregator.types import BERLIN
+from calendar_api.extensions import Extension
+from stadtkalender.extensions import METRICS
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 CREATED = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
@@ -304,10 +306,11 @@ SPECS = {
 @contextmanager
 def open_client(settings: Settings, engine: Any, factory: sessionmaker[Session], *,
                 clock: Callable[[], datetime] = lambda: NOW, extra_events: int = 0,
-                specs: dict[str, Any] | None = None, extensions: tuple[str, ...] = ()) -> Iterator[TestClient]:
+                specs: dict[str, Any] | None = None,
+                extensions: Sequence[Extension] = (METRICS,)) -> Iterator[TestClient]:
     """The populated calendar served by the app, through Starlette's test client (lifespan run).
 
-    Other parts' routes (web pages, push) are left out unless ``extensions`` names them.
+    Other parts' routes (web pages, push) are left out unless ``extensions`` lists them; ``/metrics`` is in.
     """
     from calendar_api.app import create_app
 

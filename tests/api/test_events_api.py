@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import importlib
-import sys
-import types
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,8 +17,11 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from aggregator import metrics
 from aggregator.config import Settings
 from aggregator.db import SchemaOutdated, session_factory
+from calendar_api.extensions import Extension
+from stadtkalender.extensions import EXTENSIONS, METRICS, PUSH
 
 BASE = "http://127.0.0.1:8080"
 
@@ -344,7 +345,7 @@ def test_app_refuses_to_start_on_an_empty_database(settings: Settings, tmp_path:
     from calendar_api.app import create_app
 
     engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
-    app = create_app(Runtime(settings, engine, session_factory(engine), SPECS), clock=lambda: NOW)
+    app = create_app(Runtime(settings, engine, session_factory(engine), SPECS), clock=lambda: NOW, extensions=EXTENSIONS)
     with pytest.raises(SchemaOutdated), TestClient(app):
         pass
     engine.dispose()
@@ -357,14 +358,15 @@ def test_docs_page_is_self_contained(client: TestClient) -> None:
     assert "<script src" not in page.text and "<link" not in page.text
 
 
-def test_openapi_documents_every_route(client: TestClient) -> None:
-    document = client.get("/openapi.json").json()
+def test_openapi_documents_every_route(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> None:
+    with open_client(settings, engine, factory, extensions=(PUSH, METRICS)) as client:
+        document = client.get("/openapi.json").json()
+        routes = {getattr(r, "path", None) for r in client.app.routes}  # type: ignore[attr-defined]
     assert document["openapi"] == "3.1.0"
     ours = {"/api/v1/events", "/api/v1/events/{id}", "/api/v1/venues", "/api/v1/venues/{slug}",
             "/api/v1/categories", "/api/v1/sources", "/feeds/events.ics", "/feeds/venues/{slug}.ics",
             "/feeds/categories/{slug}.ics", "/events/{id}.ics", "/openapi.json", "/api/docs", "/healthz",
             "/readyz"}
-    routes = {getattr(r, "path", None) for r in client.app.routes}  # type: ignore[attr-defined]
     assert ours <= routes
     from calendar_api.push import openapi_paths
 
@@ -372,7 +374,6 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
 
 
 def test_request_metrics_use_route_templates(client: TestClient) -> None:
-    pytest.importorskip("stadtkalender.metrics")
     client.get("/api/v1/events/evkids")
     text = client.get("/metrics").text
     assert 'route="/api/v1/events/{id}"' in text
@@ -380,23 +381,14 @@ def test_request_metrics_use_route_templates(client: TestClient) -> None:
 
 
 def test_feed_cache_hits_reach_the_metrics(client: TestClient) -> None:
-    metrics = pytest.importorskip("stadtkalender.metrics")
     before = metrics.FEED_CACHE_HITS._value.get()
     client.get("/feeds/events.ics")
     client.get("/feeds/events.ics")
     assert metrics.FEED_CACHE_HITS._value.get() == before + 1
 
 
-def _fake_module(monkeypatch: pytest.MonkeyPatch, name: str, **attributes: Any) -> None:
-    module = types.ModuleType(name)
-    for key, value in attributes.items():
-        setattr(module, key, value)
-    monkeypatch.setitem(sys.modules, name, module)
-
-
 def test_extension_routes_are_added_after_the_api(settings: Settings, engine: Any,
-                                                  factory: sessionmaker[Session],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                  factory: sessionmaker[Session]) -> None:
     seen: list[Any] = []
 
     def routes(runtime: Any, clock: Any) -> list[Route]:
@@ -404,8 +396,7 @@ def test_extension_routes_are_added_after_the_api(settings: Settings, engine: An
         return [Route("/", lambda _r: PlainTextResponse("home")),
                 Route("/events/{id}", lambda r: PlainTextResponse(f"page {r.path_params['id']}"))]
 
-    _fake_module(monkeypatch, "fake_web", routes=routes)
-    with open_client(settings, engine, factory, extensions=("fake_web", "calendar_api.not_built_yet")) as client:
+    with open_client(settings, engine, factory, extensions=(Extension("fake_web", routes=routes),)) as client:
         assert client.get("/").text == "home"
         assert client.get("/events/evjazz").text == "page evjazz"
         assert client.get("/events/evjazz.ics").headers["content-type"].startswith("text/calendar")
@@ -413,20 +404,16 @@ def test_extension_routes_are_added_after_the_api(settings: Settings, engine: An
 
 
 def test_a_broken_extension_is_not_silently_skipped(settings: Settings, engine: Any,
-                                                    factory: sessionmaker[Session],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """An extension that exists but cannot import one of its own dependencies is an error, not skipped."""
+                                                    factory: sessionmaker[Session]) -> None:
+    """An extension that cannot import one of its own dependencies is an error, not skipped."""
     from _data import SPECS, Runtime
 
     from calendar_api.app import create_app
 
-    real = importlib.import_module
+    def routes(runtime: Any, clock: Any) -> list[Route]:
+        importlib.import_module("no_such_dependency")
+        return [Route("/", lambda _r: PlainTextResponse("never"))]
 
-    def fake_import(name: str) -> Any:
-        if name == "calendar_api.web":
-            raise ModuleNotFoundError("No module named 'no_such_dependency'", name="no_such_dependency")
-        return real(name)
-
-    monkeypatch.setattr(importlib, "import_module", fake_import)
     with pytest.raises(ModuleNotFoundError, match="no_such_dependency"):
-        create_app(Runtime(settings, engine, factory, SPECS), clock=lambda: NOW, extensions=("calendar_api.web",))
+        create_app(Runtime(settings, engine, factory, SPECS), clock=lambda: NOW,
+                   extensions=(Extension("broken", routes=routes),))

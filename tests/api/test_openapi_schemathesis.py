@@ -27,16 +27,17 @@ from calendar_api.app import create_app
 from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, parse_filters
 from calendar_api.openapi import openapi_document
 from calendar_api.problems import Problem
+from stadtkalender.extensions import METRICS, PUSH
 
 
 def _app(runtime: Runtime) -> Any:
-    return create_app(runtime, clock=lambda: NOW, extensions=("calendar_api.push",), version_ttl=0)
+    return create_app(runtime, clock=lambda: NOW, extensions=(PUSH, METRICS), version_ttl=0)
 
 
 # The document the app serves at /openapi.json (test_served_document_is_the_one_tested checks that);
 # each test points the schema at an app on its freshly populated database (SQLite and PostgreSQL).
 BASE_URL = load_settings(Path(__file__).resolve().parents[2] / "settings.toml", env={}).server.base_url
-schema = schemathesis.openapi.from_dict(openapi_document(BASE_URL))
+schema = schemathesis.openapi.from_dict(openapi_document(BASE_URL, (PUSH,)))
 load_all_checks()
 ALL_CHECKS = list(CHECKS.get_all())
 

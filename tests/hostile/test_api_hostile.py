@@ -23,6 +23,7 @@ from aggregator.normalise.pipeline import normalise
 from aggregator.normalise.venues import load_venues
 from aggregator.types import RunStatus
 from sources.platforms.ical import parse_calendar
+from stadtkalender.extensions import METRICS, WEB
 
 START = datetime(2026, 4, 10, 18, 0, tzinfo=UTC)
 
@@ -94,7 +95,7 @@ END:VCALENDAR\r
 
 def test_an_imported_javascript_link_reaches_no_feed_page_or_json(settings: Settings, engine: Any,
                                                                    factory: sessionmaker[Session]) -> None:
-    with open_client(settings, engine, factory, extensions=("calendar_api.web",)) as client:
+    with open_client(settings, engine, factory, extensions=(WEB, METRICS)) as client:
         parsed = parse_calendar(_JS_CALENDAR, source="konzerthaus", fetched_at=API_NOW,
                                 window=(API_NOW - timedelta(days=1), API_NOW + timedelta(days=400)))
         ctx = IngestContext(factory, settings, kinds={"konzerthaus": "venue"}, clock=clock(API_NOW))
@@ -150,7 +151,7 @@ def test_a_forged_cursor_is_a_400_problem(settings: Settings, engine: Any, facto
 def test_a_forged_cursor_on_the_calendar_page_is_an_html_page(settings: Settings, engine: Any,
                                                               factory: sessionmaker[Session], instant: str,
                                                               lang: str, words: str) -> None:
-    with open_client(settings, engine, factory, extensions=("calendar_api.web",)) as client:
+    with open_client(settings, engine, factory, extensions=(WEB, METRICS)) as client:
         response = client.get("/", params={"cursor": _cursor(instant), "lang": lang})
     assert response.status_code == 400, response.text[:300]
     assert response.headers["content-type"].startswith("text/html")

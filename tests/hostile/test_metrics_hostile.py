@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings
 from calendar_api.app import create_app
+from stadtkalender.extensions import METRICS
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def server(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> I
     """The app on a uvicorn server on loopback; yields its port."""
     from _data import SPECS, Runtime
 
-    app = create_app(Runtime(settings, engine, factory, SPECS), clock=lambda: API_NOW, extensions=())
+    app = create_app(Runtime(settings, engine, factory, SPECS), clock=lambda: API_NOW, extensions=(METRICS,))
     running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

@@ -9,8 +9,9 @@ from _push_fixtures import Venue, konzerthaus, push_client, push_runtime
 
 from calendar_api.openapi import openapi_document
 from calendar_api.push import PREFIX
+from stadtkalender.extensions import PUSH
 
-DOCUMENT = openapi_document("http://127.0.0.1:8080")
+DOCUMENT = openapi_document("http://127.0.0.1:8080", (PUSH,))
 FIXTURES = (konzerthaus, push_client, push_runtime)  # pytest finds fixtures by their names here
 
 

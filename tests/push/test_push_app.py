@@ -28,8 +28,9 @@ def _when(days: int) -> str:
 @pytest.fixture
 def app_client(runtime: PushRuntime) -> Iterator[TestClient]:
     from calendar_api.app import create_app
+    from stadtkalender.extensions import EXTENSIONS
 
-    with TestClient(create_app(runtime, clock=lambda: NOW)) as client:
+    with TestClient(create_app(runtime, clock=lambda: NOW, extensions=EXTENSIONS)) as client:
         yield client
 
 

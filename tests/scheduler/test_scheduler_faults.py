@@ -20,6 +20,7 @@ from scheduler_fakes import ListSource, NoFetcher, ProgrammeSource, source_snaps
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator import metrics
 from aggregator.clock import system_clock
 from aggregator.config import Settings
 from aggregator.health import source_health
@@ -27,7 +28,6 @@ from aggregator.models import SourceRun, SourceState
 from aggregator.types import RunStatus
 from scheduler.service import JobOutcome, SchedulerService
 from sources.http import HttpClient
-from stadtkalender import metrics
 from stadtkalender.runtime import Runtime
 
 FAILED, SUSPICIOUS = RunStatus.FAILED, RunStatus.SUSPICIOUS

@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from scheduler_fakes import add_occurrence
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator import metrics
 from aggregator.models import SourceRun, SourceState
-from stadtkalender import metrics
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

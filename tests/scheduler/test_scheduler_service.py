@@ -20,18 +20,18 @@ from scheduler_fakes import ListSource, runs_of, source_snapshot, spec
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator import metrics
 from aggregator.clock import system_clock
 from aggregator.config import Settings
 from aggregator.db import make_engine, session_factory, upgrade
 from aggregator.health import source_health
 from aggregator.models import Base, SourceRecord, SourceRun, SourceState
+from aggregator.schedules import SlotIntervalTrigger
 from aggregator.types import RunStatus
 from scheduler.housekeeping import close_stale_runs
 from scheduler.locks import SchedulerAlreadyRunning
 from scheduler.service import SchedulerService
-from scheduler.triggers import SlotIntervalTrigger
 from sources.catalog import SourceSpec
-from stadtkalender import metrics
 from stadtkalender.runtime import Runtime
 
 CHILD = Path(__file__).resolve().parent / "child_process.py"
@@ -231,7 +231,7 @@ def test_a_second_scheduler_on_sqlite_refuses_to_start(settings: Settings, tmp_p
 def test_the_scheduler_command_refuses_with_a_message(settings: Settings, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    from scheduler.commands import _cmd_scheduler
+    from stadtkalender.scheduler_commands import _cmd_scheduler
 
     url = f"sqlite:///{tmp_path / 'k.db'}"
     engine = make_engine(url)

@@ -8,8 +8,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from fixed_clock import NOW
 
-from aggregator.types import BERLIN
-from scheduler.triggers import (
+from aggregator.schedules import (
     ScheduleError,
     SlotIntervalTrigger,
     next_run_time,
@@ -17,6 +16,7 @@ from scheduler.triggers import (
     parse_schedule,
     stable_offset,
 )
+from aggregator.types import BERLIN
 
 
 @pytest.mark.parametrize(("text", "seconds"), [
@@ -68,7 +68,7 @@ def test_offset_is_stable_across_processes() -> None:
     import subprocess
     import sys
 
-    code = "from datetime import timedelta; from scheduler.triggers import stable_offset; " \
+    code = "from datetime import timedelta; from aggregator.schedules import stable_offset; " \
            "print(stable_offset('konzerthaus', timedelta(hours=6)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert float(out) == stable_offset("konzerthaus", timedelta(hours=6))

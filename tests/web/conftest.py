@@ -28,8 +28,9 @@ def web_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, sess
 def client(web_db: tuple[Any, sessionmaker[Session]]) -> Iterator[TestClient]:
     """The whole app (API, feeds and pages) at :data:`web_data.NOW`, through Starlette's test client."""
     from calendar_api.app import create_app
+    from stadtkalender.extensions import EXTENSIONS
 
     engine, factory = web_db
-    app = create_app(Runtime(web_settings(), engine, factory), clock=lambda: NOW)
+    app = create_app(Runtime(web_settings(), engine, factory), clock=lambda: NOW, extensions=EXTENSIONS)
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client

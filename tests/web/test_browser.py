@@ -125,6 +125,7 @@ class _HostHandler(http.server.SimpleHTTPRequestHandler):
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     """The app on one port and the host page on another, both on 127.0.0.1."""
     from calendar_api.app import create_app
+    from stadtkalender.extensions import EXTENSIONS
 
     host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostHandler)
     host_url = f"http://127.0.0.1:{host.server_address[1]}"
@@ -134,7 +135,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     populate(factory, image=f"{host_url}/poster.svg")
 
     def make_app(url: str) -> Any:
-        return create_app(Runtime(web_settings(url), engine, factory), clock=lambda: NOW)
+        return create_app(Runtime(web_settings(url), engine, factory), clock=lambda: NOW, extensions=EXTENSIONS)
 
     app_server, app_thread, app_url = _serve_app(make_app)
     _HostHandler.app_url = app_url

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import anyio.to_thread
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -35,7 +36,6 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from aggregator.models import SourceRecord, SourceRun, SourceState
 from aggregator.types import RunStatus
@@ -211,7 +211,7 @@ def metrics_app(factory: sessionmaker[Session] | None = None) -> Callable[..., A
     async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         accept = b",".join(value for name, value in scope.get("headers", []) if name.lower() == b"accept")
         encoder, content_type = choose_encoder(accept.decode("latin-1"))
-        output = await run_in_threadpool(encoder, registry)  # the collectors query the database
+        output = await anyio.to_thread.run_sync(encoder, registry)  # the collectors query the database
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", content_type.encode("latin-1")),
                                 (b"content-length", str(len(output)).encode("ascii"))]})

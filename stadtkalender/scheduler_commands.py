@@ -6,14 +6,15 @@ import argparse
 import logging
 import sys
 
+from stadtkalender.runtime import Runtime
+
 log = logging.getLogger(__name__)
 
 
 def _cmd_scheduler(args: argparse.Namespace) -> int:
+    from aggregator.metrics import serve_metrics
     from scheduler.locks import SchedulerAlreadyRunning
     from scheduler.service import SchedulerService, run_until_signalled
-    from stadtkalender.metrics import serve_metrics
-    from stadtkalender.runtime import Runtime
 
     runtime = Runtime.open()
     service = SchedulerService(runtime, offline=args.offline)
@@ -35,7 +36,6 @@ def _cmd_scheduler(args: argparse.Namespace) -> int:
 
 def _cmd_housekeeping(args: argparse.Namespace) -> int:
     from scheduler.housekeeping import housekeeping
-    from stadtkalender.runtime import Runtime
 
     runtime = Runtime.open()
     report = housekeeping(runtime.factory, runtime.settings, now=runtime.clock())

@@ -7,6 +7,7 @@ import sys
 from datetime import datetime
 
 from calendar_api.push.tokens import PushToken, TokenError, issue_token, list_tokens, revoke_token
+from stadtkalender.runtime import Runtime
 
 
 def _when(moment: datetime | None) -> str:
@@ -14,8 +15,6 @@ def _when(moment: datetime | None) -> str:
 
 
 def _cmd_issue(args: argparse.Namespace) -> int:
-    from stadtkalender.runtime import Runtime
-
     runtime = Runtime.open()
     try:
         token, secret = issue_token(
@@ -37,8 +36,6 @@ def _cmd_issue(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from stadtkalender.runtime import Runtime
-
     tokens = list_tokens(Runtime.open().factory)
     rows = [("id", "prefix", "name", "venues", "source", "mode", "created", "last used", "revoked")]
     rows += [(str(token.id), token.prefix, token.name, ",".join(token.venues), token.source,
@@ -53,8 +50,6 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_revoke(args: argparse.Namespace) -> int:
-    from stadtkalender.runtime import Runtime
-
     try:
         runtime = Runtime.open()
         token: PushToken = revoke_token(runtime.factory, args.token, now=runtime.clock())

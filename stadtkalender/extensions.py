@@ -1,0 +1,30 @@
+"""The built-in parts, listed once: the app, the command line and the OpenAPI document loop over them.
+
+The hooks a part may offer are declared in :mod:`calendar_api.extensions`. The list lives here, in
+the wiring, because it names parts of both the API and the scheduler, which never import each other.
+"""
+
+from __future__ import annotations
+
+from aggregator import metrics
+from calendar_api import push, web
+from calendar_api.app import metrics_routes
+from calendar_api.extensions import Extension
+from stadtkalender import scheduler_commands, token_commands
+
+WEB = Extension("web", routes=web.routes)
+"""The public HTML pages and the embeddable widget."""
+
+SCHEDULER = Extension("scheduler", add_commands=scheduler_commands.add_commands)
+"""The ``scheduler`` and ``housekeeping`` commands."""
+
+PUSH = Extension("push", routes=push.routes, add_commands=token_commands.add_commands,
+                 openapi_paths=push.openapi_paths, openapi_components=push.openapi_components)
+"""The venues' push API, its part of the OpenAPI document, and the operator's ``tokens`` commands."""
+
+METRICS = Extension("metrics", routes=metrics_routes, observe_request=metrics.observe_request,
+                    feed_cache_hit=metrics.feed_cache_hit)
+"""``/metrics`` for Prometheus, counting every request by route template and every feed cache hit."""
+
+EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS)
+"""Every built-in part, in the order its routes are mounted and its commands listed."""
