@@ -266,7 +266,7 @@ class EventReader(ABC):
             json_path(path, "eventStatus"), node.get("eventStatus"), STATUS, _STATUS_EXPECTED
         )
         return {
-            "title": self.text(path, node, "name"),
+            "title": self.title(path, node),
             "url": self.link(json_path(path, "url"), node.get("url")),
             "description": self.block(json_path(path, "description"), node.get("description")),
             "subtitle": self.text(path, node, "disambiguatingDescription"),
@@ -285,6 +285,10 @@ class EventReader(ABC):
                 json_path(path, "previousStartDate"), node.get("previousStartDate")
             )[0],
         }
+
+    def title(self, path: str, node: dict[str, Any]) -> str | None:
+        """``name``."""
+        return self.text(path, node, "name")
 
     def categories(self, path: str, node: dict[str, Any]) -> list[str]:
         """``keywords`` then ``genre``."""
@@ -547,8 +551,9 @@ class StrictReader(EventReader):
         self.fault(path, f"expected {expected}, got {kind(value)}")
         return None
 
-    def required(self, path: str, node: dict[str, Any], key: str) -> str | None:
-        """A text property that must be present and not blank."""
+    def title(self, path: str, node: dict[str, Any]) -> str | None:
+        """``name``, which must be present and not blank."""
+        key = "name"
         where = json_path(path, key)
         if node.get(key) is None:
             self.fault(where, "is required")
