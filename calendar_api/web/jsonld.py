@@ -11,26 +11,20 @@ from typing import Any
 
 from markupsafe import Markup
 
+from aggregator.formats.schemaorg.vocabulary import (
+    AVAILABILITY_NAMES,
+    STATUS_NAMES,
+    availability_iri,
+    status_iri,
+)
 from aggregator.models import Occurrence, Offer, Venue
 from aggregator.types import BERLIN, JSON, Availability, Status
 from calendar_api.queries import EventView
 from calendar_api.web.present import safe_url
 
 MAX_DATES = 100
-_STATUS = {
-    Status.SCHEDULED.value: "https://schema.org/EventScheduled",
-    Status.CANCELLED.value: "https://schema.org/EventCancelled",
-    Status.POSTPONED.value: "https://schema.org/EventPostponed",
-    Status.RESCHEDULED.value: "https://schema.org/EventRescheduled",
-}
-_AVAILABILITY = {
-    Availability.AVAILABLE.value: "https://schema.org/InStock",
-    Availability.FEW_LEFT.value: "https://schema.org/LimitedAvailability",
-    Availability.SOLD_OUT.value: "https://schema.org/SoldOut",
-    Availability.WAITING_LIST.value: "https://schema.org/SoldOut",
-    Availability.FREE.value: "https://schema.org/InStock",
-    Availability.NOT_BOOKABLE_ONLINE.value: "https://schema.org/InStoreOnly",
-}
+_STATUS = {status.value: status_iri(status) for status in STATUS_NAMES}
+_AVAILABILITY = {availability.value: availability_iri(availability) for availability in AVAILABILITY_NAMES}
 
 
 def script_json(data: Any) -> Markup:
