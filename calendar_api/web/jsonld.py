@@ -62,6 +62,10 @@ def _offer(offer: Offer, page_url: str) -> JSON:
                                        "maxPrice": str(offer.price_max), "priceCurrency": offer.currency}
     if offer.availability in _AVAILABILITY:
         found["availability"] = _AVAILABILITY[offer.availability]
+    if offer.vendor:
+        found["seller"] = {"@type": "Organization", "name": offer.vendor}
+    if offer.on_sale is not None:
+        found["validFrom"] = offer.on_sale.astimezone(BERLIN).isoformat()
     return found
 
 
@@ -81,8 +85,12 @@ def _event(view: EventView, occurrence: Occurrence, page_url: str) -> JSON:
         found["endDate"] = occurrence.end.astimezone(BERLIN).isoformat()
     if occurrence.previous_start is not None and occurrence.status == Status.RESCHEDULED.value:
         found["previousStartDate"] = occurrence.previous_start.astimezone(BERLIN).isoformat()
+    if event.subtitle:
+        found["disambiguatingDescription"] = event.subtitle
     if event.description:
         found["description"] = event.description
+    if event.categories:
+        found["keywords"] = [str(category) for category in event.categories]
     image = safe_url(event.image)
     if image:
         found["image"] = [image]

@@ -438,7 +438,7 @@ class EventReader(ABC):
         availability, availability_text = self.member(
             json_path(path, "availability"), node.get("availability"), AVAILABILITY, _AVAILABILITY_EXPECTED
         )
-        if availability is None and price_max == 0:
+        if availability in (None, Availability.AVAILABLE) and price_max == 0:  # how we write FREE
             availability = Availability.FREE
         raw_prices = (plain_string(node.get(key)) for key in ("lowPrice", "highPrice", "price"))
         return OfferListing(
