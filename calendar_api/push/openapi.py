@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from aggregator.formats.schemaorg.vocabulary import AVAILABILITY, EVENT_TYPES, PREFIXES, STATUS, iri
 from calendar_api.problems import PROBLEM_MEDIA_TYPE
 from calendar_api.push.handlers import PREFIX
 from calendar_api.push.problems import PUSH_PROBLEMS
-from calendar_api.push.validate import EVENT_TYPES, ICAL_TYPE, MAX_ID, MAX_RECORDS
+from calendar_api.push.validate import ICAL_TYPE, MAX_ID, MAX_RECORDS
 
 Schema = dict[str, Any]
 SECURITY_SCHEME = "pushToken"
@@ -35,18 +36,32 @@ _WRITE_RESULT: Schema = {"type": "object", "properties": {
     "source": {"type": "string", "examples": ["push:konzerthaus-dortmund"]}, "run_id": {"type": "integer"},
     "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
     "records": {"type": "array", "items": _OUTCOME}}, "required": ["source", "run_id", "counts", "records"]}
+
+
+def _names(table: dict[str, Any]) -> Schema:
+    """A schema.org enumeration: each name bare or with one of the prefixes the reader accepts."""
+    names = list(table)
+    return {"enum": [*names, *(prefix + name for prefix in PREFIXES for name in names)],
+            "examples": [iri(names[0])]}
+
+
 _PLACE: Schema = {"anyOf": [{"type": "string"}, {"type": "object", "properties": {
     "@type": {"const": "Place"}, "name": {"type": "string"},
     "address": {"anyOf": [{"type": "string"}, {"type": "object"}]},
     "url": {"type": "string", "format": "uri"},
     "geo": {"type": "object", "properties": {"latitude": {"type": "number"},
                                              "longitude": {"type": "number"}}}}}]}
+_PRICE: Schema = {"type": ["number", "string"]}
+_PRICE_SPECIFICATION: Schema = {"type": "object", "properties": {
+    "price": _PRICE, "minPrice": _PRICE, "maxPrice": _PRICE, "priceCurrency": {"type": "string"}}}
 _OFFER: Schema = {"type": "object", "properties": {
-    "@type": {"enum": ["Offer", "AggregateOffer"]}, "price": {"type": ["number", "string"]},
-    "lowPrice": {"type": ["number", "string"]}, "highPrice": {"type": ["number", "string"]},
+    "@type": {"enum": ["Offer", "AggregateOffer"]}, "price": _PRICE, "lowPrice": _PRICE, "highPrice": _PRICE,
+    "priceSpecification": {"anyOf": [_PRICE_SPECIFICATION, {"type": "array", "items": _PRICE_SPECIFICATION}]},
     "priceCurrency": {"type": "string", "pattern": "^[A-Z]{3}$"}, "url": {"type": "string", "format": "uri"},
-    "availability": {"type": "string", "examples": ["https://schema.org/InStock"]},
+    "availability": _names(AVAILABILITY), "seller": {"anyOf": [{"type": "string"}, {"type": "object"}]},
     "validFrom": {"type": "string", "format": "date-time"}, "name": {"type": "string"}}}
+_LABELS: Schema = {"anyOf": [{"type": "string", "description": "comma-separated"},
+                             {"type": "array", "items": {"type": "string"}}]}
 _EVENT: Schema = {
     "type": "object",
     "description": "A schema.org Event. Unknown properties are ignored; known ones must have these types. "
@@ -55,20 +70,23 @@ _EVENT: Schema = {
     "properties": {
         "@context": {}, "@type": {"anyOf": [{"enum": sorted(EVENT_TYPES)}, {"type": "array"}]},
         "@id": {"type": "string", "maxLength": MAX_ID,
-                "description": "The event's stable id in your system."},
+                "description": "The event's stable id in your system (required unless `identifier` or the "
+                               "URL gives it)."},
         "name": {"type": "string", "maxLength": 500}, "startDate": {"type": "string"},
         "endDate": {"type": "string"}, "description": {"type": "string"},
         "disambiguatingDescription": {"type": "string"}, "url": {"type": "string", "format": "uri"},
         "image": {"anyOf": [{"type": "string"}, {"type": "object"}, {"type": "array"}]},
-        "inLanguage": {"type": "string"}, "organizer": {"anyOf": [{"type": "string"}, {"type": "object"}]},
-        "keywords": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-        "eventStatus": {"type": "string", "examples": ["https://schema.org/EventCancelled"]},
-        "previousStartDate": {"type": "string"}, "location": _PLACE,
+        "inLanguage": {"anyOf": [{"type": "string"}, {"type": "object"}]},
+        "organizer": {"anyOf": [{"type": "string"}, {"type": "object"}, {"type": "array"}]},
+        "keywords": _LABELS, "genre": _LABELS, "eventStatus": _names(STATUS),
+        "identifier": {"type": ["string", "integer"], "description": "Stands in for a missing @id."},
+        "previousStartDate": {"type": "string"},
+        "location": {"anyOf": [_PLACE, {"type": "array", "items": _PLACE}]},
         "offers": {"anyOf": [_OFFER, {"type": "array", "items": _OFFER}]},
         "isAccessibleForFree": {"type": "boolean"},
         "superEvent": {"anyOf": [{"type": "string"}, {"type": "object"}]},
     },
-    "required": ["@type", "@id", "name", "startDate"],
+    "required": ["@type", "name", "startDate"],
 }
 _MANY: Schema = {"anyOf": [_EVENT, {"type": "array", "items": _EVENT},
                            {"type": "object", "properties": {"@graph": {"type": "array", "items": _EVENT}},

@@ -26,25 +26,25 @@ event; as in schema.org, an all-day ``endDate`` is the last day (inclusive). Sta
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from icalendar import Calendar, Component
 
+from aggregator.formats.schemaorg.reader import StrictReader
+from aggregator.formats.schemaorg.reader import json_path as _join
+from aggregator.formats.schemaorg.reader import kind as _kind
+from aggregator.formats.schemaorg.vocabulary import EVENT_TYPES as EVENT_TYPES
+from aggregator.formats.schemaorg.vocabulary import schema_name as _schema_name
 from aggregator.listing import Listing, OfferListing
 from aggregator.normalise.categories import CategoryVocabulary
 from aggregator.normalise.dates import localize
 from aggregator.normalise.pipeline import normalise
-from aggregator.normalise.prices import amount_problem
-from aggregator.normalise.steps import YEARS
 from aggregator.normalise.venues import VenueRegistry
 from aggregator.text import clean_text
-from aggregator.types import BERLIN, Availability, Status
-from aggregator.urls import web_url
+from aggregator.types import BERLIN
 from sources.platforms.ical import NotACalendar, parse_calendar
 
 PAST = timedelta(days=366)
@@ -55,32 +55,11 @@ MAX_ID = 400
 JSON_TYPES = ("application/json", "application/ld+json")
 ICAL_TYPE = "text/calendar"
 
-EVENT_TYPES = frozenset({
-    "Event", "BusinessEvent", "ChildrensEvent", "ComedyEvent", "CourseInstance", "DanceEvent",
-    "DeliveryEvent", "EducationEvent", "EventSeries", "ExhibitionEvent", "Festival", "FoodEvent",
-    "Hackathon", "LiteraryEvent", "MusicEvent", "PublicationEvent", "BroadcastEvent", "OnDemandEvent",
-    "SaleEvent", "ScreeningEvent", "SocialEvent", "SportsEvent", "TheaterEvent", "VisualArtsEvent",
-})
-"""schema.org ``Event`` and its subtypes; a subtype also serves as a category label (``MusicEvent``)."""
-
-_STATUS = {"EventScheduled": Status.SCHEDULED, "EventCancelled": Status.CANCELLED,
-           "EventPostponed": Status.POSTPONED, "EventRescheduled": Status.RESCHEDULED,
-           "EventMovedOnline": Status.SCHEDULED}
-_AVAILABILITY = {
-    "InStock": Availability.AVAILABLE, "OnlineOnly": Availability.AVAILABLE,
-    "PreOrder": Availability.AVAILABLE, "PreSale": Availability.AVAILABLE,
-    "LimitedAvailability": Availability.FEW_LEFT, "SoldOut": Availability.SOLD_OUT,
-    "OutOfStock": Availability.SOLD_OUT, "Discontinued": Availability.SOLD_OUT,
-    "InStoreOnly": Availability.NOT_BOOKABLE_ONLINE, "BackOrder": Availability.WAITING_LIST,
-}
-_SCHEMA_PREFIXES = ("https://schema.org/", "http://schema.org/", "schema:")
 _LIMITS = {"title": 500, "subtitle": 1000, "url": 1000, "image": 1000, "organiser": 300, "venue_name": 300,
            "venue_address": 300, "venue_url": 1000, "room": 200, "language": 20, "status_text": 300,
            "series_key": 500, "description": 50_000}
 _OFFER_LIMITS = {"url": 1000, "vendor": 300, "price_text": 300}
 _BLOCK_FIELDS = frozenset({"description"})
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _ICAL_FIELDS = {"title": "SUMMARY", "description": "DESCRIPTION", "url": "URL", "image": "IMAGE",
                 "organiser": "ORGANIZER", "venue_name": "LOCATION", "venue_address": "LOCATION",
                 "start": "DTSTART", "end": "DTEND", "date_text": "DTSTART", "language": "LANGUAGE",
@@ -354,14 +333,6 @@ def _check_count(count: int, where: str) -> None:
                         "split it", extra={"max_records": MAX_RECORDS})
 
 
-def _join(path: str, name: str) -> str:
-    if not name:
-        return path
-    if _IDENTIFIER.match(name):
-        return f"{path}.{name}"
-    return f"{path}[{json.dumps(name) if chr(39) in name else repr(name)}]"
-
-
 # -- JSON-LD ----------------------------------------------------------------------------------
 
 class _JsonReader:
@@ -372,6 +343,11 @@ class _JsonReader:
         self.faults: list[Fault] = []
         self.record_id: str | None = None
         self.seen: list[tuple[str, str | None]] = []
+        self.schema = StrictReader(self)
+
+    def problem(self, path: str, reason: str) -> None:
+        """The schema.org reader's sink: its problems are faults of the record being read."""
+        self.fault(path, reason)
 
     def fault(self, path: str, reason: str) -> None:
         """Record a fault of the record being read."""
@@ -434,31 +410,19 @@ class _JsonReader:
         self.record_id = record_id
         self.seen.append((path, record_id))
         types = self._types(path, node)
-        title = self.text(path, node, "name", required=True)
         start, all_day = self._start(path, node)
         end = self._end(path, node, start, all_day)
         for unsupported, advice in (("eventSchedule", "send one Event per date"),
                                     ("subEvent", "send each sub-event as an Event of its own")):
             if unsupported in node:
                 self.fault(_join(path, unsupported), f"is not supported by the push API; {advice}")
-        venue_name, venue_address, venue_url, geo = self._location(path, node)
-        listing_values: dict[str, Any] = {
-            "source": self.rules.source, "record_id": record_id or "", "title": title or "",
-            "fetched_at": self.rules.now, "start": start, "end": end, "all_day": all_day,
-            "url": self.url(path, node, "url"), "description": self.text(path, node, "description"),
-            "subtitle": self.text(path, node, "disambiguatingDescription"),
-            "image": self._image(path, node), "language": self._language(path, node),
-            "organiser": self._name_of(path, node, "organizer"),
-            "categories": self._categories(path, node, types),
-            "venue_name": venue_name, "venue_address": venue_address, "venue_url": venue_url, "geo": geo,
-            "status": self._status(path, node),
-            "previous_start": self._moment(path, node, "previousStartDate")[0],
-            "series_key": self._series(path, node), "offers": self._offers(path, node),
-            "raw": {"jsonld": node},
-        }
+        content = self.schema.content(path, node, labels=types)
+        series_key = self._series(path, node)
         if len(self.faults) > before or record_id is None or start is None:
             return None
-        return Listing(**listing_values)
+        return Listing(source=self.rules.source, record_id=record_id, fetched_at=self.rules.now, start=start,
+                       end=end, all_day=all_day, series_key=series_key, raw={"jsonld": node},
+                       **(content | {"title": content["title"] or ""}))
 
     # fields
 
@@ -506,77 +470,18 @@ class _JsonReader:
             return []
         return [name for name in names if name in EVENT_TYPES and name != "Event"]
 
-    def text(self, path: str, node: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-        """A text property (required or optional)."""
-        value = node.get(key)
-        if value is None:
-            if required:
-                self.fault(_join(path, key), "is required")
-            return None
-        if not isinstance(value, str):
-            self.fault(_join(path, key), f"expected text, got {_kind(value)}")
-            return None
-        if required and not clean_line(value):
-            self.fault(_join(path, key), "is empty")
-            return None
-        return value
-
-    def url(self, path: str, node: dict[str, Any], key: str) -> str | None:
-        """An absolute http(s) URL property."""
-        value = self.text(path, node, key)
-        if value is None:
-            return None
-        cleaned = clean_line(value)
-        if web_url(cleaned) is None:
-            self.fault(_join(path, key), f"expected an absolute http(s) URL, got {_shorten(cleaned)!r}")
-            return None
-        return cleaned
-
-    def _moment(self, path: str, node: dict[str, Any], key: str) -> tuple[datetime | None, bool]:
-        """A date or date-time property: (aware datetime, whether it was a date only)."""
-        value = node.get(key)
-        if value is None:
-            return None, False
-        where = _join(path, key)
-        if not isinstance(value, str):
-            self.fault(where, f"expected an ISO 8601 date or date-time as text, got {_kind(value)}")
-            return None, False
-        text = value.strip()
-        try:
-            if len(text) == 10:
-                moment = datetime.combine(date.fromisoformat(text), time())
-            else:
-                moment = datetime.fromisoformat(text)
-        except ValueError:
-            self.fault(where, f"{_shorten(text)!r} is not an ISO 8601 date or date-time "
-                              "(e.g. 2026-05-01 or 2026-05-01T20:00:00+02:00)")
-            return None, False
-        try:  # year 1 at +14:00 or 9999 at -14:00 cannot be converted; the start's window comes later
-            converted = localize(moment) if moment.tzinfo is None else moment.astimezone(BERLIN)
-        except OverflowError:
-            converted = None
-        # the start has its own, more telling check of the window later
-        outside = key != "startDate" and (moment.year not in YEARS or converted is None
-                                          or converted.year not in YEARS)
-        if converted is None or outside:
-            reason = ("is outside the dates this server can convert" if converted is None
-                      else f"is outside the years {YEARS[0]} to {YEARS[-1]}")
-            self.fault(where, f"{_shorten(text)!r} {reason}")
-            return None, False
-        return converted, len(text) == 10
-
     def _start(self, path: str, node: dict[str, Any]) -> tuple[datetime | None, bool]:
         if node.get("startDate") is None:
             self.fault(_join(path, "startDate"), "is required")
             return None, False
-        start, all_day = self._moment(path, node, "startDate")
+        start, all_day = self.schema.moment(_join(path, "startDate"), node["startDate"], bounded=False)
         if start is not None and not self.rules.earliest <= start <= self.rules.latest:
             self.fault(_join(path, "startDate"), _out_of_range(start, self.rules))
             return None, False
         return start, all_day
 
     def _end(self, path: str, node: dict[str, Any], start: datetime | None, all_day: bool) -> datetime | None:
-        end, end_is_date = self._moment(path, node, "endDate")
+        end, end_is_date = self.schema.moment(_join(path, "endDate"), node.get("endDate"))
         if start is None:
             return None
         if end is None:
@@ -592,149 +497,6 @@ class _JsonReader:
             return None
         return end
 
-    def _location(self, path: str, node: dict[str, Any]
-                  ) -> tuple[str | None, str | None, str | None, tuple[float, float] | None]:
-        value = node.get("location")
-        where = _join(path, "location")
-        if value is None:
-            return None, None, None, None
-        if isinstance(value, list):
-            places = [(f"{where}[{i}]", v) for i, v in enumerate(value) if not _virtual(v)]
-            if not places:
-                return None, None, None, None
-            where, value = places[0]
-        if isinstance(value, str):
-            return value, None, None, None
-        if not isinstance(value, dict):
-            self.fault(where, f"expected a Place object or its name, got {_kind(value)}")
-            return None, None, None, None
-        if _virtual(value):
-            return None, None, None, None
-        name = self.text(where, value, "name")
-        address = self._address(where, value)
-        venue_url = self.url(where, value, "url")
-        geo = self._geo(where, value)
-        return name, address, venue_url, geo
-
-    def _address(self, path: str, node: dict[str, Any]) -> str | None:
-        value = node.get("address")
-        if value is None or isinstance(value, str):
-            return value
-        if not isinstance(value, dict):
-            self.fault(_join(path, "address"), f"expected a PostalAddress object or text, got {_kind(value)}")
-            return None
-        where = _join(path, "address")
-        parts = [self.text(where, value, key) for key in ("streetAddress", "postalCode", "addressLocality")]
-        street, postcode, city = parts
-        locality = " ".join(p for p in (postcode, city) if p)
-        return ", ".join(p for p in (street, locality) if p) or None
-
-    def _geo(self, path: str, node: dict[str, Any]) -> tuple[float, float] | None:
-        value = node.get("geo")
-        if value is None:
-            return None
-        where = _join(path, "geo")
-        if not isinstance(value, dict):
-            self.fault(where, f"expected a GeoCoordinates object, got {_kind(value)}")
-            return None
-        lat = self._number(where, value, "latitude", low=-90, high=90)
-        lon = self._number(where, value, "longitude", low=-180, high=180)
-        return (float(lat), float(lon)) if lat is not None and lon is not None else None
-
-    def _number(self, path: str, node: dict[str, Any], key: str, *, low: float | None = None,
-                high: float | None = None) -> Decimal | None:
-        value = node.get(key)
-        if value is None:
-            return None
-        where = _join(path, key)
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            self.fault(where, f"expected a number, got {_kind(value)}")
-            return None
-        try:
-            number = Decimal(str(value).strip().replace(",", ".") if isinstance(value, str) else str(value))
-        except InvalidOperation:
-            self.fault(where, f"{_shorten(str(value))!r} is not a number")
-            return None
-        bounds = f" between {low} and {high}" if high is not None else f" of at least {low}"
-        if not number.is_finite():
-            self.fault(where, f"{_shorten(str(value))!r} is not a finite number{bounds}")
-            return None
-        if (low is not None and number < low) or (high is not None and number > high):
-            self.fault(where, f"{_shorten(str(value))!r} is not a number{bounds}")
-            return None
-        return number
-
-    def _price(self, path: str, node: dict[str, Any], key: str) -> Decimal | None:
-        """An amount of money: see :func:`aggregator.normalise.prices.amount_problem`."""
-        number = self._number(path, node, key, low=0)
-        if number is None:
-            return None
-        problem = amount_problem(number)
-        if problem is not None:
-            self.fault(_join(path, key), f"{_shorten(str(node.get(key)))!r} {problem}")
-            return None
-        return number
-
-    def _image(self, path: str, node: dict[str, Any]) -> str | None:
-        value = node.get("image")
-        where = _join(path, "image")
-        if isinstance(value, list):
-            if not value:
-                return None
-            value, where = value[0], f"{where}[0]"
-        if value is None or isinstance(value, str):
-            return self.url(path, {"image": value}, "image") if isinstance(value, str) else None
-        if isinstance(value, dict):
-            key = "url" if "url" in value else "contentUrl"
-            return self.url(where, value, key)
-        self.fault(where, f"expected a URL or an ImageObject, got {_kind(value)}")
-        return None
-
-    def _language(self, path: str, node: dict[str, Any]) -> str | None:
-        value = node.get("inLanguage")
-        if isinstance(value, dict):
-            key = "alternateName" if "alternateName" in value else "name"
-            return self.text(_join(path, "inLanguage"), value, key)
-        return self.text(path, node, "inLanguage")
-
-    def _name_of(self, path: str, node: dict[str, Any], key: str) -> str | None:
-        value = node.get(key)
-        where = _join(path, key)
-        if isinstance(value, list):
-            if not value:
-                return None
-            value, where = value[0], f"{where}[0]"
-        if value is None or isinstance(value, str):
-            return value
-        if isinstance(value, dict):
-            return self.text(where, value, "name")
-        self.fault(where, f"expected a name or an object with a name, got {_kind(value)}")
-        return None
-
-    def _categories(self, path: str, node: dict[str, Any], types: list[str]) -> list[str]:
-        labels = list(types)
-        for key in ("keywords", "genre"):
-            value = node.get(key)
-            if value is None:
-                continue
-            if isinstance(value, str):
-                labels.extend(part for part in value.split(",") if part.strip())
-            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-                labels.extend(value)
-            else:
-                self.fault(_join(path, key), f"expected text or a list of texts, got {_kind(value)}")
-        return labels
-
-    def _status(self, path: str, node: dict[str, Any]) -> Status | None:
-        value = node.get("eventStatus")
-        if value is None:
-            return None
-        if not isinstance(value, str) or _schema_name(value) not in _STATUS:
-            self.fault(_join(path, "eventStatus"), f"expected one of {', '.join(_STATUS)} "
-                                                   f"(as https://schema.org/… or bare), got {value!r}")
-            return None
-        return _STATUS[_schema_name(value)]
-
     def _series(self, path: str, node: dict[str, Any]) -> str | None:
         value = node.get("superEvent")
         if value is None:
@@ -746,62 +508,6 @@ class _JsonReader:
             return None
         return clean_line(value)
 
-    def _offers(self, path: str, node: dict[str, Any]) -> list[OfferListing]:
-        value = node.get("offers")
-        where = _join(path, "offers")
-        offers: list[OfferListing] = []
-        if value is not None:
-            entries = ([(f"{where}[{i}]", v) for i, v in enumerate(value)] if isinstance(value, list)
-                       else [(where, value)])
-            for entry_path, entry in entries:
-                offer = self._offer(entry_path, entry)
-                if offer is not None:
-                    offers.append(offer)
-        free = node.get("isAccessibleForFree")
-        if free is not None and not isinstance(free, bool):
-            self.fault(_join(path, "isAccessibleForFree"), f"expected true or false, got {_kind(free)}")
-        elif free and not offers:
-            offers.append(OfferListing(price_min=Decimal(0), price_max=Decimal(0),
-                                       availability=Availability.FREE))
-        return offers
-
-    def _offer(self, path: str, node: Any) -> OfferListing | None:
-        if not isinstance(node, dict):
-            self.fault(path, f"expected an Offer object, got {_kind(node)}")
-            return None
-        kind = _schema_name(str(node.get("@type", "Offer")))
-        if kind not in ("Offer", "AggregateOffer"):
-            self.fault(_join(path, "@type"),
-                       f"expected 'Offer' or 'AggregateOffer', got {node.get('@type')!r}")
-        price = self._price(path, node, "price")
-        low = self._price(path, node, "lowPrice")
-        high = self._price(path, node, "highPrice")
-        low = low if low is not None else price
-        high = high if high is not None else price
-        if low is not None and high is not None and low > high:
-            self.fault(_join(path, "lowPrice"), f"lowPrice {low} is above highPrice {high}")
-        currency = self.text(path, node, "priceCurrency") or "EUR"
-        if not _CURRENCY.match(currency):
-            self.fault(_join(path, "priceCurrency"),
-                       f"expected a three-letter ISO 4217 code, got {currency!r}")
-        availability: Availability | None = None
-        raw = node.get("availability")
-        if raw is not None:
-            if not isinstance(raw, str) or _schema_name(raw) not in _AVAILABILITY:
-                known = ", ".join(_AVAILABILITY)
-                self.fault(_join(path, "availability"),
-                           f"expected a schema.org ItemAvailability ({known}), got {raw!r}")
-            else:
-                availability = _AVAILABILITY[_schema_name(raw)]
-        if availability is None and high is not None and high == 0:
-            availability = Availability.FREE
-        return OfferListing(
-            price_text=self.text(path, node, "name"), price_min=low, price_max=high, currency=currency,
-            url=self.url(path, node, "url"), vendor=self._name_of(path, node, "seller"),
-            availability=availability,
-            on_sale=self._moment(path, node, "validFrom")[0],
-        )
-
 
 def _too_long(text: str, limit: int) -> str:
     return f"is {len(text)} characters long, at most {limit} are accepted"
@@ -809,28 +515,6 @@ def _too_long(text: str, limit: int) -> str:
 
 def _too_long_event(duration: timedelta) -> str:
     return f"the event would last {duration.days} days; at most {MAX_DURATION.days} are accepted"
-
-
-def _virtual(place: Any) -> bool:
-    return isinstance(place, dict) and _schema_name(str(place.get("@type", ""))) == "VirtualLocation"
-
-
-def _schema_name(value: str) -> str:
-    for prefix in _SCHEMA_PREFIXES:
-        if value.startswith(prefix):
-            return value[len(prefix):]
-    return value
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list",
-            dict: "an object"}.get(type(value), type(value).__name__)
-
-
-def _shorten(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _out_of_range(start: datetime, rules: Rules) -> str:

@@ -11,26 +11,20 @@ from typing import Any
 
 from markupsafe import Markup
 
+from aggregator.formats.schemaorg.vocabulary import (
+    AVAILABILITY_NAMES,
+    STATUS_NAMES,
+    availability_iri,
+    status_iri,
+)
 from aggregator.models import Occurrence, Offer, Venue
 from aggregator.types import BERLIN, JSON, Availability, Status
 from calendar_api.queries import EventView
 from calendar_api.web.present import safe_url
 
 MAX_DATES = 100
-_STATUS = {
-    Status.SCHEDULED.value: "https://schema.org/EventScheduled",
-    Status.CANCELLED.value: "https://schema.org/EventCancelled",
-    Status.POSTPONED.value: "https://schema.org/EventPostponed",
-    Status.RESCHEDULED.value: "https://schema.org/EventRescheduled",
-}
-_AVAILABILITY = {
-    Availability.AVAILABLE.value: "https://schema.org/InStock",
-    Availability.FEW_LEFT.value: "https://schema.org/LimitedAvailability",
-    Availability.SOLD_OUT.value: "https://schema.org/SoldOut",
-    Availability.WAITING_LIST.value: "https://schema.org/SoldOut",
-    Availability.FREE.value: "https://schema.org/InStock",
-    Availability.NOT_BOOKABLE_ONLINE.value: "https://schema.org/InStoreOnly",
-}
+_STATUS = {status.value: status_iri(status) for status in STATUS_NAMES}
+_AVAILABILITY = {availability.value: availability_iri(availability) for availability in AVAILABILITY_NAMES}
 
 
 def script_json(data: Any) -> Markup:
@@ -68,6 +62,10 @@ def _offer(offer: Offer, page_url: str) -> JSON:
                                        "maxPrice": str(offer.price_max), "priceCurrency": offer.currency}
     if offer.availability in _AVAILABILITY:
         found["availability"] = _AVAILABILITY[offer.availability]
+    if offer.vendor:
+        found["seller"] = {"@type": "Organization", "name": offer.vendor}
+    if offer.on_sale is not None:
+        found["validFrom"] = offer.on_sale.astimezone(BERLIN).isoformat()
     return found
 
 
@@ -87,8 +85,12 @@ def _event(view: EventView, occurrence: Occurrence, page_url: str) -> JSON:
         found["endDate"] = occurrence.end.astimezone(BERLIN).isoformat()
     if occurrence.previous_start is not None and occurrence.status == Status.RESCHEDULED.value:
         found["previousStartDate"] = occurrence.previous_start.astimezone(BERLIN).isoformat()
+    if event.subtitle:
+        found["disambiguatingDescription"] = event.subtitle
     if event.description:
         found["description"] = event.description
+    if event.categories:
+        found["keywords"] = [str(category) for category in event.categories]
     image = safe_url(event.image)
     if image:
         found["image"] = [image]

@@ -30,14 +30,12 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import html
 import json
 import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
@@ -45,8 +43,14 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup
 from dateutil import rrule
 
-from aggregator.listing import Listing, OfferListing, Rejection
-from aggregator.types import BERLIN, JSON, Availability, Status
+from aggregator.formats.schemaorg.reader import LenientReader
+from aggregator.formats.schemaorg.reader import as_list as _list
+from aggregator.formats.schemaorg.reader import lenient_moment as _moment
+from aggregator.formats.schemaorg.reader import plain_string as _string
+from aggregator.formats.schemaorg.vocabulary import EVENT_TYPES as EVENT_TYPES
+from aggregator.formats.schemaorg.vocabulary import is_event_type, token, type_names
+from aggregator.listing import Listing, Rejection
+from aggregator.types import BERLIN, JSON
 from aggregator.window import OutsideCount, Window
 from sources.base import Document, SourceError
 from sources.platforms._document import DocumentSource
@@ -60,53 +64,6 @@ MAX_SCHEDULE_OCCURRENCES = 1_000
 MAX_SCHEDULE_STEPS = 50_000
 """Repetitions of one ``eventSchedule`` generated at most on the way to the window's end."""
 
-EVENT_TYPES = frozenset(
-    {
-        "Event",
-        "BusinessEvent",
-        "ChildrensEvent",
-        "ComedyEvent",
-        "CourseInstance",
-        "DanceEvent",
-        "DeliveryEvent",
-        "EducationEvent",
-        "EventSeries",
-        "ExhibitionEvent",
-        "Festival",
-        "FoodEvent",
-        "Hackathon",
-        "LiteraryEvent",
-        "MusicEvent",
-        "PublicationEvent",
-        "BroadcastEvent",
-        "OnDemandEvent",
-        "SaleEvent",
-        "ScreeningEvent",
-        "SocialEvent",
-        "SportsEvent",
-        "TheaterEvent",
-        "VisualArtsEvent",
-    }
-)
-
-_STATUS = {
-    "EventCancelled": Status.CANCELLED,
-    "EventPostponed": Status.POSTPONED,
-    "EventRescheduled": Status.RESCHEDULED,
-    "EventScheduled": Status.SCHEDULED,
-    "EventMovedOnline": Status.SCHEDULED,
-}
-_AVAILABILITY = {
-    "InStock": Availability.AVAILABLE,
-    "OnlineOnly": Availability.AVAILABLE,
-    "PreOrder": Availability.AVAILABLE,
-    "PreSale": Availability.AVAILABLE,
-    "LimitedAvailability": Availability.FEW_LEFT,
-    "SoldOut": Availability.SOLD_OUT,
-    "OutOfStock": Availability.SOLD_OUT,
-    "BackOrder": Availability.WAITING_LIST,
-    "InStoreOnly": Availability.NOT_BOOKABLE_ONLINE,
-}
 _FREQUENCIES = {"D": rrule.DAILY, "W": rrule.WEEKLY, "M": rrule.MONTHLY, "Y": rrule.YEARLY}
 _FREQUENCY_WORDS = {"daily": "P1D", "weekly": "P1W", "monthly": "P1M", "yearly": "P1Y", "annually": "P1Y"}
 _WEEKDAYS = {
@@ -124,14 +81,10 @@ _WEEKDAYS = {
     )
     for name in names
 }
-_SCHEMA_PREFIX = re.compile(r"^(?:https?://schema\.org/|schema:)", re.IGNORECASE)
-_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ ,T]+(\d{1,2})[:.](\d{2}))?")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DATE_IN_URL = re.compile(
     r"([-_]?)(?<!\d)(\d{1,2}[-._]\d{1,2}[-._]\d{4}|\d{4}-\d{2}-\d{2}(?:T[\d:]+)?)(?!\d)([-_]?)"
 )
 _TRAILING_SEPARATORS = " \t-–—|,:;@/·•"
-_BLOCK_TAGS = ["p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table"]
 
 
 @dataclass(slots=True)
@@ -344,53 +297,17 @@ def _entities(documents: list[Any]) -> Iterator[Any]:
 
 def _types(node: Mapping[str, Any]) -> set[str]:
     """The node's ``@type`` values without a schema.org prefix."""
-    return {_SCHEMA_PREFIX.sub("", str(kind)) for kind in _list(node.get("@type"))}
+    return set(type_names(node.get("@type")))
 
 
 def _is_event(node: Mapping[str, Any]) -> bool:
     """Whether the node is a schema.org Event (any subtype, or another type ending in "Event")."""
-    return any(kind in EVENT_TYPES or kind.endswith("Event") for kind in _types(node))
-
-
-def _list(value: Any) -> list[Any]:
-    """A JSON value as a list (None becomes empty)."""
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
+    return any(is_event_type(kind) for kind in _types(node))
 
 
 def _token(value: Any) -> str:
     """A schema.org enumeration value without its prefix ("https://schema.org/SoldOut" → "SoldOut")."""
-    text = _string(value) or ""
-    return _SCHEMA_PREFIX.sub("", text).rsplit("/", 1)[-1]
-
-
-def _string(value: Any) -> str | None:
-    """A plain string from a JSON value: the first of a list, ``@value`` of a value object, a number."""
-    for item in _list(value):
-        if isinstance(item, dict):
-            item = item.get("@value", item.get("name"))
-        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            text = html.unescape(str(item)).strip()
-            if text:
-                return text
-    return None
-
-
-def _plain_text(value: Any) -> str | None:
-    """Text with HTML markup removed, one line per paragraph."""
-    text = _string(value)
-    if text is None or "<" not in text:
-        return text
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        soup = BeautifulSoup(text, "lxml")
-    for line_break in soup.find_all("br"):
-        line_break.replace_with("\n")
-    for block in soup.find_all(_BLOCK_TAGS):
-        block.insert_after("\n")
-    lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
-    return "\n".join(line for line in lines if line) or None
+    return token(_string(value) or "")
 
 
 class _Reader:
@@ -483,10 +400,13 @@ class _Reader:
         self.emit(event, series_key=self.series_key(event))
 
     def record_base(self, event: JSON) -> str:
-        """The event's own key: ``@id``, else URL plus start, else a hash of name, start and place."""
+        """The event's key: ``@id``, ``identifier``, URL plus start, else a hash of name, start and place."""
         node_id = self.url(event.get("@id"))
         if node_id:
             return node_id
+        identifier = _string(event.get("identifier"))
+        if identifier:
+            return identifier
         url, start = self.url(event.get("url")), _string(event.get("startDate"))
         if url:
             return f"{url}#{start}" if start else url
@@ -571,46 +491,26 @@ class _Reader:
         end: datetime | None,
         all_day: bool,
     ) -> Listing:
-        """The listing for one event occurrence."""
-        place = self.place(event.get("location"))
-        title = _string(event.get("name"))
+        """The listing for one event occurrence: its content read by the shared schema.org reader."""
+        reader = LenientReader(_Warnings(self, record_id), base_url=self.base_url, resolve=self.resolve)
+        content = reader.content("$", event)
+        title = content.pop("title")
         if title is None:
             self.warn(f"{record_id}: no name; titled '(ohne Titel)'")
             title = "(ohne Titel)"
         elif self.clean_name is not None:
-            title = self.clean_name(title, start, place.get("name"))
-        previous = _string(event.get("previousStartDate"))
-        previous_start = None
-        if previous:
-            try:
-                previous_start = _moment(previous)[0]
-            except ValueError:
-                self.warn(f"{record_id}: previousStartDate unreadable ({previous!r}); ignored")
-        status_text = _token(event.get("eventStatus")) or None
+            title = self.clean_name(title, start, content["venue_name"])
         return Listing(
             source=self.source,
             record_id=record_id,
             title=title,
             fetched_at=self.fetched_at,
-            url=self.url(event.get("url")),
             series_key=series_key,
             start=start,
             end=end,
             all_day=all_day,
-            description=_plain_text(event.get("description")),
-            categories=[text for text in (_string(item) for item in _list(event.get("genre"))) if text],
-            language=self.language(event.get("inLanguage")),
-            image=self.url(event.get("image")),
-            organiser=self.name_of(event.get("organizer")),
-            venue_name=place.get("name"),
-            venue_address=place.get("address"),
-            venue_url=place.get("url"),
-            geo=self.geo(event.get("location")),
-            offers=[offer for item in _list(event.get("offers")) if (offer := self.offer(item, record_id))],
-            status=_STATUS.get(status_text or ""),
-            status_text=status_text,
-            previous_start=previous_start,
             raw={"jsonld": event},
+            **content,
         )
 
     def expand(self, schedule: JSON, record_id: str) -> list[tuple[datetime, datetime | None, bool]]:
@@ -688,113 +588,17 @@ class _Reader:
             emitted += 1
             yield start, end, begin is None
 
-    def place(self, value: Any) -> dict[str, str | None]:
-        """Venue name, address and URL from ``location`` (Place, PostalAddress, text, VirtualLocation)."""
-        places = [self.resolve(item) for item in _list(value)]
-        physical = [
-            item for item in places if not (isinstance(item, dict) and "VirtualLocation" in _types(item))
-        ]
-        if not physical:
-            virtual = places[0] if places else None
-            return {"name": None, "address": None, "url": self.url(virtual) if virtual else None}
-        place = physical[0]
-        if not isinstance(place, dict):
-            name, _, rest = (_string(place) or "").partition(",")
-            return {"name": name.strip() or None, "address": rest.strip() or None, "url": None}
-        if "PostalAddress" in _types(place):
-            return {"name": _string(place.get("name")), "address": self.address(place), "url": None}
-        return {
-            "name": _string(place.get("name")),
-            "address": self.address(self.resolve(place.get("address"))),
-            "url": self.url(place.get("url")) if place.get("url") else None,
-        }
 
-    def address(self, value: Any) -> str | None:
-        """One line from a PostalAddress object or an address string."""
-        if not isinstance(value, dict):
-            return _string(value)
-        street = _string(value.get("streetAddress"))
-        town = " ".join(
-            part for part in (_string(value.get("postalCode")), _string(value.get("addressLocality"))) if part
-        )
-        return ", ".join(part for part in (street, town) if part) or None
+class _Warnings:
+    """The lenient sink: what the shared reader drops becomes a warning naming the record."""
 
-    def geo(self, value: Any) -> tuple[float, float] | None:
-        """Latitude and longitude from the location's GeoCoordinates."""
-        for place in (self.resolve(item) for item in _list(value)):
-            geo = self.resolve(place.get("geo")) if isinstance(place, dict) else None
-            if isinstance(geo, dict):
-                try:
-                    return float(str(geo["latitude"]).replace(",", ".")), float(
-                        str(geo["longitude"]).replace(",", ".")
-                    )
-                except (KeyError, ValueError):
-                    return None
-        return None
+    def __init__(self, reader: _Reader, record_id: str) -> None:
+        self.reader = reader
+        self.record_id = record_id
 
-    def name_of(self, value: Any) -> str | None:
-        """The name of an Organization or Person (or a plain string)."""
-        for item in (self.resolve(entry) for entry in _list(value)):
-            name = _string(item.get("name")) if isinstance(item, dict) else _string(item)
-            if name:
-                return name
-        return None
-
-    def language(self, value: Any) -> str | None:
-        """``inLanguage`` as a string (a Language object's alternateName or name)."""
-        first = self.resolve(_list(value)[0]) if _list(value) else None
-        if isinstance(first, dict):
-            return _string(first.get("alternateName")) or _string(first.get("name"))
-        return _string(first)
-
-    def offer(self, value: Any, record_id: str) -> OfferListing | None:
-        """One OfferListing from an Offer or AggregateOffer."""
-        offer = self.resolve(value)
-        if not isinstance(offer, dict):
-            return None
-        nested = [
-            item
-            for item in (self.resolve(entry) for entry in _list(offer.get("offers")))
-            if isinstance(item, dict)
-        ]
-        prices = [_price(item.get("price")) for item in nested]
-        known = [price for price in prices if price is not None]
-        low = _price(offer.get("lowPrice"))
-        high = _price(offer.get("highPrice"))
-        single = _price(offer.get("price"))
-        if single is None:
-            for spec in (self.resolve(entry) for entry in _list(offer.get("priceSpecification"))):
-                single = (
-                    single
-                    if single is not None
-                    else (_price(spec.get("price")) if isinstance(spec, dict) else None)
-                )
-        price_min = low if low is not None else (single if single is not None else min(known, default=None))
-        price_max = high if high is not None else (single if single is not None else max(known, default=None))
-        raw_prices = [
-            text for text in (_string(offer.get(key)) for key in ("lowPrice", "highPrice", "price")) if text
-        ]
-        availability_text = _token(offer.get("availability")) or None
-        availability = _AVAILABILITY.get(availability_text or "")
-        if availability is None and price_max == 0:
-            availability = Availability.FREE
-        on_sale = None
-        if _string(offer.get("validFrom")):
-            try:
-                on_sale = _moment(str(_string(offer.get("validFrom"))))[0]
-            except ValueError:
-                self.warn(f"{record_id}: offer validFrom unreadable; ignored")
-        return OfferListing(
-            price_text=" – ".join(dict.fromkeys(raw_prices)) or None,
-            price_min=price_min,
-            price_max=price_max,
-            currency=_string(offer.get("priceCurrency")) or "EUR",
-            url=self.url(offer.get("url")),
-            vendor=self.name_of(offer.get("seller")),
-            availability=availability,
-            availability_text=availability_text,
-            on_sale=on_sale,
-        )
+    def problem(self, path: str, reason: str) -> None:
+        """Warn once about a dropped value."""
+        self.reader.warn(f"{self.record_id}: {reason}")
 
 
 def _is_dated(sub: Any) -> bool:
@@ -815,31 +619,6 @@ def _inherit(sub: JSON, parent: JSON) -> JSON:
         if key not in merged and key in parent:
             merged[key] = parent[key]
     return merged
-
-
-def _moment(text: str) -> tuple[datetime, bool]:
-    """An aware datetime in Europe/Berlin from an ISO 8601 date or date-time (naive is Berlin time).
-
-    Returns the datetime and whether the text was a date only. A German ``dd.mm.yyyy [HH:MM]``
-    is accepted too, since some sites write it into JSON-LD.
-    """
-    text = text.strip()
-    german = _GERMAN_DATE.match(text)
-    if german:
-        day, month, year, hour, minute = german.groups()
-        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=BERLIN)
-        return moment, hour is None
-    if len(text) == 10:
-        return datetime.combine(date.fromisoformat(text), time(), tzinfo=BERLIN), True
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
-        from dateutil.parser import isoparse
-
-        moment = isoparse(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BERLIN)
-    return moment.astimezone(BERLIN), False
 
 
 def _clock(value: Any) -> time | None:
@@ -874,26 +653,6 @@ def _frequency(value: Any) -> tuple[int | None, int]:
     if not match:
         raise ValueError(f"repeatFrequency {text!r}")
     return _FREQUENCIES[match[2]], max(int(match[1]), 1)
-
-
-def _price(value: Any) -> Decimal | None:
-    """A price from a number or a string like "24,50", "1.234,50 €" or "ab 18"."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return Decimal(str(value))
-    match = _NUMBER.search(str(value))
-    if not match:
-        return None
-    number = match.group()
-    if "," in number:
-        number = number.replace(".", "").replace(",", ".")
-    elif number.count(".") > 1:
-        number = number.replace(".", "")
-    try:
-        return Decimal(number)
-    except InvalidOperation:
-        return None
 
 
 def _make_record_ids_unique(result: JsonLdResult) -> None:

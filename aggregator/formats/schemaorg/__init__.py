@@ -1,0 +1,1 @@
+"""schema.org events: the vocabulary (:mod:`.vocabulary`) and the one Event reader (:mod:`.reader`)."""
