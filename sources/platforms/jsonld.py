@@ -116,14 +116,12 @@ def parse_jsonld(
     window: tuple[datetime, datetime] | None = None,
     clean_name: NameCleaner | None = None,
     origin: str = "",
-    keep_outside: bool = False,
 ) -> JsonLdResult:
     """Read the schema.org events of a JSON-LD document or of an HTML page's ld+json blocks.
 
     ``base_url`` resolves relative URLs and ``@id`` values; ``window`` (a
     :class:`~aggregator.window.Window` or a pair of aware datetimes) keeps only the events that
-    overlap it (default: keep all; expand ``eventSchedule`` from the day of ``fetched_at``), or with
-    ``keep_outside`` bounds only ``eventSchedule``; ``clean_name``
+    overlap it (default: keep all; expand ``eventSchedule`` from the day of ``fetched_at``); ``clean_name``
     (see :func:`clean_event_name`) rewrites each title. Raises :class:`NotAnEventDocument` when
     there is no JSON-LD at all; broken blocks and records are reported in the result.
     """
@@ -131,7 +129,7 @@ def parse_jsonld(
     origin = origin or base_url or ""
     documents = _documents(_text(data), origin, source, result.warnings)
     bounds = Window(*window) if window else Window.around(fetched_at, past_days=0)
-    filtered = window is not None and not keep_outside
+    filtered = window is not None
     reader = _Reader(source, fetched_at, base_url, bounds, clean_name, result, filtered=filtered)
     reader.index(documents)
     for entity in _entities(documents):
@@ -707,5 +705,4 @@ class JsonLdSource(DocumentSource[JsonLdResult]):
             base_url=document.url,
             window=self.window(document.fetched_at),
             clean_name=self.clean_name,
-            keep_outside=True,  # until snapshots carry their own fetched_at, dated events are all kept
         )
