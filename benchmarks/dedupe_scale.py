@@ -62,7 +62,7 @@ def synthesise(total: int, seed: int = 7) -> dict[str, list[object]]:
     fetched = datetime(2026, 11, 21, tzinfo=UTC)
     unique = int(total / 1.3)
     by_source: dict[str, list[object]] = {s: [] for s in SOURCES}
-    performances = []
+    performances: list[tuple[int, str, str, datetime]] = []
     production = 0
     while len(performances) < unique:
         production += 1

@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.testclient import TestClient
 
 import calendar_api.feeds
+import calendar_api.ical_feed
 from aggregator.config import Settings
 from aggregator.models import Occurrence
 from calendar_api.caching import CacheKey, RenderCache, Rendered, accepts_gzip, not_modified, render_body
@@ -40,7 +41,7 @@ def client(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> I
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Spy on the feed renderer: the calendar source URL of every rendering."""
     calls: list[str] = []
-    real = calendar_api.feeds.render_calendar
+    real = calendar_api.ical_feed.render_calendar
 
     def spy(calendar: Any, items: Any) -> bytes:
         calls.append(calendar.source_url)

@@ -24,7 +24,8 @@ for _folder in ("push", "api"):
 
 from _data import NOW as API_NOW  # noqa: E402
 from _data import open_client  # noqa: E402
-from _push import JSONLD, KONZERTHAUS, NOW, PushRuntime, Venue, event, give_token, make_client  # noqa: E402
+from _push import JSONLD, KONZERTHAUS, PushRuntime, Venue, event, give_token, make_client  # noqa: E402
+from fixed_clock import NOW  # noqa: E402
 
 __all__ = ["API_NOW", "JSONLD", "KONZERTHAUS", "NOW", "PushRuntime", "Venue", "event", "konzerthaus",
            "open_client", "push_runtime"]

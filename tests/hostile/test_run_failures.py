@@ -59,6 +59,9 @@ class _Fetcher:
     def get(self, url: str) -> Document:
         raise AssertionError(f"unexpected fetch of {url}")
 
+    def now(self) -> datetime:
+        raise AssertionError("unexpected call of now()")
+
 
 def _spec(**options: Any) -> SourceSpec:
     return SourceSpec(name="flaky", cls=_Flaky, options=options, schedule="interval:6h", kind="venue",

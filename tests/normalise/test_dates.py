@@ -21,8 +21,8 @@ from .venue_data import (
 REFERENCE = datetime(2023, 11, 28, 9, 0, tzinfo=UTC)
 
 
-def berlin(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=BERLIN)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 def one(date_text: str, time_text: str | None = None, reference: datetime = REFERENCE) -> Span:

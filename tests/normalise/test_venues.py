@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aggregator.normalise.venue_matching import slugify
 from aggregator.normalise.venues import (
     Address,
     VenueDataError,
@@ -13,7 +14,6 @@ from aggregator.normalise.venues import (
     VenueRegistry,
     load_venues,
     names_something,
-    slugify,
 )
 
 from .venue_data import city_portal_entries

@@ -325,5 +325,8 @@ def test_next_page_on_another_host_is_refused() -> None:
                 "<response><meta><next>https://elsewhere.example/p2</next></meta><productions/></response>"
             )
 
+        def now(self) -> datetime:
+            return NOW
+
     with pytest.raises(LayoutChanged, match="another host"):
         list(EventimXmlSource(Fetcher(), {**RUHR, "url": "https://feed.example/data.xml"}).fetch())

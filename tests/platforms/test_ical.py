@@ -472,6 +472,9 @@ class _Files:
     def get(self, url: str) -> Document:
         return Document(url=url, body=(FIXTURES / self.files[url]).read_bytes(), fetched_at=FETCHED_AT)
 
+    def now(self) -> datetime:
+        return FETCHED_AT
+
 
 def feed(**options: object) -> ICalFeedSource:
     fetcher = _Files(

@@ -425,6 +425,9 @@ class _Page:
     def get(self, url: str) -> Document:
         return Document(url=url, body=(FIXTURES / self.name).read_bytes(), fetched_at=FETCHED_AT)
 
+    def now(self) -> datetime:
+        return FETCHED_AT
+
 
 def test_source_is_a_platform_family_not_a_registered_source() -> None:
     assert JsonLdSource.platform == "jsonld"

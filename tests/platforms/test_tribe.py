@@ -271,6 +271,9 @@ class _Pages:
         )
         return page({"events": [], "total": 0, "next_rest_url": following}, url)
 
+    def now(self) -> datetime:
+        return NOW
+
 
 def test_too_many_pages_fail_loudly() -> None:
     source = TribeEventsSource(_Pages(None), {**OPTIONS, "max_pages": 3})

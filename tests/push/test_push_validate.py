@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from _push import DOMICIL, KONZERTHAUS, NOW, event
+from _push import DOMICIL, KONZERTHAUS, event
+from fixed_clock import NOW
 
 from aggregator.normalise.categories import load_categories
 from aggregator.normalise.venues import load_venues

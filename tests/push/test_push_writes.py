@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from _push import NOW, PushRuntime, Venue, event, later, make_client, programme, title_of
+from _push import PushRuntime, Venue, event, later, make_client, programme, title_of
+from fixed_clock import NOW
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 

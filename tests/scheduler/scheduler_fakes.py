@@ -163,6 +163,10 @@ class NoFetcher:
         """Never called."""
         raise AssertionError(f"unexpected fetch of {url}")
 
+    def now(self) -> datetime:
+        """Never called: without documents there is no recording day to tell."""
+        raise AssertionError("unexpected call of now() on a fetcher that does not fetch")
+
 
 def spec(name: str, cls: type[Source], schedule: str = "interval:6h", **options: Any) -> SourceSpec:
     """A configured source for the tests."""

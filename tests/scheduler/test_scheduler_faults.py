@@ -73,8 +73,10 @@ def service(settings: Settings, engine: Engine, factory: sessionmaker[Session],
 
 
 def _point(service: SchedulerService, name: str, url: str) -> None:
-    current = service.runtime.specs[name]
-    service.runtime.specs[name] = replace(current, options={**current.options, "url": url})
+    runtime = service.runtime
+    assert isinstance(runtime, Runtime)
+    current = runtime.specs[name]
+    runtime.specs[name] = replace(current, options={**current.options, "url": url})
 
 
 def _report(outcome: JobOutcome) -> Any:

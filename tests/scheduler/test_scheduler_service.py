@@ -313,7 +313,9 @@ def test_sigkill_inside_the_ingest_transaction_leaves_no_partial_data(settings: 
         assert "was killed" in (aborted.error or "")
     assert {row.name: row.health for row in source_health(factory, specs)}["victim"] == "failing"
 
-    service.runtime.specs["victim"] = replace(specs["victim"], options={"count": 300, "title": "Neu"})
+    runtime = service.runtime
+    assert isinstance(runtime, Runtime)
+    runtime.specs["victim"] = replace(specs["victim"], options={"count": 300, "title": "Neu"})
     good = service.run_job("victim", now=system_clock() + timedelta(hours=6))
     assert good.report is not None
     assert (good.report.status, good.report.added, good.report.updated) == (RunStatus.SUCCESS, 290, 10)

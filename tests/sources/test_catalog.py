@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pkgutil
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +60,17 @@ def test_an_ical_venue_needs_only_settings_and_parses(settings: Settings) -> Non
     body = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
             b"DTSTAMP:20261101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20270115T200000\r\nSUMMARY:Jazz\r\n"
             b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+    from sources.base import Document
 
     class _One:
         def new_run(self) -> None:
             pass
 
-        def get(self, url: str):  # type: ignore[no-untyped-def]
-            from sources.base import Document
+        def get(self, url: str) -> Document:
             return Document(url=url, body=body, content_type="text/calendar", fetched_at=NOW)
+
+        def now(self) -> datetime:
+            return NOW
 
     listings = spec.build(_One()).run().listings
     assert listings and all(listing.source == "domicil" for listing in listings)
@@ -113,6 +117,9 @@ def test_a_changed_layout_fails_that_run_loudly_and_others_still_succeed(
 
         def get(self, url: str) -> Document:
             return Document(url=url, body=changed, content_type="text/html; charset=utf-8", fetched_at=NOW)
+
+        def now(self) -> datetime:
+            return NOW
 
     broken = run_source(ctx, specs["konzerthaus"], _Changed())
     assert broken.status == RunStatus.FAILED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,9 @@ def test_paging_is_capped() -> None:
 
         def get(self, url: str) -> Document:
             return Document(url, (FIXTURES / "kalender_page1.html").read_bytes(), "text/html; charset=utf-8", fetched_at=NOW)
+
+        def now(self) -> datetime:
+            return NOW
 
     assert len(list(TheaterDortmundSource(_Endless()).fetch())) == 40
 
