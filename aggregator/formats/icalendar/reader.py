@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 import x_wr_timezone
 from icalendar import Component, vBroken
@@ -50,6 +50,7 @@ from aggregator.formats.icalendar.zones import (
     _utc_key,
     _utc_start,
 )
+from aggregator.formats.record_ids import make_record_ids_unique
 from aggregator.listing import Listing, Rejection
 from aggregator.types import BERLIN
 from aggregator.window import OutsideCount, Window
@@ -113,7 +114,12 @@ def parse_calendar(
     importer = _Importer(source, fetched_at, Window(*window), result, max_listings)
     for calendar in _calendars(components):
         importer.import_calendar(calendar)
-    _make_record_ids_unique(result)
+    make_record_ids_unique(
+        result.listings,
+        result.warnings,
+        separator="@",
+        why="used more than once (duplicate UID); disambiguated",
+    )
     outside = result.outside.message(importer.window)
     if outside:
         result.warnings.append(outside)
@@ -385,22 +391,3 @@ class _Importer:
             self.warn(f"VEVENT {uid}: ends before it starts; end ignored")
             return None
         return end
-
-def _make_record_ids_unique(result: ICalResult) -> None:
-    """Give listings that share a record id (duplicate UIDs) the start time as a suffix."""
-    seen: set[str] = set()
-    for index, listing in enumerate(result.listings):
-        record_id = listing.record_id
-        if record_id in seen and listing.start is not None:
-            suffix = listing.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            record_id = f"{listing.record_id}@{suffix}"
-        number = 2
-        while record_id in seen:
-            record_id = f"{listing.record_id}~{number}"
-            number += 1
-        if record_id != listing.record_id:
-            message = f"record id {listing.record_id!r} used more than once (duplicate UID); disambiguated"
-            if message not in result.warnings:
-                result.warnings.append(message)
-            result.listings[index] = listing.evolve(record_id=record_id)
-        seen.add(record_id)
