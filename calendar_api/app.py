@@ -1,7 +1,7 @@
 """The Starlette application: JSON API under ``/api/v1``, iCalendar feeds, OpenAPI, health checks.
 
 :func:`create_app` wires everything; other parts plug in through the hooks declared in
-:mod:`calendar_api.extensions` (HTML pages, the venues' push API, ``/metrics`` — see
+:mod:`calendar_api.extension_points` (HTML pages, the venues' push API, ``/metrics`` — see
 :data:`stadtkalender.extensions.EXTENSIONS`). The API's own routes come first, so
 ``/events/{id}.ics`` is the feed even when the web pages add ``/events/{id}``.
 """
@@ -37,7 +37,7 @@ from aggregator.db import SchemaOutdated, check_schema, head_revision
 from aggregator.health import SourceInfo, source_health
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
-from calendar_api.extensions import Extension, ExtensionRuntime
+from calendar_api.extension_points import Extension, ExtensionRuntime
 from calendar_api.feeds import Feeds, Moved, missing_event
 from calendar_api.filters import (
     FILTER_NAMES,
@@ -47,9 +47,7 @@ from calendar_api.filters import (
     parse_filters,
     path_value,
 )
-from calendar_api.openapi import openapi_document
-from calendar_api.problems import Problem, exception_handlers, not_found
-from calendar_api.serialise import (
+from calendar_api.json_shapes import (
     CategoryCatalog,
     berlin,
     category_json,
@@ -59,6 +57,8 @@ from calendar_api.serialise import (
     source_json,
     venue_json,
 )
+from calendar_api.openapi import openapi_document
+from calendar_api.problems import Problem, exception_handlers, not_found
 
 API = "/api/v1"
 JSON_MEDIA_TYPE = "application/json"

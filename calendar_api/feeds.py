@@ -41,8 +41,8 @@ from calendar_api.filters import (
     path_value,
 )
 from calendar_api.ical_feed import FeedCalendar, FeedItem, render_calendar
+from calendar_api.json_shapes import CategoryCatalog
 from calendar_api.problems import not_found
-from calendar_api.serialise import CategoryCatalog
 
 MEDIA_TYPE = "text/calendar"
 _AVAILABILITY_DE = {

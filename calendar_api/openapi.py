@@ -15,7 +15,7 @@ from typing import Any
 
 from aggregator.text import CONTROL_CODES
 from aggregator.types import Availability, Health, Status
-from calendar_api.extensions import Extension
+from calendar_api.extension_points import Extension
 from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, PARAMETERS, ParameterSpec
 from calendar_api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 

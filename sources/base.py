@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
+from aggregator.formats.errors import SourceError as SourceError
 from aggregator.listing import Listing, Rejection
 
 
@@ -60,17 +61,6 @@ class Fetcher(Protocol):
     def now(self) -> datetime:
         """What today is for this fetcher's documents (the wall clock live, the recording day offline)."""
         ...
-
-
-class SourceError(Exception):
-    """A source could not be read or parsed as a whole; the run fails with this message."""
-
-    def __init__(self, source: str, message: str, url: str | None = None) -> None:
-        self.source = source
-        self.message = message
-        self.url = url
-        where = f" ({url})" if url else ""
-        super().__init__(f"{source}: {message}{where}")
 
 
 class LayoutChanged(SourceError):

@@ -1,6 +1,6 @@
 """The built-in parts, listed once: the app, the command line and the OpenAPI document loop over them.
 
-The hooks a part may offer are declared in :mod:`calendar_api.extensions`. The list lives here, in
+The hooks a part may offer are declared in :mod:`calendar_api.extension_points`. The list lives here, in
 the wiring, because it names parts of both the API and the scheduler, which never import each other.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from aggregator import metrics
 from calendar_api import push, web
 from calendar_api.app import metrics_routes
-from calendar_api.extensions import Extension
+from calendar_api.extension_points import Extension
 from stadtkalender import scheduler_commands, token_commands
 
 WEB = Extension("web", routes=web.routes)

@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from aggregator.normalise.clock import ClockError, ClockTimes, parse_clock
 from aggregator.normalise.datewords import (
     MONTH_PATTERN,
     WEEKDAY_PATTERN,
@@ -32,6 +31,7 @@ from aggregator.normalise.datewords import (
     WEEKDAYS,
     month_number,
 )
+from aggregator.normalise.times_of_day import ClockError, ClockTimes, parse_clock
 from aggregator.normalise.titles import clean_text, fold_text
 from aggregator.types import BERLIN
 

@@ -1,6 +1,6 @@
 """The venue push API: venues send their own events, authenticated, into the same pipeline as scraped ones.
 
-Its hooks (:mod:`calendar_api.extensions`) are :func:`routes`, :func:`openapi_paths` and
+Its hooks (:mod:`calendar_api.extension_points`) are :func:`routes`, :func:`openapi_paths` and
 :func:`openapi_components`; the operator's ``tokens`` commands are wiring and live in
 :mod:`stadtkalender.token_commands`. See :mod:`.handlers` for the order of
 checks, :mod:`.validate` for what a body may contain, :mod:`.writes` for what each write does,
@@ -24,14 +24,14 @@ def routes(runtime: PushRuntime, clock: Clock) -> list[BaseRoute]:
 
 def openapi_paths() -> dict[str, Any]:
     """The push endpoints as OpenAPI path items (merge into the document's ``paths``)."""
-    from calendar_api.push.openapi import openapi_paths as paths
+    from calendar_api.push.push_openapi import openapi_paths as paths
 
     return paths()
 
 
 def openapi_components() -> dict[str, Any]:
     """The ``pushToken`` bearer security scheme (merge into the document's ``components``)."""
-    from calendar_api.push.openapi import openapi_components as components
+    from calendar_api.push.push_openapi import openapi_components as components
 
     return components()
 

@@ -27,7 +27,7 @@ from aggregator.ingest import IngestContext
 from aggregator.models import SourceRecord
 from calendar_api.push import writes
 from calendar_api.push.audit import read_log, record_write
-from calendar_api.push.problems import PushProblem, unauthorized
+from calendar_api.push.push_problems import PushProblem, unauthorized
 from calendar_api.push.ratelimit import SlidingWindowLimiter
 from calendar_api.push.tokens import AuthError, PushToken, authenticate
 from calendar_api.push.validate import (

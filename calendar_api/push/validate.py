@@ -7,7 +7,7 @@ Two formats:
   ``$['@graph'][0].location.name`` or ``$['@id']``. Unknown properties are ignored (kept in the
   record's raw data); known ones must have the documented type.
 * iCalendar (``text/calendar``): every VEVENT needs a UID and a SUMMARY; recurring events are
-  expanded by :func:`sources.platforms.ical.parse_calendar` within the accepted date range. Paths
+  expanded by :func:`aggregator.formats.icalendar.parse_calendar` within the accepted date range. Paths
   look like ``VEVENT[2].DTEND`` (the third VEVENT of the body).
 
 **All or nothing.** A batch with one bad record is refused as a whole (422, every bad field listed),
@@ -33,6 +33,7 @@ from typing import Any
 
 from icalendar import Calendar, Component
 
+from aggregator.formats.icalendar import NotACalendar, parse_calendar
 from aggregator.formats.schemaorg.reader import StrictReader
 from aggregator.formats.schemaorg.reader import json_path as _join
 from aggregator.formats.schemaorg.reader import kind as _kind
@@ -45,7 +46,6 @@ from aggregator.normalise.pipeline import normalise
 from aggregator.normalise.venues import VenueRegistry
 from aggregator.text import clean_text
 from aggregator.types import BERLIN
-from sources.platforms.ical import NotACalendar, parse_calendar
 
 PAST = timedelta(days=366)
 FUTURE = timedelta(days=3 * 366)

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from aggregator.derive import availability_of
 from aggregator.models import Occurrence, Offer, Venue
 from aggregator.types import BERLIN, Availability, Status
+from calendar_api.json_shapes import CategoryCatalog
 from calendar_api.queries import EventView
-from calendar_api.serialise import CategoryCatalog
 from calendar_api.web.i18n import Texts
 
 NEXT_DATES_SHOWN = 3

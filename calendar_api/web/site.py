@@ -33,11 +33,11 @@ from calendar_api.caching import Publisher, RenderCache, render_body, respond
 from calendar_api.demo_notice import demo_notice
 from calendar_api.feeds import Moved, missing_event
 from calendar_api.filters import Cursor, path_value
+from calendar_api.json_shapes import CategoryCatalog, feed_links
 from calendar_api.problems import Problem
-from calendar_api.serialise import CategoryCatalog, feed_links
+from calendar_api.web.filter_form import EMBED_FIELDS, EMBED_LIMIT, PAGE_LIMIT, ListRequest, list_request
 from calendar_api.web.i18n import LANGUAGES, Lang, Texts, pick_language
-from calendar_api.web.jsonld import event_jsonld, script_json
-from calendar_api.web.listing import EMBED_FIELDS, EMBED_LIMIT, PAGE_LIMIT, ListRequest, list_request
+from calendar_api.web.jsonld_writer import event_jsonld, script_json
 from calendar_api.web.present import Card, by_day, card, detail
 
 STATIC = Path(__file__).resolve().parent / "static"

@@ -16,10 +16,10 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
 
+from aggregator.formats.icalendar import NotACalendar, parse_calendar
 from aggregator.listing import Listing, Rejection
 from aggregator.window import OutsideCount, Window
 from sources.base import SourceError
-from sources.platforms.ical import NotACalendar, parse_calendar
 from sources.platforms.jsonld import NotAnEventDocument, parse_jsonld
 
 Format = Literal["ical", "jsonld", "html", "unknown"]

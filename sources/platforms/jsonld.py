@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup
 from dateutil import rrule
 
+from aggregator.formats.record_ids import make_record_ids_unique
 from aggregator.formats.schemaorg.reader import LenientReader
 from aggregator.formats.schemaorg.reader import as_list as _list
 from aggregator.formats.schemaorg.reader import lenient_moment as _moment
@@ -142,7 +143,9 @@ def parse_jsonld(
                 reader.reject(_string(entity.get("@id")), f"unusable ({type(error).__name__}: {error})")
     if not result.events:
         result.warnings.append("the JSON-LD holds no Event")
-    _make_record_ids_unique(result)
+    make_record_ids_unique(
+        result.listings, result.warnings, separator="#", why="used by several events; disambiguated by start"
+    )
     outside = result.outside.message(bounds)
     if outside:
         result.warnings.append(outside)
@@ -651,26 +654,6 @@ def _frequency(value: Any) -> tuple[int | None, int]:
     if not match:
         raise ValueError(f"repeatFrequency {text!r}")
     return _FREQUENCIES[match[2]], max(int(match[1]), 1)
-
-
-def _make_record_ids_unique(result: JsonLdResult) -> None:
-    """Sites that give every date the page's ``@id``: add the start to repeated record ids."""
-    seen: set[str] = set()
-    next_number: dict[str, int] = {}  # where the "~N" search resumes: 100,000 equal ids stay linear
-    for index, listing in enumerate(result.listings):
-        record_id = listing.record_id
-        if record_id in seen and listing.start is not None:
-            record_id = f"{record_id}#{listing.start.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
-        number = next_number.get(listing.record_id, 2)
-        while record_id in seen:
-            record_id, number = f"{listing.record_id}~{number}", number + 1
-        next_number[listing.record_id] = number
-        if record_id != listing.record_id:
-            message = f"record id {listing.record_id!r} used by several events; disambiguated by start"
-            if message not in result.warnings:
-                result.warnings.append(message)
-            result.listings[index] = listing.evolve(record_id=record_id)
-        seen.add(record_id)
 
 
 class JsonLdSource(DocumentSource[JsonLdResult]):

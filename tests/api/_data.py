@@ -27,7 +27,7 @@ from aggregator.models import (
     Venue,
 )
 from aggregator.types import BERLIN
-from calendar_api.extensions import Extension
+from calendar_api.extension_points import Extension
 from stadtkalender.extensions import METRICS
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)

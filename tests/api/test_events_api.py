@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from aggregator import metrics
 from aggregator.config import Settings
 from aggregator.db import SchemaOutdated, session_factory
-from calendar_api.extensions import Extension
+from calendar_api.extension_points import Extension
 from stadtkalender.extensions import EXTENSIONS, METRICS, PUSH
 
 BASE = "http://127.0.0.1:8080"

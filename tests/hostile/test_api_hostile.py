@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings
+from aggregator.formats.icalendar import parse_calendar
 from aggregator.ingest import IngestContext, ingest
 from aggregator.listing import Listing, OfferListing
 from aggregator.models import Offer, SourceRecord
@@ -22,7 +23,6 @@ from aggregator.normalise.categories import load_categories
 from aggregator.normalise.pipeline import normalise
 from aggregator.normalise.venues import load_venues
 from aggregator.types import RunStatus
-from sources.platforms.ical import parse_calendar
 from stadtkalender.extensions import METRICS, WEB
 
 START = datetime(2026, 4, 10, 18, 0, tzinfo=UTC)

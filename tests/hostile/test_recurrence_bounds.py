@@ -6,10 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-import sources.platforms.ical
-from aggregator.types import BERLIN
-from aggregator.window import Window
-from sources.platforms.ical import (
+import aggregator.formats.icalendar.recurrence
+from aggregator.formats.icalendar import (
     MAX_OCCURRENCES_PER_SERIES,
     MAX_STEPS_PER_CALENDAR,
     MAX_STEPS_PER_SERIES,
@@ -17,6 +15,8 @@ from sources.platforms.ical import (
     ICalResult,
     parse_calendar,
 )
+from aggregator.types import BERLIN
+from aggregator.window import Window
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 WINDOW = Window.around(NOW, past_days=1, future_days=400)
@@ -99,8 +99,8 @@ def test_the_bounds_are_what_the_module_says() -> None:
 
 
 def test_the_files_step_budget_is_shared_by_its_series(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources.platforms.ical, "MAX_STEPS_PER_SERIES", 1_000)
-    monkeypatch.setattr(sources.platforms.ical, "MAX_STEPS_PER_CALENDAR", 5_000)
+    monkeypatch.setattr(aggregator.formats.icalendar.recurrence, "MAX_STEPS_PER_SERIES", 1_000)
+    monkeypatch.setattr(aggregator.formats.icalendar.recurrence, "MAX_STEPS_PER_CALENDAR", 5_000)
     events = "".join(  # each series alone is within its bound: 900 minutes, all before the window
         f"BEGIN:VEVENT\nUID:h{n}\nDTSTART:20260101T000000Z\nSUMMARY:x\nRRULE:FREQ=MINUTELY;COUNT=900\n"
         "END:VEVENT\n"

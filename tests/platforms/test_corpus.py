@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.formats.icalendar import ICalResult, NotACalendar, parse_calendar
 from aggregator.types import BERLIN
-from sources.platforms.ical import ICalResult, NotACalendar, parse_calendar
 
 pytestmark = pytest.mark.corpus
 

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from fixed_clock import NOW
 
-from aggregator.listing import Listing
-from aggregator.types import BERLIN, Status
-from sources.base import Document, registry
-from sources.platforms import ical
-from sources.platforms.ical import (
+from aggregator.formats.icalendar import (
     MAX_SUBDAILY_OCCURRENCES,
     UNTITLED,
-    ICalFeedSource,
     ICalResult,
     NotACalendar,
     parse_calendar,
 )
+from aggregator.formats.icalendar import parser as ical
+from aggregator.listing import Listing
+from aggregator.types import BERLIN, Status
+from sources.base import Document, registry
+from sources.platforms.ical import ICalFeedSource
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ical"
 FETCHED_AT = datetime(2025, 1, 1, 12, tzinfo=UTC)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from aggregator.config import ConfigError, load_settings
+from aggregator.formats.icalendar import parse_calendar
 from aggregator.types import BERLIN
 from aggregator.window import OutsideCount, Window
 from sources.platforms.detect import import_listings
-from sources.platforms.ical import parse_calendar
 from sources.platforms.jsonld import parse_jsonld
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)

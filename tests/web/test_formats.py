@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from calendar_api.problems import Problem
+from calendar_api.web.filter_form import EMBED_FIELDS, list_request, weekend
 from calendar_api.web.i18n import MESSAGES, Texts, pick_language
-from calendar_api.web.listing import EMBED_FIELDS, list_request, weekend
 
 DE, EN = Texts("de"), Texts("en")
 

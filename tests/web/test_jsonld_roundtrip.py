@@ -12,7 +12,7 @@ from aggregator.listing import Listing
 from aggregator.models import Event, Occurrence, Offer, Venue
 from aggregator.types import BERLIN, Availability, Status
 from calendar_api.queries import EventView
-from calendar_api.web.jsonld import event_jsonld, script_json
+from calendar_api.web.jsonld_writer import event_jsonld, script_json
 from sources.platforms.jsonld import parse_jsonld
 
 PAGE = "https://kalender.example/events/evmahler"

@@ -11,7 +11,7 @@ from typing import Any
 from aggregator.formats.schemaorg.vocabulary import AVAILABILITY, EVENT_TYPES, PREFIXES, STATUS, iri
 from calendar_api.problems import PROBLEM_MEDIA_TYPE
 from calendar_api.push.handlers import PREFIX
-from calendar_api.push.problems import PUSH_PROBLEMS
+from calendar_api.push.push_problems import PUSH_PROBLEMS
 from calendar_api.push.validate import ICAL_TYPE, MAX_ID, MAX_RECORDS
 
 Schema = dict[str, Any]
