@@ -14,7 +14,6 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from aggregator.clock import system_clock
 from aggregator.config import ConfigError, load_settings
 from aggregator.db import SchemaOutdated, current_revision, head_revision, make_engine, upgrade
 from aggregator.ingest import IngestError, RunReport, confirm_run, ingest
@@ -22,7 +21,7 @@ from aggregator.listing import Listing, Rejection
 from aggregator.types import RunStatus
 from aggregator.window import OutsideCount, Window
 from stadtkalender.extensions import EXTENSIONS
-from stadtkalender.runtime import Runtime
+from stadtkalender.runtime import Runtime, process_clock
 
 _PIPE_WIDTH = None if sys.stdout.isatty() else 240  # tables piped to a file or grep keep every column
 console = Console(stderr=False, soft_wrap=True, width=_PIPE_WIDTH)
@@ -353,7 +352,7 @@ def load_demo(now: datetime) -> Runtime:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    runtime = load_demo(system_clock())
+    runtime = load_demo(process_clock()())
     if args.no_serve:
         return 0
     return _serve(

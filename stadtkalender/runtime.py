@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.clock import Clock, system_clock
-from aggregator.config import Settings, load_settings
+from aggregator.clock import Clock, FixedClock, system_clock
+from aggregator.config import ConfigError, Settings, load_settings
 from aggregator.db import check_schema, make_engine, session_factory
 from aggregator.ingest import IngestContext
 from aggregator.types import BERLIN
 from sources.base import Fetcher
 from sources.catalog import SourceSpec, catalog
+
+NOW_VARIABLE = "STADTKALENDER_NOW"
+"""An ISO instant with a zone: the whole process stands still at that moment (replays, tests, demos)."""
+
+
+def process_clock(env: Mapping[str, str] | None = None) -> Clock:
+    """The process's clock: the wall clock, or a clock standing at ``$STADTKALENDER_NOW`` when it is set."""
+    value = (os.environ if env is None else env).get(NOW_VARIABLE)
+    if not value:
+        return system_clock
+    try:
+        return FixedClock(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise ConfigError(NOW_VARIABLE, f"expected an ISO instant with a zone, got {value!r}",
+                          "environment") from exc
 
 
 @dataclass
@@ -36,8 +53,12 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, require_schema: bool = True,
-             clock: Clock = system_clock) -> Runtime:
-        """Load settings, connect, and (unless told not to) insist the schema is current."""
+             clock: Clock | None = None) -> Runtime:
+        """Load settings, connect, and (unless told not to) insist the schema is current.
+
+        ``clock`` defaults to :func:`process_clock`.
+        """
+        clock = clock or process_clock()
         settings = settings or load_settings()
         engine = make_engine(settings.database.url, echo=settings.database.echo)
         if require_schema:

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixed_clock import NOW
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings, load_settings
 from aggregator.db import make_engine, session_factory, upgrade
+from stadtkalender.runtime import NOW_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -47,6 +49,12 @@ def postgres_available() -> bool:
         return True
     except Exception:
         return False
+
+
+@pytest.fixture(autouse=True)
+def _the_process_stands_at_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run in a test see the tests' NOW as the time (``STADTKALENDER_NOW``), whatever today is."""
+    monkeypatch.setenv(NOW_VARIABLE, NOW.isoformat())
 
 
 @pytest.fixture(scope="session")

@@ -153,7 +153,9 @@ def openapi_paths() -> dict[str, Any]:
         "description": "The body is this event's complete current state (its @id/UID must match the URL "
                        "or be absent); dates of its series that are not sent are cancelled.",
         "parameters": [_id_parameter()], "requestBody": _body(_EVENT),
-        "responses": _responses({"200": "Updated or unchanged.", "201": "Created."})},
+        "responses": {**_responses({"200": "Updated or unchanged.", "201": "Created."}),
+                      "404": _problem("The path carries no event id (an empty id, or one that is not "
+                                      "URL-encoded).")}},
         "delete": {
         "summary": "Cancel one event", "tags": tags, "security": security,
         "description": "Marks the event (every date of its series) cancelled; its history is kept. "

@@ -163,6 +163,7 @@ def test_data_version_comes_from_the_database(settings: Settings, engine: Any,
         assert reader.get("/api/v1/events/evmahler").json()["occurrences"][2]["sequence"] == before + 1
 
 
+@pytest.mark.realtime
 def test_version_is_reread_after_its_ttl(settings: Settings, engine: Any, factory: sessionmaker[Session],
                                          renders: list[str]) -> None:
     from _data import SPECS, Runtime, populate
@@ -252,6 +253,7 @@ def test_new_version_drops_older_entries() -> None:
     assert (len(cache), cache.get(_key("a"))) == (0, None)
 
 
+@pytest.mark.realtime
 def test_concurrent_misses_render_once() -> None:
     cache = RenderCache(max_entries=10)
     cache.observe_version("v1")

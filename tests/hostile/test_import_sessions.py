@@ -135,6 +135,7 @@ def server() -> Iterator[str]:
     thread.join(timeout=10)
 
 
+@pytest.mark.realtime
 def test_a_url_that_cannot_be_fetched_is_one_line_and_the_other_inputs_still_import(
     database: Path, server: str, capsys: pytest.CaptureFixture[str],
 ) -> None:

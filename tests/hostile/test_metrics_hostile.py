@@ -17,6 +17,8 @@ from aggregator.config import Settings
 from calendar_api.app import create_app
 from stadtkalender.extensions import METRICS
 
+pytestmark = pytest.mark.realtime  # a real uvicorn server on a socket
+
 
 @pytest.fixture
 def server(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> Iterator[int]:

@@ -30,6 +30,8 @@ from scheduler.service import JobOutcome, SchedulerService
 from sources.http import HttpClient
 from stadtkalender.runtime import Runtime
 
+pytestmark = pytest.mark.realtime  # a real HTTP server, socket timeouts and scheduler threads
+
 FAILED, SUSPICIOUS = RunStatus.FAILED, RunStatus.SUSPICIOUS
 
 FAULTS = [

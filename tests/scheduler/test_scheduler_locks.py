@@ -21,6 +21,8 @@ from scheduler.locks import (
     sqlite_lock_path,
 )
 
+pytestmark = pytest.mark.realtime  # locks held by child processes across real waits
+
 
 def test_keys_are_stable_signed_64_bit_and_distinct() -> None:
     code = "from scheduler.locks import source_lock_key; print(source_lock_key('konzerthaus'))"

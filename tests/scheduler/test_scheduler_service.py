@@ -34,6 +34,8 @@ from scheduler.service import SchedulerService
 from sources.catalog import SourceSpec
 from stadtkalender.runtime import Runtime
 
+pytestmark = pytest.mark.realtime  # APScheduler's threads, signals and killed child processes
+
 CHILD = Path(__file__).resolve().parent / "child_process.py"
 
 
