@@ -107,8 +107,10 @@ class MergeRules:
 
     def forbids(self, a: set[str], b: set[str]) -> bool:
         """True when a rule says the things with keys ``a`` and ``b`` must stay apart."""
-        return any(len(rule) == 2 and rule & a and rule & b and not rule <= a and not rule <= b
-                   for rule in self.never)
+        return any(
+            len(rule) == 2 and rule & a and rule & b and not rule <= a and not rule <= b
+            for rule in self.never
+        )
 
 
 def _start(listing: Listing) -> datetime:
@@ -142,8 +144,9 @@ def listing_keys(listing: Listing) -> set[str]:
 class DedupeIndex:
     """Known events and occurrences, blocked for cheap candidate lookup."""
 
-    def __init__(self, *, rules: MergeRules | None = None, title_threshold: float = 88.0,
-                 tolerance_minutes: int = 20) -> None:
+    def __init__(
+        self, *, rules: MergeRules | None = None, title_threshold: float = 88.0, tolerance_minutes: int = 20
+    ) -> None:
         self.rules = rules or MergeRules()
         self.title_threshold = title_threshold
         self.tolerance_minutes = tolerance_minutes
@@ -262,7 +265,9 @@ class DedupeIndex:
             if listing.source in candidate.sources:
                 continue  # a source never lists one performance twice under two keys
             score = matching.occurrence_match_score(
-                listing, candidate.listing, threshold=self.title_threshold,
+                listing,
+                candidate.listing,
+                threshold=self.title_threshold,
                 tolerance_minutes=self.tolerance_minutes,
             )
             if score is None or self._forbidden(listing, candidate.event_id):
@@ -305,8 +310,11 @@ class DedupeIndex:
             return None
         start = _start(listing)
         found = process.extract(
-            key, titles, scorer=fuzz.token_set_ratio,
-            score_cutoff=max(60.0, self.title_threshold - 20), limit=5,
+            key,
+            titles,
+            scorer=fuzz.token_set_ratio,
+            score_cutoff=max(60.0, self.title_threshold - 20),
+            limit=5,
         )
         for _key, _score, event_id in found:
             event = self.events[event_id]
@@ -338,8 +346,9 @@ class DedupeIndex:
         merges.extend(self._apply_always_rules())
         return DedupeResult(assignments, merges)
 
-    def _event_for_group(self, group_key: str, members: list[Listing],
-                         now: datetime) -> tuple[str, bool, list[tuple[str, str]]]:
+    def _event_for_group(
+        self, group_key: str, members: list[Listing], now: datetime
+    ) -> tuple[str, bool, list[tuple[str, str]]]:
         source = members[0].source
         found: list[str] = []
 
@@ -439,8 +448,9 @@ class DedupeIndex:
             match.sources.add(listing.source)
             self.records[(listing.source, listing.record_id)] = match.id
             return Assignment(listing, event_id, match.id, False, False)
-        occurrence_id = ids.first_free(ids.occurrence_id(listing.source, listing.record_id),
-                                       self.occurrences.__contains__)
+        occurrence_id = ids.first_free(
+            ids.occurrence_id(listing.source, listing.record_id), self.occurrences.__contains__
+        )
         ref = OccurrenceRef(occurrence_id, event_id, listing, {listing.source})
         self.add_occurrence(ref)
         self.records[(listing.source, listing.record_id)] = occurrence_id

@@ -111,23 +111,52 @@ def derive_occurrence(occurrence: Occurrence, records: Sequence[SourceRecord], p
             setattr(occurrence, name, value)
             changed = True
     wanted = [
-        (source, offer) for source, listing in listings for offer in listing.offers
+        (source, offer)
+        for source, listing in listings
+        for offer in listing.offers
         if offer.price_min is not None or offer.price_max is not None or offer.url or offer.availability
     ]
     current = [
-        (o.source, o.price_min, o.price_max, o.currency, o.url, o.vendor, o.availability, o.price_text,
-         o.on_sale)
+        (
+            o.source,
+            o.price_min,
+            o.price_max,
+            o.currency,
+            o.url,
+            o.vendor,
+            o.availability,
+            o.price_text,
+            o.on_sale,
+        )
         for o in occurrence.offers
     ]
     new = [
-        (s, _dec(o.price_min), _dec(o.price_max), o.currency, o.url, o.vendor,
-         o.availability.value if o.availability else None, o.price_text, o.on_sale)
+        (
+            s,
+            _dec(o.price_min),
+            _dec(o.price_max),
+            o.currency,
+            o.url,
+            o.vendor,
+            o.availability.value if o.availability else None,
+            o.price_text,
+            o.on_sale,
+        )
         for s, o in wanted
     ]
     if current != new:
         occurrence.offers = [
-            Offer(source=s, price_min=pmin, price_max=pmax, currency=cur, url=url, vendor=vendor,
-                  availability=avail, price_text=text, on_sale=on_sale)
+            Offer(
+                source=s,
+                price_min=pmin,
+                price_max=pmax,
+                currency=cur,
+                url=url,
+                vendor=vendor,
+                availability=avail,
+                price_text=text,
+                on_sale=on_sale,
+            )
             for s, pmin, pmax, cur, url, vendor, avail, text, on_sale in new
         ]
         changed = True
@@ -155,13 +184,39 @@ def visible_hash(event: Event, occurrence: Occurrence) -> str:
     updated time, and with them the data version and every ETag.
     """
     data = {
-        "event": [event.title, event.subtitle, event.description, event.categories, event.image,
-                  event.url, event.venue_slug, event.language, event.organiser],
-        "when": [_instant(occurrence.start), _instant(occurrence.end), occurrence.all_day, occurrence.status,
-                 occurrence.room, _instant(occurrence.previous_start)],
-        "offers": [[_amount(o.price_min), _amount(o.price_max), o.currency, o.url, o.availability, o.vendor,
-                    o.price_text, o.source, _instant(o.on_sale)]
-                   for o in occurrence.offers],
+        "event": [
+            event.title,
+            event.subtitle,
+            event.description,
+            event.categories,
+            event.image,
+            event.url,
+            event.venue_slug,
+            event.language,
+            event.organiser,
+        ],
+        "when": [
+            _instant(occurrence.start),
+            _instant(occurrence.end),
+            occurrence.all_day,
+            occurrence.status,
+            occurrence.room,
+            _instant(occurrence.previous_start),
+        ],
+        "offers": [
+            [
+                _amount(o.price_min),
+                _amount(o.price_max),
+                o.currency,
+                o.url,
+                o.availability,
+                o.vendor,
+                o.price_text,
+                o.source,
+                _instant(o.on_sale),
+            ]
+            for o in occurrence.offers
+        ],
         "sources": sorted([r.source, r.record_id, r.url or ""] for r in event.records),
     }
     encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
@@ -170,7 +225,13 @@ def visible_hash(event: Event, occurrence: Occurrence) -> str:
 
 def availability_of(offers: Sequence[Offer]) -> Availability | None:
     """The best availability across offers (any available beats sold out)."""
-    order = [Availability.FREE, Availability.AVAILABLE, Availability.FEW_LEFT,
-             Availability.NOT_BOOKABLE_ONLINE, Availability.WAITING_LIST, Availability.SOLD_OUT]
+    order = [
+        Availability.FREE,
+        Availability.AVAILABLE,
+        Availability.FEW_LEFT,
+        Availability.NOT_BOOKABLE_ONLINE,
+        Availability.WAITING_LIST,
+        Availability.SOLD_OUT,
+    ]
     present = {o.availability for o in offers if o.availability}
     return next((a for a in order if a.value in present), None)

@@ -60,22 +60,31 @@ def source_health(factory: sessionmaker[Session], specs: Mapping[str, SourceInfo
     """Health of every configured source (and of sources with runs but no configuration, e.g. imports)."""
     with factory() as session:
         latest = {
-            run.source: run for run in session.scalars(
+            run.source: run
+            for run in session.scalars(
                 select(SourceRun).where(
-                    SourceRun.id.in_(select(func.max(SourceRun.id)).where(SourceRun.status != "running")
-                                     .group_by(SourceRun.source))
+                    SourceRun.id.in_(
+                        select(func.max(SourceRun.id))
+                        .where(SourceRun.status != "running")
+                        .group_by(SourceRun.source)
+                    )
                 )
             )
         }
-        successes = dict(session.execute(
-            select(SourceRun.source, func.max(SourceRun.finished_at))
-            .where(SourceRun.status.in_([RunStatus.SUCCESS.value, RunStatus.CONFIRMED.value]))
-            .group_by(SourceRun.source)
-        ).all())
-        counts = dict(session.execute(
-            select(SourceRecord.source, func.count()).where(SourceRecord.active.is_(True))
-            .group_by(SourceRecord.source)
-        ).all())
+        successes = dict(
+            session.execute(
+                select(SourceRun.source, func.max(SourceRun.finished_at))
+                .where(SourceRun.status.in_([RunStatus.SUCCESS.value, RunStatus.CONFIRMED.value]))
+                .group_by(SourceRun.source)
+            ).all()
+        )
+        counts = dict(
+            session.execute(
+                select(SourceRecord.source, func.count())
+                .where(SourceRecord.active.is_(True))
+                .group_by(SourceRecord.source)
+            ).all()
+        )
         states = {s.source: s for s in session.scalars(select(SourceState))}
     names: Sequence[str] = sorted(set(specs) | set(latest))
     rows = []
@@ -86,19 +95,27 @@ def source_health(factory: sessionmaker[Session], specs: Mapping[str, SourceInfo
         enabled = spec.enabled if spec else True
         if state is not None and not state.enabled:
             enabled = False
-        rows.append(SourceHealth(
-            name=name, kind=spec.kind if spec else source_kind_default(name),
-            schedule=spec.schedule if spec else "manual",
-            health=verdict(enabled, latest.get(name), failures).value, consecutive_failures=failures,
-            last_run=latest.get(name), last_success=successes.get(name), records=counts.get(name, 0),
-            next_attempt_at=state.next_attempt_at if state else None,
-        ))
+        rows.append(
+            SourceHealth(
+                name=name,
+                kind=spec.kind if spec else source_kind_default(name),
+                schedule=spec.schedule if spec else "manual",
+                health=verdict(enabled, latest.get(name), failures).value,
+                consecutive_failures=failures,
+                last_run=latest.get(name),
+                last_success=successes.get(name),
+                records=counts.get(name, 0),
+                next_attempt_at=state.next_attempt_at if state else None,
+            )
+        )
     return rows
 
 
 def recent_runs(factory: sessionmaker[Session], source: str, *, limit: int = 20) -> list[SourceRun]:
     """The newest runs of ``source``."""
     with factory() as session:
-        return list(session.scalars(
-            select(SourceRun).where(SourceRun.source == source).order_by(SourceRun.id.desc()).limit(limit)
-        ))
+        return list(
+            session.scalars(
+                select(SourceRun).where(SourceRun.source == source).order_by(SourceRun.id.desc()).limit(limit)
+            )
+        )

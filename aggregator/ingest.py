@@ -104,12 +104,14 @@ class IngestContext:
         return dedupe.MergeRules.parse(self.settings.dedupe.never_merge, self.settings.dedupe.always_merge)
 
 
-def start_run(ctx: IngestContext, source: str, trigger: str = "manual", *,
-              now: datetime | None = None) -> int:
+def start_run(
+    ctx: IngestContext, source: str, trigger: str = "manual", *, now: datetime | None = None
+) -> int:
     """Record that a run began at ``now`` (committed at once, so a crash leaves a trace)."""
     with ctx.factory() as session, session.begin():
-        run = SourceRun(source=source, status=RunStatus.RUNNING.value, trigger=trigger,
-                        started_at=now or ctx.clock())
+        run = SourceRun(
+            source=source, status=RunStatus.RUNNING.value, trigger=trigger, started_at=now or ctx.clock()
+        )
         session.add(run)
         session.flush()
         return run.id
@@ -128,12 +130,12 @@ def fail_run(ctx: IngestContext, run_id: int, error: str, *, listings: int = 0) 
         return RunReport(run_id, run.source, RunStatus.FAILED, listings=listings, error=error)
 
 
-def _bump_state(session: Session, source: str, *, failed: bool, listings: int | None,
-                now: datetime) -> None:
+def _bump_state(session: Session, source: str, *, failed: bool, listings: int | None, now: datetime) -> None:
     state = session.get(SourceState, source)
     if state is None:
-        state = SourceState(source=source, consecutive_failures=0, last_listings=0, enabled=True,
-                            updated_at=now)
+        state = SourceState(
+            source=source, consecutive_failures=0, last_listings=0, enabled=True, updated_at=now
+        )
         session.add(state)
     state.consecutive_failures = state.consecutive_failures + 1 if failed else 0
     if listings is not None:
@@ -175,15 +177,17 @@ def ingest(
     notes += [f"unknown category: {name}" for name in result.unknown_categories]
     if ctx.shift_weeks:
         notes.append(f"demo: every date moved {ctx.shift_weeks} weeks forward from the snapshot")
-    valid = _one_per_record(shift_listing(listing.evolve(source=source), ctx.shift_weeks)
-                            for listing in result.listings)
+    valid = _one_per_record(
+        shift_listing(listing.evolve(source=source), ctx.shift_weeks) for listing in result.listings
+    )
     duplicates = len(result.listings) - len(valid)
     if duplicates:
         notes.append(f"{duplicates} listings repeated a record id of this run; the last one of each was kept")
     total = len(valid) + len(rejected)
     if total and len(valid) / total < ctx.settings.ingest.min_valid_ratio:
         failed = fail_run(
-            ctx, run_id,
+            ctx,
+            run_id,
             f"only {len(valid)} of {total} listings are valid (threshold "
             f"{ctx.settings.ingest.min_valid_ratio:.0%}); first problem: {rejected[0].reason}",
             listings=total,
@@ -191,8 +195,15 @@ def ingest(
         failed.rejected, failed.rejections, failed.warnings = len(rejected), rejected, notes
         _keep_rejections(ctx, failed)
         return failed
-    report = RunReport(run_id, source, RunStatus.SUCCESS, listings=len(valid), rejected=len(rejected),
-                       warnings=notes, rejections=rejected)
+    report = RunReport(
+        run_id,
+        source,
+        RunStatus.SUCCESS,
+        listings=len(valid),
+        rejected=len(rejected),
+        warnings=notes,
+        rejections=rejected,
+    )
     try:
         with ctx.factory() as session, session.begin():
             _lock_for_ingest(session)
@@ -203,8 +214,12 @@ def ingest(
             return _hold(ctx, run_id, source, valid, report, held, now)
         except Exception as exc:  # the held batch could not be stored: nothing applies, the run failed
             log.exception("holding back a run of %s failed", source)
-            return fail_run(ctx, run_id, f"held back, but could not be stored: {type(exc).__name__}: {exc}",
-                            listings=len(valid))
+            return fail_run(
+                ctx,
+                run_id,
+                f"held back, but could not be stored: {type(exc).__name__}: {exc}",
+                listings=len(valid),
+            )
     except Exception as exc:
         log.exception("ingest of %s failed", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}", listings=len(valid))
@@ -220,8 +235,9 @@ def _lock_for_ingest(session: Session) -> None:
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"),
-                        {"key": INGEST_LOCK})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"), {"key": INGEST_LOCK}
+        )
     elif dialect == "sqlite":
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -260,15 +276,26 @@ def _keep_rejections(ctx: IngestContext, report: RunReport) -> None:
         run.warnings = run_notes(report)
 
 
-def _hold(ctx: IngestContext, run_id: int, source: str, listings: list[Listing], report: RunReport,
-          held: _Held, now: datetime) -> RunReport:
+def _hold(
+    ctx: IngestContext,
+    run_id: int,
+    source: str,
+    listings: list[Listing],
+    report: RunReport,
+    held: _Held,
+    now: datetime,
+) -> RunReport:
     message = (
-        "held back: this run has no listings at all, after earlier runs had some; nothing was changed. "
-        f"Check the source, then `stadtkalender runs confirm {run_id}` to apply it."
-    ) if not listings else (
-        f"held back: this run would drop {held.missing} of {held.future} future listings "
-        f"(over {ctx.settings.ingest.mass_cancel_ratio:.0%}); nothing was changed. "
-        f"Check the source, then `stadtkalender runs confirm {run_id}` to apply it."
+        (
+            "held back: this run has no listings at all, after earlier runs had some; nothing was changed. "
+            f"Check the source, then `stadtkalender runs confirm {run_id}` to apply it."
+        )
+        if not listings
+        else (
+            f"held back: this run would drop {held.missing} of {held.future} future listings "
+            f"(over {ctx.settings.ingest.mass_cancel_ratio:.0%}); nothing was changed. "
+            f"Check the source, then `stadtkalender runs confirm {run_id}` to apply it."
+        )
     )
     with ctx.factory() as session, session.begin():
         run = session.get_one(SourceRun, run_id)
@@ -277,8 +304,12 @@ def _hold(ctx: IngestContext, run_id: int, source: str, listings: list[Listing],
         run.listings = report.listings
         run.rejected = report.rejected
         run.warnings = run_notes(report)
-        run.held = {"listings": [listing_to_data(item) for item in listings], "missing": held.missing,
-                    "future": held.future, "now": now.isoformat()}
+        run.held = {
+            "listings": [listing_to_data(item) for item in listings],
+            "missing": held.missing,
+            "future": held.future,
+            "now": now.isoformat(),
+        }
         run.finished_at = ctx.clock()
     report.status = RunStatus.SUSPICIOUS
     report.error = message
@@ -313,25 +344,41 @@ def confirm_run(ctx: IngestContext, run_id: int) -> RunReport:
 
 # -- the write phase -------------------------------------------------------------------------
 
-def _index_occurrence(index: dedupe.DedupeIndex, occurrence: Occurrence, sources: set[str],
-                      now: datetime) -> None:
+
+def _index_occurrence(
+    index: dedupe.DedupeIndex, occurrence: Occurrence, sources: set[str], now: datetime
+) -> None:
     event = occurrence.event
     if event.id not in index.events:
-        index.add_event(dedupe.EventRef(event.id, event.venue_slug, event.title, event.created_at,
-                                        occurrence.start, occurrence.start))
+        index.add_event(
+            dedupe.EventRef(
+                event.id, event.venue_slug, event.title, event.created_at, occurrence.start, occurrence.start
+            )
+        )
     representative = Listing(
-        source="", record_id=occurrence.id, title=event.title, fetched_at=now, start=occurrence.start,
-        end=occurrence.end, all_day=occurrence.all_day, room=occurrence.room, venue_slug=event.venue_slug,
+        source="",
+        record_id=occurrence.id,
+        title=event.title,
+        fetched_at=now,
+        start=occurrence.start,
+        end=occurrence.end,
+        all_day=occurrence.all_day,
+        room=occurrence.room,
+        venue_slug=event.venue_slug,
     )
     index.add_occurrence(dedupe.OccurrenceRef(occurrence.id, event.id, representative, sources))
 
 
-def _load_index(session: Session, ctx: IngestContext, source: str,
-                now: datetime) -> tuple[dedupe.DedupeIndex, dict[str, SourceRecord]]:
+def _load_index(
+    session: Session, ctx: IngestContext, source: str, now: datetime
+) -> tuple[dedupe.DedupeIndex, dict[str, SourceRecord]]:
     """The dedupe index of recent occurrences, and ``source``'s own records by record id."""
     settings = ctx.settings
-    index = dedupe.DedupeIndex(rules=ctx.rules(), title_threshold=settings.dedupe.title_threshold,
-                               tolerance_minutes=settings.dedupe.time_tolerance_minutes)
+    index = dedupe.DedupeIndex(
+        rules=ctx.rules(),
+        title_threshold=settings.dedupe.title_threshold,
+        tolerance_minutes=settings.dedupe.time_tolerance_minutes,
+    )
     horizon = now - timedelta(days=settings.ingest.match_past_days)
     occurrences = session.scalars(
         select(Occurrence).where(Occurrence.start >= horizon).options(selectinload(Occurrence.event))
@@ -366,22 +413,54 @@ def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[List
             continue
         info = ctx.venues.get(slug)
         if info is not None:
-            session.add(Venue(
-                slug=slug, name=info.name, aliases=list(info.aliases), street=info.street,
-                postcode=info.postcode, city=info.city, lat=info.lat, lon=info.lon, district=info.district,
-                rooms=list(info.rooms), url=info.url, accessibility=info.accessibility, known=True,
-                created_at=now, updated_at=now,
-            ))
+            session.add(
+                Venue(
+                    slug=slug,
+                    name=info.name,
+                    aliases=list(info.aliases),
+                    street=info.street,
+                    postcode=info.postcode,
+                    city=info.city,
+                    lat=info.lat,
+                    lon=info.lon,
+                    district=info.district,
+                    rooms=list(info.rooms),
+                    url=info.url,
+                    accessibility=info.accessibility,
+                    known=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
         else:
-            session.add(Venue(slug=slug, name=listing.venue_name or slug, aliases=[],
-                              street=listing.venue_address, lat=listing.geo[0] if listing.geo else None,
-                              lon=listing.geo[1] if listing.geo else None, known=False, rooms=[],
-                              created_at=now, updated_at=now))
+            session.add(
+                Venue(
+                    slug=slug,
+                    name=listing.venue_name or slug,
+                    aliases=[],
+                    street=listing.venue_address,
+                    lat=listing.geo[0] if listing.geo else None,
+                    lon=listing.geo[1] if listing.geo else None,
+                    known=False,
+                    rooms=[],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     session.flush()
 
 
-def _apply(session: Session, ctx: IngestContext, source: str, listings: list[Listing], report: RunReport,
-           *, complete: bool, force: bool, now: datetime) -> None:
+def _apply(
+    session: Session,
+    ctx: IngestContext,
+    source: str,
+    listings: list[Listing],
+    report: RunReport,
+    *,
+    complete: bool,
+    force: bool,
+    now: datetime,
+) -> None:
     _ensure_venues(session, ctx, listings, now)
     rules = ctx.rules()
     split_events, split_occurrences = split_forbidden(session, rules, now)
@@ -394,15 +473,35 @@ def _apply(session: Session, ctx: IngestContext, source: str, listings: list[Lis
     for assignment in result.assignments:
         listing = assignment.listing
         if assignment.new_event and session.get(Event, assignment.event_id) is None:
-            session.add(Event(id=assignment.event_id, title=listing.title, title_key="",
-                              venue_slug=listing.venue_slug, categories=[], field_sources={},
-                              created_at=now, updated_at=now, sequence=0))
+            session.add(
+                Event(
+                    id=assignment.event_id,
+                    title=listing.title,
+                    title_key="",
+                    venue_slug=listing.venue_slug,
+                    categories=[],
+                    field_sources={},
+                    created_at=now,
+                    updated_at=now,
+                    sequence=0,
+                )
+            )
         if assignment.new_occurrence and session.get(Occurrence, assignment.occurrence_id) is None:
             assert listing.start is not None
-            session.add(Occurrence(id=assignment.occurrence_id, event_id=assignment.event_id,
-                                   start=listing.start, end=listing.end, all_day=listing.all_day,
-                                   status=Status.SCHEDULED.value, created_at=now, updated_at=now,
-                                   sequence=0, visible_hash=""))
+            session.add(
+                Occurrence(
+                    id=assignment.occurrence_id,
+                    event_id=assignment.event_id,
+                    start=listing.start,
+                    end=listing.end,
+                    all_day=listing.all_day,
+                    status=Status.SCHEDULED.value,
+                    created_at=now,
+                    updated_at=now,
+                    sequence=0,
+                    visible_hash="",
+                )
+            )
     session.flush()
     for loser, survivor in result.merges:
         _merge_events(session, loser, survivor, now)
@@ -421,8 +520,11 @@ def _apply(session: Session, ctx: IngestContext, source: str, listings: list[Lis
             session.add(record)
             records[listing.record_id] = record
             report.added += 1
-        elif (record.content_hash != digest or record.occurrence_id != assignment.occurrence_id
-              or not record.active):
+        elif (
+            record.content_hash != digest
+            or record.occurrence_id != assignment.occurrence_id
+            or not record.active
+        ):
             report.updated += 1
         else:
             report.unchanged += 1
@@ -444,15 +546,25 @@ def _apply(session: Session, ctx: IngestContext, source: str, listings: list[Lis
         report.event_ids.add(assignment.event_id)
 
     if complete:
-        _mark_missing(session, ctx, source, records, seen, touched_occurrences, touched_events,
-                      force=force, now=now)
+        _mark_missing(
+            session, ctx, source, records, seen, touched_occurrences, touched_events, force=force, now=now
+        )
     session.flush()
     report.cancelled = _rederive(session, ctx, touched_events, touched_occurrences, now)
 
 
-def _mark_missing(session: Session, ctx: IngestContext, source: str, records: dict[str, SourceRecord],
-                  seen: set[str], touched_occurrences: set[str], touched_events: set[str], *,
-                  force: bool, now: datetime) -> None:
+def _mark_missing(
+    session: Session,
+    ctx: IngestContext,
+    source: str,
+    records: dict[str, SourceRecord],
+    seen: set[str],
+    touched_occurrences: set[str],
+    touched_events: set[str],
+    *,
+    force: bool,
+    now: datetime,
+) -> None:
     future = [r for r in records.values() if r.active and _starts_after(r, now)]
     missing = [r for r in future if r.record_id not in seen]
     settings = ctx.settings.ingest
@@ -460,8 +572,11 @@ def _mark_missing(session: Session, ctx: IngestContext, source: str, records: di
         state = session.get(SourceState, source)
         if future or (state is not None and state.last_listings > 0):
             raise _Held(len(missing), len(future))  # zero listings after some: a broken scrape
-    if (not force and len(missing) > settings.mass_cancel_min
-            and len(missing) > settings.mass_cancel_ratio * len(future)):
+    if (
+        not force
+        and len(missing) > settings.mass_cancel_min
+        and len(missing) > settings.mass_cancel_ratio * len(future)
+    ):
         raise _Held(len(missing), len(future))
     for record in missing:
         record.missing_runs += 1
@@ -491,17 +606,21 @@ def _merge_events(session: Session, loser: str, survivor: str, now: datetime) ->
     session.flush()
 
 
-def _rederive(session: Session, ctx: IngestContext, event_ids: set[str], occurrence_ids: set[str],
-              now: datetime) -> int:
+def _rederive(
+    session: Session, ctx: IngestContext, event_ids: set[str], occurrence_ids: set[str], now: datetime
+) -> int:
     priority = ctx.priority
     cancelled = 0
     events = session.scalars(
-        select(Event).where(Event.id.in_(list(event_ids)))
+        select(Event)
+        .where(Event.id.in_(list(event_ids)))
         .options(selectinload(Event.records), selectinload(Event.occurrences).selectinload(Occurrence.offers))
     ).all()
     occurrences = {
-        o.id: o for o in session.scalars(
-            select(Occurrence).where(Occurrence.id.in_(list(occurrence_ids)))
+        o.id: o
+        for o in session.scalars(
+            select(Occurrence)
+            .where(Occurrence.id.in_(list(occurrence_ids)))
             .options(selectinload(Occurrence.records), selectinload(Occurrence.offers))
         )
     }

@@ -103,11 +103,23 @@ class Rejection:
 
     def to_data(self) -> dict[str, str | None]:
         """The rejection as a JSON object (stored with its run)."""
-        return {"record_id": self.record_id, "source": self.source, "reason": self.reason,
-                "field": self.field, "step": self.step, "error": self.error}
+        return {
+            "record_id": self.record_id,
+            "source": self.source,
+            "reason": self.reason,
+            "field": self.field,
+            "step": self.step,
+            "error": self.error,
+        }
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Rejection:
         """The rejection :meth:`to_data` wrote."""
-        return cls(str(data.get("source", "")), data.get("record_id"), str(data.get("reason", "")),
-                   data.get("field"), data.get("step"), data.get("error"))
+        return cls(
+            str(data.get("source", "")),
+            data.get("record_id"),
+            str(data.get("reason", "")),
+            data.get("field"),
+            data.get("step"),
+            data.get("error"),
+        )

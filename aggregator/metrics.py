@@ -51,19 +51,27 @@ PlatformCollector(registry=REGISTRY)
 GCCollector(registry=REGISTRY)
 
 RUN_DURATION = Histogram(
-    "stadtkalender_source_run_duration_seconds", "Wall time of one source run, fetch to commit.",
-    ["source"], buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600), registry=REGISTRY,
+    "stadtkalender_source_run_duration_seconds",
+    "Wall time of one source run, fetch to commit.",
+    ["source"],
+    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+    registry=REGISTRY,
 )
 HTTP_REQUESTS = Counter(
-    "stadtkalender_http_requests", "HTTP requests answered, by route template, method and status.",
-    ["route", "method", "status"], registry=REGISTRY,
+    "stadtkalender_http_requests",
+    "HTTP requests answered, by route template, method and status.",
+    ["route", "method", "status"],
+    registry=REGISTRY,
 )
 HTTP_DURATION = Histogram(
-    "stadtkalender_http_request_duration_seconds", "Time to answer an HTTP request, by route and method.",
-    ["route", "method"], registry=REGISTRY,
+    "stadtkalender_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route and method.",
+    ["route", "method"],
+    registry=REGISTRY,
 )
 FEED_CACHE_HITS = Counter(
-    "stadtkalender_feed_cache_hits", "Feed requests answered from the rendered-feed cache.",
+    "stadtkalender_feed_cache_hits",
+    "Feed requests answered from the rendered-feed cache.",
     registry=REGISTRY,
 )
 
@@ -87,30 +95,38 @@ def feed_cache_hit() -> None:
 def _families() -> dict[str, _Family]:
     return {
         "runs": CounterMetricFamily(
-            "stadtkalender_source_runs", "Finished source runs by source and status (from the database).",
+            "stadtkalender_source_runs",
+            "Finished source runs by source and status (from the database).",
             labels=["source", "status"],
         ),
         "running": GaugeMetricFamily(
-            "stadtkalender_source_runs_running", "Source runs currently marked running.", labels=["source"],
+            "stadtkalender_source_runs_running",
+            "Source runs currently marked running.",
+            labels=["source"],
         ),
         "listings": GaugeMetricFamily(
-            "stadtkalender_source_listings", "Active listings (source records) per source.",
+            "stadtkalender_source_listings",
+            "Active listings (source records) per source.",
             labels=["source"],
         ),
         "occurrences": GaugeMetricFamily(
-            "stadtkalender_source_occurrences", "Occurrences with an active listing from the source.",
+            "stadtkalender_source_occurrences",
+            "Occurrences with an active listing from the source.",
             labels=["source"],
         ),
         "failures": GaugeMetricFamily(
-            "stadtkalender_source_consecutive_failures", "Failed runs in a row (0 after a success).",
+            "stadtkalender_source_consecutive_failures",
+            "Failed runs in a row (0 after a success).",
             labels=["source"],
         ),
         "last_success": GaugeMetricFamily(
-            "stadtkalender_source_last_success_timestamp_seconds", "When the last successful run finished.",
+            "stadtkalender_source_last_success_timestamp_seconds",
+            "When the last successful run finished.",
             labels=["source"],
         ),
         "up": GaugeMetricFamily(
-            "stadtkalender_database_up", "1 if the database answered the metrics queries, else 0.",
+            "stadtkalender_database_up",
+            "1 if the database answered the metrics queries, else 0.",
         ),
     }
 
@@ -140,8 +156,9 @@ class DatabaseCollector(Collector):
     def _fill(self, families: dict[str, _Family]) -> None:
         with self.factory() as session:
             runs = session.execute(
-                select(SourceRun.source, SourceRun.status, func.count())
-                .group_by(SourceRun.source, SourceRun.status)
+                select(SourceRun.source, SourceRun.status, func.count()).group_by(
+                    SourceRun.source, SourceRun.status
+                )
             ).all()
             active = SourceRecord.active.is_(True)
             listings = session.execute(
@@ -149,7 +166,8 @@ class DatabaseCollector(Collector):
             ).all()
             occurrences = session.execute(
                 select(SourceRecord.source, func.count(func.distinct(SourceRecord.occurrence_id)))
-                .where(active).group_by(SourceRecord.source)
+                .where(active)
+                .group_by(SourceRecord.source)
             ).all()
             failures = session.execute(select(SourceState.source, SourceState.consecutive_failures)).all()
             successes = session.execute(
@@ -212,16 +230,24 @@ def metrics_app(factory: sessionmaker[Session] | None = None) -> Callable[..., A
         accept = b",".join(value for name, value in scope.get("headers", []) if name.lower() == b"accept")
         encoder, content_type = choose_encoder(accept.decode("latin-1"))
         output = await anyio.to_thread.run_sync(encoder, registry)  # the collectors query the database
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", content_type.encode("latin-1")),
-                                (b"content-length", str(len(output)).encode("ascii"))]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", content_type.encode("latin-1")),
+                    (b"content-length", str(len(output)).encode("ascii")),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else output})
 
     return app
 
 
-def serve_metrics(port: int, factory: sessionmaker[Session] | None = None, *,
-                  host: str = "127.0.0.1") -> Callable[[], None]:
+def serve_metrics(
+    port: int, factory: sessionmaker[Session] | None = None, *, host: str = "127.0.0.1"
+) -> Callable[[], None]:
     """Serve the metrics on ``host:port`` in a daemon thread; returns a function that stops it."""
     server, thread = start_http_server(port, addr=host, registry=build_registry(factory))
 

@@ -72,8 +72,9 @@ class Schedule:
 class SlotIntervalTrigger(BaseTrigger):  # type: ignore[misc]
     """Fires once per slot of ``period`` seconds at ``offset`` into the slot, plus up to ``jitter``."""
 
-    def __init__(self, period: float, *, offset: float = 0.0, jitter: float = 0.0,
-                 timezone: tzinfo = UTC) -> None:
+    def __init__(
+        self, period: float, *, offset: float = 0.0, jitter: float = 0.0, timezone: tzinfo = UTC
+    ) -> None:
         if period <= 0:
             raise ValueError(f"period must be positive, got {period}")
         self.period = period
@@ -105,8 +106,10 @@ class SlotIntervalTrigger(BaseTrigger):  # type: ignore[misc]
         return f"every {period} (offset {self.offset:.0f} s, jitter {self.jitter:.1f} s)"
 
     def __repr__(self) -> str:
-        return (f"<SlotIntervalTrigger period={self.period} offset={self.offset} jitter={self.jitter} "
-                f"timezone={self.timezone}>")
+        return (
+            f"<SlotIntervalTrigger period={self.period} offset={self.offset} jitter={self.jitter} "
+            f"timezone={self.timezone}>"
+        )
 
 
 def parse_duration(text: str) -> timedelta:
@@ -136,9 +139,15 @@ def crontab_trigger(expression: str, *, jitter: float = 0.0, timezone: tzinfo = 
         raise ScheduleError(expression, f"a cron schedule needs 5 fields, got {len(fields)}")
     minute, hour, day, month, weekday = fields
     try:
-        return CronTrigger(minute=minute, hour=hour, day=day, month=month,
-                           day_of_week=_crontab_weekdays(weekday, expression),
-                           timezone=timezone, jitter=jitter or None)
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_crontab_weekdays(weekday, expression),
+            timezone=timezone,
+            jitter=jitter or None,
+        )
     except ValueError as exc:
         raise ScheduleError(expression, str(exc)) from exc
 
@@ -186,8 +195,9 @@ def cron_slot(trigger: CronTrigger, *, start: datetime = _SLOT_REFERENCE, sample
     return min(gaps) if gaps else timedelta(days=1)
 
 
-def parse_schedule(text: str, *, name: str = "", jitter_seconds: float = 0.0,
-                   timezone: tzinfo = BERLIN) -> Schedule:
+def parse_schedule(
+    text: str, *, name: str = "", jitter_seconds: float = 0.0, timezone: tzinfo = BERLIN
+) -> Schedule:
     """Parse a schedule string; ``name`` spreads interval sources over their slot.
 
     Jitter is capped at :data:`JITTER_SHARE` of the slot. Raises :class:`ScheduleError`.
@@ -200,8 +210,9 @@ def parse_schedule(text: str, *, name: str = "", jitter_seconds: float = 0.0,
         if kind == "interval":
             period = parse_duration(rest)
             jitter = min(jitter_seconds, period.total_seconds() * JITTER_SHARE)
-            trigger = SlotIntervalTrigger(period.total_seconds(), offset=stable_offset(name, period),
-                                          jitter=jitter, timezone=timezone)
+            trigger = SlotIntervalTrigger(
+                period.total_seconds(), offset=stable_offset(name, period), jitter=jitter, timezone=timezone
+            )
             return Schedule(text, trigger, period)
         if kind == "cron":
             slot = cron_slot(crontab_trigger(rest, timezone=timezone))

@@ -94,8 +94,10 @@ def _detach(
         occurrence = session.get_one(Occurrence, record.occurrence_id)
         others = [r for r in occurrence.records if r.id not in moving_ids]
         if others:  # a performance both sides claimed: this side gets its own occurrence
-            occurrence_id = ids.first_free(ids.occurrence_id(record.source, record.record_id),
-                                           lambda i: session.get(Occurrence, i) is not None)
+            occurrence_id = ids.first_free(
+                ids.occurrence_id(record.source, record.record_id),
+                lambda i: session.get(Occurrence, i) is not None,
+            )
             session.add(
                 Occurrence(
                     id=occurrence_id,

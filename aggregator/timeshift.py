@@ -42,10 +42,15 @@ def shift_listing(listing: Listing, weeks: int) -> Listing:
     def move(moment: datetime | None) -> datetime | None:
         return None if moment is None else shift_moment(moment, weeks)
 
-    offers = [replace(offer, on_sale=move(offer.on_sale)) if offer.on_sale else offer
-              for offer in listing.offers]
-    return listing.evolve(start=move(listing.start), end=move(listing.end),
-                          previous_start=move(listing.previous_start), offers=offers)
+    offers = [
+        replace(offer, on_sale=move(offer.on_sale)) if offer.on_sale else offer for offer in listing.offers
+    ]
+    return listing.evolve(
+        start=move(listing.start),
+        end=move(listing.end),
+        previous_start=move(listing.previous_start),
+        offers=offers,
+    )
 
 
 def whole_weeks(since: date, until: date) -> int:

@@ -58,26 +58,66 @@ def populate(url: str, events: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     with factory() as session, session.begin():
-        session.add_all(Venue(slug=f"venue-{n:02d}", name=f"Spielstätte {n}", street=f"Straße {n}",
-                              postcode="44135", city="Dortmund", lat=51.5 + n / 1000, lon=7.46,
-                              district=rng.choice(["Innenstadt-West", "Innenstadt-Nord", "Hörde"]))
-                        for n in range(20))
+        session.add_all(
+            Venue(
+                slug=f"venue-{n:02d}",
+                name=f"Spielstätte {n}",
+                street=f"Straße {n}",
+                postcode="44135",
+                city="Dortmund",
+                lat=51.5 + n / 1000,
+                lon=7.46,
+                district=rng.choice(["Innenstadt-West", "Innenstadt-Nord", "Hörde"]),
+            )
+            for n in range(20)
+        )
         session.flush()
         for n in range(events):
             event_id, occurrence_id = f"ev{n:06d}", f"oc{n:06d}"
             start = now + timedelta(days=rng.randint(0, 300), hours=rng.randint(0, 12))
-            session.add(Event(id=event_id, title=f"Veranstaltung {n}: Sinfonie, Lesung; Party", title_key=str(n),
-                              subtitle="Mit Gästen", description="Beschreibung " * rng.randint(5, 60),
-                              categories=rng.sample(CATEGORIES, 2), language="de",
-                              url=f"https://venue.example/{n}", venue_slug=f"venue-{n % 20:02d}"))
-            session.add(Occurrence(id=occurrence_id, event_id=event_id, start=start,
-                                   end=start + timedelta(hours=2), sequence=rng.randint(0, 3)))
-            session.add(Offer(occurrence_id=occurrence_id, source="venue", price_min=Decimal(12),
-                              price_max=Decimal(rng.randint(12, 80)), url=f"https://tickets.example/{n}",
-                              availability=rng.choice(["available", "few_left", "sold_out"])))
-            session.add(SourceRecord(source="venue", record_id=str(n), url=f"https://venue.example/{n}",
-                                     fetched_at=now, content_hash="x", event_id=event_id,
-                                     occurrence_id=occurrence_id))
+            session.add(
+                Event(
+                    id=event_id,
+                    title=f"Veranstaltung {n}: Sinfonie, Lesung; Party",
+                    title_key=str(n),
+                    subtitle="Mit Gästen",
+                    description="Beschreibung " * rng.randint(5, 60),
+                    categories=rng.sample(CATEGORIES, 2),
+                    language="de",
+                    url=f"https://venue.example/{n}",
+                    venue_slug=f"venue-{n % 20:02d}",
+                )
+            )
+            session.add(
+                Occurrence(
+                    id=occurrence_id,
+                    event_id=event_id,
+                    start=start,
+                    end=start + timedelta(hours=2),
+                    sequence=rng.randint(0, 3),
+                )
+            )
+            session.add(
+                Offer(
+                    occurrence_id=occurrence_id,
+                    source="venue",
+                    price_min=Decimal(12),
+                    price_max=Decimal(rng.randint(12, 80)),
+                    url=f"https://tickets.example/{n}",
+                    availability=rng.choice(["available", "few_left", "sold_out"]),
+                )
+            )
+            session.add(
+                SourceRecord(
+                    source="venue",
+                    record_id=str(n),
+                    url=f"https://venue.example/{n}",
+                    fetched_at=now,
+                    content_hash="x",
+                    event_id=event_id,
+                    occurrence_id=occurrence_id,
+                )
+            )
     engine.dispose()
 
 
@@ -91,9 +131,22 @@ def _free_port() -> int:
 def serve(url: str, port: int) -> Iterator[str]:
     """Run uvicorn with the app on 127.0.0.1:``port`` until the block ends."""
     env = {**os.environ, "STADTKALENDER_DATABASE_URL": url}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "api_bench:make_app", "--app-dir",
-               str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-               "--no-access-log"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "api_bench:make_app",
+        "--app-dir",
+        str(Path(__file__).parent),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -147,8 +200,9 @@ def run_wrk(base: str, scenario: Scenario, duration: int, connections: int, thre
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
     for name, value in scenario.headers.items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, base + scenario.path], capture_output=True, text=True,
-                            check=True).stdout
+    output = subprocess.run(
+        [*command, base + scenario.path], capture_output=True, text=True, check=True
+    ).stdout
     if "Non-2xx or 3xx responses" in output:
         raise RuntimeError(f"{scenario.name}: wrk saw errors:\n{output}")
     percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.MULTILINE)}
@@ -162,8 +216,9 @@ def _ms(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-async def _client(host: str, port: int, request: bytes, until: float, latencies: list[float],
-                  expect: int) -> None:
+async def _client(
+    host: str, port: int, request: bytes, until: float, latencies: list[float], expect: int
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < until:
@@ -184,22 +239,30 @@ async def _client(host: str, port: int, request: bytes, until: float, latencies:
 def run_python(base: str, scenario: Scenario, duration: int, connections: int) -> Figures:
     """Drive ``scenario`` with keep-alive asyncio connections (when wrk is not installed)."""
     host, port = base.removeprefix("http://").split(":")
-    lines = [f"GET {scenario.path} HTTP/1.1", f"Host: {host}:{port}",
-             *(f"{k}: {v}" for k, v in scenario.headers.items())]
+    lines = [
+        f"GET {scenario.path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        *(f"{k}: {v}" for k, v in scenario.headers.items()),
+    ]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode()
     latencies: list[float] = []
 
     async def main() -> None:
         until = time.perf_counter() + duration
-        await asyncio.gather(*(_client(host, int(port), request, until, latencies, scenario.expect)
-                               for _ in range(connections)))
+        await asyncio.gather(
+            *(
+                _client(host, int(port), request, until, latencies, scenario.expect)
+                for _ in range(connections)
+            )
+        )
 
     started = time.perf_counter()
     asyncio.run(main())
     elapsed = time.perf_counter() - started
     cut = statistics.quantiles(latencies, n=100)
-    return Figures(len(latencies) / elapsed, cut[49] * 1000, cut[89] * 1000, cut[98] * 1000,
-                   _fetch(base, scenario)[2])
+    return Figures(
+        len(latencies) / elapsed, cut[49] * 1000, cut[89] * 1000, cut[98] * 1000, _fetch(base, scenario)[2]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,17 +282,25 @@ def main(argv: list[str] | None = None) -> int:
         url = args.database or f"sqlite:///{folder}/bench.db"
         started = time.perf_counter()
         populate(url, args.events)
-        print(f"database: {args.events} events in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})")
+        print(
+            f"database: {args.events} events in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})"
+        )
         with serve(url, _free_port()) as base:
             feed = Scenario("feed", "/feeds/events.ics", {"Accept-Encoding": "identity"}, 200)
             _status, headers, size = _fetch(base, feed)
             vevents = _fetch_count(base + feed.path)
             print(f"feed: {size} bytes, {vevents} VEVENTs, ETag {headers['etag']}")
             scenarios = [
-                Scenario(f"{args.events:,}-event feed, plain", feed.path, {"Accept-Encoding": "identity"}, 200),
+                Scenario(
+                    f"{args.events:,}-event feed, plain", feed.path, {"Accept-Encoding": "identity"}, 200
+                ),
                 Scenario(f"{args.events:,}-event feed, gzip", feed.path, {"Accept-Encoding": "gzip"}, 200),
-                Scenario("feed, 304 (If-None-Match)", feed.path,
-                         {"If-None-Match": headers["etag"], "Accept-Encoding": "gzip"}, 304),
+                Scenario(
+                    "feed, 304 (If-None-Match)",
+                    feed.path,
+                    {"If-None-Match": headers["etag"], "Accept-Encoding": "gzip"},
+                    304,
+                ),
                 Scenario("filtered JSON query", FILTERED_QUERY, {"Accept-Encoding": "gzip"}, 200),
             ]
             rows = []
@@ -240,13 +311,17 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     figures = run_python(base, scenario, args.duration, args.connections)
                 rows.append((scenario, figures))
-    print(f"\nload generator: {generator}, {args.connections} connections, {args.duration} s per scenario, "
-          f"1 uvicorn worker, {os.cpu_count()} CPUs\n")
+    print(
+        f"\nload generator: {generator}, {args.connections} connections, {args.duration} s per scenario, "
+        f"1 uvicorn worker, {os.cpu_count()} CPUs\n"
+    )
     print("| scenario | requests/s | p50 ms | p90 ms | p99 ms | bytes |")
     print("|---|---:|---:|---:|---:|---:|")
     for scenario, f in rows:
-        print(f"| {scenario.name} | {f.requests_per_second:,.0f} | {f.p50_ms:.1f} | {f.p90_ms:.1f} | "
-              f"{f.p99_ms:.1f} | {f.body_bytes:,} |")
+        print(
+            f"| {scenario.name} | {f.requests_per_second:,.0f} | {f.p50_ms:.1f} | {f.p90_ms:.1f} | "
+            f"{f.p99_ms:.1f} | {f.body_bytes:,} |"
+        )
     return 0
 
 

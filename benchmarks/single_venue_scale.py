@@ -33,11 +33,56 @@ sys.path.insert(0, str(ROOT))
 
 VENUE = "Dortmunder U"
 TOUR_KINDS = ("Öffentliche Führung", "Kuratorenführung", "Familienführung", "Kunstpause", "Dialogführung")
-THEMES = ("Licht", "Raum", "Farbe", "Klang", "Stadt", "Zeit", "Bild", "Körper", "Natur", "Maschine", "Spiel",
-          "Archiv", "Zukunft", "Erinnerung", "Bewegung", "Stille")
-WORDS = ("Die", "Der", "Das", "Nacht", "Traum", "Sommer", "Winter", "Liebe", "Reise", "Stadt", "Hafen", "Wald",
-         "Stern", "Zauber", "Welt", "Spiel", "Licht", "Schatten", "König", "Königin", "Mond", "Sonne", "Meer",
-         "Haus", "Garten", "Lied", "Tanz", "Wort", "Bühne", "Fest")
+THEMES = (
+    "Licht",
+    "Raum",
+    "Farbe",
+    "Klang",
+    "Stadt",
+    "Zeit",
+    "Bild",
+    "Körper",
+    "Natur",
+    "Maschine",
+    "Spiel",
+    "Archiv",
+    "Zukunft",
+    "Erinnerung",
+    "Bewegung",
+    "Stille",
+)
+WORDS = (
+    "Die",
+    "Der",
+    "Das",
+    "Nacht",
+    "Traum",
+    "Sommer",
+    "Winter",
+    "Liebe",
+    "Reise",
+    "Stadt",
+    "Hafen",
+    "Wald",
+    "Stern",
+    "Zauber",
+    "Welt",
+    "Spiel",
+    "Licht",
+    "Schatten",
+    "König",
+    "Königin",
+    "Mond",
+    "Sonne",
+    "Meer",
+    "Haus",
+    "Garten",
+    "Lied",
+    "Tanz",
+    "Wort",
+    "Bühne",
+    "Fest",
+)
 NUMBERED = ("Kunstpause", "Lesebühne", "Filmclub", "Jazz im U")
 SOURCES = ("venue_ical", "city_portal")
 BASE = datetime(2026, 12, 1, tzinfo=UTC)
@@ -81,19 +126,34 @@ def synthesise(total: int, seed: int = 12) -> tuple[dict[str, list[object]], dic
 
     rng = random.Random(seed)
     unique = int(total / 1.25)
-    performances = [(title, start) for title, starts in _productions(unique, rng) for start in starts][:unique]
+    performances = [(title, start) for title, starts in _productions(unique, rng) for start in starts][
+        :unique
+    ]
     by_source: dict[str, list[object]] = {source: [] for source in SOURCES}
     for index, (title, start) in enumerate(performances):
         by_source["venue_ical"].append(
-            Listing(source="venue_ical", record_id=f"uid-{index}", series_key=f"uid-{index}", title=title,
-                    fetched_at=FETCHED, start=start, venue_name=VENUE)
+            Listing(
+                source="venue_ical",
+                record_id=f"uid-{index}",
+                series_key=f"uid-{index}",
+                title=title,
+                fetched_at=FETCHED,
+                start=start,
+                venue_name=VENUE,
+            )
         )
     truth: dict[str, str] = {}
     for n, index in enumerate(rng.sample(range(unique), total - unique)):
         title, start = performances[index]
         by_source["city_portal"].append(
-            Listing(source="city_portal", record_id=f"portal-{n}", title=title.upper(), fetched_at=FETCHED,
-                    start=start, venue_name=VENUE)
+            Listing(
+                source="city_portal",
+                record_id=f"portal-{n}",
+                title=title.upper(),
+                fetched_at=FETCHED,
+                start=start,
+                venue_name=VENUE,
+            )
         )
         truth[f"portal-{n}"] = f"uid-{index}"
     return by_source, truth
@@ -140,8 +200,10 @@ def main() -> int:
     if args.one:
         print(json.dumps(run_size(args.one)))
         return 0
-    print(f"{'listings':>9} {'events':>7} {'occurr.':>8} {'dups found':>13} {'cand. ev/occ':>12} {'seconds':>8} "
-          f"{'cpu s':>7} {'µs/listing':>10} {'cpu µs/l.':>9} {'peak MiB':>9}")
+    print(
+        f"{'listings':>9} {'events':>7} {'occurr.':>8} {'dups found':>13} {'cand. ev/occ':>12} {'seconds':>8} "
+        f"{'cpu s':>7} {'µs/listing':>10} {'cpu µs/l.':>9} {'peak MiB':>9}"
+    )
     rows = []
     for size in args.sizes:
         out = subprocess.run(
@@ -159,8 +221,10 @@ def main() -> int:
         first, last = rows[0], rows[-1]
         for column, name in (("seconds", "wall"), ("cpu_seconds", "cpu")):
             ratio = (last[column] / first[column]) / (last["listings"] / first["listings"])
-            print(f"{name} time growth vs linear from {first['listings']} to {last['listings']}: ×{ratio:.2f} "
-                  "(1.00 = exactly linear)")
+            print(
+                f"{name} time growth vs linear from {first['listings']} to {last['listings']}: ×{ratio:.2f} "
+                "(1.00 = exactly linear)"
+            )
     fifty = next((r for r in rows if r["listings"] == 50_000), None)
     if fifty:
         print("goal 50k < 60 s:", "met" if fifty["seconds"] < 60 else "NOT met")

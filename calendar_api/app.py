@@ -86,8 +86,9 @@ def _json(body: Any) -> bytes:
 class JsonApi:
     """The ``/api/v1`` endpoints."""
 
-    def __init__(self, runtime: RuntimeLike, publisher: Publisher, feeds: Feeds,
-                 categories: CategoryCatalog) -> None:
+    def __init__(
+        self, runtime: RuntimeLike, publisher: Publisher, feeds: Feeds, categories: CategoryCatalog
+    ) -> None:
         self.runtime = runtime
         self.publisher = publisher
         self.feeds = feeds
@@ -105,13 +106,20 @@ class JsonApi:
             Route(f"{API}/sources", self.sources, methods=["GET"], name="api_sources"),
         ]
 
-    def _serve(self, request: Request, render: Callable[[Session, queries.DataVersion], Any], *,
-               query: str = "", bucket: datetime | None = None) -> Response:
+    def _serve(
+        self,
+        request: Request,
+        render: Callable[[Session, queries.DataVersion], Any],
+        *,
+        query: str = "",
+        bucket: datetime | None = None,
+    ) -> Response:
         def body(session: Session, version: queries.DataVersion) -> tuple[bytes, str, datetime]:
             return _json(render(session, version)), JSON_MEDIA_TYPE, version.time
 
-        return self.publisher.serve(request, kind="json", query=query, bucket=bucket, render=body,
-                                    cache_control=JSON_CACHE_CONTROL)
+        return self.publisher.serve(
+            request, kind="json", query=query, bucket=bucket, render=body, cache_control=JSON_CACHE_CONTROL
+        )
 
     def events(self, request: Request) -> Response:
         """Events with an occurrence matching the filters, by next occurrence, a page at a time."""
@@ -133,8 +141,11 @@ class JsonApi:
 
     def _event_json(self, view: queries.EventView) -> Any:
         event_id = view.event.id
-        return event_json(view, api_url=f"{self.base_url}{API}/events/{event_id}",
-                          feed_url=self.feeds.feed_url(f"/events/{event_id}.ics"))
+        return event_json(
+            view,
+            api_url=f"{self.base_url}{API}/events/{event_id}",
+            feed_url=self.feeds.feed_url(f"/events/{event_id}.ics"),
+        )
 
     def event(self, request: Request) -> Response:
         """One event with all its occurrences; a merged-away id redirects to the surviving event."""
@@ -150,18 +161,22 @@ class JsonApi:
         try:
             return self._serve(request, render)
         except Moved as moved:
-            return RedirectResponse(f"{API}/events/{moved.target}", status_code=308,
-                                    headers={"Cache-Control": JSON_CACHE_CONTROL})
+            return RedirectResponse(
+                f"{API}/events/{moved.target}", status_code=308, headers={"Cache-Control": JSON_CACHE_CONTROL}
+            )
 
     def venues(self, request: Request) -> Response:
         """Every venue."""
         no_parameters(request.query_params.multi_items())
 
         def render(session: Session, _version: queries.DataVersion) -> Any:
-            return listing_json("venues", (
-                venue_json(v, self.feeds.feed_url(f"/feeds/venues/{v.slug}.ics"))
-                for v in queries.venues(session)
-            ))
+            return listing_json(
+                "venues",
+                (
+                    venue_json(v, self.feeds.feed_url(f"/feeds/venues/{v.slug}.ics"))
+                    for v in queries.venues(session)
+                ),
+            )
 
         return self._serve(request, render)
 
@@ -184,10 +199,13 @@ class JsonApi:
 
         def render(session: Session, _version: queries.DataVersion) -> Any:
             used = () if self.categories.has_vocabulary else queries.used_categories(session)
-            return listing_json("categories", (
-                category_json(c, self.feeds.feed_url(f"/feeds/categories/{c.slug}.ics"))
-                for c in self.categories.all(used)
-            ))
+            return listing_json(
+                "categories",
+                (
+                    category_json(c, self.feeds.feed_url(f"/feeds/categories/{c.slug}.ics"))
+                    for c in self.categories.all(used)
+                ),
+            )
 
         return self._serve(request, render)
 
@@ -198,16 +216,18 @@ class JsonApi:
         # Health also changes with the scheduler's state, which has no cheap version: the ETag
         # (a hash of the body) is what makes this conditional, Last-Modified is simply now.
         now = self.publisher.clock()
-        rendered = render_body(_json(listing_json("sources", (source_json(row, now) for row in rows))),
-                               JSON_MEDIA_TYPE, now)
+        rendered = render_body(
+            _json(listing_json("sources", (source_json(row, now) for row in rows))), JSON_MEDIA_TYPE, now
+        )
         return respond(request.headers, rendered, "public, max-age=30")
 
 
 class _Observe:
     """ASGI middleware reporting each request's route template, method, status and duration."""
 
-    def __init__(self, app: ASGIApp, observe: Callable[[str, str, int, float], None],
-                 templates: Mapping[Any, str]) -> None:
+    def __init__(
+        self, app: ASGIApp, observe: Callable[[str, str, int, float], None], templates: Mapping[Any, str]
+    ) -> None:
         self.app = app
         self.observe = observe
         self.templates = templates
@@ -301,8 +321,9 @@ def _service_routes(runtime: RuntimeLike, extensions: Sequence[Extension], start
     ]
 
 
-def create_app(runtime: RuntimeLike, *, clock: Clock, extensions: Sequence[Extension],
-               version_ttl: float = VERSION_TTL) -> Starlette:
+def create_app(
+    runtime: RuntimeLike, *, clock: Clock, extensions: Sequence[Extension], version_ttl: float = VERSION_TTL
+) -> Starlette:
     """The whole HTTP application for ``runtime``; refuses to start on an outdated schema.
 
     ``extensions`` are the parts whose hooks are added, in their order (the CLI passes
@@ -314,8 +335,13 @@ def create_app(runtime: RuntimeLike, *, clock: Clock, extensions: Sequence[Exten
     base_url = settings.server.base_url.rstrip("/")
     docs_url = f"{base_url}/api/docs"
     feed_hits = [e.feed_cache_hit for e in extensions if e.feed_cache_hit is not None]
-    publisher = Publisher(runtime.factory, RenderCache(settings.feeds.cache_entries), clock=clock,
-                          on_feed_hit=_each(feed_hits), version_ttl=version_ttl)
+    publisher = Publisher(
+        runtime.factory,
+        RenderCache(settings.feeds.cache_entries),
+        clock=clock,
+        on_feed_hit=_each(feed_hits),
+        version_ttl=version_ttl,
+    )
     categories = CategoryCatalog.load()
     feeds = Feeds(publisher, settings, categories)
     api = JsonApi(runtime, publisher, feeds, categories)
@@ -327,8 +353,14 @@ def create_app(runtime: RuntimeLike, *, clock: Clock, extensions: Sequence[Exten
             routes.extend(extension.routes(runtime, clock))
 
     middleware = [
-        Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
-                   allow_headers=["*"], expose_headers=["ETag", "Last-Modified", "Location"], max_age=86400),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Last-Modified", "Location"],
+            max_age=86400,
+        ),
         Middleware(GZipMiddleware, minimum_size=1000, compresslevel=6),
     ]
     observe = _each([e.observe_request for e in extensions if e.observe_request is not None])
@@ -341,8 +373,12 @@ def create_app(runtime: RuntimeLike, *, clock: Clock, extensions: Sequence[Exten
         await anyio.to_thread.run_sync(check_schema, runtime.engine)
         yield
 
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers=exception_handlers(docs_url),
-                    lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=exception_handlers(docs_url),
+        lifespan=lifespan,
+    )
     app.router.redirect_slashes = False  # "/api/v1/events/" is not an event id; answer 404, not 307
     app.state.publisher = publisher
     app.state.cache = publisher.cache

@@ -103,8 +103,9 @@ class RenderCache:
                 self.hits += 1
             return found
 
-    def get_or_render(self, key: CacheKey,
-                      render: Callable[[], tuple[CacheKey, Rendered]]) -> tuple[Rendered, bool]:
+    def get_or_render(
+        self, key: CacheKey, render: Callable[[], tuple[CacheKey, Rendered]]
+    ) -> tuple[Rendered, bool]:
         """The cached entry for ``key``, or render it once; returns (entry, whether it was a hit).
 
         ``render`` returns the key the body really belongs to (the data may have moved on since
@@ -140,8 +141,13 @@ class RenderCache:
         with self._lock:
             previous = self._validators.get(resource)
             if previous is not None and previous[0] == rendered.etag:
-                rendered = Rendered(rendered.body, rendered.media_type, rendered.etag,
-                                    min(previous[1], rendered.last_modified), rendered.gzipped)
+                rendered = Rendered(
+                    rendered.body,
+                    rendered.media_type,
+                    rendered.etag,
+                    min(previous[1], rendered.last_modified),
+                    rendered.gzipped,
+                )
             self._validators[resource] = (rendered.etag, rendered.last_modified)
             self._validators.move_to_end(resource)
             while len(self._validators) > self._max_validators:
@@ -204,8 +210,9 @@ def _zero(value: str) -> bool:
         return False
 
 
-def respond(headers: Headers, rendered: Rendered, cache_control: str, *,
-            extra: Mapping[str, str] | None = None) -> Response:
+def respond(
+    headers: Headers, rendered: Rendered, cache_control: str, *, extra: Mapping[str, str] | None = None
+) -> Response:
     """A 200 with ``rendered`` (gzip when accepted), or a body-less 304 when the client's copy is current.
 
     A plain body is left to the app's GZipMiddleware, which adds ``Vary`` itself (and compresses it
@@ -221,8 +228,11 @@ def respond(headers: Headers, rendered: Rendered, cache_control: str, *,
     if not_modified(headers, rendered.etag, rendered.last_modified):
         return Response(status_code=304, headers={**common, **vary})
     if rendered.gzipped is not None and accepts_gzip(headers):
-        return Response(rendered.gzipped, headers={**common, **vary, "Content-Encoding": "gzip"},
-                        media_type=rendered.media_type)
+        return Response(
+            rendered.gzipped,
+            headers={**common, **vary, "Content-Encoding": "gzip"},
+            media_type=rendered.media_type,
+        )
     return Response(rendered.body, headers=common, media_type=rendered.media_type)
 
 
@@ -234,9 +244,15 @@ class Publisher:
     within that time. ``on_feed_hit`` is called for every feed answered from the cache (metrics).
     """
 
-    def __init__(self, factory: sessionmaker[Session], cache: RenderCache, *,
-                 clock: Callable[[], datetime], on_feed_hit: Callable[[], None] | None = None,
-                 version_ttl: float = 0.0) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        cache: RenderCache,
+        *,
+        clock: Callable[[], datetime],
+        on_feed_hit: Callable[[], None] | None = None,
+        version_ttl: float = 0.0,
+    ) -> None:
         self.factory = factory
         self.cache = cache
         self.clock = clock
@@ -259,9 +275,16 @@ class Publisher:
         self.cache.observe_version(version.token)
         return version
 
-    def serve(self, request: Request, *, kind: str, query: str, bucket: datetime | None,
-              render: Callable[[Session, DataVersion], tuple[bytes, str, datetime]],
-              cache_control: str) -> Response:
+    def serve(
+        self,
+        request: Request,
+        *,
+        kind: str,
+        query: str,
+        bucket: datetime | None,
+        render: Callable[[Session, DataVersion], tuple[bytes, str, datetime]],
+        cache_control: str,
+    ) -> Response:
         """Answer ``request`` with the body ``render`` makes, cached per data version and ``bucket``.
 
         ``render`` reads through the session it is given (one consistent state) and returns
@@ -279,8 +302,9 @@ class Publisher:
                 self.cache.observe_version(read_version.token)
             if bucket is not None:
                 last_modified = max(last_modified, bucket)
-            return (kind, key[1], query, read_version.token, bucket_text), render_body(body, media_type,
-                                                                                     last_modified)
+            return (kind, key[1], query, read_version.token, bucket_text), render_body(
+                body, media_type, last_modified
+            )
 
         rendered, hit = self.cache.get_or_render(key, make)
         if hit and kind == "feed" and self.on_feed_hit is not None:

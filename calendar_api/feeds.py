@@ -131,14 +131,17 @@ class Feeds:
             return self._render(calendar, rows, version), MEDIA_TYPE, version.time
 
         try:
-            return self.publisher.serve(request, kind="feed", query="", bucket=None, render=render,
-                                        cache_control=self.cache_control)
+            return self.publisher.serve(
+                request, kind="feed", query="", bucket=None, render=render, cache_control=self.cache_control
+            )
         except Moved as moved:
-            return RedirectResponse(f"/events/{moved.target}.ics", status_code=308,
-                                    headers={"Cache-Control": self.cache_control})
+            return RedirectResponse(
+                f"/events/{moved.target}.ics", status_code=308, headers={"Cache-Control": self.cache_control}
+            )
 
-    def _filtered(self, request: Request, filters: EventFilter, *, extra_venue: str | None,
-                  extra_category: str | None) -> Response:
+    def _filtered(
+        self, request: Request, filters: EventFilter, *, extra_venue: str | None, extra_category: str | None
+    ) -> Response:
         now = self.publisher.clock()
         today = now.astimezone(BERLIN).date()
         window = feed_window(filters, now, days_before=self.settings.feeds.past_days)
@@ -160,8 +163,14 @@ class Feeds:
             calendar = self._calendar(name, self._description(name), source_url)
             return self._render(calendar, rows, version), MEDIA_TYPE, version.time
 
-        return self.publisher.serve(request, kind="feed", query=query, bucket=berlin_midnight(today),
-                                    render=render, cache_control=self.cache_control)
+        return self.publisher.serve(
+            request,
+            kind="feed",
+            query=query,
+            bucket=berlin_midnight(today),
+            render=render,
+            cache_control=self.cache_control,
+        )
 
     def feed_name(self, filters: EventFilter, venues: Sequence[Venue]) -> str:
         """What the calendar is called in a client, e.g. "Konzerthaus Dortmund — Konzert"."""
@@ -173,33 +182,50 @@ class Feeds:
             qualifiers.append(filters.district)
         if filters.terms:
             qualifiers.append("„" + " ".join(filters.terms) + "“")
-        qualifiers.extend(text for flag, text in ((filters.free, "Eintritt frei"),
-                                                  (filters.available, "Karten erhältlich"),
-                                                  (filters.accessible, "barrierefreie Orte"))
-                          if flag)
+        qualifiers.extend(
+            text
+            for flag, text in (
+                (filters.free, "Eintritt frei"),
+                (filters.available, "Karten erhältlich"),
+                (filters.accessible, "barrierefreie Orte"),
+            )
+            if flag
+        )
         if filters.lang:
             qualifiers.append(f"Sprache {filters.lang}")
         return head + (" — " + ", ".join(qualifiers) if qualifiers else "")
 
     def _description(self, name: str) -> str:
         days = self.settings.feeds.cancelled_retention_days
-        return (f"{name}: Veranstaltungen aus dem {self.settings.server.calendar_name}. "
-                f"Abgesagte Termine bleiben {days} Tage mit „Abgesagt:“ im Kalender.")
+        return (
+            f"{name}: Veranstaltungen aus dem {self.settings.server.calendar_name}. "
+            f"Abgesagte Termine bleiben {days} Tage mit „Abgesagt:“ im Kalender."
+        )
 
     def _calendar(self, name: str, description: str, source_url: str) -> FeedCalendar:
         if self.demo_notice:  # first, where clients that shorten the description still show it
             description = f"{self.demo_notice} {description}"
-        return FeedCalendar(name=name, description=description, url=self.base_url + "/",
-                            source_url=source_url, refresh_interval=self.settings.feeds.refresh_interval,
-                            color=self.settings.feeds.color or None)
+        return FeedCalendar(
+            name=name,
+            description=description,
+            url=self.base_url + "/",
+            source_url=source_url,
+            refresh_interval=self.settings.feeds.refresh_interval,
+            color=self.settings.feeds.color or None,
+        )
 
-    def _render(self, calendar: FeedCalendar, rows: Sequence[queries.FeedRow],
-                version: queries.DataVersion) -> bytes:
+    def _render(
+        self, calendar: FeedCalendar, rows: Sequence[queries.FeedRow], version: queries.DataVersion
+    ) -> bytes:
         # DTSTAMP is the newest change among this feed's own rows, not of all data: a change
         # elsewhere then leaves this feed's bytes, and so its ETag, as they were.
         stamp = max((_changed(row) for row in rows), default=version.time)
-        items = [feed_item(row, uid_domain=self.settings.feeds.uid_domain, dtstamp=stamp,
-                           label=self.categories.label) for row in rows]
+        items = [
+            feed_item(
+                row, uid_domain=self.settings.feeds.uid_domain, dtstamp=stamp, label=self.categories.label
+            )
+            for row in rows
+        ]
         return render_calendar(calendar, items)
 
 
@@ -214,8 +240,9 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def feed_item(row: queries.FeedRow, *, uid_domain: str, dtstamp: datetime,
-              label: Callable[[str], str] = str) -> FeedItem:
+def feed_item(
+    row: queries.FeedRow, *, uid_domain: str, dtstamp: datetime, label: Callable[[str], str] = str
+) -> FeedItem:
     """One occurrence as a feed item: stable UID, the occurrence's SEQUENCE and LAST-MODIFIED."""
     occurrence, event = row.occurrence, row.event
     venue = event.venue

@@ -50,32 +50,74 @@ class ParameterSpec:
     max_length: int = 200
 
 
-PARAMETERS: dict[str, ParameterSpec] = {spec.name: spec for spec in (
-    ParameterSpec("from", "instant", "Only occurrences that have not ended by this instant. An RFC 3339 "
-                  "date-time or a date (Berlin midnight). Default: now (feeds: yesterday)."),
-    ParameterSpec("to", "instant", "Only occurrences starting before this instant; a date includes that "
-                  "whole day. Default: no limit (feeds: 400 days ahead)."),
-    ParameterSpec("venue", "slug", "Venue slug; repeat for any of several venues.", repeatable=True,
-                  max_length=120),
-    ParameterSpec("category", "slug", "Category slug (see /api/v1/categories); repeat for any of several.",
-                  repeatable=True, max_length=120),
-    ParameterSpec("q", "text", "Words that must all appear in the title, subtitle, description or venue "
-                  "name (case-insensitive substring match)."),
-    ParameterSpec("district", "text", "City district of the venue (e.g. Innenstadt-West), exact, "
-                  "case-insensitive.", max_length=120),
-    ParameterSpec("free", "flag", "true: only occurrences with free admission."),
-    ParameterSpec("available", "flag", "true: only occurrences not sold out and not cancelled."),
-    ParameterSpec("accessible", "flag", "true: only venues with accessibility information."),
-    ParameterSpec("lang", "language", "Language of the event (BCP 47 tag, e.g. de or en); de also "
-                  "matches de-DE.", max_length=35),
-    ParameterSpec("status", "status", "Occurrence status; repeat for several. Default: all.",
-                  repeatable=True),
-    ParameterSpec("limit", "limit", f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
-    ParameterSpec("cursor", "cursor", "Opaque position from a previous page's `next` link.",
-                  max_length=300),
-)}
-FILTER_NAMES = ("from", "to", "venue", "category", "q", "district", "free", "available", "accessible",
-                "lang", "status")
+PARAMETERS: dict[str, ParameterSpec] = {
+    spec.name: spec
+    for spec in (
+        ParameterSpec(
+            "from",
+            "instant",
+            "Only occurrences that have not ended by this instant. An RFC 3339 "
+            "date-time or a date (Berlin midnight). Default: now (feeds: yesterday).",
+        ),
+        ParameterSpec(
+            "to",
+            "instant",
+            "Only occurrences starting before this instant; a date includes that "
+            "whole day. Default: no limit (feeds: 400 days ahead).",
+        ),
+        ParameterSpec(
+            "venue", "slug", "Venue slug; repeat for any of several venues.", repeatable=True, max_length=120
+        ),
+        ParameterSpec(
+            "category",
+            "slug",
+            "Category slug (see /api/v1/categories); repeat for any of several.",
+            repeatable=True,
+            max_length=120,
+        ),
+        ParameterSpec(
+            "q",
+            "text",
+            "Words that must all appear in the title, subtitle, description or venue "
+            "name (case-insensitive substring match).",
+        ),
+        ParameterSpec(
+            "district",
+            "text",
+            "City district of the venue (e.g. Innenstadt-West), exact, case-insensitive.",
+            max_length=120,
+        ),
+        ParameterSpec("free", "flag", "true: only occurrences with free admission."),
+        ParameterSpec("available", "flag", "true: only occurrences not sold out and not cancelled."),
+        ParameterSpec("accessible", "flag", "true: only venues with accessibility information."),
+        ParameterSpec(
+            "lang",
+            "language",
+            "Language of the event (BCP 47 tag, e.g. de or en); de also matches de-DE.",
+            max_length=35,
+        ),
+        ParameterSpec(
+            "status", "status", "Occurrence status; repeat for several. Default: all.", repeatable=True
+        ),
+        ParameterSpec("limit", "limit", f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
+        ParameterSpec(
+            "cursor", "cursor", "Opaque position from a previous page's `next` link.", max_length=300
+        ),
+    )
+}
+FILTER_NAMES = (
+    "from",
+    "to",
+    "venue",
+    "category",
+    "q",
+    "district",
+    "free",
+    "available",
+    "accessible",
+    "lang",
+    "status",
+)
 PAGE_NAMES = ("limit", "cursor")
 
 
@@ -169,11 +211,21 @@ def _build(parsed: Mapping[str, list[Any]], normalised: tuple[tuple[str, str], .
         raise invalid_parameter("from", "'from' is after 'to'.")
     terms = tuple(word for text in parsed.get("q", []) for word in text.split())
     return EventFilter(
-        start=start, end=end, end_is_date=end_is_date,
-        venues=tuple(parsed.get("venue", [])), categories=tuple(parsed.get("category", [])),
-        terms=terms, district=one("district"), free=bool(one("free")), available=bool(one("available")),
-        accessible=bool(one("accessible")), lang=one("lang"), statuses=tuple(parsed.get("status", [])),
-        limit=one("limit") or DEFAULT_LIMIT, cursor=one("cursor"), normalised=normalised,
+        start=start,
+        end=end,
+        end_is_date=end_is_date,
+        venues=tuple(parsed.get("venue", [])),
+        categories=tuple(parsed.get("category", [])),
+        terms=terms,
+        district=one("district"),
+        free=bool(one("free")),
+        available=bool(one("available")),
+        accessible=bool(one("accessible")),
+        lang=one("lang"),
+        statuses=tuple(parsed.get("status", [])),
+        limit=one("limit") or DEFAULT_LIMIT,
+        cursor=one("cursor"),
+        normalised=normalised,
     )
 
 
@@ -197,8 +249,9 @@ def _parse_instant(spec: ParameterSpec, value: str) -> tuple[datetime, bool]:
         if match := _DATE_TIME.fullmatch(value):
             year, month, day_, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
             micro = int((fraction or "0")[:6].ljust(6, "0"))
-            naive = datetime(int(year), int(month), int(day_), int(hour), int(minute),
-                             min(int(second or 0), 59), micro)
+            naive = datetime(
+                int(year), int(month), int(day_), int(hour), int(minute), min(int(second or 0), 59), micro
+            )
             if zulu:
                 return _clamp_local(naive, timedelta(0)), False
             if sign:
@@ -209,8 +262,10 @@ def _parse_instant(spec: ParameterSpec, value: str) -> tuple[datetime, bool]:
             return _clamp_local(naive, None), False
     except ValueError as exc:
         raise invalid_parameter(spec.name, f"{spec.name}={value!r} is not a valid date: {exc}.") from exc
-    raise invalid_parameter(spec.name, f"{spec.name}={value!r} is not a date (2026-03-29) "
-                            "or a date-time (2026-03-29T20:00:00+02:00).")
+    raise invalid_parameter(
+        spec.name,
+        f"{spec.name}={value!r} is not a date (2026-03-29) or a date-time (2026-03-29T20:00:00+02:00).",
+    )
 
 
 def _clamp_local(naive: datetime, offset: timedelta | None) -> datetime:
@@ -227,7 +282,6 @@ def _berlin_midnight_after(day: date) -> datetime:
     if day.year >= LATEST.year - 1:
         return LATEST
     return _clamp_local(datetime.combine(day + timedelta(days=1), time()), None)
-
 
 
 def _parse_slug(spec: ParameterSpec, value: str) -> str:
@@ -285,8 +339,14 @@ def _parse_cursor(spec: ParameterSpec, value: str) -> Cursor:
 
 
 _PARSERS: dict[Kind, Any] = {
-    "instant": _parse_instant, "slug": _parse_slug, "text": _parse_text, "language": _parse_language,
-    "flag": _parse_flag, "status": _parse_status, "limit": _parse_limit, "cursor": _parse_cursor,
+    "instant": _parse_instant,
+    "slug": _parse_slug,
+    "text": _parse_text,
+    "language": _parse_language,
+    "flag": _parse_flag,
+    "status": _parse_status,
+    "limit": _parse_limit,
+    "cursor": _parse_cursor,
 }
 
 
@@ -305,8 +365,9 @@ def list_window(filters: EventFilter, now: datetime) -> Window:
     return Window(minute, filters.end, minute)
 
 
-def feed_window(filters: EventFilter, now: datetime, *,
-                days_before: int = 1, days_after: int = 400) -> Window:
+def feed_window(
+    filters: EventFilter, now: datetime, *, days_before: int = 1, days_after: int = 400
+) -> Window:
     """A feed's window: from yesterday (Berlin days) to 400 days ahead unless ``from``/``to`` say otherwise.
 
     Defaults move once a day, so a feed's content changes with the clock at most daily.

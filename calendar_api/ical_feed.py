@@ -260,8 +260,7 @@ class _Text(vText):
     ``\\N`` in the text as a line break, so a description quoting ``C:\\New`` came out as two lines."""
 
     def to_ical(self) -> bytes:
-        escaped = (str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-                   .replace("\n", "\\n"))
+        escaped = str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
         return escaped.encode("utf-8")
 
 

@@ -162,8 +162,10 @@ def _run_json(run: SourceRun | None) -> JSON | None:
         "finished": berlin(run.finished_at),
         "status": run.status,
         "trigger": run.trigger,
-        "counts": {name: getattr(run, name) for name in
-                   ("listings", "added", "updated", "unchanged", "cancelled", "rejected")},
+        "counts": {
+            name: getattr(run, name)
+            for name in ("listings", "added", "updated", "unchanged", "cancelled", "rejected")
+        },
         "error": run.error,
     }
 

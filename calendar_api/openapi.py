@@ -36,122 +36,201 @@ def _nullable(schema: Schema) -> Schema:
 
 
 def _object(properties: dict[str, Schema], *, required: list[str] | None = None) -> Schema:
-    return {"type": "object", "properties": properties,
-            "required": list(properties) if required is None else required}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+    }
 
 
 _TEXT: Schema = {"type": "string"}
-_TIME: Schema = {"type": "string", "format": "date-time",
-                 "description": "ISO 8601 in Europe/Berlin with its offset, e.g. 2026-03-29T03:30:00+02:00."}
+_TIME: Schema = {
+    "type": "string",
+    "format": "date-time",
+    "description": "ISO 8601 in Europe/Berlin with its offset, e.g. 2026-03-29T03:30:00+02:00.",
+}
 _INT: Schema = {"type": "integer"}
 
 
 def _schemas() -> dict[str, Schema]:
     count = {"type": "integer", "minimum": 0}
     return {
-        "Problem": _object({
-            "type": {"type": "string", "description": "URI of the problem type's documentation."},
-            "title": {"type": "string", "enum": list(PROBLEM_TYPES.values())},
-            "status": {"type": "integer", "minimum": 400, "maximum": 599},
-            "detail": _TEXT,
-            "parameter": {"type": "string", "description": "The query parameter that was rejected."},
-        }, required=["type", "title", "status", "detail"]),
-        "FeedLinks": _object({
-            "url": {"type": "string", "description": "The feed over http(s)."},
-            "webcal": {"type": "string", "description": "The same feed as a webcal:// subscription link."},
-            "google": {"type": "string", "description": "Google Calendar's add-by-URL link for the feed."},
-        }),
-        "Offer": _object({
-            "price_min": _nullable({"type": "number"}),
-            "price_max": _nullable({"type": "number"}),
-            "currency": {"type": "string", "description": "ISO 4217 code."},
-            "price_text": _nullable(_TEXT),
-            "url": _nullable({"type": "string", "description": "Where to buy."}),
-            "vendor": _nullable(_TEXT),
-            "availability": {"enum": [*(a.value for a in Availability), None]},
-            "source": {"type": "string", "description": "The source that reported this offer."},
-        }),
-        "Occurrence": _object({
-            "id": {"type": "string", "description": "Stable id; the feeds' UID is <id>@<uid domain>."},
-            "start": _TIME,
-            "end": _nullable(_TIME),
-            "all_day": {"type": "boolean"},
-            "status": {"type": "string", "enum": [s.value for s in Status]},
-            "previous_start": {**_nullable(_TIME),
-                               "description": "Earlier start of a rescheduled occurrence."},
-            "room": _nullable(_TEXT),
-            "availability": {"enum": [*(a.value for a in Availability), None],
-                             "description": "Best availability across the offers."},
-            "offers": {"type": "array", "items": _ref("Offer")},
-            "sequence": {**_INT, "minimum": 0,
-                         "description": "Raised whenever what a subscriber sees changes."},
-            "updated": _TIME,
-        }),
-        "Address": _object({"street": _nullable(_TEXT), "postcode": _nullable(_TEXT),
-                            "city": _nullable(_TEXT)}),
+        "Problem": _object(
+            {
+                "type": {"type": "string", "description": "URI of the problem type's documentation."},
+                "title": {"type": "string", "enum": list(PROBLEM_TYPES.values())},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "detail": _TEXT,
+                "parameter": {"type": "string", "description": "The query parameter that was rejected."},
+            },
+            required=["type", "title", "status", "detail"],
+        ),
+        "FeedLinks": _object(
+            {
+                "url": {"type": "string", "description": "The feed over http(s)."},
+                "webcal": {
+                    "type": "string",
+                    "description": "The same feed as a webcal:// subscription link.",
+                },
+                "google": {
+                    "type": "string",
+                    "description": "Google Calendar's add-by-URL link for the feed.",
+                },
+            }
+        ),
+        "Offer": _object(
+            {
+                "price_min": _nullable({"type": "number"}),
+                "price_max": _nullable({"type": "number"}),
+                "currency": {"type": "string", "description": "ISO 4217 code."},
+                "price_text": _nullable(_TEXT),
+                "url": _nullable({"type": "string", "description": "Where to buy."}),
+                "vendor": _nullable(_TEXT),
+                "availability": {"enum": [*(a.value for a in Availability), None]},
+                "source": {"type": "string", "description": "The source that reported this offer."},
+            }
+        ),
+        "Occurrence": _object(
+            {
+                "id": {"type": "string", "description": "Stable id; the feeds' UID is <id>@<uid domain>."},
+                "start": _TIME,
+                "end": _nullable(_TIME),
+                "all_day": {"type": "boolean"},
+                "status": {"type": "string", "enum": [s.value for s in Status]},
+                "previous_start": {
+                    **_nullable(_TIME),
+                    "description": "Earlier start of a rescheduled occurrence.",
+                },
+                "room": _nullable(_TEXT),
+                "availability": {
+                    "enum": [*(a.value for a in Availability), None],
+                    "description": "Best availability across the offers.",
+                },
+                "offers": {"type": "array", "items": _ref("Offer")},
+                "sequence": {
+                    **_INT,
+                    "minimum": 0,
+                    "description": "Raised whenever what a subscriber sees changes.",
+                },
+                "updated": _TIME,
+            }
+        ),
+        "Address": _object(
+            {"street": _nullable(_TEXT), "postcode": _nullable(_TEXT), "city": _nullable(_TEXT)}
+        ),
         "Geo": _object({"lat": {"type": "number"}, "lon": {"type": "number"}}),
-        "VenueSummary": _object({
-            "slug": _TEXT, "name": _TEXT, "address": _ref("Address"), "geo": _nullable(_ref("Geo")),
-            "district": _nullable(_TEXT),
-        }),
-        "Venue": {"allOf": [_ref("VenueSummary"), _object({
-            "url": _nullable(_TEXT),
-            "rooms": {"type": "array", "items": _TEXT},
-            "accessibility": {**_nullable(_TEXT), "description": "Notes on step-free access and the like."},
-            "feeds": _ref("FeedLinks"),
-        })]},
-        "SourceRef": _object({"source": _TEXT,
-                              "id": {"type": "string", "description": "The source's record id."},
-                              "url": _nullable(_TEXT)}),
-        "Event": _object({
-            "id": _TEXT,
-            "title": _TEXT,
-            "subtitle": _nullable(_TEXT),
-            "description": _nullable(_TEXT),
-            "categories": {"type": "array", "items": _TEXT, "description": "Category slugs."},
-            "language": _nullable(_TEXT),
-            "organiser": _nullable(_TEXT),
-            "venue": _nullable(_ref("VenueSummary")),
-            "url": _nullable(_TEXT),
-            "image": _nullable(_TEXT),
-            "occurrences": {"type": "array", "items": _ref("Occurrence"),
-                            "description": "In a list: the occurrences matching the filters; alone: all."},
-            "sources": {"type": "array", "items": _ref("SourceRef"),
-                        "description": "Every source record merged into this event."},
-            "updated": _TIME,
-            "links": _object({"self": _TEXT}),
-            "feeds": _ref("FeedLinks"),
-        }),
-        "EventPage": _object({
-            "events": {"type": "array", "items": _ref("Event")},
-            "next": {**_nullable(_TEXT), "description": "URL of the next page; null on the last page."},
-            "count": count,
-            "feeds": {**_ref("FeedLinks"), "description": "A feed with the same filters."},
-        }),
+        "VenueSummary": _object(
+            {
+                "slug": _TEXT,
+                "name": _TEXT,
+                "address": _ref("Address"),
+                "geo": _nullable(_ref("Geo")),
+                "district": _nullable(_TEXT),
+            }
+        ),
+        "Venue": {
+            "allOf": [
+                _ref("VenueSummary"),
+                _object(
+                    {
+                        "url": _nullable(_TEXT),
+                        "rooms": {"type": "array", "items": _TEXT},
+                        "accessibility": {
+                            **_nullable(_TEXT),
+                            "description": "Notes on step-free access and the like.",
+                        },
+                        "feeds": _ref("FeedLinks"),
+                    }
+                ),
+            ]
+        },
+        "SourceRef": _object(
+            {
+                "source": _TEXT,
+                "id": {"type": "string", "description": "The source's record id."},
+                "url": _nullable(_TEXT),
+            }
+        ),
+        "Event": _object(
+            {
+                "id": _TEXT,
+                "title": _TEXT,
+                "subtitle": _nullable(_TEXT),
+                "description": _nullable(_TEXT),
+                "categories": {"type": "array", "items": _TEXT, "description": "Category slugs."},
+                "language": _nullable(_TEXT),
+                "organiser": _nullable(_TEXT),
+                "venue": _nullable(_ref("VenueSummary")),
+                "url": _nullable(_TEXT),
+                "image": _nullable(_TEXT),
+                "occurrences": {
+                    "type": "array",
+                    "items": _ref("Occurrence"),
+                    "description": "In a list: the occurrences matching the filters; alone: all.",
+                },
+                "sources": {
+                    "type": "array",
+                    "items": _ref("SourceRef"),
+                    "description": "Every source record merged into this event.",
+                },
+                "updated": _TIME,
+                "links": _object({"self": _TEXT}),
+                "feeds": _ref("FeedLinks"),
+            }
+        ),
+        "EventPage": _object(
+            {
+                "events": {"type": "array", "items": _ref("Event")},
+                "next": {**_nullable(_TEXT), "description": "URL of the next page; null on the last page."},
+                "count": count,
+                "feeds": {**_ref("FeedLinks"), "description": "A feed with the same filters."},
+            }
+        ),
         "VenueList": _object({"venues": {"type": "array", "items": _ref("Venue")}, "count": count}),
-        "Category": _object({
-            "slug": _TEXT,
-            "labels": {"type": "object", "additionalProperties": {"type": "string"},
-                       "description": "Label by language (de, en)."},
-            "feeds": _ref("FeedLinks"),
-        }),
+        "Category": _object(
+            {
+                "slug": _TEXT,
+                "labels": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "Label by language (de, en).",
+                },
+                "feeds": _ref("FeedLinks"),
+            }
+        ),
         "CategoryList": _object({"categories": {"type": "array", "items": _ref("Category")}, "count": count}),
-        "Run": _object({
-            "id": _INT, "started": _TIME, "finished": _nullable(_TIME), "status": _TEXT, "trigger": _TEXT,
-            "counts": _object({name: {**_INT, "minimum": 0} for name in
-                               ("listings", "added", "updated", "unchanged", "cancelled", "rejected")}),
-            "error": _nullable(_TEXT),
-        }),
-        "Source": _object({
-            "name": _TEXT, "kind": _TEXT,
-            "schedule": {"type": "string", "description": "e.g. interval:6h, a cron expression, or manual."},
-            "health": {"type": "string", "enum": [h.value for h in Health]},
-            "consecutive_failures": {**_INT, "minimum": 0},
-            "records": {**_INT, "minimum": 0, "description": "Active source records."},
-            "last_run": _nullable(_ref("Run")),
-            "last_success": _nullable(_TIME),
-            "next_run": _nullable(_TIME),
-        }),
+        "Run": _object(
+            {
+                "id": _INT,
+                "started": _TIME,
+                "finished": _nullable(_TIME),
+                "status": _TEXT,
+                "trigger": _TEXT,
+                "counts": _object(
+                    {
+                        name: {**_INT, "minimum": 0}
+                        for name in ("listings", "added", "updated", "unchanged", "cancelled", "rejected")
+                    }
+                ),
+                "error": _nullable(_TEXT),
+            }
+        ),
+        "Source": _object(
+            {
+                "name": _TEXT,
+                "kind": _TEXT,
+                "schedule": {
+                    "type": "string",
+                    "description": "e.g. interval:6h, a cron expression, or manual.",
+                },
+                "health": {"type": "string", "enum": [h.value for h in Health]},
+                "consecutive_failures": {**_INT, "minimum": 0},
+                "records": {**_INT, "minimum": 0, "description": "Active source records."},
+                "last_run": _nullable(_ref("Run")),
+                "last_success": _nullable(_TIME),
+                "next_run": _nullable(_TIME),
+            }
+        ),
         "SourceList": _object({"sources": {"type": "array", "items": _ref("Source")}, "count": count}),
         "Status": _object({"status": _TEXT}, required=["status"]),
     }
@@ -160,12 +239,16 @@ def _schemas() -> dict[str, Schema]:
 def _parameter_schema(spec: ParameterSpec) -> Schema:
     text = {"type": "string", "minLength": 1, "maxLength": spec.max_length, "pattern": _NO_CONTROL}
     kinds: dict[str, Schema] = {
-        "instant": {"anyOf": [{"type": "string", "format": "date"},
-                              {"type": "string", "format": "date-time"}]},
+        "instant": {
+            "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+        },
         "slug": text,
         "text": text,
-        "language": {"type": "string", "maxLength": spec.max_length,
-                     "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"},
+        "language": {
+            "type": "string",
+            "maxLength": spec.max_length,
+            "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        },
         "flag": {"type": "boolean"},
         "status": {"type": "string", "enum": [s.value for s in Status]},
         "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
@@ -181,8 +264,13 @@ def _query(names: tuple[str, ...]) -> list[Schema]:
     found = []
     for name in names:
         spec = PARAMETERS[name]
-        parameter: Schema = {"name": name, "in": "query", "required": False, "description": spec.description,
-                             "schema": _parameter_schema(spec)}
+        parameter: Schema = {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": spec.description,
+            "schema": _parameter_schema(spec),
+        }
         if spec.repeatable:
             parameter |= {"style": "form", "explode": True}
         found.append(parameter)
@@ -190,8 +278,13 @@ def _query(names: tuple[str, ...]) -> list[Schema]:
 
 
 def _path(name: str, description: str) -> Schema:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 120, "pattern": _NO_CONTROL}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 120, "pattern": _NO_CONTROL},
+    }
 
 
 _CACHE_HEADERS = {
@@ -205,22 +298,39 @@ def _problem(description: str) -> Schema:
     return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": _ref("Problem")}}}
 
 
-def _get(summary: str, description: str, ok: Schema, *, media_type: str = "application/json",
-         parameters: list[Schema] | None = None, not_found: str | None = None,
-         moved: bool = False, tag: str = "API") -> Schema:
+def _get(
+    summary: str,
+    description: str,
+    ok: Schema,
+    *,
+    media_type: str = "application/json",
+    parameters: list[Schema] | None = None,
+    not_found: str | None = None,
+    moved: bool = False,
+    tag: str = "API",
+) -> Schema:
     responses: dict[str, Schema] = {
         "200": {"description": "OK", "headers": _CACHE_HEADERS, "content": {media_type: {"schema": ok}}},
-        "304": {"description": "Not modified: the copy If-None-Match / If-Modified-Since names is current.",
-                "headers": _CACHE_HEADERS},
+        "304": {
+            "description": "Not modified: the copy If-None-Match / If-Modified-Since names is current.",
+            "headers": _CACHE_HEADERS,
+        },
         "400": _problem("Bad input: an unknown parameter, a malformed value, or `from` after `to`."),
     }
     if moved:
-        responses["308"] = {"description": "The event was merged into another; Location names it.",
-                            "headers": {"Location": {"schema": _TEXT}}}
+        responses["308"] = {
+            "description": "The event was merged into another; Location names it.",
+            "headers": {"Location": {"schema": _TEXT}},
+        }
     if not_found:
         responses["404"] = _problem(not_found)
-    operation: Schema = {"summary": summary, "description": description, "tags": [tag],
-                         "parameters": parameters or [], "responses": responses}
+    operation: Schema = {
+        "summary": summary,
+        "description": description,
+        "tags": [tag],
+        "parameters": parameters or [],
+        "responses": responses,
+    }
     return {"get": operation}
 
 
@@ -242,46 +352,94 @@ def openapi_document(base_url: str, extensions: Sequence[Extension]) -> Schema:
 def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
     filters = _query(FILTER_NAMES)
     event_id = _path("id", "Event id.")
-    feed_note = ("One VEVENT per occurrence; UID, SEQUENCE and LAST-MODIFIED let clients update in place. "
-                 "Subscribe with the same URL and the webcal:// scheme.")
+    feed_note = (
+        "One VEVENT per occurrence; UID, SEQUENCE and LAST-MODIFIED let clients update in place. "
+        "Subscribe with the same URL and the webcal:// scheme."
+    )
     paths: dict[str, Schema] = {
         "/api/v1/events": _get(
             "List events",
             "Events with at least one occurrence matching the filters, sorted by their next occurrence in "
             "the window, one page at a time (follow `next`).",
-            _ref("EventPage"), parameters=filters + _query(PAGE_NAMES)),
+            _ref("EventPage"),
+            parameters=filters + _query(PAGE_NAMES),
+        ),
         "/api/v1/events/{id}": _get(
-            "One event", "An event with all its occurrences. A merged event's old id answers 308.",
-            _ref("Event"), parameters=[event_id], not_found="No event has this id.", moved=True),
+            "One event",
+            "An event with all its occurrences. A merged event's old id answers 308.",
+            _ref("Event"),
+            parameters=[event_id],
+            not_found="No event has this id.",
+            moved=True,
+        ),
         "/api/v1/venues": _get("List venues", "Every venue.", _ref("VenueList")),
-        "/api/v1/venues/{slug}": _get("One venue", "A venue by its slug.", _ref("Venue"),
-                                      parameters=[_path("slug", "Venue slug.")],
-                                      not_found="No venue has this slug."),
-        "/api/v1/categories": _get("List categories", "Category slugs with German and English labels.",
-                                   _ref("CategoryList")),
-        "/api/v1/sources": _get("List sources", "Every source with its schedule, health and last run.",
-                                _ref("SourceList")),
-        "/feeds/events.ics": _get("Feed of events", f"Events matching the filters. {feed_note}", _feed_text(),
-                                  media_type=_ICAL, parameters=filters, tag="Feeds"),
+        "/api/v1/venues/{slug}": _get(
+            "One venue",
+            "A venue by its slug.",
+            _ref("Venue"),
+            parameters=[_path("slug", "Venue slug.")],
+            not_found="No venue has this slug.",
+        ),
+        "/api/v1/categories": _get(
+            "List categories", "Category slugs with German and English labels.", _ref("CategoryList")
+        ),
+        "/api/v1/sources": _get(
+            "List sources", "Every source with its schedule, health and last run.", _ref("SourceList")
+        ),
+        "/feeds/events.ics": _get(
+            "Feed of events",
+            f"Events matching the filters. {feed_note}",
+            _feed_text(),
+            media_type=_ICAL,
+            parameters=filters,
+            tag="Feeds",
+        ),
         "/feeds/venues/{slug}.ics": _get(
-            "Feed of a venue", f"Events at one venue; the filters narrow it further. {feed_note}",
-            _feed_text(), media_type=_ICAL, parameters=[_path("slug", "Venue slug."), *filters],
-            not_found="No venue has this slug.", tag="Feeds"),
+            "Feed of a venue",
+            f"Events at one venue; the filters narrow it further. {feed_note}",
+            _feed_text(),
+            media_type=_ICAL,
+            parameters=[_path("slug", "Venue slug."), *filters],
+            not_found="No venue has this slug.",
+            tag="Feeds",
+        ),
         "/feeds/categories/{slug}.ics": _get(
-            "Feed of a category", f"Events of one category; the filters narrow it further. {feed_note}",
-            _feed_text(), media_type=_ICAL, parameters=[_path("slug", "Category slug."), *filters],
-            not_found="No category has this slug.", tag="Feeds"),
-        "/events/{id}.ics": _get("One event as iCalendar", f"Every occurrence of one event. {feed_note}",
-                                 _feed_text(), media_type=_ICAL, parameters=[event_id],
-                                 not_found="No event has this id.", moved=True, tag="Feeds"),
-        "/openapi.json": _get("This document", "The OpenAPI 3.1 description of the API.",
-                              {"type": "object"}, tag="Service"),
-        "/api/docs": _get("Documentation", "A readable page built from this document.", _TEXT,
-                          media_type="text/html", tag="Service"),
+            "Feed of a category",
+            f"Events of one category; the filters narrow it further. {feed_note}",
+            _feed_text(),
+            media_type=_ICAL,
+            parameters=[_path("slug", "Category slug."), *filters],
+            not_found="No category has this slug.",
+            tag="Feeds",
+        ),
+        "/events/{id}.ics": _get(
+            "One event as iCalendar",
+            f"Every occurrence of one event. {feed_note}",
+            _feed_text(),
+            media_type=_ICAL,
+            parameters=[event_id],
+            not_found="No event has this id.",
+            moved=True,
+            tag="Feeds",
+        ),
+        "/openapi.json": _get(
+            "This document", "The OpenAPI 3.1 description of the API.", {"type": "object"}, tag="Service"
+        ),
+        "/api/docs": _get(
+            "Documentation",
+            "A readable page built from this document.",
+            _TEXT,
+            media_type="text/html",
+            tag="Service",
+        ),
         "/healthz": _get("Liveness", "The process answers.", _ref("Status"), tag="Service"),
     }
-    paths["/readyz"] = _get("Readiness", "The database answers and its schema is current.",
-                            _object({"status": _TEXT, "schema": _TEXT}), tag="Service")
+    paths["/readyz"] = _get(
+        "Readiness",
+        "The database answers and its schema is current.",
+        _object({"status": _TEXT, "schema": _TEXT}),
+        tag="Service",
+    )
     paths["/readyz"]["get"]["responses"]["503"] = _problem("The database is unreachable or outdated.")
     components: Schema = {"schemas": _schemas()}
     for extension in extensions:
@@ -299,8 +457,11 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": base_url}],
-        "tags": [{"name": "API", "description": "JSON"}, {"name": "Feeds", "description": "iCalendar"},
-                 {"name": "Service", "description": "Documentation and health"}],
+        "tags": [
+            {"name": "API", "description": "JSON"},
+            {"name": "Feeds", "description": "iCalendar"},
+            {"name": "Service", "description": "Documentation and health"},
+        ],
         "paths": paths,
         "components": components,
     }

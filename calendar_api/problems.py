@@ -36,8 +36,15 @@ _log = logging.getLogger(__name__)
 class Problem(Exception):
     """An error answer: HTTP status, a problem type slug, a human detail and optionally a parameter."""
 
-    def __init__(self, status: int, kind: str, detail: str, *, parameter: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        *,
+        parameter: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         if kind not in PROBLEM_TYPES:
             raise ValueError(f"unknown problem type {kind!r}; known: {sorted(PROBLEM_TYPES)}")
         self.status = status

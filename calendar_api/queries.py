@@ -22,8 +22,12 @@ from calendar_api.filters import Cursor, EventFilter, Window
 
 T = TypeVar("T")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_GOOD = [Availability.AVAILABLE.value, Availability.FEW_LEFT.value, Availability.FREE.value,
-         Availability.NOT_BOOKABLE_ONLINE.value]
+_GOOD = [
+    Availability.AVAILABLE.value,
+    Availability.FEW_LEFT.value,
+    Availability.FREE.value,
+    Availability.NOT_BOOKABLE_ONLINE.value,
+]
 _BAD = [Availability.SOLD_OUT.value, Availability.WAITING_LIST.value]
 _MAX_REDIRECT_HOPS = 10
 
@@ -76,28 +80,31 @@ class FeedRow:
 
 def data_version(session: Session) -> DataVersion:
     """The current :class:`DataVersion`, in one statement of indexed aggregates and counts."""
-    row = session.execute(select(
-        select(func.max(Occurrence.updated_at)).scalar_subquery(),
-        select(func.max(Event.updated_at)).scalar_subquery(),
-        select(func.max(Venue.updated_at)).scalar_subquery(),
-        select(func.max(EventRedirect.created_at)).scalar_subquery(),
-        select(func.count()).select_from(Occurrence).scalar_subquery(),
-        select(func.count()).select_from(Event).scalar_subquery(),
-        select(func.count()).select_from(Venue).scalar_subquery(),
-        select(func.count()).select_from(EventRedirect).scalar_subquery(),
-        select(func.max(SourceRecord.id)).scalar_subquery(),
-        select(func.count()).select_from(Offer).scalar_subquery(),
-        select(func.max(Offer.id)).scalar_subquery(),
-        select(func.coalesce(func.sum(Occurrence.sequence), 0)).scalar_subquery(),
-    )).one()
+    row = session.execute(
+        select(
+            select(func.max(Occurrence.updated_at)).scalar_subquery(),
+            select(func.max(Event.updated_at)).scalar_subquery(),
+            select(func.max(Venue.updated_at)).scalar_subquery(),
+            select(func.max(EventRedirect.created_at)).scalar_subquery(),
+            select(func.count()).select_from(Occurrence).scalar_subquery(),
+            select(func.count()).select_from(Event).scalar_subquery(),
+            select(func.count()).select_from(Venue).scalar_subquery(),
+            select(func.count()).select_from(EventRedirect).scalar_subquery(),
+            select(func.max(SourceRecord.id)).scalar_subquery(),
+            select(func.count()).select_from(Offer).scalar_subquery(),
+            select(func.max(Offer.id)).scalar_subquery(),
+            select(func.coalesce(func.sum(Occurrence.sequence), 0)).scalar_subquery(),
+        )
+    ).one()
     times = [value for value in row[:4] if value is not None]
     newest = max((_aware(value) for value in times), default=EPOCH)
     token = hashlib.blake2b(repr(tuple(row)).encode("utf-8"), digest_size=10).hexdigest()
     return DataVersion(token, newest)
 
 
-def consistent_read(factory: sessionmaker[Session],
-                    read: Callable[[Session, DataVersion], T]) -> tuple[DataVersion, T]:
+def consistent_read(
+    factory: sessionmaker[Session], read: Callable[[Session, DataVersion], T]
+) -> tuple[DataVersion, T]:
     """Run ``read`` on one committed state (it gets that state's data version) and return both.
 
     The version and the whole read run in one read-only snapshot transaction: REPEATABLE READ on
@@ -115,8 +122,9 @@ def begin_snapshot(session: Session) -> None:
     """Start ``session``'s transaction as a read-only snapshot of the committed data."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ",
-                                              "postgresql_readonly": True})
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
     elif dialect == "sqlite":
         session.connection().exec_driver_sql("BEGIN")
 
@@ -134,34 +142,46 @@ def _aware(value: Any) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def occurrence_conditions(filters: EventFilter, window: Window, *,
-                          cancelled_since: datetime | None = None) -> list[ColumnElement[bool]]:
+def occurrence_conditions(
+    filters: EventFilter, window: Window, *, cancelled_since: datetime | None = None
+) -> list[ColumnElement[bool]]:
     """Conditions on :class:`Occurrence`: in the window, and matching status, free and available."""
     start = window.start
-    conditions: list[ColumnElement[bool]] = [or_(
-        Occurrence.end > start,
-        and_(Occurrence.end.is_(None), Occurrence.start >= start),
-        and_(Occurrence.end.is_(None), Occurrence.all_day.is_(True),
-             Occurrence.start > start - timedelta(days=1)),
-    )]
+    conditions: list[ColumnElement[bool]] = [
+        or_(
+            Occurrence.end > start,
+            and_(Occurrence.end.is_(None), Occurrence.start >= start),
+            and_(
+                Occurrence.end.is_(None),
+                Occurrence.all_day.is_(True),
+                Occurrence.start > start - timedelta(days=1),
+            ),
+        )
+    ]
     if window.end is not None:
         conditions.append(Occurrence.start < window.end)
     if filters.statuses:
         conditions.append(Occurrence.status.in_(filters.statuses))
     if filters.free:
-        conditions.append(exists().where(
-            Offer.occurrence_id == Occurrence.id,
-            or_(Offer.availability == Availability.FREE.value, Offer.price_max == 0,
-                and_(Offer.price_max.is_(None), Offer.price_min == 0)),
-        ))
+        conditions.append(
+            exists().where(
+                Offer.occurrence_id == Occurrence.id,
+                or_(
+                    Offer.availability == Availability.FREE.value,
+                    Offer.price_max == 0,
+                    and_(Offer.price_max.is_(None), Offer.price_min == 0),
+                ),
+            )
+        )
     if filters.available:
         bad = exists().where(Offer.occurrence_id == Occurrence.id, Offer.availability.in_(_BAD))
         good = exists().where(Offer.occurrence_id == Occurrence.id, Offer.availability.in_(_GOOD))
         conditions.append(Occurrence.status != Status.CANCELLED.value)
         conditions.append(or_(not_(bad), good))
     if cancelled_since is not None:
-        conditions.append(or_(Occurrence.status != Status.CANCELLED.value,
-                              Occurrence.updated_at >= cancelled_since))
+        conditions.append(
+            or_(Occurrence.status != Status.CANCELLED.value, Occurrence.updated_at >= cancelled_since)
+        )
     return conditions
 
 
@@ -174,15 +194,25 @@ def event_conditions(filters: EventFilter, dialect: str) -> list[ColumnElement[b
         conditions.append(_has_any_category(filters.categories, dialect))
     for term in filters.terms:
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(or_(*(column.ilike(pattern, escape="\\") for column in
-                                (Event.title, Event.subtitle, Event.description, Venue.name))))
+        conditions.append(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (Event.title, Event.subtitle, Event.description, Venue.name)
+                )
+            )
+        )
     if filters.district is not None:
         conditions.append(func.lower(Venue.district) == filters.district.lower())
     if filters.accessible:
         conditions.append(and_(Venue.accessibility.is_not(None), func.trim(Venue.accessibility) != ""))
     if filters.lang is not None:
-        conditions.append(or_(func.lower(Event.language) == filters.lang,
-                              func.lower(Event.language).like(filters.lang + "-%")))
+        conditions.append(
+            or_(
+                func.lower(Event.language) == filters.lang,
+                func.lower(Event.language).like(filters.lang + "-%"),
+            )
+        )
     return conditions
 
 
@@ -202,7 +232,9 @@ def event_page(session: Session, filters: EventFilter, window: Window) -> EventP
     occurrence_where = occurrence_conditions(filters, window)
     nexts = (
         select(Occurrence.event_id.label("event_id"), func.min(Occurrence.start).label("next_start"))
-        .where(*occurrence_where).group_by(Occurrence.event_id).subquery()
+        .where(*occurrence_where)
+        .group_by(Occurrence.event_id)
+        .subquery()
     )
     statement = (
         select(Event.id, nexts.c.next_start)
@@ -212,10 +244,12 @@ def event_page(session: Session, filters: EventFilter, window: Window) -> EventP
     )
     if filters.cursor is not None:
         cursor = filters.cursor
-        statement = statement.where(or_(
-            nexts.c.next_start > cursor.start,
-            and_(nexts.c.next_start == cursor.start, Event.id > cursor.event_id),
-        ))
+        statement = statement.where(
+            or_(
+                nexts.c.next_start > cursor.start,
+                and_(nexts.c.next_start == cursor.start, Event.id > cursor.event_id),
+            )
+        )
     rows = session.execute(statement.order_by(nexts.c.next_start, Event.id).limit(filters.limit + 1)).all()
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
@@ -225,15 +259,18 @@ def event_page(session: Session, filters: EventFilter, window: Window) -> EventP
     return EventPage([views[event_id] for event_id in ids if event_id in views], next_cursor)
 
 
-def _views(session: Session, ids: Sequence[str],
-           occurrence_where: Iterable[ColumnElement[bool]]) -> dict[str, EventView]:
+def _views(
+    session: Session, ids: Sequence[str], occurrence_where: Iterable[ColumnElement[bool]]
+) -> dict[str, EventView]:
     if not ids:
         return {}
     events = session.scalars(select(Event).where(Event.id.in_(ids))).unique().all()
     views = {event.id: EventView(event, []) for event in events}
     occurrences = session.scalars(
-        select(Occurrence).where(Occurrence.event_id.in_(ids), *occurrence_where)
-        .order_by(Occurrence.start, Occurrence.id).options(selectinload(Occurrence.offers))
+        select(Occurrence)
+        .where(Occurrence.event_id.in_(ids), *occurrence_where)
+        .order_by(Occurrence.start, Occurrence.id)
+        .options(selectinload(Occurrence.offers))
     ).all()
     for occurrence in occurrences:
         views[occurrence.event_id].occurrences.append(occurrence)
@@ -246,7 +283,7 @@ def source_refs(session: Session, event_ids: Sequence[str]) -> dict[str, list[So
     """Source records per event (source, record id, URL), without their stored payloads."""
     refs: dict[str, list[SourceRef]] = {}
     for chunk_start in range(0, len(event_ids), 500):
-        chunk = list(event_ids[chunk_start:chunk_start + 500])
+        chunk = list(event_ids[chunk_start : chunk_start + 500])
         rows = session.execute(
             select(SourceRecord.event_id, SourceRecord.source, SourceRecord.record_id, SourceRecord.url)
             .where(SourceRecord.event_id.in_(chunk))
@@ -277,8 +314,9 @@ def redirect_target(session: Session, event_id: str) -> str | None:
     return target
 
 
-def feed_rows(session: Session, filters: EventFilter, window: Window, *,
-              cancelled_since: datetime | None) -> list[FeedRow]:
+def feed_rows(
+    session: Session, filters: EventFilter, window: Window, *, cancelled_since: datetime | None
+) -> list[FeedRow]:
     """Occurrences of a feed, each with its event, by start time."""
     dialect = session.get_bind().dialect.name
     statement = (

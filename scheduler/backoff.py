@@ -29,8 +29,15 @@ def backoff_delay(failures: int, *, base: timedelta, cap: timedelta) -> timedelt
     return min(base * (1 << (failures - 1)), ceiling)
 
 
-def record_outcome(factory: sessionmaker[Session], source: str, status: RunStatus, *, base: timedelta,
-                   cap: timedelta, now: datetime) -> datetime | None:
+def record_outcome(
+    factory: sessionmaker[Session],
+    source: str,
+    status: RunStatus,
+    *,
+    base: timedelta,
+    cap: timedelta,
+    now: datetime,
+) -> datetime | None:
     """After a run ended with ``status``, store (and return) when the next attempt may start.
 
     Reads the failure count that ingest already bumped; a success or held run clears the wait.
@@ -38,8 +45,9 @@ def record_outcome(factory: sessionmaker[Session], source: str, status: RunStatu
     with factory() as session, session.begin():
         state = session.get(SourceState, source)
         if state is None:
-            state = SourceState(source=source, consecutive_failures=0, last_listings=0, enabled=True,
-                            updated_at=now)
+            state = SourceState(
+                source=source, consecutive_failures=0, last_listings=0, enabled=True, updated_at=now
+            )
             session.add(state)
         if status in FAILED:
             state.next_attempt_at = now + backoff_delay(

@@ -60,8 +60,7 @@ class HousekeepingReport:
     push_log: int
 
 
-def close_stale_runs(factory: sessionmaker[Session], *, older_than: timedelta,
-                     now: datetime) -> list[int]:
+def close_stale_runs(factory: sessionmaker[Session], *, older_than: timedelta, now: datetime) -> list[int]:
     """Mark runs still ``running`` after ``older_than`` as aborted; returns their ids."""
     cutoff = now - older_than
     minutes = int(older_than.total_seconds() // 60)
@@ -80,25 +79,30 @@ def close_stale_runs(factory: sessionmaker[Session], *, older_than: timedelta,
             )
             state = session.get(SourceState, run.source)
             if state is None:
-                state = SourceState(source=run.source, consecutive_failures=0, last_listings=0, enabled=True,
-                                    updated_at=now)
+                state = SourceState(
+                    source=run.source, consecutive_failures=0, last_listings=0, enabled=True, updated_at=now
+                )
                 session.add(state)
             state.consecutive_failures = (state.consecutive_failures or 0) + 1
             state.updated_at = now
-            log.warning("closed stale run %s of %s as aborted", run.id, run.source,
-                        extra={"source": run.source, "run_id": run.id})
+            log.warning(
+                "closed stale run %s of %s as aborted",
+                run.id,
+                run.source,
+                extra={"source": run.source, "run_id": run.id},
+            )
         return [run.id for run in stale]
 
 
-def purge_cancelled(factory: sessionmaker[Session], *, retention: timedelta,
-                    now: datetime) -> PurgeCounts:
+def purge_cancelled(factory: sessionmaker[Session], *, retention: timedelta, now: datetime) -> PurgeCounts:
     """Delete cancelled occurrences that started, and were last changed, over ``retention`` ago."""
     cutoff = now - retention
     counts = PurgeCounts()
     with factory() as session, session.begin():
         doomed = session.execute(
             select(Occurrence.id, Occurrence.event_id).where(
-                Occurrence.status == Status.CANCELLED.value, Occurrence.start < cutoff,
+                Occurrence.status == Status.CANCELLED.value,
+                Occurrence.start < cutoff,
                 Occurrence.updated_at < cutoff,
             )
         ).all()
@@ -108,23 +112,26 @@ def purge_cancelled(factory: sessionmaker[Session], *, retention: timedelta,
         event_ids = {row.event_id for row in doomed}
         for chunk in _chunks(ids):
             session.execute(delete(Offer).where(Offer.occurrence_id.in_(chunk)))
-            counts.records += session.execute(
-                delete(SourceRecord).where(SourceRecord.occurrence_id.in_(chunk))
-            ).rowcount or 0  # type: ignore[attr-defined]
-            counts.occurrences += session.execute(
-                delete(Occurrence).where(Occurrence.id.in_(chunk))
-            ).rowcount or 0  # type: ignore[attr-defined]
-        still_used = set(session.scalars(
-            select(Occurrence.event_id).where(Occurrence.event_id.in_(event_ids))
-            .union(select(SourceRecord.event_id).where(SourceRecord.event_id.in_(event_ids)))
-        ))
+            records = session.execute(delete(SourceRecord).where(SourceRecord.occurrence_id.in_(chunk)))
+            counts.records += records.rowcount or 0  # type: ignore[attr-defined]
+            occurrences = session.execute(delete(Occurrence).where(Occurrence.id.in_(chunk)))
+            counts.occurrences += occurrences.rowcount or 0  # type: ignore[attr-defined]
+        still_used = set(
+            session.scalars(
+                select(Occurrence.event_id)
+                .where(Occurrence.event_id.in_(event_ids))
+                .union(select(SourceRecord.event_id).where(SourceRecord.event_id.in_(event_ids)))
+            )
+        )
         orphans = sorted(event_ids - still_used)
         for chunk in _chunks(orphans):
-            counts.events += session.execute(
-                delete(Event).where(Event.id.in_(chunk))
-            ).rowcount or 0  # type: ignore[attr-defined]
-    log.info("purged %d cancelled occurrences (%d records, %d events)", counts.occurrences, counts.records,
-             counts.events)
+            counts.events += session.execute(delete(Event).where(Event.id.in_(chunk))).rowcount or 0  # type: ignore[attr-defined]
+    log.info(
+        "purged %d cancelled occurrences (%d records, %d events)",
+        counts.occurrences,
+        counts.records,
+        counts.events,
+    )
     return counts
 
 
@@ -133,43 +140,56 @@ def expire_held_runs(factory: sessionmaker[Session], *, older_than: timedelta, n
     cutoff = now - older_than
     days = older_than.days
     with factory() as session, session.begin():
-        ids = list(session.scalars(
-            select(SourceRun.id).where(
-                SourceRun.status == RunStatus.SUSPICIOUS.value,
-                func.coalesce(SourceRun.finished_at, SourceRun.started_at) < cutoff,
-            ).order_by(SourceRun.id)
-        ))
+        ids = list(
+            session.scalars(
+                select(SourceRun.id)
+                .where(
+                    SourceRun.status == RunStatus.SUSPICIOUS.value,
+                    func.coalesce(SourceRun.finished_at, SourceRun.started_at) < cutoff,
+                )
+                .order_by(SourceRun.id)
+            )
+        )
         for chunk in _chunks(ids):
             session.execute(
-                update(SourceRun).where(SourceRun.id.in_(chunk)).values(
-                    status=RunStatus.EXPIRED.value, held=None,
+                update(SourceRun)
+                .where(SourceRun.id.in_(chunk))
+                .values(
+                    status=RunStatus.EXPIRED.value,
+                    held=None,
                     error=f"expired: held back and not confirmed within {days} days; its listings were "
-                          "dropped and will never be applied",
-                ).execution_options(synchronize_session=False)
+                    "dropped and will never be applied",
+                )
+                .execution_options(synchronize_session=False)
             )
     for run_id in ids:
-        log.warning("held run %s expired unconfirmed; its batch was dropped", run_id,
-                    extra={"run_id": run_id})
+        log.warning(
+            "held run %s expired unconfirmed; its batch was dropped", run_id, extra={"run_id": run_id}
+        )
     return ids
 
 
-def purge_push_log(factory: sessionmaker[Session], *, refused_older_than: timedelta, older_than: timedelta,
-                   now: datetime) -> int:
+def purge_push_log(
+    factory: sessionmaker[Session], *, refused_older_than: timedelta, older_than: timedelta, now: datetime
+) -> int:
     """Delete push audit entries: refused ones after ``refused_older_than``, all after ``older_than``."""
     with factory() as session, session.begin():
-        result = session.execute(delete(PushLog).where(or_(
-            and_(PushLog.status >= 400, PushLog.at < now - refused_older_than),
-            PushLog.at < now - older_than,
-        )))
+        result = session.execute(
+            delete(PushLog).where(
+                or_(
+                    and_(PushLog.status >= 400, PushLog.at < now - refused_older_than),
+                    PushLog.at < now - older_than,
+                )
+            )
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _chunks(items: list[Any], size: int = 500) -> list[list[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def drop_expired_cache(directory: Path, *, max_age: timedelta = CACHE_MAX_AGE,
-                       now: datetime) -> int:
+def drop_expired_cache(directory: Path, *, max_age: timedelta = CACHE_MAX_AGE, now: datetime) -> int:
     """Delete cache files under ``directory`` not written for ``max_age``; returns how many."""
     if not directory.is_dir():
         return 0
@@ -185,26 +205,41 @@ def drop_expired_cache(directory: Path, *, max_age: timedelta = CACHE_MAX_AGE,
     return removed
 
 
-def housekeeping(factory: sessionmaker[Session], settings: Settings, *, now: datetime,
-                 cache_max_age: timedelta = CACHE_MAX_AGE) -> HousekeepingReport:
+def housekeeping(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    now: datetime,
+    cache_max_age: timedelta = CACHE_MAX_AGE,
+) -> HousekeepingReport:
     """One full pass, as the daily job runs it."""
     report = HousekeepingReport(
         aborted_runs=close_stale_runs(
             factory, older_than=timedelta(minutes=settings.scheduler.stale_run_minutes), now=now
         ),
-        purged=purge_cancelled(factory, retention=timedelta(days=settings.feeds.cancelled_retention_days),
-                               now=now),
-        cache_files=drop_expired_cache(settings.project_path(settings.http.cache_dir), max_age=cache_max_age,
-                                       now=now),
+        purged=purge_cancelled(
+            factory, retention=timedelta(days=settings.feeds.cancelled_retention_days), now=now
+        ),
+        cache_files=drop_expired_cache(
+            settings.project_path(settings.http.cache_dir), max_age=cache_max_age, now=now
+        ),
         expired_runs=expire_held_runs(
             factory, older_than=timedelta(days=settings.ingest.held_run_retention_days), now=now
         ),
         push_log=purge_push_log(
-            factory, refused_older_than=timedelta(days=settings.push.refused_log_retention_days),
-            older_than=timedelta(days=settings.push.log_retention_days), now=now,
+            factory,
+            refused_older_than=timedelta(days=settings.push.refused_log_retention_days),
+            older_than=timedelta(days=settings.push.log_retention_days),
+            now=now,
         ),
     )
-    log.info("housekeeping: %d stale runs aborted, %d occurrences purged, %d cache files dropped, "
-             "%d held runs expired, %d push log entries deleted", len(report.aborted_runs),
-             report.purged.occurrences, report.cache_files, len(report.expired_runs), report.push_log)
+    log.info(
+        "housekeeping: %d stale runs aborted, %d occurrences purged, %d cache files dropped, "
+        "%d held runs expired, %d push log entries deleted",
+        len(report.aborted_runs),
+        report.purged.occurrences,
+        report.cache_files,
+        len(report.expired_runs),
+        report.push_log,
+    )
     return report

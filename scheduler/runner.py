@@ -17,7 +17,11 @@ log = logging.getLogger(__name__)
 
 
 def run_source(
-    ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, *, trigger: str = "manual",
+    ctx: IngestContext,
+    spec: SourceSpec,
+    fetcher: Fetcher,
+    *,
+    trigger: str = "manual",
     now: datetime | None = None,
 ) -> RunReport:
     """Run ``spec`` once with ``fetcher`` as of ``now`` (default: the context's clock).
@@ -36,8 +40,10 @@ def run_source(
     except Exception as exc:
         log.exception("run of %s failed", spec.name, extra={"source": spec.name, "run_id": run_id})
         report = fail_run(ctx, run_id, f"{type(exc).__name__} in {spec.name}: {exc}")
-    log.info("run finished", extra={"source": spec.name, "run_id": run_id, "status": report.status.value,
-                                    "error": report.error})
+    log.info(
+        "run finished",
+        extra={"source": spec.name, "run_id": run_id, "status": report.status.value, "error": report.error},
+    )
     return report
 
 
@@ -47,5 +53,12 @@ def _run(ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, run_id: int, no
         result = spec.build(fetcher).run()
     except SourceError as exc:
         return fail_run(ctx, run_id, str(exc))
-    return ingest(ctx, spec.name, result.listings, run_id=run_id, rejections=result.rejections,
-                  warnings=result.warnings, now=now)
+    return ingest(
+        ctx,
+        spec.name,
+        result.listings,
+        run_id=run_id,
+        rejections=result.rejections,
+        warnings=result.warnings,
+        now=now,
+    )

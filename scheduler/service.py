@@ -125,8 +125,11 @@ class SchedulerService:
         self.scheduler = BackgroundScheduler(
             timezone=BERLIN,
             executors={"default": ThreadPoolExecutor(max_workers)},
-            job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": settings.misfire_grace_seconds},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": settings.misfire_grace_seconds,
+            },
         )
 
     def _parse_schedules(self) -> dict[str, Schedule]:
@@ -134,8 +137,9 @@ class SchedulerService:
         schedules = {}
         for name, spec in sorted(self.runtime.specs.items()):
             try:
-                schedules[name] = parse_schedule(spec.schedule, name=name,
-                                                 jitter_seconds=settings.scheduler.jitter_seconds)
+                schedules[name] = parse_schedule(
+                    spec.schedule, name=name, jitter_seconds=settings.scheduler.jitter_seconds
+                )
             except ScheduleError as exc:
                 origin = settings.path or "settings"
                 raise ConfigError(f"sources.{name}.schedule", exc.reason, origin) from exc
@@ -156,15 +160,29 @@ class SchedulerService:
             self._file_lock = lock
         try:
             settings = self.runtime.settings.scheduler
-            close_stale_runs(self.runtime.factory, older_than=timedelta(minutes=settings.stale_run_minutes),
-                             now=self.clock())
+            close_stale_runs(
+                self.runtime.factory,
+                older_than=timedelta(minutes=settings.stale_run_minutes),
+                now=self.clock(),
+            )
             for name, schedule in self.schedules.items():
                 if schedule.trigger is None or not self.runtime.specs[name].enabled:
                     continue
-                self.scheduler.add_job(self.run_job, schedule.trigger, args=[name], id=f"source:{name}",
-                                       name=f"source {name}", replace_existing=True)
-            self.scheduler.add_job(self.run_housekeeping, self._housekeeping_trigger,
-                                   id=HOUSEKEEPING_JOB, name="housekeeping", replace_existing=True)
+                self.scheduler.add_job(
+                    self.run_job,
+                    schedule.trigger,
+                    args=[name],
+                    id=f"source:{name}",
+                    name=f"source {name}",
+                    replace_existing=True,
+                )
+            self.scheduler.add_job(
+                self.run_housekeeping,
+                self._housekeeping_trigger,
+                id=HOUSEKEEPING_JOB,
+                name="housekeeping",
+                replace_existing=True,
+            )
             self.scheduler.start()
         except BaseException:
             self._release_file_lock()
@@ -225,17 +243,26 @@ class SchedulerService:
             if reason:
                 return JobOutcome(name, now, skipped=reason)
             started = time.monotonic()
-            report = run_source(self.runtime.ingest_context, spec, self._fetcher(name), trigger=trigger,
-                                now=now)
+            report = run_source(
+                self.runtime.ingest_context, spec, self._fetcher(name), trigger=trigger, now=now
+            )
             metrics.record_run(name, time.monotonic() - started)
             base = slot or timedelta(hours=1)
             until = backoff.record_outcome(
-                self.runtime.factory, name, report.status, base=base,
-                cap=timedelta(hours=self.runtime.settings.scheduler.max_backoff_hours), now=now,
+                self.runtime.factory,
+                name,
+                report.status,
+                base=base,
+                cap=timedelta(hours=self.runtime.settings.scheduler.max_backoff_hours),
+                now=now,
             )
             if until is not None:
-                log.warning("%s failed; next attempt not before %s", name, until.isoformat(),
-                            extra={"source": name, "run_id": report.run_id, "error": report.error})
+                log.warning(
+                    "%s failed; next attempt not before %s",
+                    name,
+                    until.isoformat(),
+                    extra={"source": name, "run_id": report.run_id, "error": report.error},
+                )
             return JobOutcome(name, now, report=report)
 
     def _reason_to_skip(self, name: str, schedule: Schedule, now: datetime) -> str | None:

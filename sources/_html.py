@@ -65,4 +65,3 @@ def require_one(root: Tag, selector: str, *, source: str, document: Document) ->
 def require_text(root: Tag, selector: str, *, source: str, document: Document) -> str:
     """The cleaned text of the first node matching ``selector`` ('' if empty); LayoutChanged when absent."""
     return text_of(require_one(root, selector, source=source, document=document)) or ""
-

@@ -70,7 +70,9 @@ def catalog(settings: Settings) -> dict[str, SourceSpec]:
     for name, cls in sorted(registry().items()):
         options = {**window, **_renamed(table.get(name, {}))}
         specs[name] = SourceSpec(
-            name=name, cls=cls, options=options,
+            name=name,
+            cls=cls,
+            options=options,
             schedule=str(options.get("schedule") or cls.schedule or settings.scheduler.default_schedule),
             kind=str(options.get("kind") or cls.kind),
             enabled=bool(options.get("enabled", True)),
@@ -87,8 +89,11 @@ def catalog(settings: Settings) -> dict[str, SourceSpec]:
         if not (options.get("url") or options.get("urls")):
             raise ConfigError(f"sources.{name}.url", "a platform source needs a url", origin)
         specs[name] = SourceSpec(
-            name=name, cls=known_platforms[kind_of], options={**window, **_renamed(options)},
+            name=name,
+            cls=known_platforms[kind_of],
+            options={**window, **_renamed(options)},
             schedule=str(options.get("schedule") or settings.scheduler.default_schedule),
-            kind=str(options.get("kind") or "venue"), enabled=bool(options.get("enabled", True)),
+            kind=str(options.get("kind") or "venue"),
+            enabled=bool(options.get("enabled", True)),
         )
     return specs

@@ -300,14 +300,24 @@ class HttpClient:
         response = self._request(url, headers)
         if response.status == 304 and cached is not None:
             self._remember(url, response, cached.body, cached.content_type)
-            return Document(url=response.url, body=cached.body, content_type=cached.content_type, status=304,
-                            fetched_at=self.wall_clock())
+            return Document(
+                url=response.url,
+                body=cached.body,
+                content_type=cached.content_type,
+                status=304,
+                fetched_at=self.wall_clock(),
+            )
         if response.status != 200:
             raise FetchError(url, response.reason or "unexpected response", response.status)
         content_type = response.headers.get("Content-Type", "")
         self._remember(url, response, response.body, content_type)
-        return Document(url=response.url, body=response.body, content_type=content_type, status=200,
-                        fetched_at=self.wall_clock())
+        return Document(
+            url=response.url,
+            body=response.body,
+            content_type=content_type,
+            status=200,
+            fetched_at=self.wall_clock(),
+        )
 
     def _spend_budget(self, url: str) -> None:
         pages = self.pages_fetched

@@ -143,8 +143,12 @@ class SnapshotFetcher:
             body = path.read_bytes()
         except OSError as exc:
             raise SourceError(_SOURCE, f"snapshot file {path} unreadable: {exc}", url) from exc
-        return Document(url=url, body=body, content_type=entry.content_type,
-                        fetched_at=entry.fetched_at or self.recorded_at)
+        return Document(
+            url=url,
+            body=body,
+            content_type=entry.content_type,
+            fetched_at=entry.fetched_at or self.recorded_at,
+        )
 
     def new_run(self) -> None:
         """Nothing to reset: a replay has no per-run budget."""

@@ -74,8 +74,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     runtime = Runtime.open()
     now = runtime.clock()
     try:
-        window = _import_window(args, now, runtime.settings.ingest.past_days,
-                                runtime.settings.ingest.future_days)
+        window = _import_window(
+            args, now, runtime.settings.ingest.past_days, runtime.settings.ingest.future_days
+        )
     except ValueError as exc:
         err.print(f"stadtkalender import: {exc}", markup=False)
         return 2
@@ -99,8 +100,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
             err.print(f"[red]rejected[/] {exc}", markup=True, highlight=False)
             failures += 1
             continue
-        listings.extend(scoped(result.listings, location) if args.source == DEFAULT_IMPORT_SOURCE
-                        else result.listings)
+        listings.extend(
+            scoped(result.listings, location) if args.source == DEFAULT_IMPORT_SOURCE else result.listings
+        )
         rejections.extend(result.rejections)
         warnings.extend(f"{location}: {w}" for w in result.warnings)
         outside.extend([result.outside])
@@ -116,8 +118,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
             err.print("nothing imported: every event lies outside the window", markup=False)
         return 1
     report = ingest(
-        runtime.ingest_context, args.source, listings, rejections=rejections, warnings=warnings,
-        complete=args.complete, now=now,
+        runtime.ingest_context,
+        args.source,
+        listings,
+        rejections=rejections,
+        warnings=warnings,
+        complete=args.complete,
+        now=now,
     )
     _print_report(report)
     return 0 if report.status == RunStatus.SUCCESS and not failures else 1
@@ -264,16 +271,23 @@ def _show_run(runtime: Runtime, run_id: int) -> int:
     if run is None:
         err.print(f"no run {run_id}")
         return 1
-    console.print(f"run {run.id} of {run.source}: {run.status}, {run.listings} listings, "
-                  f"{run.rejected} rejected", highlight=False)
+    console.print(
+        f"run {run.id} of {run.source}: {run.status}, {run.listings} listings, {run.rejected} rejected",
+        highlight=False,
+    )
     if run.error:
         console.print(f"  {run.error}", markup=False, highlight=False)
     rejections = [Rejection.from_data(entry) for entry in run.warnings if isinstance(entry, dict)]
     if rejections:
         table = Table("record", "step", "field", "exception", "reason")
         for rejection in rejections:
-            cells = (rejection.record_id or "—", rejection.step or "(adapter)", rejection.field or "",
-                     rejection.error or "", rejection.reason)
+            cells = (
+                rejection.record_id or "—",
+                rejection.step or "(adapter)",
+                rejection.field or "",
+                rejection.error or "",
+                rejection.reason,
+            )
             table.add_row(*(Text(cell) for cell in cells))  # source text is not markup
         console.print(table)
     for warning in (entry for entry in run.warnings if not isinstance(entry, dict)):
@@ -344,8 +358,11 @@ def load_demo(now: datetime) -> Runtime:
     upgrade(make_engine(settings.database.url))
     runtime = Runtime.open(settings)
     if settings.demo.shift_weeks:
-        console.print(f"demo: the snapshots of {settings.demo.snapshots_current_on} are moved "
-                      f"{settings.demo.shift_weeks} weeks forward", highlight=False)
+        console.print(
+            f"demo: the snapshots of {settings.demo.snapshots_current_on} are moved "
+            f"{settings.demo.shift_weeks} weeks forward",
+            highlight=False,
+        )
     for report in _run_sources(runtime, [], offline=True, trigger="demo"):
         _print_report(report)
     return runtime
@@ -387,14 +404,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import iCalendar or JSON-LD files or URLs")
     imp.add_argument("inputs", nargs="+", metavar="FILE_OR_URL")
-    imp.add_argument("--source", default=DEFAULT_IMPORT_SOURCE,
-                     help="source name to record under (default: import; each input then keeps its own ids)")
-    imp.add_argument("--complete", action="store_true",
-                     help="the inputs are the source's whole programme: its listings not in them vanish")
-    imp.add_argument("--from", dest="first", type=_iso_date, metavar="YYYY-MM-DD",
-                     help="import events from this day on (default: [ingest] past_days before today)")
-    imp.add_argument("--to", dest="last", type=_iso_date, metavar="YYYY-MM-DD",
-                     help="import events up to this day, included (default: [ingest] future_days ahead)")
+    imp.add_argument(
+        "--source",
+        default=DEFAULT_IMPORT_SOURCE,
+        help="source name to record under (default: import; each input then keeps its own ids)",
+    )
+    imp.add_argument(
+        "--complete",
+        action="store_true",
+        help="the inputs are the source's whole programme: its listings not in them vanish",
+    )
+    imp.add_argument(
+        "--from",
+        dest="first",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="import events from this day on (default: [ingest] past_days before today)",
+    )
+    imp.add_argument(
+        "--to",
+        dest="last",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="import events up to this day, included (default: [ingest] future_days ahead)",
+    )
     imp.set_defaults(handler=_cmd_import)
 
     ing = sub.add_parser("ingest", help="run sources now")
@@ -419,8 +452,11 @@ def build_parser() -> argparse.ArgumentParser:
     src = sub.add_parser("sources", help="list sources with schedule and health")
     src.set_defaults(handler=_cmd_sources)
 
-    runs = sub.add_parser("runs", help="recent runs of a source; `runs show RUN` lists one run's rejections "
-                                       "and warnings; `runs confirm RUN` applies a held run")
+    runs = sub.add_parser(
+        "runs",
+        help="recent runs of a source; `runs show RUN` lists one run's rejections "
+        "and warnings; `runs confirm RUN` applies a held run",
+    )
     runs.add_argument("target", metavar="SOURCE|show|confirm")
     runs.add_argument("run", nargs="?", type=int)
     runs.add_argument("--limit", type=int, default=20)

@@ -57,5 +57,6 @@ def demo_settings(settings: Settings, now: datetime) -> Settings:
     if dates is None:
         return replace(settings, demo=DemoSettings())
     weeks = demo_shift(dates.current_on, dates.current_for_weeks, now.astimezone(BERLIN).date())
-    return replace(settings, demo=DemoSettings(shift_weeks=weeks,
-                                               snapshots_current_on=dates.current_on.isoformat()))
+    return replace(
+        settings, demo=DemoSettings(shift_weeks=weeks, snapshots_current_on=dates.current_on.isoformat())
+    )

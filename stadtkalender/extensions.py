@@ -18,12 +18,21 @@ WEB = Extension("web", routes=web.routes)
 SCHEDULER = Extension("scheduler", add_commands=scheduler_commands.add_commands)
 """The ``scheduler`` and ``housekeeping`` commands."""
 
-PUSH = Extension("push", routes=push.routes, add_commands=token_commands.add_commands,
-                 openapi_paths=push.openapi_paths, openapi_components=push.openapi_components)
+PUSH = Extension(
+    "push",
+    routes=push.routes,
+    add_commands=token_commands.add_commands,
+    openapi_paths=push.openapi_paths,
+    openapi_components=push.openapi_components,
+)
 """The venues' push API, its part of the OpenAPI document, and the operator's ``tokens`` commands."""
 
-METRICS = Extension("metrics", routes=metrics_routes, observe_request=metrics.observe_request,
-                    feed_cache_hit=metrics.feed_cache_hit)
+METRICS = Extension(
+    "metrics",
+    routes=metrics_routes,
+    observe_request=metrics.observe_request,
+    feed_cache_hit=metrics.feed_cache_hit,
+)
 """``/metrics`` for Prometheus, counting every request by route template and every feed cache hit."""
 
 EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS)

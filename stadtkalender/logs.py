@@ -42,6 +42,12 @@ def configure_logging(*, verbose: bool = False, stream: object = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("urllib3", "apscheduler.executors.default", "sqlalchemy.engine", "httpx", "alembic",
-                  "apscheduler.scheduler"):
+    for noisy in (
+        "urllib3",
+        "apscheduler.executors.default",
+        "sqlalchemy.engine",
+        "httpx",
+        "alembic",
+        "apscheduler.scheduler",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

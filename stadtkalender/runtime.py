@@ -30,8 +30,9 @@ def process_clock(env: Mapping[str, str] | None = None) -> Clock:
     try:
         return FixedClock(datetime.fromisoformat(value))
     except ValueError as exc:
-        raise ConfigError(NOW_VARIABLE, f"expected an ISO instant with a zone, got {value!r}",
-                          "environment") from exc
+        raise ConfigError(
+            NOW_VARIABLE, f"expected an ISO instant with a zone, got {value!r}", "environment"
+        ) from exc
 
 
 @dataclass
@@ -48,12 +49,18 @@ class Runtime:
 
     def __post_init__(self) -> None:
         kinds = {name: spec.kind for name, spec in self.specs.items()}
-        self.ingest_context = IngestContext(self.factory, self.settings, kinds=kinds, clock=self.clock,
-                                            shift_weeks=self.settings.demo.shift_weeks)
+        self.ingest_context = IngestContext(
+            self.factory,
+            self.settings,
+            kinds=kinds,
+            clock=self.clock,
+            shift_weeks=self.settings.demo.shift_weeks,
+        )
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, require_schema: bool = True,
-             clock: Clock | None = None) -> Runtime:
+    def open(
+        cls, settings: Settings | None = None, *, require_schema: bool = True, clock: Clock | None = None
+    ) -> Runtime:
         """Load settings, connect, and (unless told not to) insist the schema is current.
 
         ``clock`` defaults to :func:`process_clock`.
@@ -88,6 +95,7 @@ class Runtime:
         if not hasattr(self, "_http"):
             from sources.http import HttpClient
 
-            self._http = HttpClient(self.settings.http, wall_clock=self.clock,
-                                    cache_root=self.settings.project_path(""))
+            self._http = HttpClient(
+                self.settings.http, wall_clock=self.clock, cache_root=self.settings.project_path("")
+            )
         return self._http

@@ -39,10 +39,12 @@ def _cmd_housekeeping(args: argparse.Namespace) -> int:
 
     runtime = Runtime.open()
     report = housekeeping(runtime.factory, runtime.settings, now=runtime.clock())
-    print(f"{len(report.aborted_runs)} stale runs closed as aborted, {report.purged.occurrences} cancelled "
-          f"occurrences purged ({report.purged.records} records, {report.purged.events} events), "
-          f"{report.cache_files} expired cache files dropped, {len(report.expired_runs)} held runs expired, "
-          f"{report.push_log} push log entries deleted")
+    print(
+        f"{len(report.aborted_runs)} stale runs closed as aborted, {report.purged.occurrences} cancelled "
+        f"occurrences purged ({report.purged.records} records, {report.purged.events} events), "
+        f"{report.cache_files} expired cache files dropped, {len(report.expired_runs)} held runs expired, "
+        f"{report.push_log} push log entries deleted"
+    )
     return 0
 
 
@@ -50,8 +52,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     """Add ``scheduler`` and ``housekeeping`` to the ``stadtkalender`` command."""
     run = sub.add_parser("scheduler", help="run the scheduler alone (until SIGTERM or Ctrl-C)")
     run.add_argument("--offline", action="store_true", help="read the bundled snapshots, not the network")
-    run.add_argument("--metrics-port", type=int, default=0,
-                     help="also serve Prometheus metrics on this port (default: off)")
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        help="also serve Prometheus metrics on this port (default: off)",
+    )
     run.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port")
     run.set_defaults(handler=_cmd_scheduler)
 

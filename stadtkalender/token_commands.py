@@ -18,15 +18,23 @@ def _cmd_issue(args: argparse.Namespace) -> int:
     runtime = Runtime.open()
     try:
         token, secret = issue_token(
-            runtime.factory, args.venues, name=args.name, registry=runtime.ingest_context.venues,
-            read_only=args.read_only, source=args.source, reserved=set(runtime.specs), now=runtime.clock(),
+            runtime.factory,
+            args.venues,
+            name=args.name,
+            registry=runtime.ingest_context.venues,
+            read_only=args.read_only,
+            source=args.source,
+            reserved=set(runtime.specs),
+            now=runtime.clock(),
         )
     except TokenError as exc:
         print(f"stadtkalender tokens issue: {exc}", file=sys.stderr)
         return 1
     mode = "read-only" if token.read_only else "read-write"
-    print(f"token {token.id} ({mode}) for {', '.join(token.venues)}, source {token.source}, "
-          f"name {token.name!r}:")
+    print(
+        f"token {token.id} ({mode}) for {', '.join(token.venues)}, source {token.source}, "
+        f"name {token.name!r}:"
+    )
     print()
     print(f"    {secret}")
     print()
@@ -38,9 +46,20 @@ def _cmd_issue(args: argparse.Namespace) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     tokens = list_tokens(Runtime.open().factory)
     rows = [("id", "prefix", "name", "venues", "source", "mode", "created", "last used", "revoked")]
-    rows += [(str(token.id), token.prefix, token.name, ",".join(token.venues), token.source,
-              "read-only" if token.read_only else "read-write", _when(token.created_at),
-              _when(token.last_used_at), _when(token.revoked_at)) for token in tokens]
+    rows += [
+        (
+            str(token.id),
+            token.prefix,
+            token.name,
+            ",".join(token.venues),
+            token.source,
+            "read-only" if token.read_only else "read-write",
+            _when(token.created_at),
+            _when(token.last_used_at),
+            _when(token.revoked_at),
+        )
+        for token in tokens
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

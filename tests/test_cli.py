@@ -43,14 +43,17 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def test_commands_refuse_an_outdated_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_commands_refuse_an_outdated_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("STADTKALENDER_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     assert main(["sources"]) == 2
     assert "stadtkalender db upgrade" in capsys.readouterr().err
 
 
-def test_import_twice_changes_nothing(database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_twice_changes_nothing(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     calendar = tmp_path / "domicil.ics"
     calendar.write_text(CALENDAR, encoding="utf-8")
     assert main(["import", str(calendar), "--source", "domicil"]) == 0
@@ -89,14 +92,17 @@ def test_unknown_source_is_a_clear_error(database: Path, capsys: pytest.CaptureF
     assert "unknown source 'nonexistent'" in capsys.readouterr().err
 
 
-def test_confirm_of_a_run_that_was_not_held_is_refused(database: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_confirm_of_a_run_that_was_not_held_is_refused(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     main(["ingest", "konzerthaus", "--offline"])
     assert main(["runs", "confirm", "1"]) == 1
     assert "only held runs can be confirmed" in capsys.readouterr().err
 
 
-def test_malformed_setting_is_reported_by_name(monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_setting_is_reported_by_name(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("STADTKALENDER_SERVER_PORT", "eighty")
     assert main(["sources"]) == 2
     assert "server.port" in capsys.readouterr().err
@@ -112,7 +118,7 @@ def test_import_of_every_corpus_file_finishes_without_traceback(
     files = sorted(str(p) for p in SHARED_CORPUS.iterdir())
     assert len(files) >= 200
     for chunk in range(0, len(files), 50):
-        code = main(["import", *files[chunk:chunk + 50], "--source", f"corpus-{chunk}"])
+        code = main(["import", *files[chunk : chunk + 50], "--source", f"corpus-{chunk}"])
         captured = capsys.readouterr()
         assert "Traceback" not in captured.out + captured.err
         assert code in (0, 1)
@@ -169,11 +175,21 @@ def test_import_window_that_ends_before_it_starts_is_refused(
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
-        ("data.json", '{"results": [{"title": "Konzert", "date": "2027-01-15"}]}', "JSON holds no schema.org Event"),
-        ("page.html", '<html><script type="application/ld+json">{"@type": "Organization"}</script></html>',
-         "its JSON-LD holds no schema.org Event"),
-        ("empty.ics", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nEND:VCALENDAR\r\n",
-         "a calendar without any VEVENT"),
+        (
+            "data.json",
+            '{"results": [{"title": "Konzert", "date": "2027-01-15"}]}',
+            "JSON holds no schema.org Event",
+        ),
+        (
+            "page.html",
+            '<html><script type="application/ld+json">{"@type": "Organization"}</script></html>',
+            "its JSON-LD holds no schema.org Event",
+        ),
+        (
+            "empty.ics",
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nEND:VCALENDAR\r\n",
+            "a calendar without any VEVENT",
+        ),
     ],
     ids=["json-not-schema-org", "page-without-events", "calendar-without-vevent"],
 )

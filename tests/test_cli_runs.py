@@ -11,8 +11,10 @@ from stadtkalender.cli import main
 
 def _event(uid: str, location: str, start: str | None = "20270115T200000") -> str:
     when = f"DTSTART;TZID=Europe/Berlin:{start}\r\n" if start else ""
-    return (f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\n{when}SUMMARY:Jazz im Keller\r\n"
-            f"LOCATION:{location}\r\nEND:VEVENT\r\n")
+    return (
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\n{when}SUMMARY:Jazz im Keller\r\n"
+        f"LOCATION:{location}\r\nEND:VEVENT\r\n"
+    )
 
 
 CALENDAR = (
@@ -48,7 +50,10 @@ def test_runs_show_lists_what_a_run_rejected_and_warned(
     assert "run 1 of keller: success, 3 listings, 1 rejected" in shown
     row = next(line for line in shown.splitlines() if "undated@example.org" in line)
     assert "(adapter)" in row and "VEVENT without DTSTART" in row
-    assert any(line.startswith("warning: ") and line.endswith("VEVENT without DTSTART") for line in shown.splitlines())
+    assert any(
+        line.startswith("warning: ") and line.endswith("VEVENT without DTSTART")
+        for line in shown.splitlines()
+    )
 
 
 def test_runs_show_of_a_missing_run_says_so(database: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,8 +16,15 @@ EDGE_MODULES = {"aggregator/clock.py"}
 """The only module that may read the wall clock; the edges (CLI, app factory, scheduler) call it."""
 
 _FORBIDDEN_CALLS = {
-    ("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
-    ("time", "time"), ("time", "time_ns"), ("time", "localtime"), ("time", "gmtime"), ("time", "ctime"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("date", "today"),
+    ("time", "time"),
+    ("time", "time_ns"),
+    ("time", "localtime"),
+    ("time", "gmtime"),
+    ("time", "ctime"),
 }
 _FORBIDDEN_NAMES = {"utcnow"}
 
@@ -45,8 +52,9 @@ def _wall_clock_reads(path: Path) -> list[str]:
 
 
 def _modules() -> list[Path]:
-    return sorted(p for package in PACKAGES for p in (REPO / package).rglob("*.py")
-                  if "migrations" not in p.parts)
+    return sorted(
+        p for package in PACKAGES for p in (REPO / package).rglob("*.py") if "migrations" not in p.parts
+    )
 
 
 def test_the_scan_sees_the_packages() -> None:
@@ -54,15 +62,22 @@ def test_the_scan_sees_the_packages() -> None:
 
 
 def test_no_wall_clock_read_below_the_edges() -> None:
-    reads = [read for path in _modules() if str(path.relative_to(REPO)) not in EDGE_MODULES
-             for read in _wall_clock_reads(path)]
+    reads = [
+        read
+        for path in _modules()
+        if str(path.relative_to(REPO)) not in EDGE_MODULES
+        for read in _wall_clock_reads(path)
+    ]
     assert reads == []
 
 
 def test_the_scan_finds_a_wall_clock_read(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("from datetime import datetime, date\nimport time\n"
-                      "a = datetime.now()\nb = date.today()\nc = time.time()\n", encoding="utf-8")
+    sample.write_text(
+        "from datetime import datetime, date\nimport time\n"
+        "a = datetime.now()\nb = date.today()\nc = time.time()\n",
+        encoding="utf-8",
+    )
     assert len(_wall_clock_reads(sample)) == 3
 
 

@@ -35,7 +35,9 @@ def client(demo: Runtime) -> Iterator[TestClient]:
     from calendar_api.app import create_app
     from stadtkalender.extensions import EXTENSIONS
 
-    with TestClient(create_app(demo, clock=lambda: LATER, extensions=EXTENSIONS), base_url="http://testserver") as test_client:
+    with TestClient(
+        create_app(demo, clock=lambda: LATER, extensions=EXTENSIONS), base_url="http://testserver"
+    ) as test_client:
         yield test_client
 
 
@@ -51,7 +53,9 @@ def test_the_demo_moves_its_snapshots_by_every_whole_week_since_they_were_curren
 
 def test_there_are_upcoming_events_two_years_later(demo: Runtime) -> None:
     with demo.factory() as session:
-        upcoming = session.scalar(select(func.count()).select_from(Occurrence).where(Occurrence.start > LATER))
+        upcoming = session.scalar(
+            select(func.count()).select_from(Occurrence).where(Occurrence.start > LATER)
+        )
         past = session.scalar(select(func.count()).select_from(Occurrence).where(Occurrence.start < LATER))
     assert upcoming is not None and upcoming > 300
     assert past == 0  # as at the snapshots' own day: nothing was over yet
@@ -61,8 +65,14 @@ def test_a_saturday_concert_stays_at_eight_on_a_saturday_across_the_spring_chang
     # Helene Fischer, Westfalenhallen: "Fr 19.03.2027, 20:00 Uhr" and "Sa 20.03.2027, 20:00 Uhr" (winter
     # time) in the snapshot; 106 weeks later is after the change to summer time on 25 March 2029
     starts = _starts(demo, "Helene Fischer")
-    assert starts == [datetime(2029, 3, 30, 20, 0, tzinfo=BERLIN), datetime(2029, 3, 31, 20, 0, tzinfo=BERLIN)]
-    assert [(s.weekday(), s.utcoffset()) for s in starts] == [(4, timedelta(hours=2)), (5, timedelta(hours=2))]
+    assert starts == [
+        datetime(2029, 3, 30, 20, 0, tzinfo=BERLIN),
+        datetime(2029, 3, 31, 20, 0, tzinfo=BERLIN),
+    ]
+    assert [(s.weekday(), s.utcoffset()) for s in starts] == [
+        (4, timedelta(hours=2)),
+        (5, timedelta(hours=2)),
+    ]
 
 
 def test_every_source_loaded(demo: Runtime) -> None:

@@ -247,7 +247,11 @@ def test_threshold_is_applied() -> None:
 
 
 def test_title_similarity_ignores_case_diacritics_and_punctuation() -> None:
-    assert title_similarity("Die Zauberflöte!", "die zauberfloete") == title_similarity("Lumières!", "lumieres") == 100.0
+    assert (
+        title_similarity("Die Zauberflöte!", "die zauberfloete")
+        == title_similarity("Lumières!", "lumieres")
+        == 100.0
+    )
 
 
 def test_title_similarity_is_perfect_for_a_transliteration() -> None:
@@ -318,8 +322,12 @@ def test_same_time(a: str, b: str, kwargs: dict[str, Any], expected: bool) -> No
 
 @pytest.mark.parametrize(
     ("start", "time_text", "known"),
-    [("2023-12-16T19:30+01:00", None, True), ("2023-12-16T00:00+01:00", None, False),
-     ("2023-12-16T00:00+01:00", "0 Uhr", True), ("2023-12-15T23:00+00:00", None, False)],
+    [
+        ("2023-12-16T19:30+01:00", None, True),
+        ("2023-12-16T00:00+01:00", None, False),
+        ("2023-12-16T00:00+01:00", "0 Uhr", True),
+        ("2023-12-15T23:00+00:00", None, False),
+    ],
 )
 def test_time_known(start: str, time_text: str | None, known: bool) -> None:
     # dedupe blocks occurrences by start slot only when the time is known (a Berlin midnight is not)

@@ -24,7 +24,9 @@ def test_a_saturday_evening_in_march_stays_a_saturday_evening_across_the_spring_
     assert (after.date(), after.hour, after.minute) == (date(2027, 4, 3), 19, 30)
     assert after.weekday() == 5
     assert after.utcoffset() == timedelta(hours=2)
-    assert after.astimezone(UTC) - before.astimezone(UTC) == timedelta(weeks=2, hours=-1)  # an hour is skipped
+    assert after.astimezone(UTC) - before.astimezone(UTC) == timedelta(
+        weeks=2, hours=-1
+    )  # an hour is skipped
 
 
 def test_a_saturday_evening_in_october_stays_a_saturday_evening_across_the_autumn_change() -> None:
@@ -32,7 +34,11 @@ def test_a_saturday_evening_in_october_stays_a_saturday_evening_across_the_autum
     after = shift_moment(before, 2)
     assert after.tzinfo is BERLIN
     assert (after.date(), after.hour, after.minute, after.utcoffset()) == (
-        date(2027, 11, 6), 20, 0, timedelta(hours=1))
+        date(2027, 11, 6),
+        20,
+        0,
+        timedelta(hours=1),
+    )
 
 
 def test_the_second_of_two_equal_wall_times_stays_the_second() -> None:
@@ -53,11 +59,17 @@ def test_a_naive_wall_time_stays_naive() -> None:
 
 def test_a_listing_moves_its_dates_and_nothing_else() -> None:
     listing = Listing(
-        source="konzerthaus", record_id="k-1#2027-03-20", title="Konzert", fetched_at=FETCHED,
-        start=datetime(2027, 3, 20, 19, 30, tzinfo=BERLIN), end=datetime(2027, 3, 20, 22, 0, tzinfo=BERLIN),
+        source="konzerthaus",
+        record_id="k-1#2027-03-20",
+        title="Konzert",
+        fetched_at=FETCHED,
+        start=datetime(2027, 3, 20, 19, 30, tzinfo=BERLIN),
+        end=datetime(2027, 3, 20, 22, 0, tzinfo=BERLIN),
         previous_start=datetime(2027, 3, 13, 19, 30, tzinfo=BERLIN),
-        offers=[OfferListing(price_min=Decimal(19), on_sale=datetime(2026, 12, 1, 10, 0, tzinfo=BERLIN)),
-                OfferListing(price_min=Decimal(8))],
+        offers=[
+            OfferListing(price_min=Decimal(19), on_sale=datetime(2026, 12, 1, 10, 0, tzinfo=BERLIN)),
+            OfferListing(price_min=Decimal(8)),
+        ],
     )
     moved = shift_listing(listing, 3)
     assert moved.start == datetime(2027, 4, 10, 19, 30, tzinfo=BERLIN)
@@ -71,33 +83,48 @@ def test_a_listing_moves_its_dates_and_nothing_else() -> None:
 
 
 def test_an_all_day_listing_stays_at_midnight() -> None:
-    listing = Listing(source="mkk", record_id="m-1", title="Ausstellung", fetched_at=FETCHED, all_day=True,
-                      start=datetime(2027, 3, 27, 0, 0, tzinfo=BERLIN))
+    listing = Listing(
+        source="mkk",
+        record_id="m-1",
+        title="Ausstellung",
+        fetched_at=FETCHED,
+        all_day=True,
+        start=datetime(2027, 3, 27, 0, 0, tzinfo=BERLIN),
+    )
     moved = shift_listing(listing, 1)
     assert moved.start == datetime(2027, 4, 3, 0, 0, tzinfo=BERLIN)
     assert moved.end is None and moved.all_day
 
 
 def test_no_shift_returns_the_listing_itself() -> None:
-    listing = Listing(source="s", record_id="r", title="t", fetched_at=FETCHED,
-                      start=datetime(2027, 3, 20, 19, 30, tzinfo=BERLIN))
+    listing = Listing(
+        source="s",
+        record_id="r",
+        title="t",
+        fetched_at=FETCHED,
+        start=datetime(2027, 3, 20, 19, 30, tzinfo=BERLIN),
+    )
     assert shift_listing(listing, 0) is listing
 
 
-@pytest.mark.parametrize(("today", "expected"), [
-    (date(2026, 11, 1), 0),    # before the snapshots' day
-    (date(2026, 11, 21), 0),
-    (date(2026, 12, 18), 0),   # 3 whole weeks: still current
-    (date(2026, 12, 19), 4),   # 4 whole weeks: moved by all of them
-    (date(2028, 12, 6), 106),
-])
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 11, 1), 0),  # before the snapshots' day
+        (date(2026, 11, 21), 0),
+        (date(2026, 12, 18), 0),  # 3 whole weeks: still current
+        (date(2026, 12, 19), 4),  # 4 whole weeks: moved by all of them
+        (date(2028, 12, 6), 106),
+    ],
+)
 def test_the_demo_shifts_only_once_the_snapshots_are_no_longer_current(today: date, expected: int) -> None:
     assert demo_shift(date(2026, 11, 21), 4, today) == expected
 
 
 def test_whole_weeks_round_down() -> None:
-    assert [whole_weeks(date(2026, 11, 21), date(2026, 11, 21) + timedelta(days=n)) for n in (6, 7, 13, 14)] == [
-        0, 1, 1, 2]
+    assert [
+        whole_weeks(date(2026, 11, 21), date(2026, 11, 21) + timedelta(days=n)) for n in (6, 7, 13, 14)
+    ] == [0, 1, 1, 2]
 
 
 def test_a_negative_current_period_is_refused() -> None:
@@ -135,10 +162,16 @@ def test_demo_settings_carry_the_shift_and_the_day(tmp_path: Path) -> None:
 
 def test_the_notice_in_both_languages_and_none_without_a_shift() -> None:
     demo = DemoSettings(shift_weeks=106, snapshots_current_on="2026-11-21")
-    assert demo_notice(demo, "de") == "Demo: Termine aus Momentaufnahmen vom 21.11.2026, um 106 Wochen verschoben."
-    assert demo_notice(demo, "en") == "Demo: events from snapshots of 21 November 2026, moved 106 weeks forward."
+    assert (
+        demo_notice(demo, "de")
+        == "Demo: Termine aus Momentaufnahmen vom 21.11.2026, um 106 Wochen verschoben."
+    )
+    assert (
+        demo_notice(demo, "en") == "Demo: events from snapshots of 21 November 2026, moved 106 weeks forward."
+    )
     assert demo_notice(DemoSettings(shift_weeks=1, snapshots_current_on="2026-11-21"), "de") == (
-        "Demo: Termine aus Momentaufnahmen vom 21.11.2026, um 1 Woche verschoben.")
+        "Demo: Termine aus Momentaufnahmen vom 21.11.2026, um 1 Woche verschoben."
+    )
     assert demo_notice(DemoSettings(), "de") is None
 
 

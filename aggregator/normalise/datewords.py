@@ -52,9 +52,7 @@ def _alternation(words: dict[str, int]) -> str:
 def _spellings(lists: tuple[str, ...]) -> str:
     """An alternation of the words of ``lists`` as written, an umlaut also as its transliteration."""
     words = {word for names in lists for word in names.split()}
-    return "|".join(
-        re.escape(word).replace("ä", "(?:ä|ae)") for word in sorted(words, key=len, reverse=True)
-    )
+    return "|".join(re.escape(word).replace("ä", "(?:ä|ae)") for word in sorted(words, key=len, reverse=True))
 
 
 MONTH_PATTERN = rf"(?:{_alternation(MONTHS)})\.?"

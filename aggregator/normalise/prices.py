@@ -144,7 +144,9 @@ def parse_availability(text: str | None) -> Availability | None:
 
 _STATUS: tuple[tuple[re.Pattern[str], Status], ...] = (
     (
-        re.compile(r"\b(?:abgesagt|entfaellt|entfallen|faellt\s+aus|ausfall|cancell?ed|canceled|storniert)\b"),
+        re.compile(
+            r"\b(?:abgesagt|entfaellt|entfallen|faellt\s+aus|ausfall|cancell?ed|canceled|storniert)\b"
+        ),
         Status.CANCELLED,
     ),
     (

@@ -32,8 +32,21 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=BERLIN)
 YEARS = range(1900, 2201)
 """The years a date may name at all: outside them no zone conversion is tried (year 1 at +14:00 overflows)."""
 HORIZON_YEARS = 5
-_ONE_LINE = ("subtitle", "date_text", "time_text", "venue_name", "venue_address", "room", "organiser",
-             "status_text", "language", "url", "image", "venue_url", "series_key")
+_ONE_LINE = (
+    "subtitle",
+    "date_text",
+    "time_text",
+    "venue_name",
+    "venue_address",
+    "room",
+    "organiser",
+    "status_text",
+    "language",
+    "url",
+    "image",
+    "venue_url",
+    "series_key",
+)
 _TITLE_STATUS = re.compile(
     r"^(abgesagt|entf(?:ä|ae)llt|f(?:ä|ae)llt aus|verschoben|cancell?ed|postponed)\s*[:!–—-]+\s*",
     re.IGNORECASE,
@@ -144,16 +157,19 @@ def resolve_dates(listing: Listing, ctx: StepContext) -> Listing | list[Listing]
     if listing.start is not None:
         start = _aware(listing.start)
         if start is None:
-            raise Rejected(f"start {listing.start.isoformat()} is outside the years "
-                           f"{YEARS[0]} to {YEARS[-1]}", "start")
+            raise Rejected(
+                f"start {listing.start.isoformat()} is outside the years {YEARS[0]} to {YEARS[-1]}", "start"
+            )
         end = _aware(listing.end) if listing.end else None
         previous = _aware(listing.previous_start) if listing.previous_start else None
         warnings = listing.warnings
         dropped = (("end", listing.end, end), ("previous start", listing.previous_start, previous))
         for name, given, made in dropped:
             if given is not None and made is None:
-                warnings = [*warnings, f"{name} {given.isoformat()} is outside the years {YEARS[0]} to "
-                            f"{YEARS[-1]}; dropped"]
+                warnings = [
+                    *warnings,
+                    f"{name} {given.isoformat()} is outside the years {YEARS[0]} to {YEARS[-1]}; dropped",
+                ]
         return listing.evolve(start=start, end=end, previous_start=previous, warnings=warnings)
     if not listing.date_text:
         raise Rejected("no start and no date text", "start")
@@ -244,11 +260,17 @@ def resolve_venue(listing: Listing, ctx: StepContext) -> Listing:
         return listing
     name = listing.venue_name if names_something(listing.venue_name) else None
     address = listing.venue_address if names_something(listing.venue_address) else None
-    junk = [text for text in (listing.venue_name, listing.venue_address)
-            if text and not names_something(text)]
+    junk = [
+        text for text in (listing.venue_name, listing.venue_address) if text and not names_something(text)
+    ]
     if junk:  # '-', ',' or '()' written where a source had no venue
-        listing = listing.evolve(venue_name=name, venue_address=address, warnings=_warn(
-            listing, f"venue text {' / '.join(repr(text) for text in junk)} names no venue; ignored"))
+        listing = listing.evolve(
+            venue_name=name,
+            venue_address=address,
+            warnings=_warn(
+                listing, f"venue text {' / '.join(repr(text) for text in junk)} names no venue; ignored"
+            ),
+        )
     if not (name or address):
         return listing if junk else listing.evolve(warnings=_warn(listing, "no venue given"))
     match = ctx.venues.resolve(name, address)
@@ -283,8 +305,9 @@ def validate(listing: Listing, ctx: StepContext) -> Listing:
     if not listing.title:
         raise Rejected("empty title", "title")
     if len(listing.record_id) > RECORD_ID_LIMIT:
-        raise Rejected(f"record id of {len(listing.record_id)} characters (over {RECORD_ID_LIMIT})",
-                       "record_id")
+        raise Rejected(
+            f"record id of {len(listing.record_id)} characters (over {RECORD_ID_LIMIT})", "record_id"
+        )
     if listing.start is None:
         raise Rejected("no start", "start")
     horizon = _years_later(ctx.now.astimezone(BERLIN), HORIZON_YEARS)

@@ -11,9 +11,7 @@ _SEGMENTS = re.compile(r"[(),;|]|\s[-–—/:]\s|:\s")
 _FILLER = frozenset(
     ["dortmund", "in", "im", "der", "die", "das", "des", "dem", "am", "an", "auf", "bei", "theater"]
 )
-_STREET = re.compile(
-    r"(?:strasse|str|platz|allee|weg|wall|ring|damm|terrasse|gasse|ufer|hellweg|karree)$"
-)
+_STREET = re.compile(r"(?:strasse|str|platz|allee|weg|wall|ring|damm|terrasse|gasse|ufer|hellweg|karree)$")
 _POSTCODE = re.compile(r"\b\d{5}\b")
 _NOT_SLUG = re.compile(r"[^0-9a-z]+")
 _ADDRESS = re.compile(r"^(?P<street>.*?)[,\s]*(?P<postcode>\d{5})\s+(?P<city>.+)$")

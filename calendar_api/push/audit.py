@@ -23,8 +23,16 @@ MAX_SUMMARY_RECORDS = 2000
 """A summary keeps this many per-record entries (and says how many more there were)."""
 
 
-def record_write(factory: sessionmaker[Session], token: PushToken, *, method: str, path: str, status: int,
-                 summary: dict[str, Any], now: datetime) -> int:
+def record_write(
+    factory: sessionmaker[Session],
+    token: PushToken,
+    *,
+    method: str,
+    path: str,
+    status: int,
+    summary: dict[str, Any],
+    now: datetime,
+) -> int:
     """Log one write attempt; returns the log entry's id."""
     summary = {**summary, "venues": list(token.venues)}
     records = summary.get("records")
@@ -32,8 +40,16 @@ def record_write(factory: sessionmaker[Session], token: PushToken, *, method: st
         summary["records"] = records[:MAX_SUMMARY_RECORDS]
         summary["records_omitted"] = len(records) - MAX_SUMMARY_RECORDS
     with factory() as session, session.begin():
-        entry = PushLog(token_id=token.id, token_name=token.name, source=token.source, at=now,
-                        method=method, path=path[:500], status=status, summary=summary)
+        entry = PushLog(
+            token_id=token.id,
+            token_name=token.name,
+            source=token.source,
+            at=now,
+            method=method,
+            path=path[:500],
+            status=status,
+            summary=summary,
+        )
         session.add(entry)
         session.flush()
         return entry.id
@@ -47,8 +63,9 @@ class LogPage:
     next_before: int | None
 
 
-def read_log(factory: sessionmaker[Session], source: str, *, limit: int,
-             before: int | None = None) -> LogPage:
+def read_log(
+    factory: sessionmaker[Session], source: str, *, limit: int, before: int | None = None
+) -> LogPage:
     """The newest ``limit`` entries of ``source`` (older than entry ``before`` when given)."""
     with factory() as session:
         query = select(PushLog).where(PushLog.source == source)
@@ -61,5 +78,13 @@ def read_log(factory: sessionmaker[Session], source: str, *, limit: int,
 
 
 def _entry(row: PushLog) -> dict[str, Any]:
-    return {"id": row.id, "at": row.at.isoformat(), "token": row.token_name, "source": row.source,
-            "method": row.method, "path": row.path, "status": row.status, "summary": row.summary}
+    return {
+        "id": row.id,
+        "at": row.at.isoformat(),
+        "token": row.token_name,
+        "source": row.source,
+        "method": row.method,
+        "path": row.path,
+        "status": row.status,
+        "summary": row.summary,
+    }

@@ -61,8 +61,9 @@ class _Answer:
 
 def _json_response(status: int, body: Any) -> Response:
     content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(content, status_code=status, media_type="application/json",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        content, status_code=status, media_type="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 class PushApi:
@@ -117,33 +118,57 @@ class PushApi:
         now = self.clock()
         try:
             if token.read_only:
-                raise PushProblem(403, "push-read-only", "This token is read-only: it can read the log and "
-                                                         "the venue's events, not write.")
+                raise PushProblem(
+                    403,
+                    "push-read-only",
+                    "This token is read-only: it can read the log and the venue's events, not write.",
+                )
             if record_id is not None:
                 _check_id(record_id)
             body = b"" if action == "cancel" else await self._body(request)
-            answer = await run_in_threadpool(self._apply, token, action, record_id, body,
-                                             request.headers.get("content-type"), now)
+            answer = await run_in_threadpool(
+                self._apply, token, action, record_id, body, request.headers.get("content-type"), now
+            )
         except PushProblem as problem:
             response = problem.response(self.docs_url)
-            summary = {"error": problem.kind, "detail": problem.detail,
-                       **{k: v for k, v in problem.extra.items() if k in ("errors", "run_id")}}
+            summary = {
+                "error": problem.kind,
+                "detail": problem.detail,
+                **{k: v for k, v in problem.extra.items() if k in ("errors", "run_id")},
+            }
         except Exception:
             _log.exception("push %s by token %s failed", action, token.id)
-            failure = PushProblem(500, "push-write-failed",
-                                  "The write failed and has been logged; nothing was changed. Try again.")
+            failure = PushProblem(
+                500,
+                "push-write-failed",
+                "The write failed and has been logged; nothing was changed. Try again.",
+            )
             response = failure.response(self.docs_url)
             summary = {"error": failure.kind}
         else:
             response = _json_response(answer.status, answer.body)
             summary = {k: answer.body[k] for k in ("run_id", "counts", "records") if k in answer.body}
-        await run_in_threadpool(record_write, self.factory, token, method=request.method,
-                                path=request.url.path, status=response.status_code, summary=summary,
-                                now=self.clock())
+        await run_in_threadpool(
+            record_write,
+            self.factory,
+            token,
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            summary=summary,
+            now=self.clock(),
+        )
         return response
 
-    def _apply(self, token: PushToken, action: str, record_id: str | None, body: bytes,
-               content_type: str | None, now: datetime) -> _Answer:
+    def _apply(
+        self,
+        token: PushToken,
+        action: str,
+        record_id: str | None,
+        body: bytes,
+        content_type: str | None,
+        now: datetime,
+    ) -> _Answer:
         """Check the body and write (runs in a worker thread)."""
         batch = None if action == "cancel" else self._batch(token, action, record_id, body, content_type, now)
         try:
@@ -163,34 +188,65 @@ class PushApi:
             raise _not_found(missing.record_id) from missing
         except writes.Forbidden as forbidden:
             errors = [{"id": rid, "reason": forbidden.reason} for rid in forbidden.records]
-            raise PushProblem(403, "push-forbidden", f"Nothing was written: events "
-                              f"{', '.join(forbidden.records)} are {forbidden.reason}.",
-                              extra={"errors": errors}) from forbidden
+            raise PushProblem(
+                403,
+                "push-forbidden",
+                f"Nothing was written: events {', '.join(forbidden.records)} are {forbidden.reason}.",
+                extra={"errors": errors},
+            ) from forbidden
         except writes.Held as held:
             raise PushProblem(409, "push-held", held.message, extra={"run_id": held.run_id}) from held
         except writes.WriteFailed as failed:
-            raise PushProblem(500, "push-write-failed", f"Nothing was written: {failed.message}",
-                              extra={"run_id": failed.run_id}) from failed
+            raise PushProblem(
+                500,
+                "push-write-failed",
+                f"Nothing was written: {failed.message}",
+                extra={"run_id": failed.run_id},
+            ) from failed
         status = 201 if action == "replace" and result.created else 200
-        return _Answer(status, {"source": result.source, "run_id": result.run_id, "counts": result.counts(),
-                                "records": [outcome.as_json() for outcome in result.records]})
+        return _Answer(
+            status,
+            {
+                "source": result.source,
+                "run_id": result.run_id,
+                "counts": result.counts(),
+                "records": [outcome.as_json() for outcome in result.records],
+            },
+        )
 
-    def _batch(self, token: PushToken, action: str, record_id: str | None, body: bytes,
-               content_type: str | None, now: datetime) -> Batch:
-        rules = Rules(source=token.source, venues=token.venues, registry=self.ctx.venues,
-                      categories=self.ctx.categories, now=now, single_id=record_id,
-                      allow_empty=action == "sync")
+    def _batch(
+        self,
+        token: PushToken,
+        action: str,
+        record_id: str | None,
+        body: bytes,
+        content_type: str | None,
+        now: datetime,
+    ) -> Batch:
+        rules = Rules(
+            source=token.source,
+            venues=token.venues,
+            registry=self.ctx.venues,
+            categories=self.ctx.categories,
+            now=now,
+            single_id=record_id,
+            allow_empty=action == "sync",
+        )
         try:
             return read_batch(body, content_type, rules)
         except BodyError as error:
-            raise PushProblem(error.status, f"push-{error.kind}",
-                              f"Nothing was written: {error.detail}.", extra=error.extra) from error
+            raise PushProblem(
+                error.status, f"push-{error.kind}", f"Nothing was written: {error.detail}.", extra=error.extra
+            ) from error
         except ForeignVenue as foreign:
             faults = [fault.as_json() for fault in foreign.faults]
-            raise PushProblem(403, "push-forbidden",
-                              f"Nothing was written: {len(faults)} record(s) are at a place this token does "
-                              f"not write for (it writes for {', '.join(token.venues)}).",
-                              extra={"errors": faults[:MAX_FAULTS_SHOWN]}) from foreign
+            raise PushProblem(
+                403,
+                "push-forbidden",
+                f"Nothing was written: {len(faults)} record(s) are at a place this token does "
+                f"not write for (it writes for {', '.join(token.venues)}).",
+                extra={"errors": faults[:MAX_FAULTS_SHOWN]},
+            ) from foreign
         except InvalidRecords as invalid:
             raise _invalid(invalid) from invalid
 
@@ -198,8 +254,11 @@ class PushApi:
         """The request body, refused as soon as it is known to be over the limit."""
         encoding = request.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
-            raise PushProblem(415, "push-unsupported-media-type",
-                              f"Content-Encoding {encoding!r} is not accepted; send the body uncompressed.")
+            raise PushProblem(
+                415,
+                "push-unsupported-media-type",
+                f"Content-Encoding {encoding!r} is not accepted; send the body uncompressed.",
+            )
         declared = request.headers.get("content-length")
         if declared is not None:
             if not declared.strip().isdigit():
@@ -231,8 +290,15 @@ class PushApi:
         next_url = None
         if more and rows:
             next_url = f"{self.base_url}{PREFIX}/events?limit={limit}&after={rows[-1].id}"
-        return _json_response(200, {"source": token.source, "venues": list(token.venues),
-                                    "events": [self._record_json(row) for row in rows], "next": next_url})
+        return _json_response(
+            200,
+            {
+                "source": token.source,
+                "venues": list(token.venues),
+                "events": [self._record_json(row) for row in rows],
+                "next": next_url,
+            },
+        )
 
     async def get_event(self, request: Request) -> Response:
         """One event of the token's source as stored (every date of its series)."""
@@ -245,8 +311,14 @@ class PushApi:
         rows = await run_in_threadpool(writes.stored_records, self.ctx, token.source, record_id)
         if not rows:
             return _not_found(record_id).response(self.docs_url)
-        return _json_response(200, {"id": record_id, "source": token.source,
-                                    "records": [self._record_json(row, full=True) for row in rows]})
+        return _json_response(
+            200,
+            {
+                "id": record_id,
+                "source": token.source,
+                "records": [self._record_json(row, full=True) for row in rows],
+            },
+        )
 
     async def get_log(self, request: Request) -> Response:
         """The audit log of the token's source, newest first."""
@@ -257,28 +329,45 @@ class PushApi:
         except PushProblem as problem:
             return problem.response(self.docs_url)
         page = await run_in_threadpool(
-            lambda: read_log(self.factory, token.source, limit=limit, before=before))
-        next_url = (f"{self.base_url}{PREFIX}/log?limit={limit}&before={page.next_before}"
-                    if page.next_before is not None else None)
-        return _json_response(200, {"source": token.source, "venues": list(token.venues),
-                                    "entries": page.entries, "next": next_url})
+            lambda: read_log(self.factory, token.source, limit=limit, before=before)
+        )
+        next_url = (
+            f"{self.base_url}{PREFIX}/log?limit={limit}&before={page.next_before}"
+            if page.next_before is not None
+            else None
+        )
+        return _json_response(
+            200,
+            {"source": token.source, "venues": list(token.venues), "entries": page.entries, "next": next_url},
+        )
 
     def _records_page(self, source: str, limit: int, after: int) -> list[SourceRecord]:
         with self.factory() as session:
-            return list(session.scalars(
-                select(SourceRecord).where(SourceRecord.source == source, SourceRecord.id > after)
-                .order_by(SourceRecord.id).limit(limit + 1)
-            ))
+            return list(
+                session.scalars(
+                    select(SourceRecord)
+                    .where(SourceRecord.source == source, SourceRecord.id > after)
+                    .order_by(SourceRecord.id)
+                    .limit(limit + 1)
+                )
+            )
 
     def _record_json(self, record: SourceRecord, *, full: bool = False) -> dict[str, Any]:
         data = record.data or {}
         body: dict[str, Any] = {
-            "id": record.record_id, "title": data.get("title"), "start": data.get("start"),
-            "end": data.get("end"), "status": data.get("status"), "venue": data.get("venue_slug"),
-            "active": record.active, "missing_runs": record.missing_runs, "event_id": record.event_id,
+            "id": record.record_id,
+            "title": data.get("title"),
+            "start": data.get("start"),
+            "end": data.get("end"),
+            "status": data.get("status"),
+            "venue": data.get("venue_slug"),
+            "active": record.active,
+            "missing_runs": record.missing_runs,
+            "event_id": record.event_id,
             "occurrence_id": record.occurrence_id,
             "event_url": f"{self.base_url}/api/v1/events/{record.event_id}",
-            "first_seen": record.first_seen.isoformat(), "last_seen": record.last_seen.isoformat(),
+            "first_seen": record.first_seen.isoformat(),
+            "last_seen": record.last_seen.isoformat(),
         }
         if full:
             body["data"] = {k: v for k, v in data.items() if k not in ("raw", "_kind")}
@@ -289,16 +378,20 @@ class PushApi:
     async def _token(self, request: Request) -> PushToken:
         """The request's token, counted against its rate limit; raises a 401 or 429 problem."""
         try:
-            token = await run_in_threadpool(authenticate, self.factory, request.headers.get("authorization"),
-                                            now=self.clock())
+            token = await run_in_threadpool(
+                authenticate, self.factory, request.headers.get("authorization"), now=self.clock()
+            )
         except AuthError as error:
             raise unauthorized(error.reason, presented=error.presented) from error
         wait = self.limiter.hit(token.id)
         if wait is not None:
-            raise PushProblem(429, "push-rate-limited",
-                              f"This token may make {self.limiter.limit} requests a minute; "
-                              f"try again in {wait} s.",
-                              extra={"retry_after": wait}, headers={"Retry-After": str(wait)})
+            raise PushProblem(
+                429,
+                "push-rate-limited",
+                f"This token may make {self.limiter.limit} requests a minute; try again in {wait} s.",
+                extra={"retry_after": wait},
+                headers={"Retry-After": str(wait)},
+            )
         return token
 
 
@@ -312,12 +405,20 @@ def _invalid(invalid: InvalidRecords) -> PushProblem:
             records.append({"path": path, "id": record_id, "result": "not_written"})
     first = invalid.faults[0]
     count = len(invalid.faults)
-    detail = (f"Nothing was written: {count} problem(s) in the body; the first is at {first.path}: "
-              f"{first.reason}. Fix every listed field and send the whole request again.")
-    return PushProblem(422, "push-invalid-events", detail, extra={
-        "errors": [fault.as_json() for fault in invalid.faults[:MAX_FAULTS_SHOWN]],
-        "errors_omitted": max(0, count - MAX_FAULTS_SHOWN), "records": records,
-    })
+    detail = (
+        f"Nothing was written: {count} problem(s) in the body; the first is at {first.path}: "
+        f"{first.reason}. Fix every listed field and send the whole request again."
+    )
+    return PushProblem(
+        422,
+        "push-invalid-events",
+        detail,
+        extra={
+            "errors": [fault.as_json() for fault in invalid.faults[:MAX_FAULTS_SHOWN]],
+            "errors_omitted": max(0, count - MAX_FAULTS_SHOWN),
+            "records": records,
+        },
+    )
 
 
 def _faults_by_record(invalid: InvalidRecords) -> dict[str, list[dict[str, str]]]:
@@ -347,17 +448,24 @@ def _not_found(record_id: str) -> PushProblem:
 
 def _too_large(size: int, limit: int, *, streamed: bool = False) -> PushProblem:
     what = f"more than {limit} bytes arrived" if streamed else f"Content-Length {size} is over the limit"
-    return PushProblem(413, "push-too-large", f"Nothing was written: {what}; the push API accepts bodies "
-                                              f"of at most {limit} bytes. Split the request.",
-                       extra={"max_body_bytes": limit})
+    return PushProblem(
+        413,
+        "push-too-large",
+        f"Nothing was written: {what}; the push API accepts bodies "
+        f"of at most {limit} bytes. Split the request.",
+        extra={"max_body_bytes": limit},
+    )
 
 
 def _check_id(record_id: str) -> None:
     if not record_id or clean_line(record_id) != record_id or len(record_id) > MAX_ID:
-        raise PushProblem(400, "push-invalid-parameter",
-                          f"The event id in the URL must be 1 to {MAX_ID} characters without control "
-                          "characters or surrounding spaces (URL-encode it).",
-                          extra={"parameter": "venue_event_id"})
+        raise PushProblem(
+            400,
+            "push-invalid-parameter",
+            f"The event id in the URL must be 1 to {MAX_ID} characters without control "
+            "characters or surrounding spaces (URL-encode it).",
+            extra={"parameter": "venue_event_id"},
+        )
 
 
 def _int_parameter(request: Request, name: str, *, default: int | None, low: int, high: int) -> Any:
@@ -365,8 +473,12 @@ def _int_parameter(request: Request, name: str, *, default: int | None, low: int
     if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise PushProblem(400, "push-invalid-parameter",
-                          f"{name} must be a whole number from {low} to {high}.", extra={"parameter": name})
+        raise PushProblem(
+            400,
+            "push-invalid-parameter",
+            f"{name} must be a whole number from {low} to {high}.",
+            extra={"parameter": name},
+        )
     return int(raw)
 
 

@@ -38,8 +38,15 @@ REALM = "stadtkalender push"
 class PushProblem(Exception):
     """An error answer of the push API."""
 
-    def __init__(self, status: int, kind: str, detail: str, *, extra: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         if kind not in PUSH_PROBLEMS:
             raise ValueError(f"unknown push problem type {kind!r}; known: {sorted(PUSH_PROBLEMS)}")
         self.status = status
@@ -51,8 +58,13 @@ class PushProblem(Exception):
 
     def body(self, docs_url: str) -> dict[str, Any]:
         """The problem document."""
-        return {"type": f"{docs_url}#problem-{self.kind}", "title": PUSH_PROBLEMS[self.kind],
-                "status": self.status, "detail": self.detail, **self.extra}
+        return {
+            "type": f"{docs_url}#problem-{self.kind}",
+            "title": PUSH_PROBLEMS[self.kind],
+            "status": self.status,
+            "detail": self.detail,
+            **self.extra,
+        }
 
     def response(self, docs_url: str) -> Response:
         """The problem as an ``application/problem+json`` response nobody caches."""
@@ -66,5 +78,6 @@ def unauthorized(reason: str, *, presented: bool) -> PushProblem:
     challenge = f'Bearer realm="{REALM}"'
     if presented:
         challenge += f', error="invalid_token", error_description="{reason}"'
-    return PushProblem(401, "push-unauthorized", f"{reason[0].upper()}{reason[1:]}.",
-                       headers={"WWW-Authenticate": challenge})
+    return PushProblem(
+        401, "push-unauthorized", f"{reason[0].upper()}{reason[1:]}.", headers={"WWW-Authenticate": challenge}
+    )

@@ -19,8 +19,9 @@ from collections.abc import Callable, Hashable
 class SlidingWindowLimiter:
     """At most ``limit`` requests per ``window`` seconds per key; ``limit <= 0`` means no limit."""
 
-    def __init__(self, limit: int, window: float = 60.0, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window: float = 60.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.window = window
         self._clock = clock

@@ -72,8 +72,17 @@ class PushToken:
     @classmethod
     def of(cls, row: ApiToken) -> PushToken:
         """The snapshot of ``row``."""
-        return cls(row.id, row.name, row.prefix, row.source, tuple(str(v) for v in row.venues),
-                   row.read_only, row.created_at, row.revoked_at, row.last_used_at)
+        return cls(
+            row.id,
+            row.name,
+            row.prefix,
+            row.source,
+            tuple(str(v) for v in row.venues),
+            row.read_only,
+            row.created_at,
+            row.revoked_at,
+            row.last_used_at,
+        )
 
 
 def hash_token(token: str) -> str:
@@ -126,21 +135,30 @@ def issue_token(
         unknown = [slug for slug in wanted if slug not in known and registry.get(slug) is None]
         if unknown:
             raise TokenError("venue", f"no venue {unknown[0]!r}; use a slug from the venue registry")
-        for other in session.scalars(select(ApiToken).where(ApiToken.source == source,
-                                                            ApiToken.revoked_at.is_(None))):
+        for other in session.scalars(
+            select(ApiToken).where(ApiToken.source == source, ApiToken.revoked_at.is_(None))
+        ):
             if sorted(other.venues) != sorted(wanted):
                 raise TokenError(
-                    "source", f"{source!r} belongs to tokens for {', '.join(sorted(other.venues))}; "
-                    "all tokens of one source must write for the same venues (pass another --source)")
-        row = ApiToken(name=name, token_hash=hash_token(token), prefix=token[:PREFIX_LENGTH], venues=wanted,
-                       source=source, read_only=read_only, created_at=now)
+                    "source",
+                    f"{source!r} belongs to tokens for {', '.join(sorted(other.venues))}; "
+                    "all tokens of one source must write for the same venues (pass another --source)",
+                )
+        row = ApiToken(
+            name=name,
+            token_hash=hash_token(token),
+            prefix=token[:PREFIX_LENGTH],
+            venues=wanted,
+            source=source,
+            read_only=read_only,
+            created_at=now,
+        )
         session.add(row)
         session.flush()
         return PushToken.of(row), token
 
 
-def authenticate(factory: sessionmaker[Session], authorization: str | None, *,
-                 now: datetime) -> PushToken:
+def authenticate(factory: sessionmaker[Session], authorization: str | None, *, now: datetime) -> PushToken:
     """The token an ``Authorization: Bearer …`` header presents; raises :class:`AuthError`.
 
     Records the time of use (at most once a minute per token, to keep busy tokens from writing
@@ -173,16 +191,18 @@ def list_tokens(factory: sessionmaker[Session]) -> list[PushToken]:
         return [PushToken.of(row) for row in session.scalars(select(ApiToken).order_by(ApiToken.id))]
 
 
-def revoke_token(factory: sessionmaker[Session], id_or_prefix: str, *,
-                 now: datetime) -> PushToken:
+def revoke_token(factory: sessionmaker[Session], id_or_prefix: str, *, now: datetime) -> PushToken:
     """Revoke the token with this id or prefix; raises :class:`TokenError` if none or several match."""
     key = id_or_prefix.strip()
     with factory() as session, session.begin():
         if key.isdigit():
             rows = [row] if (row := session.get(ApiToken, int(key))) is not None else []
         elif len(key) >= len(TOKEN_MARK) + 4:
-            rows = [row for row in session.scalars(select(ApiToken).order_by(ApiToken.id))
-                    if row.prefix.startswith(key) or key.startswith(row.prefix)]
+            rows = [
+                row
+                for row in session.scalars(select(ApiToken).order_by(ApiToken.id))
+                if row.prefix.startswith(key) or key.startswith(row.prefix)
+            ]
         else:
             raise TokenError(key, f"give a token id or at least {len(TOKEN_MARK) + 4} characters of a prefix")
         if not rows:

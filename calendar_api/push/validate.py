@@ -55,21 +55,58 @@ MAX_ID = 400
 JSON_TYPES = ("application/json", "application/ld+json")
 ICAL_TYPE = "text/calendar"
 
-_LIMITS = {"title": 500, "subtitle": 1000, "url": 1000, "image": 1000, "organiser": 300, "venue_name": 300,
-           "venue_address": 300, "venue_url": 1000, "room": 200, "language": 20, "status_text": 300,
-           "series_key": 500, "description": 50_000}
+_LIMITS = {
+    "title": 500,
+    "subtitle": 1000,
+    "url": 1000,
+    "image": 1000,
+    "organiser": 300,
+    "venue_name": 300,
+    "venue_address": 300,
+    "venue_url": 1000,
+    "room": 200,
+    "language": 20,
+    "status_text": 300,
+    "series_key": 500,
+    "description": 50_000,
+}
 _OFFER_LIMITS = {"url": 1000, "vendor": 300, "price_text": 300}
 _BLOCK_FIELDS = frozenset({"description"})
-_ICAL_FIELDS = {"title": "SUMMARY", "description": "DESCRIPTION", "url": "URL", "image": "IMAGE",
-                "organiser": "ORGANIZER", "venue_name": "LOCATION", "venue_address": "LOCATION",
-                "start": "DTSTART", "end": "DTEND", "date_text": "DTSTART", "language": "LANGUAGE",
-                "status_text": "STATUS", "categories": "CATEGORIES"}
-_JSON_FIELDS = {"title": "name", "description": "description", "subtitle": "disambiguatingDescription",
-                "url": "url", "image": "image", "organiser": "organizer", "venue_name": "location",
-                "venue_address": "location", "room": "location", "start": "startDate", "end": "endDate",
-                "date_text": "startDate", "language": "inLanguage", "series_key": "superEvent",
-                "status_text": "eventStatus", "categories": "keywords", "venue_url": "location",
-               "previous_start": "previousStartDate"}
+_ICAL_FIELDS = {
+    "title": "SUMMARY",
+    "description": "DESCRIPTION",
+    "url": "URL",
+    "image": "IMAGE",
+    "organiser": "ORGANIZER",
+    "venue_name": "LOCATION",
+    "venue_address": "LOCATION",
+    "start": "DTSTART",
+    "end": "DTEND",
+    "date_text": "DTSTART",
+    "language": "LANGUAGE",
+    "status_text": "STATUS",
+    "categories": "CATEGORIES",
+}
+_JSON_FIELDS = {
+    "title": "name",
+    "description": "description",
+    "subtitle": "disambiguatingDescription",
+    "url": "url",
+    "image": "image",
+    "organiser": "organizer",
+    "venue_name": "location",
+    "venue_address": "location",
+    "room": "location",
+    "start": "startDate",
+    "end": "endDate",
+    "date_text": "startDate",
+    "language": "inLanguage",
+    "series_key": "superEvent",
+    "status_text": "eventStatus",
+    "categories": "keywords",
+    "venue_url": "location",
+    "previous_start": "previousStartDate",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,16 +209,25 @@ def read_batch(body: bytes, content_type: str | None, rules: Rules) -> Batch:
             items, faults, seen = _read_calendar(body, rules)
         else:
             shown = kind or "none"
-            raise BodyError(415, "unsupported-media-type",
-                            f"Content-Type {shown!r} is not accepted; send application/ld+json, "
-                            "application/json or text/calendar")
+            raise BodyError(
+                415,
+                "unsupported-media-type",
+                f"Content-Type {shown!r} is not accepted; send application/ld+json, "
+                "application/json or text/calendar",
+            )
         return _check(items, faults, seen, rules, "json" if kind != ICAL_TYPE else "ical", kind)
     except RecursionError as error:
         raise BodyError(400, "invalid-body", "the body is nested too deeply") from error
 
 
-def _check(items: list[Item], faults: list[Fault], seen: list[tuple[str, str | None]], rules: Rules,
-           dialect: str, kind: str) -> Batch:
+def _check(
+    items: list[Item],
+    faults: list[Fault],
+    seen: list[tuple[str, str | None]],
+    rules: Rules,
+    dialect: str,
+    kind: str,
+) -> Batch:
     names = _JSON_FIELDS if dialect == "json" else _ICAL_FIELDS
     checked: list[Item] = []
     foreign: list[Fault] = []
@@ -237,13 +283,15 @@ def check_venue(listing: Listing, rules: Rules) -> Listing:
     slug = match.venue.slug
     if slug not in allowed:
         what = f"venue {slug!r}" if match.known else "not a registered venue"
-        raise VenueProblem(f"{label!r} is {what}; this token writes only for {', '.join(allowed)}",
-                           foreign=True)
+        raise VenueProblem(
+            f"{label!r} is {what}; this token writes only for {', '.join(allowed)}", foreign=True
+        )
     room = rules.registry.room_name(slug, listing.room) if listing.room else match.room
     return listing.evolve(venue_slug=slug, room=room)
 
 
 # -- cleaning ---------------------------------------------------------------------------------
+
 
 def clean_line(text: str) -> str:
     """One-line text: control characters removed, line breaks and tabs become single spaces."""
@@ -284,8 +332,9 @@ def _finish(listing: Listing, path: str, names: dict[str, str]) -> tuple[Listing
             value = getattr(offer, name)
             if value is not None:
                 values[name] = clean_line(value)[:limit] or None
-        offers.append(OfferListing(**{f.name: values.get(f.name, getattr(offer, f.name))
-                                      for f in fields(offer)}))
+        offers.append(
+            OfferListing(**{f.name: values.get(f.name, getattr(offer, f.name)) for f in fields(offer)})
+        )
     changes["offers"] = offers
     changes["raw"] = _clean_raw(listing.raw)
     return listing.evolve(**changes), faults
@@ -308,8 +357,11 @@ def _duplicates(items: list[Item], dialect: str) -> Iterator[Fault]:
         record_id = item.listing.record_id
         if record_id in seen:
             where = _join(item.path, "@id") if dialect == "json" else item.path
-            yield Fault(where, f"the id {record_id!r} is used twice in this request "
-                               f"(first at {seen[record_id]})", record_id)
+            yield Fault(
+                where,
+                f"the id {record_id!r} is used twice in this request (first at {seen[record_id]})",
+                record_id,
+            )
         else:
             seen[record_id] = item.path
 
@@ -317,23 +369,31 @@ def _duplicates(items: list[Item], dialect: str) -> Iterator[Fault]:
 def _normalise_faults(items: list[Item], rules: Rules, names: dict[str, str]) -> Iterator[Fault]:
     """What the ingest pipeline itself would reject, checked now so that nothing is half-written."""
     paths = {item.listing.record_id: item.path for item in items}
-    result = normalise([item.listing for item in items], venues=rules.registry, categories=rules.categories,
-                       now=rules.now)
+    result = normalise(
+        [item.listing for item in items], venues=rules.registry, categories=rules.categories, now=rules.now
+    )
     for rejection in result.rejected:
         path = paths.get(rejection.record_id or "", "$")
-        yield Fault(_join(path, names.get(rejection.field or "", rejection.field or "")), rejection.reason,
-                    rejection.record_id)
+        yield Fault(
+            _join(path, names.get(rejection.field or "", rejection.field or "")),
+            rejection.reason,
+            rejection.record_id,
+        )
 
 
 def _check_count(count: int, where: str) -> None:
     """Refuse a list of more than :data:`MAX_RECORDS` records before reading any of them."""
     if count > MAX_RECORDS:
-        raise BodyError(413, "too-many-events",
-                        f"{where} holds {count} records; at most {MAX_RECORDS} are accepted in one request, "
-                        "split it", extra={"max_records": MAX_RECORDS})
+        raise BodyError(
+            413,
+            "too-many-events",
+            f"{where} holds {count} records; at most {MAX_RECORDS} are accepted in one request, split it",
+            extra={"max_records": MAX_RECORDS},
+        )
 
 
 # -- JSON-LD ----------------------------------------------------------------------------------
+
 
 class _JsonReader:
     """Reads schema.org Event objects with exact types, collecting every fault."""
@@ -360,11 +420,15 @@ class _JsonReader:
         try:
             data = json.loads(body)
         except UnicodeDecodeError as error:
-            raise BodyError(400, "invalid-body", f"the body is not UTF-8 text ({error.reason} at byte "
-                                                 f"{error.start})") from error
+            raise BodyError(
+                400, "invalid-body", f"the body is not UTF-8 text ({error.reason} at byte {error.start})"
+            ) from error
         except json.JSONDecodeError as error:
-            raise BodyError(400, "invalid-body", f"the body is not valid JSON: {error.msg} at line "
-                                                 f"{error.lineno} column {error.colno}") from error
+            raise BodyError(
+                400,
+                "invalid-body",
+                f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
+            ) from error
         items = []
         for path, node in self._records(data):
             listing = self.event(path, node)
@@ -412,17 +476,27 @@ class _JsonReader:
         types = self._types(path, node)
         start, all_day = self._start(path, node)
         end = self._end(path, node, start, all_day)
-        for unsupported, advice in (("eventSchedule", "send one Event per date"),
-                                    ("subEvent", "send each sub-event as an Event of its own")):
+        for unsupported, advice in (
+            ("eventSchedule", "send one Event per date"),
+            ("subEvent", "send each sub-event as an Event of its own"),
+        ):
             if unsupported in node:
                 self.fault(_join(path, unsupported), f"is not supported by the push API; {advice}")
         content = self.schema.content(path, node, labels=types)
         series_key = self._series(path, node)
         if len(self.faults) > before or record_id is None or start is None:
             return None
-        return Listing(source=self.rules.source, record_id=record_id, fetched_at=self.rules.now, start=start,
-                       end=end, all_day=all_day, series_key=series_key, raw={"jsonld": node},
-                       **(content | {"title": content["title"] or ""}))
+        return Listing(
+            source=self.rules.source,
+            record_id=record_id,
+            fetched_at=self.rules.now,
+            start=start,
+            end=end,
+            all_day=all_day,
+            series_key=series_key,
+            raw={"jsonld": node},
+            **(content | {"title": content["title"] or ""}),
+        )
 
     # fields
 
@@ -442,8 +516,9 @@ class _JsonReader:
             return None
         cleaned = clean_line(value)
         if not cleaned or cleaned != value:
-            self.fault(_join(path, key), "must be non-empty text without control characters or "
-                                         "surrounding spaces")
+            self.fault(
+                _join(path, key), "must be non-empty text without control characters or surrounding spaces"
+            )
             return None
         if len(cleaned) > MAX_ID:
             self.fault(_join(path, key), f"is {len(cleaned)} characters long, at most {MAX_ID} are accepted")
@@ -465,8 +540,11 @@ class _JsonReader:
             return []
         names = [_schema_name(v) for v in values]
         if not any(name in EVENT_TYPES for name in names):
-            self.fault(where, f"unknown @type {value!r}: expected 'Event' or one of its schema.org subtypes "
-                              f"({', '.join(sorted(EVENT_TYPES - {'Event'})[:6])}, ...)")
+            self.fault(
+                where,
+                f"unknown @type {value!r}: expected 'Event' or one of its schema.org subtypes "
+                f"({', '.join(sorted(EVENT_TYPES - {'Event'})[:6])}, ...)",
+            )
             return []
         return [name for name in names if name in EVENT_TYPES and name != "Event"]
 
@@ -489,8 +567,9 @@ class _JsonReader:
         if end_is_date:
             end = localize(datetime.combine(end.date() + timedelta(days=1), time()))  # inclusive last day
         if end < start:
-            self.fault(_join(path, "endDate"),
-                       f"{node['endDate']!r} is before the startDate {node['startDate']!r}")
+            self.fault(
+                _join(path, "endDate"), f"{node['endDate']!r} is before the startDate {node['startDate']!r}"
+            )
             return None
         if end - start > MAX_DURATION:
             self.fault(_join(path, "endDate"), _too_long_event(end - start))
@@ -504,7 +583,7 @@ class _JsonReader:
         if isinstance(value, dict):
             value = value.get("@id")
         if not isinstance(value, str) or not clean_line(value):
-            self.fault(_join(path, "superEvent"), "expected the @id of the series (text or {\"@id\": …})")
+            self.fault(_join(path, "superEvent"), 'expected the @id of the series (text or {"@id": …})')
             return None
         return clean_line(value)
 
@@ -518,11 +597,14 @@ def _too_long_event(duration: timedelta) -> str:
 
 
 def _out_of_range(start: datetime, rules: Rules) -> str:
-    return (f"{start:%Y-%m-%d} is too far from today: the push API accepts starts from "
-            f"{rules.earliest:%Y-%m-%d} to {rules.latest:%Y-%m-%d}")
+    return (
+        f"{start:%Y-%m-%d} is too far from today: the push API accepts starts from "
+        f"{rules.earliest:%Y-%m-%d} to {rules.latest:%Y-%m-%d}"
+    )
 
 
 # -- iCalendar --------------------------------------------------------------------------------
+
 
 def _read_calendar(body: bytes, rules: Rules) -> tuple[list[Item], list[Fault], list[tuple[str, str | None]]]:
     """Strict checks on each VEVENT, then the project's importer for the listings."""
@@ -542,19 +624,39 @@ def _read_calendar(body: bytes, rules: Rules) -> tuple[list[Item], list[Fault], 
     if faults:
         return [], faults, seen
     try:
-        result = parse_calendar(body, source=rules.source, fetched_at=rules.now,
-                                window=(rules.earliest, rules.latest), origin="request body",
-                                max_listings=MAX_RECORDS + 1)
+        result = parse_calendar(
+            body,
+            source=rules.source,
+            fetched_at=rules.now,
+            window=(rules.earliest, rules.latest),
+            origin="request body",
+            max_listings=MAX_RECORDS + 1,
+        )
     except NotACalendar as error:
-        raise BodyError(400, "invalid-body",
-                        f"the body is not a valid iCalendar object: {error.reason}") from error
+        raise BodyError(
+            400, "invalid-body", f"the body is not a valid iCalendar object: {error.reason}"
+        ) from error
     if len(result.listings) > MAX_RECORDS:  # occurrences count, not VEVENTs
-        return [], [Fault("VCALENDAR", f"its events have more than {MAX_RECORDS} occurrences in "
-                          f"{rules.earliest:%Y-%m-%d} … {rules.latest:%Y-%m-%d}; split it")], seen
+        return (
+            [],
+            [
+                Fault(
+                    "VCALENDAR",
+                    f"its events have more than {MAX_RECORDS} occurrences in "
+                    f"{rules.earliest:%Y-%m-%d} … {rules.latest:%Y-%m-%d}; split it",
+                )
+            ],
+            seen,
+        )
     for rejection in result.rejections:
         where = uids.get(rejection.record_id or "", "VCALENDAR")
-        faults.append(Fault(_join(where, _ICAL_FIELDS.get(rejection.field or "", "")), rejection.reason,
-                            rejection.record_id))
+        faults.append(
+            Fault(
+                _join(where, _ICAL_FIELDS.get(rejection.field or "", "")),
+                rejection.reason,
+                rejection.record_id,
+            )
+        )
     items = []
     for listing in result.listings:
         where = uids.get(listing.series_key or listing.record_id, "VCALENDAR")
@@ -562,8 +664,9 @@ def _read_calendar(body: bytes, rules: Rules) -> tuple[list[Item], list[Fault], 
     return items, faults, seen
 
 
-def _scan_vevents(events: list[Component], rules: Rules, faults: list[Fault],
-                  seen: list[tuple[str, str | None]]) -> dict[str, str]:
+def _scan_vevents(
+    events: list[Component], rules: Rules, faults: list[Fault], seen: list[tuple[str, str | None]]
+) -> dict[str, str]:
     """Check UID, SUMMARY, DTSTART/DTEND of every VEVENT; returns each UID's path."""
     uids: dict[str, str] = {}
     masters: set[str] = set()
@@ -616,4 +719,3 @@ def _ical_moment(event: Component, name: str) -> datetime | None:
     except OverflowError:
         return None
     return None
-

@@ -151,15 +151,19 @@ def upsert(ctx: IngestContext, token: PushToken, batch: Batch, *, now: datetime)
     return WriteResult(report.run_id, token.source, outcomes)
 
 
-def replace_event(ctx: IngestContext, token: PushToken, record_id: str, batch: Batch, *,
-                  now: datetime) -> WriteResult:
+def replace_event(
+    ctx: IngestContext, token: PushToken, record_id: str, batch: Batch, *, now: datetime
+) -> WriteResult:
     """Make the event ``record_id`` exactly the batch (PUT): dates of its series not sent are cancelled."""
     sent = set(batch.record_ids)
     with _source_lock(ctx, token.source):
         before = _snapshots(ctx, token.source, [record_id], series=True)
         _own(token, before, before)
-        dropped = [_cancelled(ctx, token.source, rid, now) for rid, snap in before.items()
-                   if rid not in sent and snap.status != Status.CANCELLED.value]
+        dropped = [
+            _cancelled(ctx, token.source, rid, now)
+            for rid, snap in before.items()
+            if rid not in sent and snap.status != Status.CANCELLED.value
+        ]
         listings = [item.listing for item in batch.items] + dropped
         report = _ingest(ctx, token.source, listings, complete=False, now=now)
         after = _snapshots(ctx, token.source, [record_id], series=True)
@@ -196,8 +200,15 @@ def sync(ctx: IngestContext, token: PushToken, batch: Batch, *, now: datetime) -
         if new is None or not old.active or (new.missing_runs == old.missing_runs and new.active):
             continue
         result = "missing" if new.active else "cancelled"
-        outcomes.append(Outcome(record_id, result, event_id=new.event_id, occurrence_id=new.occurrence_id,
-                                missing_runs=new.missing_runs))
+        outcomes.append(
+            Outcome(
+                record_id,
+                result,
+                event_id=new.event_id,
+                occurrence_id=new.occurrence_id,
+                missing_runs=new.missing_runs,
+            )
+        )
     return WriteResult(report.run_id, token.source, outcomes)
 
 
@@ -209,8 +220,10 @@ def stored_records(ctx: IngestContext, source: str, record_id: str) -> list[Sour
 
 # -- helpers ----------------------------------------------------------------------------------
 
-def _ingest(ctx: IngestContext, source: str, listings: list[Listing], *, complete: bool,
-            now: datetime) -> RunReport:
+
+def _ingest(
+    ctx: IngestContext, source: str, listings: list[Listing], *, complete: bool, now: datetime
+) -> RunReport:
     report = ingest(push_context(ctx, source), source, listings, complete=complete, now=now)
     if report.status == RunStatus.SUSPICIOUS:
         raise Held(report.run_id, report.error or "held back by the mass-cancellation guard")
@@ -225,8 +238,9 @@ def _series_query(source: str, record_ids: Sequence[str]) -> Any:
     return select(SourceRecord).where(SourceRecord.source == source, or_(*matches))
 
 
-def _snapshots(ctx: IngestContext, source: str, record_ids: Sequence[str] | None, *,
-               series: bool = False) -> dict[str, _Snapshot]:
+def _snapshots(
+    ctx: IngestContext, source: str, record_ids: Sequence[str] | None, *, series: bool = False
+) -> dict[str, _Snapshot]:
     """The source's records (all, or these ids, or these ids with their series' dates) as they are now."""
     with ctx.factory() as session:
         if record_ids is None:
@@ -234,46 +248,75 @@ def _snapshots(ctx: IngestContext, source: str, record_ids: Sequence[str] | None
         elif series:
             queries = [_series_query(source, record_ids)]
         else:
-            queries = [select(SourceRecord).where(SourceRecord.source == source,
-                                                  SourceRecord.record_id.in_(list(record_ids[at:at + 500])))
-                       for at in range(0, len(record_ids), 500)]
+            queries = [
+                select(SourceRecord).where(
+                    SourceRecord.source == source, SourceRecord.record_id.in_(list(record_ids[at : at + 500]))
+                )
+                for at in range(0, len(record_ids), 500)
+            ]
         return {record.record_id: _snapshot(record) for query in queries for record in session.scalars(query)}
 
 
 def _snapshot(record: SourceRecord) -> _Snapshot:
     data = record.data or {}
-    return _Snapshot(record.content_hash, record.active, record.occurrence_id, record.event_id,
-                     record.missing_runs, data.get("status"), data.get("venue_slug"))
+    return _Snapshot(
+        record.content_hash,
+        record.active,
+        record.occurrence_id,
+        record.event_id,
+        record.missing_runs,
+        data.get("status"),
+        data.get("venue_slug"),
+    )
 
 
 def _own(token: PushToken, snapshots: dict[str, _Snapshot], ids: Any) -> None:
     """Refuse when a stored record the write would touch is placed at a venue the token does not write for."""
-    foreign = sorted(rid for rid in ids if rid in snapshots
-                     and snapshots[rid].venue_slug not in (None, *token.venues))
+    foreign = sorted(
+        rid for rid in ids if rid in snapshots and snapshots[rid].venue_slug not in (None, *token.venues)
+    )
     if foreign:
-        raise Forbidden(f"stored at a venue this token does not write for (it writes for "
-                        f"{', '.join(token.venues)})", foreign)
+        raise Forbidden(
+            f"stored at a venue this token does not write for (it writes for {', '.join(token.venues)})",
+            foreign,
+        )
 
 
 def _cancelled(ctx: IngestContext, source: str, record_id: str, now: datetime) -> Listing:
     """The stored record ``record_id`` as a listing that says it is cancelled."""
     with ctx.factory() as session:
-        record = session.scalars(select(SourceRecord).where(SourceRecord.source == source,
-                                                            SourceRecord.record_id == record_id)).one()
+        record = session.scalars(
+            select(SourceRecord).where(SourceRecord.source == source, SourceRecord.record_id == record_id)
+        ).one()
         listing = listing_from_data(record.data)
-    return listing.evolve(source=source, status=Status.CANCELLED, status_text=None, fetched_at=now,
-                          warnings=[], raw={**listing.raw, "cancelled_by": "push"})
+    return listing.evolve(
+        source=source,
+        status=Status.CANCELLED,
+        status_text=None,
+        fetched_at=now,
+        warnings=[],
+        raw={**listing.raw, "cancelled_by": "push"},
+    )
 
 
-def _outcome(record_id: str, before: dict[str, _Snapshot], after: dict[str, _Snapshot], *,
-             path: str | None = None, changed: str = "updated") -> Outcome:
+def _outcome(
+    record_id: str,
+    before: dict[str, _Snapshot],
+    after: dict[str, _Snapshot],
+    *,
+    path: str | None = None,
+    changed: str = "updated",
+) -> Outcome:
     old, new = before.get(record_id), after.get(record_id)
     if new is None:  # cannot happen after a successful run; reported rather than hidden
         return Outcome(record_id, "rejected", path)
     if old is None:
         result = "created"
-    elif (old.content_hash != new.content_hash or old.occurrence_id != new.occurrence_id
-          or old.active != new.active):
+    elif (
+        old.content_hash != new.content_hash
+        or old.occurrence_id != new.occurrence_id
+        or old.active != new.active
+    ):
         result = changed
     else:
         result = "unchanged"

@@ -51,8 +51,13 @@ class ListRequest:
         return f"{path}?{query}" if query else path
 
 
-def list_request(params: Sequence[tuple[str, str]], now: datetime, *,
-                 fields: Sequence[str] = LIST_FIELDS, limit: int = PAGE_LIMIT) -> ListRequest:
+def list_request(
+    params: Sequence[tuple[str, str]],
+    now: datetime,
+    *,
+    fields: Sequence[str] = LIST_FIELDS,
+    limit: int = PAGE_LIMIT,
+) -> ListRequest:
     """Read the page's query ``params`` at time ``now``; raises a 400 Problem for a bad value."""
     given = [(name, value.strip()) for name, value in params if name in fields and value.strip()]
     form: dict[str, str] = {}

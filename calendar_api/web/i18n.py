@@ -27,10 +27,34 @@ _WEEKDAYS_SHORT: dict[Lang, tuple[str, ...]] = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
 _MONTHS: dict[Lang, tuple[str, ...]] = {
-    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-           "Oktober", "November", "Dezember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
+    "de": (
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 _MONTHS_SHORT: dict[Lang, tuple[str, ...]] = {
     "de": ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
@@ -39,8 +63,10 @@ _MONTHS_SHORT: dict[Lang, tuple[str, ...]] = {
 
 MESSAGES: dict[str, dict[Lang, str]] = {
     "site_name": {"de": "Stadtkalender Dortmund", "en": "Dortmund city calendar"},
-    "tagline": {"de": "Was ist los in Dortmund? Konzerte, Theater, Ausstellungen und mehr an einem Ort.",
-                "en": "What's on in Dortmund? Concerts, theatre, exhibitions and more in one place."},
+    "tagline": {
+        "de": "Was ist los in Dortmund? Konzerte, Theater, Ausstellungen und mehr an einem Ort.",
+        "en": "What's on in Dortmund? Concerts, theatre, exhibitions and more in one place.",
+    },
     "skip": {"de": "Zum Inhalt springen", "en": "Skip to content"},
     "other_language": {"de": "English", "en": "Deutsch"},
     "other_language_label": {"de": "Switch to English", "en": "Auf Deutsch anzeigen"},
@@ -67,8 +93,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "reset": {"de": "Filter zurücksetzen", "en": "Reset filters"},
     "results": {"de": "Veranstaltungen", "en": "Events"},
     "page_title": {"de": "Veranstaltungen in Dortmund", "en": "Events in Dortmund"},
-    "no_results": {"de": "Keine Veranstaltungen gefunden. Versuchen Sie andere Filter.",
-                   "en": "No events found. Try other filters."},
+    "no_results": {
+        "de": "Keine Veranstaltungen gefunden. Versuchen Sie andere Filter.",
+        "en": "No events found. Try other filters.",
+    },
     "more": {"de": "Weitere Veranstaltungen", "en": "More events"},
     "today": {"de": "Heute", "en": "Today"},
     "tomorrow": {"de": "Morgen", "en": "Tomorrow"},
@@ -88,10 +116,12 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "availability_not_bookable_online": {"de": "Karten nicht online buchbar", "en": "Not bookable online"},
     "free": {"de": "Eintritt frei", "en": "Free"},
     "subscribe_title": {"de": "Diese Auswahl abonnieren", "en": "Subscribe to this selection"},
-    "subscribe_text": {"de": "Die gefilterten Termine als Kalender-Abo: Änderungen und Absagen "
-                               "erscheinen automatisch in Ihrem Kalender.",
-                       "en": "The filtered events as a calendar subscription: changes and cancellations "
-                             "show up in your calendar automatically."},
+    "subscribe_text": {
+        "de": "Die gefilterten Termine als Kalender-Abo: Änderungen und Absagen "
+        "erscheinen automatisch in Ihrem Kalender.",
+        "en": "The filtered events as a calendar subscription: changes and cancellations "
+        "show up in your calendar automatically.",
+    },
     "subscribe": {"de": "Abonnieren (webcal)", "en": "Subscribe (webcal)"},
     "google": {"de": "Zu Google Kalender hinzufügen", "en": "Add to Google Calendar"},
     "feed_url": {"de": "Adresse des Kalender-Feeds zum Kopieren", "en": "Calendar feed address to copy"},
@@ -113,14 +143,20 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "sources_text": {"de": "Diese Angaben stammen von:", "en": "This information comes from:"},
     "back": {"de": "Zurück zur Übersicht", "en": "Back to all events"},
     "not_found_title": {"de": "Nicht gefunden", "en": "Not found"},
-    "not_found": {"de": "Diese Veranstaltung gibt es nicht (mehr).",
-                  "en": "This event does not exist (any more)."},
+    "not_found": {
+        "de": "Diese Veranstaltung gibt es nicht (mehr).",
+        "en": "This event does not exist (any more).",
+    },
     "bad_request_title": {"de": "Ungültige Anfrage", "en": "Invalid request"},
-    "bad_request": {"de": "Ein Filter oder Link dieser Seite ist ungültig:",
-                    "en": "A filter or link of this page is not valid:"},
+    "bad_request": {
+        "de": "Ein Filter oder Link dieser Seite ist ungültig:",
+        "en": "A filter or link of this page is not valid:",
+    },
     "error_title": {"de": "Fehler", "en": "Error"},
-    "server_error": {"de": "Diese Seite konnte gerade nicht erstellt werden; der Fehler wurde protokolliert.",
-                     "en": "This page could not be made just now; the error has been logged."},
+    "server_error": {
+        "de": "Diese Seite konnte gerade nicht erstellt werden; der Fehler wurde protokolliert.",
+        "en": "This page could not be made just now; the error has been logged.",
+    },
     "footer_api": {"de": "Offene Daten: JSON-API", "en": "Open data: JSON API"},
     "footer_widget": {"de": "Kalender auf Ihrer Website einbinden", "en": "Embed the calendar on your site"},
     "footer_all_feed": {"de": "Alle Termine als Kalender-Feed", "en": "All events as a calendar feed"},
@@ -128,10 +164,12 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "embed_all": {"de": "Alle Termine im Stadtkalender", "en": "All events in the city calendar"},
     "embed_empty": {"de": "Zurzeit keine Termine.", "en": "No upcoming events."},
     "builder_title": {"de": "Kalender-Widget einbinden", "en": "Embed the calendar widget"},
-    "builder_intro": {"de": "Wählen Sie aus, welche Termine das Widget zeigt, und kopieren Sie den Code "
-                            "in Ihre Seite. Das Widget passt sich über CSS-Variablen an Ihr Design an.",
-                      "en": "Choose which events the widget shows and copy the code into your page. "
-                            "The widget adapts to your design through CSS custom properties."},
+    "builder_intro": {
+        "de": "Wählen Sie aus, welche Termine das Widget zeigt, und kopieren Sie den Code "
+        "in Ihre Seite. Das Widget passt sich über CSS-Variablen an Ihr Design an.",
+        "en": "Choose which events the widget shows and copy the code into your page. "
+        "The widget adapts to your design through CSS custom properties.",
+    },
     "builder_limit": {"de": "Anzahl der Termine", "en": "Number of events"},
     "builder_lang": {"de": "Sprache des Widgets", "en": "Widget language"},
     "builder_update": {"de": "Code erzeugen", "en": "Make the code"},
@@ -140,8 +178,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "builder_preview": {"de": "Vorschau", "en": "Preview"},
     "builder_copy": {"de": "Kopieren", "en": "Copy"},
     "builder_copied": {"de": "Kopiert", "en": "Copied"},
-    "builder_theme": {"de": "Farben und Schrift anpassen, zum Beispiel:",
-                      "en": "Adjust colours and font, for example:"},
+    "builder_theme": {
+        "de": "Farben und Schrift anpassen, zum Beispiel:",
+        "en": "Adjust colours and font, for example:",
+    },
     "german": {"de": "Deutsch", "en": "German"},
     "english": {"de": "Englisch", "en": "English"},
 }

@@ -58,8 +58,12 @@ def _offer(offer: Offer, page_url: str) -> JSON:
     elif offer.availability == Availability.FREE.value:
         found["price"] = "0"
     if offer.price_min is not None and offer.price_max is not None and offer.price_max != offer.price_min:
-        found["priceSpecification"] = {"@type": "PriceSpecification", "minPrice": str(offer.price_min),
-                                       "maxPrice": str(offer.price_max), "priceCurrency": offer.currency}
+        found["priceSpecification"] = {
+            "@type": "PriceSpecification",
+            "minPrice": str(offer.price_min),
+            "maxPrice": str(offer.price_max),
+            "priceCurrency": offer.currency,
+        }
     if offer.availability in _AVAILABILITY:
         found["availability"] = _AVAILABILITY[offer.availability]
     if offer.vendor:

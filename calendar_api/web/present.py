@@ -20,8 +20,11 @@ from calendar_api.queries import EventView
 from calendar_api.web.i18n import Texts
 
 NEXT_DATES_SHOWN = 3
-_BADGE_AVAILABILITY = (Availability.SOLD_OUT.value, Availability.FEW_LEFT.value,
-                       Availability.WAITING_LIST.value)
+_BADGE_AVAILABILITY = (
+    Availability.SOLD_OUT.value,
+    Availability.FEW_LEFT.value,
+    Availability.WAITING_LIST.value,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +142,12 @@ def safe_url(value: str | None) -> str | None:
 
 def is_free(offers: Iterable[Offer]) -> bool:
     """Free admission, as the API's ``free`` filter reads it."""
-    return any(o.availability == Availability.FREE.value or o.price_max == 0
-               or (o.price_max is None and o.price_min == 0) for o in offers)
+    return any(
+        o.availability == Availability.FREE.value
+        or o.price_max == 0
+        or (o.price_max is None and o.price_min == 0)
+        for o in offers
+    )
 
 
 def price_text(offers: Sequence[Offer], texts: Texts) -> str | None:
@@ -173,19 +180,24 @@ def badges(occurrence: Occurrence, texts: Texts) -> list[Badge]:
 def _when(occurrence: Occurrence, texts: Texts, now: datetime) -> str:
     """The time of day; for something already running (an exhibition), until when it runs."""
     end = occurrence.end
-    if occurrence.start < now and end is not None and end > now and \
-            end.astimezone(BERLIN).date() != occurrence.start.astimezone(BERLIN).date():
+    if (
+        occurrence.start < now
+        and end is not None
+        and end > now
+        and end.astimezone(BERLIN).date() != occurrence.start.astimezone(BERLIN).date()
+    ):
         return texts("until", date=texts.medium_date(end.astimezone(BERLIN).date()))
     return texts.time_range(occurrence.start, end, occurrence.all_day)
 
 
-def card(view: EventView, texts: Texts, categories: CategoryCatalog, *, now: datetime,
-         link: Callable[[str], str]) -> Card:
+def card(
+    view: EventView, texts: Texts, categories: CategoryCatalog, *, now: datetime, link: Callable[[str], str]
+) -> Card:
     """The list entry of ``view`` at its first occurrence (``view`` has at least one)."""
     event, first = view.event, view.occurrences[0]
     today = now.astimezone(BERLIN).date()
     day = max(first.start.astimezone(BERLIN).date(), today)
-    later = view.occurrences[1:1 + NEXT_DATES_SHOWN]
+    later = view.occurrences[1 : 1 + NEXT_DATES_SHOWN]
     return Card(
         id=event.id,
         url=link(event.id),
@@ -199,7 +211,8 @@ def card(view: EventView, texts: Texts, categories: CategoryCatalog, *, now: dat
         start_iso=first.start.astimezone(BERLIN).isoformat(),
         cancelled=first.status == Status.CANCELLED.value,
         badges=badges(first, texts),
-        price=None if first.status == Status.CANCELLED.value or is_free(first.offers)
+        price=None
+        if first.status == Status.CANCELLED.value or is_free(first.offers)
         else price_text(first.offers, texts),
         dates_count=len(view.occurrences),
         next_dates=[_short(o, texts) for o in later],

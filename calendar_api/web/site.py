@@ -45,8 +45,10 @@ HTML = "text/html; charset=utf-8"
 PAGE_CACHE = "public, max-age=60"
 _log = logging.getLogger(__name__)
 WIDGET_ATTRIBUTES = ("venue", "category", "district", "q", "free", "available", "limit", "lang")
-_CSP = ("default-src 'self'; img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'")
+_CSP = (
+    "default-src 'self'; img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
 _CSS_PLACEHOLDER = '"__WIDGET_CSS__"'
 
 
@@ -92,8 +94,10 @@ def widget_source(static: Path = STATIC) -> str:
 def widget_snippet(base_url: str, attributes: list[tuple[str, str]]) -> str:
     """The two lines a site editor pastes: the script and the element with its attributes."""
     attrs = "".join(f' {name}="{html.escape(value)}"' for name, value in attributes)
-    return (f'<script src="{base_url}/embed/widget.js" defer></script>\n'
-            f"<stadtkalender-events{attrs}></stadtkalender-events>")
+    return (
+        f'<script src="{base_url}/embed/widget.js" defer></script>\n'
+        f"<stadtkalender-events{attrs}></stadtkalender-events>"
+    )
 
 
 def iframe_snippet(base_url: str, attributes: list[tuple[str, str]], title: str) -> str:
@@ -101,8 +105,10 @@ def iframe_snippet(base_url: str, attributes: list[tuple[str, str]], title: str)
     url = f"{base_url}/embed"
     if attributes:
         url += "?" + urlencode(attributes)
-    return (f'<iframe src="{html.escape(url)}" title="{html.escape(title)}" width="100%" height="480" '
-            'style="border:0" loading="lazy"></iframe>')
+    return (
+        f'<iframe src="{html.escape(url)}" title="{html.escape(title)}" width="100%" height="480" '
+        'style="border:0" loading="lazy"></iframe>'
+    )
 
 
 class Site:
@@ -111,10 +117,16 @@ class Site:
     def __init__(self, runtime: SiteRuntime, clock: Clock) -> None:
         self.base_url = runtime.settings.server.base_url.rstrip("/")
         self.categories = CategoryCatalog.load()
-        self.env = Environment(loader=PackageLoader("calendar_api.web", "templates"), autoescape=True,
-                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        self._fallback = Publisher(runtime.factory, RenderCache(runtime.settings.feeds.cache_entries),
-                                   clock=clock)
+        self.env = Environment(
+            loader=PackageLoader("calendar_api.web", "templates"),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._fallback = Publisher(
+            runtime.factory, RenderCache(runtime.settings.feeds.cache_entries), clock=clock
+        )
         started = clock().replace(microsecond=0)
         self._widget = render_body(widget_source().encode("utf-8"), "text/javascript; charset=utf-8", started)
         digest = hashlib.blake2b(digest_size=6)
@@ -139,8 +151,9 @@ class Site:
         return found if isinstance(found, Publisher) else self._fallback
 
     def _context(self, request: Request) -> tuple[Texts, Links]:
-        lang, explicit = pick_language(request.query_params.get("lang"),
-                                       request.headers.get("accept-language"))
+        lang, explicit = pick_language(
+            request.query_params.get("lang"), request.headers.get("accept-language")
+        )
         return Texts(lang), Links(lang, explicit, self.base_url)
 
     def _render(self, template: str, texts: Texts, links: Links, request: Request, **values: Any) -> str:
@@ -148,12 +161,26 @@ class Site:
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
         switch = request.url.path + "?" + urlencode([*params, ("lang", other)])
         return self.env.get_template(template).render(
-            t=texts, lang=texts.lang, links=links, other_lang=other, switch_url=switch,
-            asset_version=self.asset_version, demo_notice=self.demo_notices[texts.lang], **values,
+            t=texts,
+            lang=texts.lang,
+            links=links,
+            other_lang=other,
+            switch_url=switch,
+            asset_version=self.asset_version,
+            demo_notice=self.demo_notices[texts.lang],
+            **values,
         )
 
-    def _serve(self, request: Request, texts: Texts, links: Links, *, key: str,
-               render: Callable[[Session], str], csp: str = _CSP + "; frame-ancestors 'self'") -> Response:
+    def _serve(
+        self,
+        request: Request,
+        texts: Texts,
+        links: Links,
+        *,
+        key: str,
+        render: Callable[[Session], str],
+        csp: str = _CSP + "; frame-ancestors 'self'",
+    ) -> Response:
         """Answer from the render cache; problems become HTML error pages, merged events redirect."""
         publisher = self._publisher(request)
         now = publisher.clock()
@@ -164,9 +191,14 @@ class Site:
 
         try:
             # The raw query is part of the key because the language switch link repeats it.
-            response = publisher.serve(request, kind="html",
-                                       query=f"{texts.lang}|{links.explicit}|{key}|{request.url.query}",
-                                       bucket=minute, render=body, cache_control=PAGE_CACHE)
+            response = publisher.serve(
+                request,
+                kind="html",
+                query=f"{texts.lang}|{links.explicit}|{key}|{request.url.query}",
+                bucket=minute,
+                render=body,
+                cache_control=PAGE_CACHE,
+            )
         except Moved as moved:
             return RedirectResponse(links.event(moved.target), status_code=308)
         except Problem as problem:
@@ -181,11 +213,14 @@ class Site:
     def _error(self, request: Request, texts: Texts, links: Links, problem: Problem) -> Response:
         title = {404: "not_found_title", 400: "bad_request_title"}.get(problem.status, "error_title")
         message = {404: texts("not_found"), 400: f"{texts('bad_request')} {problem.detail}"}.get(
-            problem.status, problem.detail)
-        page = self._render("error.html", texts, links, request, title=texts(title), message=message,
-                            status=problem.status)
-        return Response(page, status_code=problem.status, media_type=HTML,
-                        headers={"Cache-Control": "no-store"})
+            problem.status, problem.detail
+        )
+        page = self._render(
+            "error.html", texts, links, request, title=texts(title), message=message, status=problem.status
+        )
+        return Response(
+            page, status_code=problem.status, media_type=HTML, headers={"Cache-Control": "no-store"}
+        )
 
     def _lists(self, session: Session) -> dict[str, Any]:
         """Choices for the filter forms: venues, categories and districts."""
@@ -197,11 +232,15 @@ class Site:
             "districts": sorted({v.district for v in venues if v.district}, key=str.casefold),
         }
 
-    def _cards(self, session: Session, listing: ListRequest, texts: Texts, links: Links,
-               now: datetime) -> tuple[list[Card], Cursor | None]:
+    def _cards(
+        self, session: Session, listing: ListRequest, texts: Texts, links: Links, now: datetime
+    ) -> tuple[list[Card], Cursor | None]:
         page = queries.event_page(session, listing.filters, listing.window)
-        cards = [card(view, texts, self.categories, now=now, link=links.event)
-                 for view in page.events if view.occurrences]
+        cards = [
+            card(view, texts, self.categories, now=now, link=links.event)
+            for view in page.events
+            if view.occurrences
+        ]
         return cards, page.next_cursor
 
     def index(self, request: Request) -> Response:
@@ -219,9 +258,16 @@ class Site:
             cards, cursor = self._cards(session, listing, texts, links, now)
             next_url = None if cursor is None else links.with_lang(listing.url("/", cursor=cursor.encode()))
             return self._render(
-                "index.html", texts, links, request, listing=listing,
+                "index.html",
+                texts,
+                links,
+                request,
+                listing=listing,
                 days=by_day(cards, texts, now.astimezone(BERLIN).date()),
-                next_url=next_url, feeds=feeds, reset_url=links.with_lang("/"), **self._lists(session),
+                next_url=next_url,
+                feeds=feeds,
+                reset_url=links.with_lang("/"),
+                **self._lists(session),
             )
 
         return self._serve(request, texts, links, key=_key(listing), render=render)
@@ -241,9 +287,15 @@ class Site:
                 raise missing_event(session, event_id)
             page_url = links.absolute(f"/events/{quote(event_id, safe='')}")
             return self._render(
-                "event.html", texts, links, request, event=detail(view, texts, self.categories, now=now),
-                page_url=page_url, jsonld=script_json(event_jsonld(view, page_url)),
-                ics_url=f"/events/{quote(event_id, safe='')}.ics", back_url=links.with_lang("/"),
+                "event.html",
+                texts,
+                links,
+                request,
+                event=detail(view, texts, self.categories, now=now),
+                page_url=page_url,
+                jsonld=script_json(event_jsonld(view, page_url)),
+                ics_url=f"/events/{quote(event_id, safe='')}.ics",
+                back_url=links.with_lang("/"),
             )
 
         return self._serve(request, texts, links, key="", render=render)
@@ -253,16 +305,23 @@ class Site:
         texts, links = self._context(request)
         now = self._publisher(request).clock()
         try:
-            listing = list_request(request.query_params.multi_items(), now, fields=EMBED_FIELDS,
-                                   limit=EMBED_LIMIT)
+            listing = list_request(
+                request.query_params.multi_items(), now, fields=EMBED_FIELDS, limit=EMBED_LIMIT
+            )
         except Problem as problem:
             return self._error(request, texts, links, problem)
         more = {k: v for k, v in listing.given if k != "limit"}
 
         def render(session: Session) -> str:
             cards, _more = self._cards(session, listing, texts, links, now)
-            return self._render("embed.html", texts, links, request, cards=cards,
-                                all_url=links.with_lang("/" + (f"?{urlencode(more)}" if more else "")))
+            return self._render(
+                "embed.html",
+                texts,
+                links,
+                request,
+                cards=cards,
+                all_url=links.with_lang("/" + (f"?{urlencode(more)}" if more else "")),
+            )
 
         return self._serve(request, texts, links, key=_key(listing), render=render, csp=_CSP)
 
@@ -275,7 +334,12 @@ class Site:
 
         def render(session: Session) -> str:
             return self._render(
-                "builder.html", texts, links, request, chosen=chosen, attributes=attributes,
+                "builder.html",
+                texts,
+                links,
+                request,
+                chosen=chosen,
+                attributes=attributes,
                 snippet=widget_snippet(self.base_url, attributes),
                 iframe=iframe_snippet(self.base_url, attributes, title),
                 preview_url="/embed" + (f"?{urlencode(attributes)}" if attributes else ""),

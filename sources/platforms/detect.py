@@ -151,9 +151,13 @@ def scoped(listings: list[Listing], location: str) -> list[Listing]:
     key = location if location.startswith(("http://", "https://")) else str(Path(location).resolve())
     name = PurePosixPath(urlsplit(key).path).name or urlsplit(key).netloc
     prefix = f"{name}~{hashlib.blake2b(key.encode(), digest_size=4).hexdigest()}/"
-    return [listing.evolve(record_id=prefix + listing.record_id,
-                           series_key=prefix + listing.series_key if listing.series_key else None)
-            for listing in listings]
+    return [
+        listing.evolve(
+            record_id=prefix + listing.record_id,
+            series_key=prefix + listing.series_key if listing.series_key else None,
+        )
+        for listing in listings
+    ]
 
 
 def _decode(data: bytes) -> str:

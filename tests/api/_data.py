@@ -194,8 +194,9 @@ def populate(factory: sessionmaker[Session], *, extra_events: int = 0) -> None:
                     description="Free jazz; bring friends, \\ backslashes, and BEGIN:VEVENT lines\n🎷",
                 ),
                 _event("evpunk", "Punk-Nacht", "fzw", ["party"], description="Laut."),
-                _event("evkids", "Kinderflohmarkt", "depot", ["kinder-familie", "messe-markt"],
-                       language="de"),
+                _event(
+                    "evkids", "Kinderflohmarkt", "depot", ["kinder-familie", "messe-markt"], language="de"
+                ),
                 _event("evnovenue", "Stadtspaziergang", None, ["fuehrung"]),
             ]
         )
@@ -304,10 +305,16 @@ SPECS = {
 
 
 @contextmanager
-def open_client(settings: Settings, engine: Any, factory: sessionmaker[Session], *,
-                clock: Callable[[], datetime] = lambda: NOW, extra_events: int = 0,
-                specs: dict[str, Any] | None = None,
-                extensions: Sequence[Extension] = (METRICS,)) -> Iterator[TestClient]:
+def open_client(
+    settings: Settings,
+    engine: Any,
+    factory: sessionmaker[Session],
+    *,
+    clock: Callable[[], datetime] = lambda: NOW,
+    extra_events: int = 0,
+    specs: dict[str, Any] | None = None,
+    extensions: Sequence[Extension] = (METRICS,),
+) -> Iterator[TestClient]:
     """The populated calendar served by the app, through Starlette's test client (lifespan run).
 
     Other parts' routes (web pages, push) are left out unless ``extensions`` lists them; ``/metrics`` is in.

@@ -24,10 +24,21 @@ from aggregator.models import Occurrence
 from calendar_api.caching import CacheKey, RenderCache, Rendered, accepts_gzip, not_modified, render_body
 
 GET_PATHS = [
-    "/api/v1/events", "/api/v1/events?category=konzert&limit=2", "/api/v1/events/evmahler", "/api/v1/venues",
-    "/api/v1/venues/fzw", "/api/v1/categories", "/api/v1/sources", "/feeds/events.ics",
-    "/feeds/venues/fzw.ics", "/feeds/categories/konzert.ics", "/events/evjazz.ics", "/openapi.json",
-    "/api/docs", "/healthz", "/readyz",
+    "/api/v1/events",
+    "/api/v1/events?category=konzert&limit=2",
+    "/api/v1/events/evmahler",
+    "/api/v1/venues",
+    "/api/v1/venues/fzw",
+    "/api/v1/categories",
+    "/api/v1/sources",
+    "/feeds/events.ics",
+    "/feeds/venues/fzw.ics",
+    "/feeds/categories/konzert.ics",
+    "/events/evjazz.ics",
+    "/openapi.json",
+    "/api/docs",
+    "/healthz",
+    "/readyz",
 ]
 
 
@@ -54,8 +65,11 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def _touch(factory: sessionmaker[Session], occurrence_id: str, at: datetime) -> None:
     """What ingest does when a subscriber-visible field changes: SEQUENCE up, updated now."""
     with factory() as session, session.begin():
-        session.execute(update(Occurrence).where(Occurrence.id == occurrence_id)
-                        .values(sequence=Occurrence.sequence + 1, updated_at=at, room="Kammermusiksaal"))
+        session.execute(
+            update(Occurrence)
+            .where(Occurrence.id == occurrence_id)
+            .values(sequence=Occurrence.sequence + 1, updated_at=at, room="Kammermusiksaal")
+        )
 
 
 @pytest.mark.parametrize("path", GET_PATHS)
@@ -87,8 +101,9 @@ def test_if_modified_since(client: TestClient, path: str) -> None:
 
 def test_if_none_match_wins_over_if_modified_since(client: TestClient) -> None:
     last_modified = client.get("/feeds/events.ics").headers["last-modified"]
-    response = client.get("/feeds/events.ics", headers={"If-None-Match": 'W/"stale"',
-                                                         "If-Modified-Since": last_modified})
+    response = client.get(
+        "/feeds/events.ics", headers={"If-None-Match": 'W/"stale"', "If-Modified-Since": last_modified}
+    )
     assert response.status_code == 200
 
 
@@ -99,8 +114,9 @@ def test_json_last_modified_is_the_newest_change(client: TestClient) -> None:
 def test_feed_is_rendered_once_for_repeated_requests(client: TestClient, renders: list[str]) -> None:
     first = client.get("/feeds/venues/konzerthaus-dortmund.ics")
     second = client.get("/feeds/venues/konzerthaus-dortmund.ics")
-    conditional = client.get("/feeds/venues/konzerthaus-dortmund.ics",
-                             headers={"If-None-Match": first.headers["etag"]})
+    conditional = client.get(
+        "/feeds/venues/konzerthaus-dortmund.ics", headers={"If-None-Match": first.headers["etag"]}
+    )
     assert (second.content, conditional.status_code) == (first.content, 304)
     assert len(renders) == 1
     client.get("/feeds/venues/konzerthaus-dortmund.ics?category=konzert")
@@ -123,8 +139,9 @@ def test_cache_hits_are_counted(client: TestClient) -> None:
     assert (len(hits), publisher.cache.hits) == (2, 2)
 
 
-def test_a_change_invalidates_and_bumps_the_etag(client: TestClient, factory: sessionmaker[Session],
-                                                 renders: list[str]) -> None:
+def test_a_change_invalidates_and_bumps_the_etag(
+    client: TestClient, factory: sessionmaker[Session], renders: list[str]
+) -> None:
     before = client.get("/feeds/events.ics")
     _touch(factory, "ocmahler2", NOW)
     after = client.get("/feeds/events.ics", headers={"If-None-Match": before.headers["etag"]})
@@ -136,8 +153,9 @@ def test_a_change_invalidates_and_bumps_the_etag(client: TestClient, factory: se
     assert after.headers["last-modified"] == "Fri, 20 Mar 2026 09:00:00 GMT"
 
 
-def test_a_change_elsewhere_leaves_a_feed_current(client: TestClient, factory: sessionmaker[Session],
-                                                  renders: list[str]) -> None:
+def test_a_change_elsewhere_leaves_a_feed_current(
+    client: TestClient, factory: sessionmaker[Session], renders: list[str]
+) -> None:
     path = "/feeds/venues/konzerthaus-dortmund.ics"
     before = client.get(path)
     _touch(factory, "ocpunk3", NOW)  # at another venue
@@ -154,8 +172,9 @@ def test_unchanged_reimport_answers_304(client: TestClient, factory: sessionmake
     assert again.status_code == 304
 
 
-def test_data_version_comes_from_the_database(settings: Settings, engine: Any,
-                                              factory: sessionmaker[Session]) -> None:
+def test_data_version_comes_from_the_database(
+    settings: Settings, engine: Any, factory: sessionmaker[Session]
+) -> None:
     """Another process's commit (here: another app on the same database) is seen at once."""
     with open_client(settings, engine, factory) as reader:
         before = reader.get("/api/v1/events/evmahler").json()["occurrences"][2]["sequence"]
@@ -164,14 +183,17 @@ def test_data_version_comes_from_the_database(settings: Settings, engine: Any,
 
 
 @pytest.mark.realtime
-def test_version_is_reread_after_its_ttl(settings: Settings, engine: Any, factory: sessionmaker[Session],
-                                         renders: list[str]) -> None:
+def test_version_is_reread_after_its_ttl(
+    settings: Settings, engine: Any, factory: sessionmaker[Session], renders: list[str]
+) -> None:
     from _data import SPECS, Runtime, populate
 
     from calendar_api.app import create_app
 
     populate(factory)
-    app = create_app(Runtime(settings, engine, factory, SPECS), clock=lambda: NOW, extensions=(), version_ttl=0.3)
+    app = create_app(
+        Runtime(settings, engine, factory, SPECS), clock=lambda: NOW, extensions=(), version_ttl=0.3
+    )
     with TestClient(app) as client:
         before = client.get("/feeds/events.ics").headers["etag"]
         _touch(factory, "ocmahler2", NOW)
@@ -182,7 +204,8 @@ def test_version_is_reread_after_its_ttl(settings: Settings, engine: Any, factor
 
 
 def test_day_change_rerenders_but_unchanged_content_stays_304(
-        settings: Settings, engine: Any, factory: sessionmaker[Session], renders: list[str]) -> None:
+    settings: Settings, engine: Any, factory: sessionmaker[Session], renders: list[str]
+) -> None:
     now = [NOW]
     with open_client(settings, engine, factory, clock=lambda: now[0]) as client:
         path = "/feeds/events.ics?from=2026-03-25&to=2026-04-30"
@@ -224,6 +247,7 @@ def _key(name: str, version: str = "v1") -> CacheKey:
 def _rendered(text: str) -> Callable[[], tuple[CacheKey, Rendered]]:
     def make() -> tuple[CacheKey, Rendered]:
         return _key(text), render_body(text.encode() * 10, "text/calendar", STAMP)
+
     return make
 
 
@@ -265,8 +289,10 @@ def test_concurrent_misses_render_once() -> None:
         return _key("a"), render_body(b"body", "text/calendar", STAMP)
 
     results: list[bool] = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get_or_render(_key("a"), slow)[1]))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get_or_render(_key("a"), slow)[1]))
+        for _ in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -285,30 +311,45 @@ def test_a_failed_render_is_not_cached_and_can_be_retried() -> None:
     assert cache.get_or_render(_key("a"), _rendered("a"))[1] is False
 
 
-@pytest.mark.parametrize(("headers", "expected"), [
-    ({"If-None-Match": 'W/"abc"'}, True),
-    ({"If-None-Match": '"abc"'}, True),
-    ({"If-None-Match": 'W/"x", W/"abc"'}, True),
-    ({"If-None-Match": "*"}, True),
-    ({"If-None-Match": 'W/"abcd"'}, False),
-    ({"If-Modified-Since": "Sun, 01 Mar 2026 12:00:00 GMT"}, True),
-    ({"If-Modified-Since": "Sun, 01 Mar 2026 11:59:59 GMT"}, False),
-    ({"If-Modified-Since": "yesterday"}, False),
-    ({"If-Modified-Since": ""}, False),
-    ({}, False),
-])
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"If-None-Match": 'W/"abc"'}, True),
+        ({"If-None-Match": '"abc"'}, True),
+        ({"If-None-Match": 'W/"x", W/"abc"'}, True),
+        ({"If-None-Match": "*"}, True),
+        ({"If-None-Match": 'W/"abcd"'}, False),
+        ({"If-Modified-Since": "Sun, 01 Mar 2026 12:00:00 GMT"}, True),
+        ({"If-Modified-Since": "Sun, 01 Mar 2026 11:59:59 GMT"}, False),
+        ({"If-Modified-Since": "yesterday"}, False),
+        ({"If-Modified-Since": ""}, False),
+        ({}, False),
+    ],
+)
 def test_not_modified(headers: dict[str, str], expected: bool) -> None:
     assert not_modified(Headers(headers), 'W/"abc"', STAMP) is expected
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("gzip", True), ("deflate, gzip;q=1.0, *;q=0.5", True), ("GZIP", True), ("*", True),
-    ("gzip;q=0", False), ("gzip; q=0.0", False), ("br, deflate", False), ("", False),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("gzip", True),
+        ("deflate, gzip;q=1.0, *;q=0.5", True),
+        ("GZIP", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.0", False),
+        ("br, deflate", False),
+        ("", False),
+    ],
+)
 def test_accepts_gzip(value: str, expected: bool) -> None:
     assert accepts_gzip(Headers({"Accept-Encoding": value})) is expected
 
 
 def test_gzip_copy_is_deterministic() -> None:
-    one, two = render_body(b"x" * 5000, "text/calendar", STAMP), render_body(b"x" * 5000, "text/calendar", STAMP)
+    one, two = (
+        render_body(b"x" * 5000, "text/calendar", STAMP),
+        render_body(b"x" * 5000, "text/calendar", STAMP),
+    )
     assert one.gzipped == two.gzipped and gzip.decompress(one.gzipped or b"") == b"x" * 5000

@@ -51,33 +51,36 @@ def test_past_occurrences_are_left_out_of_a_listed_event(client: TestClient) -> 
     assert _occurrences(client, "venue=konzerthaus-dortmund")["evmahler"] == ["ocmahler1", "ocmahler2"]
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("venue=konzerthaus-dortmund", {"evmahler", "evjazz"}),
-    ("venue=fzw&venue=depot", {"evpunk", "evkids"}),
-    ("venue=nowhere", set()),
-    ("category=fest", {"evjazz"}),
-    ("category=konzert", {"evmahler", "evjazz"}),
-    ("category=party&category=kinder-familie", {"evpunk", "evkids"}),
-    ("category=konz", set()),
-    ("q=mahler", {"evmahler"}),
-    ("q=PHILHARMONIKER", {"evmahler"}),
-    ("q=backslashes", {"evjazz"}),
-    ("q=fzw", {"evpunk"}),
-    ("q=jazz+foyer", {"evjazz"}),
-    ("q=jazz+mahler", set()),
-    ("q=_", set()),
-    ("q=100%25", set()),
-    ("district=innenstadt-west", {"evmahler", "evjazz", "evpunk"}),
-    ("district=Innenstadt-Nord", {"evkids"}),
-    ("free=true", {"evkids"}),
-    ("free=false", {"evkids", "evpunk", "evmahler", "evjazz", "evnovenue"}),
-    ("accessible=true", {"evmahler", "evjazz"}),
-    ("lang=de", {"evmahler", "evkids"}),
-    ("lang=EN", {"evjazz"}),
-    ("status=cancelled", {"evpunk"}),
-    ("status=postponed&status=cancelled", {"evpunk", "evnovenue"}),
-    ("venue=konzerthaus-dortmund&category=fest", {"evjazz"}),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("venue=konzerthaus-dortmund", {"evmahler", "evjazz"}),
+        ("venue=fzw&venue=depot", {"evpunk", "evkids"}),
+        ("venue=nowhere", set()),
+        ("category=fest", {"evjazz"}),
+        ("category=konzert", {"evmahler", "evjazz"}),
+        ("category=party&category=kinder-familie", {"evpunk", "evkids"}),
+        ("category=konz", set()),
+        ("q=mahler", {"evmahler"}),
+        ("q=PHILHARMONIKER", {"evmahler"}),
+        ("q=backslashes", {"evjazz"}),
+        ("q=fzw", {"evpunk"}),
+        ("q=jazz+foyer", {"evjazz"}),
+        ("q=jazz+mahler", set()),
+        ("q=_", set()),
+        ("q=100%25", set()),
+        ("district=innenstadt-west", {"evmahler", "evjazz", "evpunk"}),
+        ("district=Innenstadt-Nord", {"evkids"}),
+        ("free=true", {"evkids"}),
+        ("free=false", {"evkids", "evpunk", "evmahler", "evjazz", "evnovenue"}),
+        ("accessible=true", {"evmahler", "evjazz"}),
+        ("lang=de", {"evmahler", "evkids"}),
+        ("lang=EN", {"evjazz"}),
+        ("status=cancelled", {"evpunk"}),
+        ("status=postponed&status=cancelled", {"evpunk", "evnovenue"}),
+        ("venue=konzerthaus-dortmund&category=fest", {"evjazz"}),
+    ],
+)
 def test_filter(client: TestClient, query: str, expected: set[str]) -> None:
     assert set(_ids(client, query)) == expected
 
@@ -93,17 +96,20 @@ def test_status_filter_narrows_the_occurrences_shown(client: TestClient) -> None
     assert _occurrences(client, "status=cancelled") == {"evpunk": ["ocpunk1", "ocpunk2"]}
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("from=2026-03-28&to=2026-03-28", {"evmahler": ["ocmahler1"], "evjazz": ["ocjazz1"]}),
-    ("from=2026-03-29T00:00:00%2B01:00&to=2026-03-29T04:00:00%2B02:00", {"evjazz": ["ocjazzdst"]}),
-    ("from=2026-03-29T03:30:00%2B02:00&to=2026-03-29T03:31:00%2B02:00", {"evjazz": ["ocjazzdst"]}),
-    ("from=2026-03-29T01:31:00Z&to=2026-03-29T02:00:00Z", {}),
-    ("from=2026-03-22T12:00:00&to=2026-03-23", {"evkids": ["ockids"]}),  # all day: still on
-    ("from=2026-01-01&to=2026-01-31", {"evmahler": ["ocmahler0"]}),
-    ("from=2026-06-01T14:00:00%2B02:00", {"evnovenue": ["ocwalk"]}),
-    ("from=1200-01-01&to=1300-01-01", {}),
-    ("from=9999-12-31T23:59:59-23:59", {}),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("from=2026-03-28&to=2026-03-28", {"evmahler": ["ocmahler1"], "evjazz": ["ocjazz1"]}),
+        ("from=2026-03-29T00:00:00%2B01:00&to=2026-03-29T04:00:00%2B02:00", {"evjazz": ["ocjazzdst"]}),
+        ("from=2026-03-29T03:30:00%2B02:00&to=2026-03-29T03:31:00%2B02:00", {"evjazz": ["ocjazzdst"]}),
+        ("from=2026-03-29T01:31:00Z&to=2026-03-29T02:00:00Z", {}),
+        ("from=2026-03-22T12:00:00&to=2026-03-23", {"evkids": ["ockids"]}),  # all day: still on
+        ("from=2026-01-01&to=2026-01-31", {"evmahler": ["ocmahler0"]}),
+        ("from=2026-06-01T14:00:00%2B02:00", {"evnovenue": ["ocwalk"]}),
+        ("from=1200-01-01&to=1300-01-01", {}),
+        ("from=9999-12-31T23:59:59-23:59", {}),
+    ],
+)
 def test_time_window(client: TestClient, query: str, expected: dict[str, list[str]]) -> None:
     assert _occurrences(client, query) == expected
 
@@ -111,14 +117,20 @@ def test_time_window(client: TestClient, query: str, expected: dict[str, list[st
 def test_event_shape(client: TestClient) -> None:
     event = client.get("/api/v1/events/evmahler").json()
     assert {k: event[k] for k in ("id", "title", "subtitle", "categories", "language", "url", "image")} == {
-        "id": "evmahler", "title": "Mahler: Sinfonie Nr. 2", "subtitle": "Dortmunder Philharmoniker",
-        "categories": ["konzert"], "language": "de", "url": "https://www.konzerthaus-dortmund.de/mahler-2",
+        "id": "evmahler",
+        "title": "Mahler: Sinfonie Nr. 2",
+        "subtitle": "Dortmunder Philharmoniker",
+        "categories": ["konzert"],
+        "language": "de",
+        "url": "https://www.konzerthaus-dortmund.de/mahler-2",
         "image": "https://www.konzerthaus-dortmund.de/mahler.jpg",
     }
     assert event["venue"] == {
-        "slug": "konzerthaus-dortmund", "name": "Konzerthaus Dortmund",
+        "slug": "konzerthaus-dortmund",
+        "name": "Konzerthaus Dortmund",
         "address": {"street": "Brückstraße 21", "postcode": "44135", "city": "Dortmund"},
-        "geo": {"lat": 51.5149, "lon": 7.4636}, "district": "Innenstadt-West",
+        "geo": {"lat": 51.5149, "lon": 7.4636},
+        "district": "Innenstadt-West",
     }
     assert event["sources"] == [
         {"source": "eventim", "id": "E-9", "url": "https://eventim.example/9"},
@@ -141,8 +153,13 @@ def test_offers_have_numeric_prices_and_availability(client: TestClient) -> None
     occurrence = client.get("/api/v1/events/evmahler").json()["occurrences"][2]
     assert occurrence["availability"] == "available"
     assert occurrence["offers"][0] == {
-        "price_min": 19.5, "price_max": 59, "currency": "EUR", "price_text": None,
-        "url": "https://tickets.example/mahler-2", "vendor": None, "availability": "available",
+        "price_min": 19.5,
+        "price_max": 59,
+        "currency": "EUR",
+        "price_text": None,
+        "url": "https://tickets.example/mahler-2",
+        "vendor": None,
+        "availability": "available",
         "source": "konzerthaus",
     }
     assert occurrence["sequence"] == 2
@@ -156,8 +173,11 @@ def test_dst_edge_occurrence_has_summer_offset(client: TestClient) -> None:
 
 def test_all_day_occurrence(client: TestClient) -> None:
     kids = client.get("/api/v1/events/evkids").json()["occurrences"][0]
-    assert (kids["all_day"], kids["start"], kids["end"]) == (True, "2026-03-22T00:00:00+01:00",
-                                                              "2026-03-23T00:00:00+01:00")
+    assert (kids["all_day"], kids["start"], kids["end"]) == (
+        True,
+        "2026-03-22T00:00:00+01:00",
+        "2026-03-23T00:00:00+01:00",
+    )
 
 
 def test_event_without_venue(client: TestClient) -> None:
@@ -176,7 +196,10 @@ def test_event_feed_links(client: TestClient) -> None:
 def test_list_feed_links_carry_the_filters_but_not_the_paging(client: TestClient) -> None:
     feeds = client.get("/api/v1/events?limit=2&category=konzert&venue=konzerthaus-dortmund").json()["feeds"]
     assert feeds["url"] == f"{BASE}/feeds/events.ics?category=konzert&venue=konzerthaus-dortmund"
-    assert feeds["webcal"] == "webcal://127.0.0.1:8080/feeds/events.ics?category=konzert&venue=konzerthaus-dortmund"
+    assert (
+        feeds["webcal"]
+        == "webcal://127.0.0.1:8080/feeds/events.ics?category=konzert&venue=konzerthaus-dortmund"
+    )
     cid = parse_qs(urlsplit(feeds["google"]).query)["cid"]
     assert cid == [feeds["webcal"]]
 
@@ -229,48 +252,62 @@ def _cursor(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-@pytest.mark.parametrize(("path", "parameter"), [
-    ("/api/v1/events?foo=1", "foo"),
-    ("/api/v1/events?from=yesterday", "from"),
-    ("/api/v1/events?from=2026-02-30", "from"),
-    ("/api/v1/events?to=2026-03-01T25:00:00Z", "to"),
-    ("/api/v1/events?to=2026-03-01T10:00:00%2B24:00", "to"),
-    ("/api/v1/events?from=2026-04-01&to=2026-03-01", "from"),
-    ("/api/v1/events?from=2026-03-01T12:00:00Z&to=2026-03-01T11:59:59Z", "from"),
-    ("/api/v1/events?from=", "from"),
-    ("/api/v1/events?limit=0", "limit"),
-    ("/api/v1/events?limit=501", "limit"),
-    ("/api/v1/events?limit=ten", "limit"),
-    ("/api/v1/events?limit=-1", "limit"),
-    ("/api/v1/events?limit=1&limit=2", "limit"),
-    ("/api/v1/events?cursor=not-a-cursor", "cursor"),
-    ("/api/v1/events?cursor=%25%25", "cursor"),
-    ("/api/v1/events?cursor=" + _cursor(b"[1, 2]"), "cursor"),
-    ("/api/v1/events?cursor=" + _cursor(b'["2026-03-01T10:00:00", "ev"]'), "cursor"),
-    ("/api/v1/events?free=yes", "free"),
-    ("/api/v1/events?available=1", "available"),
-    ("/api/v1/events?status=happening", "status"),
-    ("/api/v1/events?lang=123", "lang"),
-    ("/api/v1/events?q=", "q"),
-    ("/api/v1/events?q=a%00b", "q"),
-    ("/api/v1/events?venue=" + "x" * 121, "venue"),
-    ("/api/v1/events/evmahler?limit=3", "limit"),
-    ("/api/v1/venues?district=x", "district"),
-    ("/api/v1/categories?x=1", "x"),
-    ("/api/v1/sources?x=1", "x"),
-    ("/feeds/events.ics?limit=3", "limit"),
-    ("/feeds/events.ics?from=2026-13-01", "from"),
-    ("/events/evmahler.ics?venue=fzw", "venue"),
-])
-def test_bad_input_is_a_400_problem_naming_the_parameter(client: TestClient, path: str,
-                                                         parameter: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/events?foo=1", "foo"),
+        ("/api/v1/events?from=yesterday", "from"),
+        ("/api/v1/events?from=2026-02-30", "from"),
+        ("/api/v1/events?to=2026-03-01T25:00:00Z", "to"),
+        ("/api/v1/events?to=2026-03-01T10:00:00%2B24:00", "to"),
+        ("/api/v1/events?from=2026-04-01&to=2026-03-01", "from"),
+        ("/api/v1/events?from=2026-03-01T12:00:00Z&to=2026-03-01T11:59:59Z", "from"),
+        ("/api/v1/events?from=", "from"),
+        ("/api/v1/events?limit=0", "limit"),
+        ("/api/v1/events?limit=501", "limit"),
+        ("/api/v1/events?limit=ten", "limit"),
+        ("/api/v1/events?limit=-1", "limit"),
+        ("/api/v1/events?limit=1&limit=2", "limit"),
+        ("/api/v1/events?cursor=not-a-cursor", "cursor"),
+        ("/api/v1/events?cursor=%25%25", "cursor"),
+        ("/api/v1/events?cursor=" + _cursor(b"[1, 2]"), "cursor"),
+        ("/api/v1/events?cursor=" + _cursor(b'["2026-03-01T10:00:00", "ev"]'), "cursor"),
+        ("/api/v1/events?free=yes", "free"),
+        ("/api/v1/events?available=1", "available"),
+        ("/api/v1/events?status=happening", "status"),
+        ("/api/v1/events?lang=123", "lang"),
+        ("/api/v1/events?q=", "q"),
+        ("/api/v1/events?q=a%00b", "q"),
+        ("/api/v1/events?venue=" + "x" * 121, "venue"),
+        ("/api/v1/events/evmahler?limit=3", "limit"),
+        ("/api/v1/venues?district=x", "district"),
+        ("/api/v1/categories?x=1", "x"),
+        ("/api/v1/sources?x=1", "x"),
+        ("/feeds/events.ics?limit=3", "limit"),
+        ("/feeds/events.ics?from=2026-13-01", "from"),
+        ("/events/evmahler.ics?venue=fzw", "venue"),
+    ],
+)
+def test_bad_input_is_a_400_problem_naming_the_parameter(
+    client: TestClient, path: str, parameter: str
+) -> None:
     assert _problem(client.get(path), 400)["parameter"] == parameter
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/events/nope", "/api/v1/venues/nope", "/nothing", "/api/v1/events/", "/api/v1/events/a%00b",
-    "/api/v1/events/" + "x" * 200, "/events/nope.ics", "/feeds/venues/nope.ics", "/feeds/categories/nope.ics",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/events/nope",
+        "/api/v1/venues/nope",
+        "/nothing",
+        "/api/v1/events/",
+        "/api/v1/events/a%00b",
+        "/api/v1/events/" + "x" * 200,
+        "/events/nope.ics",
+        "/feeds/venues/nope.ics",
+        "/feeds/categories/nope.ics",
+    ],
+)
 def test_unknown_things_are_404_problems(client: TestClient, path: str) -> None:
     _problem(client.get(path), 404)
 
@@ -287,7 +324,9 @@ def test_venues(client: TestClient) -> None:
     assert body["count"] == 3
     konzerthaus = client.get("/api/v1/venues/konzerthaus-dortmund").json()
     assert (konzerthaus["rooms"], konzerthaus["accessibility"]) == (
-        ["Großer Saal"], "Stufenloser Zugang über den Haupteingang.")
+        ["Großer Saal"],
+        "Stufenloser Zugang über den Haupteingang.",
+    )
     assert konzerthaus["feeds"]["url"] == f"{BASE}/feeds/venues/konzerthaus-dortmund.ics"
 
 
@@ -302,7 +341,13 @@ def test_sources_report_health_runs_and_schedule(client: TestClient) -> None:
     assert set(sources) == {"konzerthaus", "fzw", "theater"}
     assert sources["konzerthaus"]["health"] == "ok"
     assert sources["konzerthaus"]["last_run"]["counts"] == {
-        "listings": 3, "added": 2, "updated": 1, "unchanged": 0, "cancelled": 0, "rejected": 0}
+        "listings": 3,
+        "added": 2,
+        "updated": 1,
+        "unchanged": 0,
+        "cancelled": 0,
+        "rejected": 0,
+    }
     assert sources["konzerthaus"]["schedule"] == "interval:6h"
     fzw = sources["fzw"]
     assert (fzw["health"], fzw["consecutive_failures"]) == ("failing", 2)
@@ -320,8 +365,10 @@ def test_cors_allows_any_origin_to_read(client: TestClient) -> None:
     response = client.get("/api/v1/events", headers={"Origin": "https://www.dortmund.de"})
     assert response.headers["access-control-allow-origin"] == "*"
     assert "ETag" in response.headers["access-control-expose-headers"]
-    preflight = client.options("/feeds/events.ics", headers={
-        "Origin": "https://www.dortmund.de", "Access-Control-Request-Method": "GET"})
+    preflight = client.options(
+        "/feeds/events.ics",
+        headers={"Origin": "https://www.dortmund.de", "Access-Control-Request-Method": "GET"},
+    )
     assert preflight.status_code == 200
     assert "GET" in preflight.headers["access-control-allow-methods"]
 
@@ -345,7 +392,9 @@ def test_app_refuses_to_start_on_an_empty_database(settings: Settings, tmp_path:
     from calendar_api.app import create_app
 
     engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
-    app = create_app(Runtime(settings, engine, session_factory(engine), SPECS), clock=lambda: NOW, extensions=EXTENSIONS)
+    app = create_app(
+        Runtime(settings, engine, session_factory(engine), SPECS), clock=lambda: NOW, extensions=EXTENSIONS
+    )
     with pytest.raises(SchemaOutdated), TestClient(app):
         pass
     engine.dispose()
@@ -358,15 +407,29 @@ def test_docs_page_is_self_contained(client: TestClient) -> None:
     assert "<script src" not in page.text and "<link" not in page.text
 
 
-def test_openapi_documents_every_route(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> None:
+def test_openapi_documents_every_route(
+    settings: Settings, engine: Any, factory: sessionmaker[Session]
+) -> None:
     with open_client(settings, engine, factory, extensions=(PUSH, METRICS)) as client:
         document = client.get("/openapi.json").json()
         routes = {getattr(r, "path", None) for r in client.app.routes}  # type: ignore[attr-defined]
     assert document["openapi"] == "3.1.0"
-    ours = {"/api/v1/events", "/api/v1/events/{id}", "/api/v1/venues", "/api/v1/venues/{slug}",
-            "/api/v1/categories", "/api/v1/sources", "/feeds/events.ics", "/feeds/venues/{slug}.ics",
-            "/feeds/categories/{slug}.ics", "/events/{id}.ics", "/openapi.json", "/api/docs", "/healthz",
-            "/readyz"}
+    ours = {
+        "/api/v1/events",
+        "/api/v1/events/{id}",
+        "/api/v1/venues",
+        "/api/v1/venues/{slug}",
+        "/api/v1/categories",
+        "/api/v1/sources",
+        "/feeds/events.ics",
+        "/feeds/venues/{slug}.ics",
+        "/feeds/categories/{slug}.ics",
+        "/events/{id}.ics",
+        "/openapi.json",
+        "/api/docs",
+        "/healthz",
+        "/readyz",
+    }
     assert ours <= routes
     from calendar_api.push import openapi_paths
 
@@ -387,14 +450,17 @@ def test_feed_cache_hits_reach_the_metrics(client: TestClient) -> None:
     assert metrics.FEED_CACHE_HITS._value.get() == before + 1
 
 
-def test_extension_routes_are_added_after_the_api(settings: Settings, engine: Any,
-                                                  factory: sessionmaker[Session]) -> None:
+def test_extension_routes_are_added_after_the_api(
+    settings: Settings, engine: Any, factory: sessionmaker[Session]
+) -> None:
     seen: list[Any] = []
 
     def routes(runtime: Any, clock: Any) -> list[Route]:
         seen.append(runtime)
-        return [Route("/", lambda _r: PlainTextResponse("home")),
-                Route("/events/{id}", lambda r: PlainTextResponse(f"page {r.path_params['id']}"))]
+        return [
+            Route("/", lambda _r: PlainTextResponse("home")),
+            Route("/events/{id}", lambda r: PlainTextResponse(f"page {r.path_params['id']}")),
+        ]
 
     with open_client(settings, engine, factory, extensions=(Extension("fake_web", routes=routes),)) as client:
         assert client.get("/").text == "home"
@@ -403,8 +469,9 @@ def test_extension_routes_are_added_after_the_api(settings: Settings, engine: An
     assert seen and seen[0].factory is factory
 
 
-def test_a_broken_extension_is_not_silently_skipped(settings: Settings, engine: Any,
-                                                    factory: sessionmaker[Session]) -> None:
+def test_a_broken_extension_is_not_silently_skipped(
+    settings: Settings, engine: Any, factory: sessionmaker[Session]
+) -> None:
     """An extension that cannot import one of its own dependencies is an error, not skipped."""
     from _data import SPECS, Runtime
 
@@ -415,5 +482,8 @@ def test_a_broken_extension_is_not_silently_skipped(settings: Settings, engine: 
         return [Route("/", lambda _r: PlainTextResponse("never"))]
 
     with pytest.raises(ModuleNotFoundError, match="no_such_dependency"):
-        create_app(Runtime(settings, engine, factory, SPECS), clock=lambda: NOW,
-                   extensions=(Extension("broken", routes=routes),))
+        create_app(
+            Runtime(settings, engine, factory, SPECS),
+            clock=lambda: NOW,
+            extensions=(Extension("broken", routes=routes),),
+        )

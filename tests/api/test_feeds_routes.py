@@ -96,32 +96,43 @@ def test_calendar_properties(client: TestClient) -> None:
     assert "METHOD" not in calendar
 
 
-@pytest.mark.parametrize(("path", "name"), [
-    ("/feeds/events.ics", "Stadtkalender Dortmund"),
-    ("/feeds/venues/konzerthaus-dortmund.ics", "Konzerthaus Dortmund"),
-    ("/feeds/venues/konzerthaus-dortmund.ics?category=konzert", "Konzerthaus Dortmund — Konzert"),
-    ("/feeds/categories/konzert.ics", "Stadtkalender Dortmund — Konzert"),
-    ("/feeds/events.ics?venue=fzw&venue=depot", "Depot / FZW"),
-    ("/feeds/events.ics?free=true&district=Innenstadt-Nord",
-     "Stadtkalender Dortmund — Innenstadt-Nord, Eintritt frei"),
-    ("/events/evmahler.ics", "Mahler: Sinfonie Nr. 2"),
-])
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/feeds/events.ics", "Stadtkalender Dortmund"),
+        ("/feeds/venues/konzerthaus-dortmund.ics", "Konzerthaus Dortmund"),
+        ("/feeds/venues/konzerthaus-dortmund.ics?category=konzert", "Konzerthaus Dortmund — Konzert"),
+        ("/feeds/categories/konzert.ics", "Stadtkalender Dortmund — Konzert"),
+        ("/feeds/events.ics?venue=fzw&venue=depot", "Depot / FZW"),
+        (
+            "/feeds/events.ics?free=true&district=Innenstadt-Nord",
+            "Stadtkalender Dortmund — Innenstadt-Nord, Eintritt frei",
+        ),
+        ("/events/evmahler.ics", "Mahler: Sinfonie Nr. 2"),
+    ],
+)
 def test_calendar_name_describes_the_filter(client: TestClient, path: str, name: str) -> None:
     calendar = _feed(client, path)
     assert _unescape(calendar["NAME"]) == _unescape(calendar["X-WR-CALNAME"]) == name
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("/feeds/venues/konzerthaus-dortmund.ics", {"ocmahler1", "ocmahler2", "ocjazz1", "ocjazzdst"}),
-    ("/feeds/categories/fest.ics", {"ocjazz1", "ocjazzdst"}),
-    ("/feeds/events.ics?free=true", {"ockids"}),
-    ("/feeds/events.ics?available=true&venue=konzerthaus-dortmund", {"ocmahler2", "ocjazz1", "ocjazzdst"}),
-    ("/feeds/events.ics?q=punk", {"ocpunk1", "ocpunk3"}),
-    ("/feeds/events.ics?from=2026-01-01&to=2026-01-31", {"ocmahler0"}),
-    ("/feeds/events.ics?to=2026-03-26", {"ockids", "ocpunk1"}),
-    ("/events/evmahler.ics", {"ocmahler0", "ocmahler1", "ocmahler2"}),
-    ("/events/evpunk.ics", {"ocpunk1", "ocpunk2", "ocpunk3"}),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/feeds/venues/konzerthaus-dortmund.ics", {"ocmahler1", "ocmahler2", "ocjazz1", "ocjazzdst"}),
+        ("/feeds/categories/fest.ics", {"ocjazz1", "ocjazzdst"}),
+        ("/feeds/events.ics?free=true", {"ockids"}),
+        (
+            "/feeds/events.ics?available=true&venue=konzerthaus-dortmund",
+            {"ocmahler2", "ocjazz1", "ocjazzdst"},
+        ),
+        ("/feeds/events.ics?q=punk", {"ocpunk1", "ocpunk3"}),
+        ("/feeds/events.ics?from=2026-01-01&to=2026-01-31", {"ocmahler0"}),
+        ("/feeds/events.ics?to=2026-03-26", {"ockids", "ocpunk1"}),
+        ("/events/evmahler.ics", {"ocmahler0", "ocmahler1", "ocmahler2"}),
+        ("/events/evpunk.ics", {"ocpunk1", "ocpunk2", "ocpunk3"}),
+    ],
+)
 def test_feed_contents(client: TestClient, path: str, expected: set[str]) -> None:
     assert set(_events(_feed(client, path))) == expected
 
@@ -138,9 +149,15 @@ def test_vevent_text(client: TestClient) -> None:
     event = _events(_feed(client, "/feeds/events.ics"))["ocmahler1"]
     assert str(event["SUMMARY"]) == "Mahler: Sinfonie Nr. 2"
     description = str(event["DESCRIPTION"])
-    for part in ("Dortmunder Philharmoniker", "Leitung: Gabriel Feltz; Chor, Soli.", "Eintritt: 19–59 €",
-                 "Ausverkauft", "Karten: https://tickets.example/mahler-1", "Quelle: https://kh.example/1",
-                 "Quelle: https://eventim.example/9"):
+    for part in (
+        "Dortmunder Philharmoniker",
+        "Leitung: Gabriel Feltz; Chor, Soli.",
+        "Eintritt: 19–59 €",
+        "Ausverkauft",
+        "Karten: https://tickets.example/mahler-1",
+        "Quelle: https://kh.example/1",
+        "Quelle: https://eventim.example/9",
+    ):
         assert part in description
     assert str(event["LOCATION"]) == "Konzerthaus Dortmund, Brückstraße 21, 44135 Dortmund"
     geo = _prop(event, "GEO", vGeo)
@@ -153,7 +170,8 @@ def test_vevent_text(client: TestClient) -> None:
 def test_special_characters_round_trip(client: TestClient) -> None:
     event = _events(_feed(client, "/feeds/events.ics"))["ocjazz1"]
     assert str(event["DESCRIPTION"]).startswith(
-        "Free jazz; bring friends, \\ backslashes, and BEGIN:VEVENT lines\n🎷")
+        "Free jazz; bring friends, \\ backslashes, and BEGIN:VEVENT lines\n🎷"
+    )
 
 
 def test_cancelled_occurrence_stays_with_status_and_prefix(client: TestClient) -> None:
@@ -162,7 +180,8 @@ def test_cancelled_occurrence_stays_with_status_and_prefix(client: TestClient) -
 
 
 def test_cancelled_occurrence_leaves_after_the_retention_window(
-        settings: Settings, engine: Any, factory: sessionmaker[Session]) -> None:
+    settings: Settings, engine: Any, factory: sessionmaker[Session]
+) -> None:
     feeds = dataclasses.replace(settings.feeds, cancelled_retention_days=90)
     longer = dataclasses.replace(settings, feeds=feeds)
     with open_client(longer, engine, factory) as client:
@@ -184,7 +203,8 @@ def test_all_day_occurrence_is_a_date(client: TestClient) -> None:
 
 
 def test_feed_window_starts_past_days_back_in_berlin_days(
-        settings: Settings, engine: Any, factory: sessionmaker[Session]) -> None:
+    settings: Settings, engine: Any, factory: sessionmaker[Session]
+) -> None:
     later = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)  # "yesterday" began at 00:00 CET, a 23-hour day
     one_day = dataclasses.replace(settings, feeds=dataclasses.replace(settings.feeds, past_days=1))
     with open_client(one_day, engine, factory, clock=lambda: later) as client:
@@ -193,7 +213,8 @@ def test_feed_window_starts_past_days_back_in_berlin_days(
 
 
 def test_feed_keeps_the_last_feeds_past_days_but_the_json_list_starts_now(
-        settings: Settings, engine: Any, factory: sessionmaker[Session]) -> None:
+    settings: Settings, engine: Any, factory: sessionmaker[Session]
+) -> None:
     later = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)  # a week after the earliest occurrences
     assert settings.feeds.past_days == 30
     with open_client(settings, engine, factory, clock=lambda: later) as client:
@@ -246,8 +267,11 @@ def _expected_sig(calendar: Calendar) -> str:
     keys = []
     for event in calendar.walk("VEVENT"):
         start = _when(event, "DTSTART")
-        keys.append(start.strftime("%Y%m%d") if not isinstance(start, datetime)
-                    else start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"))
+        keys.append(
+            start.strftime("%Y%m%d")
+            if not isinstance(start, datetime)
+            else start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        )
     return hashlib.sha1("\n".join(sorted(keys)).encode()).hexdigest()[:8]
 
 
@@ -261,10 +285,18 @@ def test_consumers_accept_served_feeds_and_agree(client: TestClient, tmp_path: P
     body = client.get(path).content
     feed = tmp_path / "feed.ics"
     feed.write_bytes(body)
-    result = subprocess.run([str(VALIDATOR), str(feed), "20260101", "20280101"], capture_output=True,
-                            text=True, timeout=1800, check=False)
-    verdicts = {m["name"]: (m["verdict"], dict(re.findall(r"(\w+)=(\S+)", m["counts"])))
-                for m in map(_LINE.match, result.stdout.splitlines()) if m}
+    result = subprocess.run(
+        [str(VALIDATOR), str(feed), "20260101", "20280101"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    verdicts = {
+        m["name"]: (m["verdict"], dict(re.findall(r"(\w+)=(\S+)", m["counts"])))
+        for m in map(_LINE.match, result.stdout.splitlines())
+        if m
+    }
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(verdicts) >= 6, result.stdout
     expected = _expected_sig(Calendar.from_ical(body))

@@ -72,8 +72,9 @@ def _refused_beyond_the_schema(case: Any) -> bool:
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_matches_its_openapi_document(case: Any, served: Any) -> None:
     if case.method.upper() in ("GET", "HEAD") and _refused_beyond_the_schema(case):
-        response = case.call_and_validate(app=served, checks=ALL_CHECKS,
-                                          excluded_checks=[positive_data_acceptance])
+        response = case.call_and_validate(
+            app=served, checks=ALL_CHECKS, excluded_checks=[positive_data_acceptance]
+        )
         assert response.status_code == 400
         assert response.headers["content-type"] == ["application/problem+json"]
     else:
@@ -84,7 +85,8 @@ def test_every_built_in_check_runs() -> None:
     assert len(ALL_CHECKS) >= 14 and positive_data_acceptance in ALL_CHECKS
 
 
-def test_served_document_is_the_one_tested(settings: Settings, engine: Any,
-                                           factory: sessionmaker[Session]) -> None:
+def test_served_document_is_the_one_tested(
+    settings: Settings, engine: Any, factory: sessionmaker[Session]
+) -> None:
     with TestClient(_app(Runtime(settings, engine, factory, SPECS))) as client:
         assert client.get("/openapi.json").json() == schema.raw_schema

@@ -27,8 +27,18 @@ from _data import open_client  # noqa: E402
 from _push import JSONLD, KONZERTHAUS, PushRuntime, Venue, event, give_token, make_client  # noqa: E402
 from fixed_clock import NOW  # noqa: E402
 
-__all__ = ["API_NOW", "JSONLD", "KONZERTHAUS", "NOW", "PushRuntime", "Venue", "event", "konzerthaus",
-           "open_client", "push_runtime"]
+__all__ = [
+    "API_NOW",
+    "JSONLD",
+    "KONZERTHAUS",
+    "NOW",
+    "PushRuntime",
+    "Venue",
+    "event",
+    "konzerthaus",
+    "open_client",
+    "push_runtime",
+]
 
 
 @pytest.fixture

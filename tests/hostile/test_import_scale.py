@@ -81,16 +81,23 @@ def test_a_million_character_title_is_categorised() -> None:
 
 
 def _series(subs: list[dict[str, Any]]) -> str:
-    return json.dumps({
-        "@context": "https://schema.org", "@type": "Event", "@id": "https://u.example/fuehrungen",
-        "name": "Öffentliche Führung", "location": {"@type": "Place", "name": "Dortmunder U"}, "subEvent": subs,
-    })
+    return json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@type": "Event",
+            "@id": "https://u.example/fuehrungen",
+            "name": "Öffentliche Führung",
+            "location": {"@type": "Place", "name": "Dortmunder U"},
+            "subEvent": subs,
+        }
+    )
 
 
 @pytest.mark.usefixtures("alarm")
 def test_a_hundred_thousand_sub_events_are_read() -> None:
     subs: list[dict[str, Any]] = [
-        {"@type": "Event", "startDate": (FIRST + timedelta(minutes=30 * n)).isoformat()} for n in range(100_000)
+        {"@type": "Event", "startDate": (FIRST + timedelta(minutes=30 * n)).isoformat()}
+        for n in range(100_000)
     ]
     subs[7] = {"@type": "Event", "name": "Ohne Datum"}
     result = parse_jsonld(_series(subs), source="u", fetched_at=NOW)
@@ -111,8 +118,15 @@ def test_a_hundred_thousand_equal_sub_events_get_distinct_record_ids() -> None:
 
 
 def _listing(source: str, record_id: str, title: str, start: datetime, **extra: Any) -> Listing:
-    return Listing(source=source, record_id=record_id, title=title, fetched_at=NOW, start=start,
-                   venue_name="Dortmunder U", **extra)
+    return Listing(
+        source=source,
+        record_id=record_id,
+        title=title,
+        fetched_at=NOW,
+        start=start,
+        venue_name="Dortmunder U",
+        **extra,
+    )
 
 
 def _assign(index: DedupeIndex, listings: list[Listing]) -> dict[str, str]:
@@ -139,32 +153,83 @@ def test_title_lookups_compare_a_bounded_number_of_events(monkeypatch: pytest.Mo
     monkeypatch.setattr("aggregator.dedupe.process", SimpleNamespace(extract=extract))
     themes = ("Licht", "Raum", "Farbe", "Klang", "Zeit", "Bild")
     tours = [
-        _listing("museum", f"t{n}", f"Führung {themes[n % 6]} {3_000 + n}", FIRST + timedelta(days=n // 8, hours=n % 8),
-                 series_key=f"uid-{n}")
+        _listing(
+            "museum",
+            f"t{n}",
+            f"Führung {themes[n % 6]} {3_000 + n}",
+            FIRST + timedelta(days=n // 8, hours=n % 8),
+            series_key=f"uid-{n}",
+        )
         for n in range(3_000)
     ]
     index = DedupeIndex()
     placed = _assign(index, tours)
     assert len(set(placed.values())) == 3_000
-    assert len(index.events) == 3_000  # a number keeps each tour its own (no year: 1900-2099 are compared apart)
+    assert (
+        len(index.events) == 3_000
+    )  # a number keeps each tour its own (no year: 1900-2099 are compared apart)
     assert max(extract.seen) <= MAX_CANDIDATE_EVENTS
     assert index.widest_event_lookup <= MAX_CANDIDATE_EVENTS
 
 
-THEMES = ("Licht", "Raum", "Farbe", "Klang", "Zeit", "Bild", "Körper", "Natur", "Maschine", "Archiv", "Zukunft",
-          "Erinnerung", "Bewegung", "Stille", "Wasser", "Feuer", "Erde", "Luft", "Stadt", "Wald", "Stein", "Glas",
-          "Holz", "Papier", "Linie", "Fläche", "Form", "Schatten", "Spiegel", "Fenster", "Grenze", "Reise", "Vulkan",
-          "Sprache", "Schrift", "Stimme", "Geste", "Ozean", "Spur", "Ordnung")
+THEMES = (
+    "Licht",
+    "Raum",
+    "Farbe",
+    "Klang",
+    "Zeit",
+    "Bild",
+    "Körper",
+    "Natur",
+    "Maschine",
+    "Archiv",
+    "Zukunft",
+    "Erinnerung",
+    "Bewegung",
+    "Stille",
+    "Wasser",
+    "Feuer",
+    "Erde",
+    "Luft",
+    "Stadt",
+    "Wald",
+    "Stein",
+    "Glas",
+    "Holz",
+    "Papier",
+    "Linie",
+    "Fläche",
+    "Form",
+    "Schatten",
+    "Spiegel",
+    "Fenster",
+    "Grenze",
+    "Reise",
+    "Vulkan",
+    "Sprache",
+    "Schrift",
+    "Stimme",
+    "Geste",
+    "Ozean",
+    "Spur",
+    "Ordnung",
+)
 
 
 def test_a_portal_still_finds_productions_whose_words_all_are_common() -> None:
     # 2,340 tours and talks named from 40 words: every word is in over a hundred titles, more than a lookup
     # compares. A portal that lists a further date, in capitals and with the words reordered, must still
     # find the production (by its words, in any order).
-    titles = [f"{kind}: {a} und {b}" for kind in ("Kunstpause", "Atelierbesuch", "Werkgespräch")
-              for i, a in enumerate(THEMES) for b in THEMES[i + 1 :]]
-    own = [_listing("venue", f"v{n}", title, FIRST + timedelta(days=n // 8, hours=n % 8), series_key=f"uid-{n}")
-           for n, title in enumerate(titles)]
+    titles = [
+        f"{kind}: {a} und {b}"
+        for kind in ("Kunstpause", "Atelierbesuch", "Werkgespräch")
+        for i, a in enumerate(THEMES)
+        for b in THEMES[i + 1 :]
+    ]
+    own = [
+        _listing("venue", f"v{n}", title, FIRST + timedelta(days=n // 8, hours=n % 8), series_key=f"uid-{n}")
+        for n, title in enumerate(titles)
+    ]
     index = DedupeIndex()
     placed = _assign(index, own)
     assert len(index.events) > 1_500  # the fuzzy rules join a few ("Raum und Form" / "Form und Schatten")
@@ -174,7 +239,9 @@ def test_a_portal_still_finds_productions_whose_words_all_are_common() -> None:
         kind, words = item.title.split(": ")
         first, _und, second = words.split(" ")
         later = (item.start or FIRST) + timedelta(days=1, minutes=30)
-        portal.append(_listing("portal", f"p-{item.record_id}", f"{kind} – {second} und {first}".upper(), later))
+        portal.append(
+            _listing("portal", f"p-{item.record_id}", f"{kind} – {second} und {first}".upper(), later)
+        )
     found = _assign(index, portal)
     event_of = {occurrence.id: occurrence.event_id for occurrence in index.occurrences.values()}
     assert [event_of[found[f"p-{item.record_id}"]] for item in sample] == [
@@ -189,8 +256,10 @@ def test_a_listing_is_compared_only_with_performances_near_its_time(monkeypatch:
     calls = _Counting(matching.occurrence_match_score, lambda a, b, **_: 1)
     monkeypatch.setattr(matching, "occurrence_match_score", calls)
     day = datetime(2026, 12, 5, 0, 0, tzinfo=UTC)
-    own = [_listing("venue", f"v{n}", f"Kunstpause {n}", day + timedelta(minutes=3 * n), series_key=f"uid-{n}")
-           for n in range(480)]
+    own = [
+        _listing("venue", f"v{n}", f"Kunstpause {n}", day + timedelta(minutes=3 * n), series_key=f"uid-{n}")
+        for n in range(480)
+    ]
     index = DedupeIndex(tolerance_minutes=20)
     placed = _assign(index, own)
     portal = [_listing("portal", f"p{n}", item.title, item.start or day) for n, item in enumerate(own[::10])]
@@ -204,20 +273,41 @@ def test_a_listing_is_compared_only_with_performances_near_its_time(monkeypatch:
 @pytest.mark.parametrize(
     ("own", "portal", "same"),
     [
-        ({"start": datetime(2026, 12, 5, 18, 15, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 18, 34, tzinfo=UTC)},
-         True),  # neighbouring slots
-        ({"start": datetime(2026, 12, 5, 18, 34, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 18, 15, tzinfo=UTC)},
-         True),
-        ({"start": datetime(2026, 12, 5, 18, 15, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 18, 36, tzinfo=UTC)},
-         False),
-        ({"start": datetime(2026, 12, 5, 18, 0, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 0, 0, tzinfo=UTC),
-                                                               "all_day": True}, True),
-        ({"start": datetime(2026, 12, 4, 23, 0, tzinfo=UTC)}, {"start": datetime(2026, 12, 5, 14, 0, tzinfo=UTC),
-                                                               "all_day": True}, True),
-        ({"start": datetime(2026, 12, 5, 0, 0, tzinfo=UTC), "all_day": True},
-         {"start": datetime(2026, 12, 5, 18, 0, tzinfo=UTC)}, True),
-        ({"start": datetime(2026, 12, 4, 22, 55, tzinfo=UTC)}, {"start": datetime(2026, 12, 4, 23, 5, tzinfo=UTC)},
-         False),  # 23:55 and 00:05 in Berlin: another day, as before
+        (
+            {"start": datetime(2026, 12, 5, 18, 15, tzinfo=UTC)},
+            {"start": datetime(2026, 12, 5, 18, 34, tzinfo=UTC)},
+            True,
+        ),  # neighbouring slots
+        (
+            {"start": datetime(2026, 12, 5, 18, 34, tzinfo=UTC)},
+            {"start": datetime(2026, 12, 5, 18, 15, tzinfo=UTC)},
+            True,
+        ),
+        (
+            {"start": datetime(2026, 12, 5, 18, 15, tzinfo=UTC)},
+            {"start": datetime(2026, 12, 5, 18, 36, tzinfo=UTC)},
+            False,
+        ),
+        (
+            {"start": datetime(2026, 12, 5, 18, 0, tzinfo=UTC)},
+            {"start": datetime(2026, 12, 5, 0, 0, tzinfo=UTC), "all_day": True},
+            True,
+        ),
+        (
+            {"start": datetime(2026, 12, 4, 23, 0, tzinfo=UTC)},
+            {"start": datetime(2026, 12, 5, 14, 0, tzinfo=UTC), "all_day": True},
+            True,
+        ),
+        (
+            {"start": datetime(2026, 12, 5, 0, 0, tzinfo=UTC), "all_day": True},
+            {"start": datetime(2026, 12, 5, 18, 0, tzinfo=UTC)},
+            True,
+        ),
+        (
+            {"start": datetime(2026, 12, 4, 22, 55, tzinfo=UTC)},
+            {"start": datetime(2026, 12, 4, 23, 5, tzinfo=UTC)},
+            False,
+        ),  # 23:55 and 00:05 in Berlin: another day, as before
     ],
 )
 @pytest.mark.parametrize("busy", [False, True], ids=["quiet-day", "busy-day"])
@@ -227,8 +317,19 @@ def test_start_slots_keep_what_same_time_accepts(
     index = DedupeIndex(tolerance_minutes=20)
     if busy:  # more than SMALL_BLOCK performances that day: candidates come from start slots
         morning = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
-        _assign(index, [_listing("venue", f"k{n}", f"Kunstpause {n}", morning + timedelta(minutes=6 * n),
-                                 series_key=f"k{n}") for n in range(SMALL_BLOCK + 4)])
+        _assign(
+            index,
+            [
+                _listing(
+                    "venue",
+                    f"k{n}",
+                    f"Kunstpause {n}",
+                    morning + timedelta(minutes=6 * n),
+                    series_key=f"k{n}",
+                )
+                for n in range(SMALL_BLOCK + 4)
+            ],
+        )
     first = _assign(index, [_listing("venue", "v", "Die Zauberflöte", **own)])
     second = _assign(index, [_listing("portal", "p", "DIE ZAUBERFLÖTE", **portal)])
     assert (second["p"] == first["v"]) is same
@@ -253,8 +354,14 @@ def test_merging_moves_only_the_losers_occurrences() -> None:
 
 def test_every_text_is_capped_on_the_way_in() -> None:
     long = _listing(
-        "feed", "x", "Konzert " * 20_000, FIRST, description="Text. " * 20_000, organiser="O" * 400,
-        url="https://u.example/" + "a" * 2_000, offers=[OfferListing(price_text="12 € " * 100)],
+        "feed",
+        "x",
+        "Konzert " * 20_000,
+        FIRST,
+        description="Text. " * 20_000,
+        organiser="O" * 400,
+        url="https://u.example/" + "a" * 2_000,
+        offers=[OfferListing(price_text="12 € " * 100)],
         categories=["Konzert" * 100],
     )
     (capped,) = normalise([long], venues=VENUES, categories=CATEGORIES, now=NOW).listings
@@ -277,8 +384,12 @@ def test_text_within_the_limits_is_left_alone() -> None:
 
 @pytest.mark.parametrize(
     ("text", "limit", "expected"),
-    [("abcdef", 6, "abcdef"), ("abcdefg", 6, "abcde…"), ("Die Zauberflöte", 14, "Die Zauberflö…"),
-     ("eins zwei drei vier", 16, "eins zwei drei…")],
+    [
+        ("abcdef", 6, "abcdef"),
+        ("abcdefg", 6, "abcde…"),
+        ("Die Zauberflöte", 14, "Die Zauberflö…"),
+        ("eins zwei drei vier", 16, "eins zwei drei…"),
+    ],
 )
 def test_truncate(text: str, limit: int, expected: str) -> None:
     assert truncate(text, limit) == expected

@@ -60,8 +60,14 @@ def test_files_imported_one_by_one_keep_each_others_events(database: Path) -> No
     for name in ("a.ics", "b.ics", "c.ics", "b.ics", "c.ics"):
         assert main(["import", name]) == 0
     titles, statuses = _stored(database)
-    expected = {"Quintett Morgenrot", "Trio Abendblau", "Duo Mittagsgelb", "Lesung Kranichflug",
-                "Vortrag Seidenstraße", "Tanzabend Wirbelwind"}
+    expected = {
+        "Quintett Morgenrot",
+        "Trio Abendblau",
+        "Duo Mittagsgelb",
+        "Lesung Kranichflug",
+        "Vortrag Seidenstraße",
+        "Tanzabend Wirbelwind",
+    }
     assert sorted(titles.values()) == sorted(expected)
     assert statuses == dict.fromkeys(expected, "scheduled")
 
@@ -80,7 +86,9 @@ def test_records_of_different_files_do_not_share_ids(database: Path) -> None:
 def test_reimporting_a_changed_file_updates_its_events_in_place(database: Path, tmp_path: Path) -> None:
     assert main(["import", "a.ics"]) == 0
     before, _ = _stored(database)
-    (tmp_path / "a.ics").write_text(FILES["a.ics"].replace("Trio Abendblau", "Trio Abendrot"), encoding="utf-8")
+    (tmp_path / "a.ics").write_text(
+        FILES["a.ics"].replace("Trio Abendblau", "Trio Abendrot"), encoding="utf-8"
+    )
     assert main(["import", "a.ics"]) == 0
     after, _ = _stored(database)
     assert set(after) == set(before)
@@ -95,8 +103,11 @@ def test_only_a_complete_import_lets_missing_listings_vanish(database: Path, tmp
     assert set(_stored(database)[1].values()) == {"scheduled"}
     for _run in range(2):
         assert main(["import", "a-short.ics", "--source", "hall", "--complete"]) == 0
-    assert _stored(database)[1] == {"Quintett Morgenrot": "scheduled", "Trio Abendblau": "cancelled",
-                                    "Duo Mittagsgelb": "cancelled"}
+    assert _stored(database)[1] == {
+        "Quintett Morgenrot": "scheduled",
+        "Trio Abendblau": "cancelled",
+        "Duo Mittagsgelb": "cancelled",
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -137,7 +148,9 @@ def server() -> Iterator[str]:
 
 @pytest.mark.realtime
 def test_a_url_that_cannot_be_fetched_is_one_line_and_the_other_inputs_still_import(
-    database: Path, server: str, capsys: pytest.CaptureFixture[str],
+    database: Path,
+    server: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     code = main(["import", f"{server}/missing.ics", f"{server}/to-file", "a.ics", f"{server}/good.ics"])
     out, err = capsys.readouterr()
@@ -148,5 +161,9 @@ def test_a_url_that_cannot_be_fetched_is_one_line_and_the_other_inputs_still_imp
     assert "404" in lines[0] and "/missing.ics" in lines[0]
     assert "/to-file" in lines[1]
     titles, _statuses = _stored(database)
-    assert sorted(titles.values()) == ["Duo Mittagsgelb", "Quintett Morgenrot", "Tanzabend Wirbelwind",
-                                       "Trio Abendblau"]
+    assert sorted(titles.values()) == [
+        "Duo Mittagsgelb",
+        "Quintett Morgenrot",
+        "Tanzabend Wirbelwind",
+        "Trio Abendblau",
+    ]

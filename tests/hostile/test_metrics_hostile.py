@@ -26,7 +26,9 @@ def server(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> I
     from _data import SPECS, Runtime
 
     app = create_app(Runtime(settings, engine, factory, SPECS), clock=lambda: API_NOW, extensions=(METRICS,))
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    running = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

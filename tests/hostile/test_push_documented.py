@@ -20,15 +20,24 @@ def _documented(path: str, method: str) -> set[str]:
     return set(operation["responses"])
 
 
-@pytest.mark.parametrize("body", [{"@context": "https://schema.org", "@graph": []}, []],
-                         ids=["empty @graph", "empty list"])
+@pytest.mark.parametrize(
+    "body", [{"@context": "https://schema.org", "@graph": []}, []], ids=["empty @graph", "empty list"]
+)
 def test_an_empty_sync_is_answered_as_documented(konzerthaus: Venue, body: Any) -> None:
     response = konzerthaus.post("/sync", body)
     assert str(response.status_code) in _documented("/sync", "post"), response.text
 
 
-@pytest.mark.parametrize(("path", "query"), [("/log", "limit=501"), ("/log", "limit=0"), ("/log", "before=-1"),
-                                             ("/events", "limit=501"), ("/events", "after=-1")])
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/log", "limit=501"),
+        ("/log", "limit=0"),
+        ("/log", "before=-1"),
+        ("/events", "limit=501"),
+        ("/events", "after=-1"),
+    ],
+)
 def test_bad_paging_is_answered_as_documented(konzerthaus: Venue, path: str, query: str) -> None:
     response = konzerthaus.client.get(f"{PREFIX}{path}?{query}", headers=konzerthaus.headers())
     assert (response.status_code, str(response.status_code) in _documented(path, "get")) == (400, True)

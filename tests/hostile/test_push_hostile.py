@@ -22,15 +22,25 @@ def _records(factory: sessionmaker[Session]) -> int:
 
 
 def _calendar(*lines: str) -> bytes:
-    body = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//hostile//DE", "BEGIN:VEVENT", *lines,
-            "END:VEVENT", "END:VCALENDAR", ""]
+    body = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//test//hostile//DE",
+        "BEGIN:VEVENT",
+        *lines,
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
     return "\r\n".join(body).encode()
 
 
-@pytest.mark.parametrize("body", [[1] * (MAX_RECORDS + 1), {"@graph": [1] * (MAX_RECORDS + 1)}],
-                         ids=["list", "graph"])
+@pytest.mark.parametrize(
+    "body", [[1] * (MAX_RECORDS + 1), {"@graph": [1] * (MAX_RECORDS + 1)}], ids=["list", "graph"]
+)
 def test_an_over_long_array_is_refused_by_count_before_its_items_are_read(
-        konzerthaus: Venue, factory: sessionmaker[Session], body: Any) -> None:
+    konzerthaus: Venue, factory: sessionmaker[Session], body: Any
+) -> None:
     response = konzerthaus.post("/events", body)
     assert response.status_code == 413, response.text[:300]
     assert response.headers["content-type"] == "application/problem+json"
@@ -44,8 +54,11 @@ def test_an_over_long_array_is_refused_by_count_before_its_items_are_read(
 
 def test_too_many_vevents_are_refused_by_count(konzerthaus: Venue) -> None:
     one = "BEGIN:VEVENT\r\nUID:x\r\nSUMMARY:x\r\nDTSTART:20261205T200000Z\r\nEND:VEVENT\r\n"
-    body = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//DE\r\n" + one * (MAX_RECORDS + 1)
-            + "END:VCALENDAR\r\n").encode()
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//DE\r\n"
+        + one * (MAX_RECORDS + 1)
+        + "END:VCALENDAR\r\n"
+    ).encode()
     response = konzerthaus.post("/events", body, headers={"Content-Type": "text/calendar"})
     assert response.status_code == 413, response.text[:300]
     assert response.json()["max_records"] == MAX_RECORDS
@@ -72,29 +85,55 @@ _CASES: list[tuple[str, dict[str, Any], str]] = [
     ("price 1e999999999", {"offers": {**_OFFER, "price": "1e999999999"}}, "$[1].offers.price"),
     ("price 1e-999999999", {"offers": {**_OFFER, "price": "1e-999999999"}}, "$[1].offers.price"),
     ("price of a tenth of a cent", {"offers": [{**_OFFER, "price": "0.001"}]}, "$[1].offers[0].price"),
-    ("latitude NaN", {"location": {"@type": "Place", "name": "Konzerthaus Dortmund",
-                                   "geo": {"latitude": float("nan"), "longitude": 7.46}}},
-     "$[1].location.geo.latitude"),
-    ("longitude sNaN", {"location": {"@type": "Place", "name": "Konzerthaus Dortmund",
-                                     "geo": {"latitude": 51.5, "longitude": "sNaN"}}},
-     "$[1].location.geo.longitude"),
+    (
+        "latitude NaN",
+        {
+            "location": {
+                "@type": "Place",
+                "name": "Konzerthaus Dortmund",
+                "geo": {"latitude": float("nan"), "longitude": 7.46},
+            }
+        },
+        "$[1].location.geo.latitude",
+    ),
+    (
+        "longitude sNaN",
+        {
+            "location": {
+                "@type": "Place",
+                "name": "Konzerthaus Dortmund",
+                "geo": {"latitude": 51.5, "longitude": "sNaN"},
+            }
+        },
+        "$[1].location.geo.longitude",
+    ),
     ("start in year 1", {"startDate": "0001-01-01"}, "$[1].startDate"),
     ("start in year 1 at +14:00", {"startDate": "0001-01-01T00:00:00+14:00"}, "$[1].startDate"),
     ("start in 9999 at -14:00", {"startDate": "9999-12-31T23:59:59-14:00"}, "$[1].startDate"),
     ("end in 9999 at -14:00", {"endDate": "9999-12-31T23:59:59-14:00"}, "$[1].endDate"),
     ("end in year 1 at +14:00", {"endDate": "0001-01-01T00:00:00+14:00"}, "$[1].endDate"),
-    ("previous start in year 1", {"previousStartDate": "0001-01-01T00:00:00+14:00"},
-     "$[1].previousStartDate"),
-    ("previous start in year 2", {"previousStartDate": "0002-01-01T00:00:00+01:00"},
-     "$[1].previousStartDate"),
-    ("sale from year 1", {"offers": {**_OFFER, "price": 5, "validFrom": "0001-01-01T00:00:00+14:00"}},
-     "$[1].offers.validFrom"),
+    (
+        "previous start in year 1",
+        {"previousStartDate": "0001-01-01T00:00:00+14:00"},
+        "$[1].previousStartDate",
+    ),
+    (
+        "previous start in year 2",
+        {"previousStartDate": "0002-01-01T00:00:00+01:00"},
+        "$[1].previousStartDate",
+    ),
+    (
+        "sale from year 1",
+        {"offers": {**_OFFER, "price": 5, "validFrom": "0001-01-01T00:00:00+14:00"}},
+        "$[1].offers.validFrom",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("change", "path"), [(c, p) for _n, c, p in _CASES], ids=[n for n, _c, _p in _CASES])
 def test_unusable_numbers_and_dates_are_a_422_with_the_path(
-        konzerthaus: Venue, factory: sessionmaker[Session], change: dict[str, Any], path: str) -> None:
+    konzerthaus: Venue, factory: sessionmaker[Session], change: dict[str, Any], path: str
+) -> None:
     body = [event("ok"), event("bad", 6, **change), event("also-ok", 7)]
     response = konzerthaus.post("/events", json.dumps(body))
     assert response.status_code == 422, response.text
@@ -111,8 +150,9 @@ def test_an_icalendar_date_in_year_1_is_a_422(konzerthaus: Venue) -> None:
 
 
 def test_an_icalendar_javascript_link_is_dropped_not_stored(konzerthaus: Venue) -> None:
-    body = _calendar("UID:js@haus", "SUMMARY:Liederabend", "DTSTART:20261205T190000Z",
-                     "URL:javascript:alert(1)")
+    body = _calendar(
+        "UID:js@haus", "SUMMARY:Liederabend", "DTSTART:20261205T190000Z", "URL:javascript:alert(1)"
+    )
     response = konzerthaus.post("/events", body, headers={"Content-Type": "text/calendar"})
     assert response.status_code == 200, response.text
     stored = konzerthaus.get("/events/js@haus").json()["records"]

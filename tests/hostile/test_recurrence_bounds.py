@@ -120,7 +120,9 @@ def test_a_files_occurrences_are_bounded_and_the_rest_rejected() -> None:
     assert len(parse(data).listings) == 12 * 399  # 12 daily series, 7 Dec 2026 to 9 Jan 2028
     bounded = parse(data, max_listings=1_000)
     assert len(bounded.listings) == 1_000
-    assert len(bounded.rejections) == 12 - 3 and "already gave 1000 occurrences" in bounded.rejections[0].reason
+    assert (
+        len(bounded.rejections) == 12 - 3 and "already gave 1000 occurrences" in bounded.rejections[0].reason
+    )
 
 
 def test_push_counts_occurrences_not_vevents_against_its_limit() -> None:
@@ -128,8 +130,13 @@ def test_push_counts_occurrences_not_vevents_against_its_limit() -> None:
     from aggregator.normalise.venues import load_venues
     from calendar_api.push.validate import MAX_RECORDS, InvalidRecords, Rules, read_batch
 
-    rules = Rules(source="push:konzerthaus-dortmund", venues=("konzerthaus-dortmund",), registry=load_venues(),
-                  categories=load_categories(), now=NOW)
+    rules = Rules(
+        source="push:konzerthaus-dortmund",
+        venues=("konzerthaus-dortmund",),
+        registry=load_venues(),
+        categories=load_categories(),
+        now=NOW,
+    )
     events = "".join(
         f"BEGIN:VEVENT\r\nUID:d{n}\r\nDTSTAMP:20261120T100000Z\r\nDTSTART:20261207T180000Z\r\n"
         "SUMMARY:Konzert\r\nLOCATION:Konzerthaus Dortmund\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\n"

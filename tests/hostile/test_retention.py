@@ -29,9 +29,17 @@ def quiet_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def _programme(n: int) -> list[Listing]:
-    return [Listing(source="hall", record_id=f"r{i}", title=f"Konzert Nummer {i}", fetched_at=NOW,
-                    start=datetime(2027, 1, 1, 19, 0, tzinfo=UTC) + timedelta(days=i),
-                    venue_name="Konzerthaus Dortmund") for i in range(n)]
+    return [
+        Listing(
+            source="hall",
+            record_id=f"r{i}",
+            title=f"Konzert Nummer {i}",
+            fetched_at=NOW,
+            start=datetime(2027, 1, 1, 19, 0, tzinfo=UTC) + timedelta(days=i),
+            venue_name="Konzerthaus Dortmund",
+        )
+        for i in range(n)
+    ]
 
 
 def _held_run(factory: sessionmaker[Session], settings: Settings, held_at: datetime) -> int:
@@ -40,13 +48,17 @@ def _held_run(factory: sessionmaker[Session], settings: Settings, held_at: datet
     report = ingest(ctx, "hall", _programme(3), now=held_at)
     assert report.status == RunStatus.SUSPICIOUS
     with factory() as session, session.begin():  # the run's own times come from the wall clock
-        session.execute(update(SourceRun).where(SourceRun.id == report.run_id)
-                        .values(started_at=held_at, finished_at=held_at))
+        session.execute(
+            update(SourceRun)
+            .where(SourceRun.id == report.run_id)
+            .values(started_at=held_at, finished_at=held_at)
+        )
     return report.run_id
 
 
 def test_a_held_run_past_retention_expires_and_can_never_apply(
-    factory: sessionmaker[Session], quiet_settings: Settings,
+    factory: sessionmaker[Session],
+    quiet_settings: Settings,
 ) -> None:
     run_id = _held_run(factory, quiet_settings, NOW - timedelta(days=15))
     report = housekeeping(factory, quiet_settings, now=NOW)
@@ -55,14 +67,21 @@ def test_a_held_run_past_retention_expires_and_can_never_apply(
         run = session.get_one(SourceRun, run_id)
         assert (run.status, run.held) == (RunStatus.EXPIRED.value, None)
         assert "not confirmed within 14 days" in (run.error or "")
-        assert session.scalar(select(func.count()).select_from(SourceRecord)
-                              .where(SourceRecord.missing_runs == 0, SourceRecord.active.is_(True))) == 20
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(SourceRecord)
+                .where(SourceRecord.missing_runs == 0, SourceRecord.active.is_(True))
+            )
+            == 20
+        )
     with pytest.raises(IngestError, match="is expired"):
         confirm_run(IngestContext(factory, quiet_settings, clock=clock(NOW)), run_id)
 
 
 def test_a_held_run_within_retention_stays_confirmable(
-    factory: sessionmaker[Session], quiet_settings: Settings,
+    factory: sessionmaker[Session],
+    quiet_settings: Settings,
 ) -> None:
     run_id = _held_run(factory, quiet_settings, NOW - timedelta(days=13))
     assert housekeeping(factory, quiet_settings, now=NOW).expired_runs == []
@@ -73,7 +92,8 @@ def test_a_held_run_within_retention_stays_confirmable(
 
 
 def test_the_push_log_keeps_refusals_for_a_month_and_writes_for_a_year(
-    factory: sessionmaker[Session], quiet_settings: Settings,
+    factory: sessionmaker[Session],
+    quiet_settings: Settings,
 ) -> None:
     ages_and_statuses = [(31, 422), (31, 401), (29, 413), (31, 200), (364, 201), (366, 200), (400, 500)]
     with factory() as session, session.begin():
@@ -81,8 +101,18 @@ def test_the_push_log_keeps_refusals_for_a_month_and_writes_for_a_year(
         session.add(token)
         session.flush()
         for days, status in ages_and_statuses:
-            session.add(PushLog(token_id=token.id, token_name="t", source="push:t", at=NOW - timedelta(days=days),
-                                method="POST", path="/api/v1/push/events", status=status, summary={}))
+            session.add(
+                PushLog(
+                    token_id=token.id,
+                    token_name="t",
+                    source="push:t",
+                    at=NOW - timedelta(days=days),
+                    method="POST",
+                    path="/api/v1/push/events",
+                    status=status,
+                    summary={},
+                )
+            )
     report = housekeeping(factory, quiet_settings, now=NOW)
     assert report.push_log == 4
     with factory() as session:
@@ -92,9 +122,17 @@ def test_the_push_log_keeps_refusals_for_a_month_and_writes_for_a_year(
 
 def test_retention_settings_have_defaults_and_come_from_the_environment() -> None:
     defaults = load_settings(REPO / "settings.toml", env={})
-    assert (defaults.ingest.held_run_retention_days, defaults.push.refused_log_retention_days,
-            defaults.push.log_retention_days) == (14, 30, 365)
+    assert (
+        defaults.ingest.held_run_retention_days,
+        defaults.push.refused_log_retention_days,
+        defaults.push.log_retention_days,
+    ) == (14, 30, 365)
     assert Settings().ingest.held_run_retention_days == 14
-    chosen = load_settings(REPO / "settings.toml", env={"STADTKALENDER_INGEST_HELD_RUN_RETENTION_DAYS": "3",
-                                                        "STADTKALENDER_PUSH_REFUSED_LOG_RETENTION_DAYS": "7"})
+    chosen = load_settings(
+        REPO / "settings.toml",
+        env={
+            "STADTKALENDER_INGEST_HELD_RUN_RETENTION_DAYS": "3",
+            "STADTKALENDER_PUSH_REFUSED_LOG_RETENTION_DAYS": "7",
+        },
+    )
     assert (chosen.ingest.held_run_retention_days, chosen.push.refused_log_retention_days) == (3, 7)

@@ -26,9 +26,14 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _listing(number: int) -> Listing:
-    return Listing(source="flaky", record_id=f"r{number}", title=f"Konzert Nummer {number}", fetched_at=NOW,
-                   start=datetime(2026, 12, 1, 19, 0, tzinfo=UTC) + timedelta(days=number),
-                   venue_name="Konzerthaus Dortmund")
+    return Listing(
+        source="flaky",
+        record_id=f"r{number}",
+        title=f"Konzert Nummer {number}",
+        fetched_at=NOW,
+        start=datetime(2026, 12, 1, 19, 0, tzinfo=UTC) + timedelta(days=number),
+        venue_name="Konzerthaus Dortmund",
+    )
 
 
 class _Flaky(Source):
@@ -64,8 +69,9 @@ class _Fetcher:
 
 
 def _spec(**options: Any) -> SourceSpec:
-    return SourceSpec(name="flaky", cls=_Flaky, options=options, schedule="interval:6h", kind="venue",
-                      enabled=True)
+    return SourceSpec(
+        name="flaky", cls=_Flaky, options=options, schedule="interval:6h", kind="venue", enabled=True
+    )
 
 
 @pytest.fixture
@@ -80,8 +86,9 @@ def _ended_failed(ctx: IngestContext, needle: str) -> None:
     assert [(run.status, run.finished_at is not None) for run in runs] == [(RunStatus.FAILED.value, True)]
     assert needle in (runs[0].error or "")
     assert state is not None and state.consecutive_failures == 1
-    until = backoff.record_outcome(ctx.factory, "flaky", RunStatus.FAILED, base=timedelta(hours=6),
-                                   cap=timedelta(hours=24), now=NOW)
+    until = backoff.record_outcome(
+        ctx.factory, "flaky", RunStatus.FAILED, base=timedelta(hours=6), cap=timedelta(hours=24), now=NOW
+    )
     assert until == NOW + timedelta(hours=6)
 
 
@@ -126,7 +133,9 @@ def test_a_database_error_while_finishing(ctx: IngestContext, monkeypatch: pytes
         assert session.scalars(select(SourceRecord)).all() == []  # the run's writes were rolled back
 
 
-def test_a_database_error_while_holding_a_run_back(ctx: IngestContext, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_database_error_while_holding_a_run_back(
+    ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert ingest(ctx, "flaky", [_listing(n) for n in range(20)], now=NOW).status == RunStatus.SUCCESS
     _break(monkeypatch, "_hold", OperationalError("UPDATE source_runs", {}, Exception("database is locked")))
     report = run_source(ctx, _spec(count=2), _Fetcher())
@@ -141,8 +150,9 @@ def test_a_database_error_while_holding_a_run_back(ctx: IngestContext, monkeypat
     assert len(records) == 20 and all(record.missing_runs == 0 for record in records)
 
 
-def test_ingest_called_directly_never_leaves_its_run_running(ctx: IngestContext,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ingest_called_directly_never_leaves_its_run_running(
+    ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _break(monkeypatch, "normalise", RecursionError("maximum recursion depth exceeded"))
     report = ingest(ctx, "flaky", [_listing(1)], now=NOW)
     assert report.status == RunStatus.FAILED

@@ -28,12 +28,20 @@ ROUNDS, PER_ROUND = 15, 20
 
 def _listing(source: str, number: int, **extra: Any) -> Listing:
     start = datetime(2026, 12, 1, 18, 0, tzinfo=UTC) + timedelta(days=number % 28, minutes=number // 28)
-    return Listing(source=source, record_id=f"r{number}", title=f"Abend Nummer {number} {source}",
-                   fetched_at=NOW, start=start, venue_name="Konzerthaus Dortmund", **extra)
+    return Listing(
+        source=source,
+        record_id=f"r{number}",
+        title=f"Abend Nummer {number} {source}",
+        fetched_at=NOW,
+        start=start,
+        venue_name="Konzerthaus Dortmund",
+        **extra,
+    )
 
 
 def test_a_read_sees_one_state_while_writers_commit_between_its_statements(
-    factory: sessionmaker[Session], settings: Settings,
+    factory: sessionmaker[Session],
+    settings: Settings,
 ) -> None:
     ctx = IngestContext(factory, settings, kinds={"venue": "venue"}, clock=clock(NOW))
     ingest(ctx, "venue", [_listing("venue", n) for n in range(10)], complete=False, now=NOW)
@@ -42,8 +50,9 @@ def test_a_read_sees_one_state_while_writers_commit_between_its_statements(
     def read(session: Session, version: DataVersion) -> tuple[int, int, DataVersion]:
         first = session.scalar(select(func.count()).select_from(Event)) or 0
         number = next(written)
-        report = ingest(ctx, "venue", [_listing("venue", number)], complete=False,
-                        now=NOW + timedelta(minutes=number))
+        report = ingest(
+            ctx, "venue", [_listing("venue", number)], complete=False, now=NOW + timedelta(minutes=number)
+        )
         assert report.status == RunStatus.SUCCESS
         second = session.scalar(select(func.count()).select_from(Event)) or 0
         return first, second, data_version(session)
@@ -63,14 +72,20 @@ def _push_worker(url: str, worker: int, rounds: int, start: Any, queue: Any) -> 
     settings = load_settings(REPO / "settings.toml", env={})
     engine = make_engine(url)
     ctx = IngestContext(session_factory(engine), settings, clock=clock(NOW))
-    token = PushToken(id=1, name="test", prefix="x", source="push:test", venues=(VENUE,), read_only=False,
-                      created_at=NOW)
+    token = PushToken(
+        id=1, name="test", prefix="x", source="push:test", venues=(VENUE,), read_only=False, created_at=NOW
+    )
     failures: list[str] = []
     for round_ in range(rounds):
         start.wait(timeout=120)  # both processes begin each round together
         numbers = [round_ * PER_ROUND + (k + worker) % PER_ROUND for k in range(PER_ROUND)]
-        batch = Batch([Item(f"[{i}]", _listing("push:test", n, description=f"w{worker} r{round_}"))
-                       for i, n in enumerate(numbers)], "application/ld+json")
+        batch = Batch(
+            [
+                Item(f"[{i}]", _listing("push:test", n, description=f"w{worker} r{round_}"))
+                for i, n in enumerate(numbers)
+            ],
+            "application/ld+json",
+        )
         try:
             upsert(ctx, token, batch, now=NOW + timedelta(seconds=round_))
         except Exception as exc:
@@ -86,7 +101,9 @@ def test_two_processes_pushing_overlapping_new_ids_on_one_sqlite_file(tmp_path: 
     upgrade(engine)
     context = multiprocessing.get_context("spawn")
     queue, start = context.Queue(), context.Barrier(2)
-    workers = [context.Process(target=_push_worker, args=(url, worker, ROUNDS, start, queue)) for worker in range(2)]
+    workers = [
+        context.Process(target=_push_worker, args=(url, worker, ROUNDS, start, queue)) for worker in range(2)
+    ]
     for process in workers:
         process.start()
     try:

@@ -32,13 +32,28 @@ WORDS = st.from_regex(r"[A-Z][a-z]{3,9}( [a-z]{3,9}){0,3}", fullmatch=True)
 
 def _base() -> Listing:
     return Listing(
-        source=SOURCE, record_id="r1", title="Zwölf Quartettabende", fetched_at=NOW,
-        url="https://konzerthaus.example/r1", start=START, end=START + timedelta(hours=2),
-        subtitle="Erster Abend", description="Streichquartette von Haydn.", language="de",
-        image="https://konzerthaus.example/r1.jpg", organiser="Konzerthaus", room="Großer Saal",
+        source=SOURCE,
+        record_id="r1",
+        title="Zwölf Quartettabende",
+        fetched_at=NOW,
+        url="https://konzerthaus.example/r1",
+        start=START,
+        end=START + timedelta(hours=2),
+        subtitle="Erster Abend",
+        description="Streichquartette von Haydn.",
+        language="de",
+        image="https://konzerthaus.example/r1.jpg",
+        organiser="Konzerthaus",
+        room="Großer Saal",
         venue_name="Konzerthaus Dortmund",
-        offers=[OfferListing(price_text="Spende erbeten", url="https://tickets.example/r1", vendor="Kasse",
-                             availability=Availability.AVAILABLE)],
+        offers=[
+            OfferListing(
+                price_text="Spende erbeten",
+                url="https://tickets.example/r1",
+                vendor="Kasse",
+                availability=Availability.AVAILABLE,
+            )
+        ],
     )
 
 
@@ -56,12 +71,14 @@ CHANGES: dict[str, Change] = {
     "language": lambda lst, _text: replace(lst, language="en"),
     "url": lambda lst, text: replace(lst, url=f"https://konzerthaus.example/{text.split()[0]}"),
     "image": lambda lst, text: replace(lst, image=f"https://konzerthaus.example/{text.split()[0]}.png"),
-    "start": lambda lst, text: replace(lst, start=START + timedelta(hours=len(text)),
-                                       end=START + timedelta(hours=len(text) + 2)),
+    "start": lambda lst, text: replace(
+        lst, start=START + timedelta(hours=len(text)), end=START + timedelta(hours=len(text) + 2)
+    ),
     "end": lambda lst, text: replace(lst, end=START + timedelta(hours=2, minutes=len(text))),
     "cancelled": lambda lst, _text: replace(lst, status=Status.CANCELLED),
-    "rescheduled": lambda lst, text: replace(lst, status=Status.RESCHEDULED,
-                                             previous_start=START - timedelta(days=len(text))),
+    "rescheduled": lambda lst, text: replace(
+        lst, status=Status.RESCHEDULED, previous_start=START - timedelta(days=len(text))
+    ),
     "price_text": lambda lst, text: _offer(lst, price_text=text),
     "price": lambda lst, text: _offer(lst, price_min=len(text), price_max=len(text) + 10),
     "offer_url": lambda lst, text: _offer(lst, url=f"https://tickets.example/{text.split()[0]}"),
@@ -99,10 +116,16 @@ def _event_id(factory: sessionmaker[Session]) -> str:
         return session.scalars(select(SourceRecord.event_id).where(SourceRecord.record_id == "r1")).one()
 
 
-@hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(name=st.sampled_from(sorted(CHANGES)), text=WORDS, same_tick=st.booleans())
 def test_every_visible_change_gives_a_new_etag_and_sequence(
-    engine: Engine, factory: sessionmaker[Session], settings: Settings, name: str, text: str,
+    engine: Engine,
+    factory: sessionmaker[Session],
+    settings: Settings,
+    name: str,
+    text: str,
     same_tick: bool,
 ) -> None:
     _empty(engine)
@@ -110,8 +133,7 @@ def test_every_visible_change_gives_a_new_etag_and_sequence(
     base = _base()
     assert ingest(ctx, SOURCE, [base], complete=False, now=NOW).status == RunStatus.SUCCESS
     event_id = _event_id(factory)
-    app = create_app(Runtime(settings, engine, factory, {}), clock=lambda: NOW, extensions=(),
-                     version_ttl=0)
+    app = create_app(Runtime(settings, engine, factory, {}), clock=lambda: NOW, extensions=(), version_ttl=0)
     with TestClient(app) as client:
         api_tag, feed_tag, sequence, _body = _read(client, event_id)
         changed = CHANGES[name](base, text)
@@ -124,8 +146,9 @@ def test_every_visible_change_gives_a_new_etag_and_sequence(
     assert new_sequence == sequence + 1, name
 
 
-def test_a_price_text_change_alone_is_served(engine: Engine, factory: sessionmaker[Session],
-                                             settings: Settings) -> None:
+def test_a_price_text_change_alone_is_served(
+    engine: Engine, factory: sessionmaker[Session], settings: Settings
+) -> None:
     """The reported case: only the offer's price text changes; JSON and .ics show the new text."""
     ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"}, clock=clock(NOW))
     ingest(ctx, SOURCE, [_base()], complete=False, now=NOW)
@@ -133,16 +156,22 @@ def test_a_price_text_change_alone_is_served(engine: Engine, factory: sessionmak
     app = create_app(Runtime(settings, engine, factory, {}), clock=lambda: NOW, extensions=(), version_ttl=0)
     with TestClient(app) as client:
         api_tag, feed_tag, sequence, _body = _read(client, event_id)
-        ingest(ctx, SOURCE, [_offer(_base(), price_text="Kollekte am Ausgang")], complete=False,
-               now=NOW + timedelta(minutes=1))
+        ingest(
+            ctx,
+            SOURCE,
+            [_offer(_base(), price_text="Kollekte am Ausgang")],
+            complete=False,
+            now=NOW + timedelta(minutes=1),
+        )
         new_api, new_feed, new_sequence, body = _read(client, event_id)
         assert client.get(f"/api/v1/events/{event_id}", headers={"If-None-Match": api_tag}).status_code == 200
     assert "Kollekte am Ausgang" in body
     assert (new_api != api_tag, new_feed != feed_tag, new_sequence) == (True, True, sequence + 1)
 
 
-def test_a_new_previous_start_alone_is_served(engine: Engine, factory: sessionmaker[Session],
-                                              settings: Settings) -> None:
+def test_a_new_previous_start_alone_is_served(
+    engine: Engine, factory: sessionmaker[Session], settings: Settings
+) -> None:
     ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"}, clock=clock(NOW))
     moved = _rescheduled_again(_base(), "a")
     ingest(ctx, SOURCE, [moved], complete=False, now=NOW)
@@ -150,7 +179,12 @@ def test_a_new_previous_start_alone_is_served(engine: Engine, factory: sessionma
     app = create_app(Runtime(settings, engine, factory, {}), clock=lambda: NOW, extensions=(), version_ttl=0)
     with TestClient(app) as client:
         api_tag, feed_tag, sequence, _body = _read(client, event_id)
-        ingest(ctx, SOURCE, [_rescheduled_again(_base(), "abcdef")], complete=False,
-               now=NOW + timedelta(minutes=1))
+        ingest(
+            ctx,
+            SOURCE,
+            [_rescheduled_again(_base(), "abcdef")],
+            complete=False,
+            now=NOW + timedelta(minutes=1),
+        )
         new_api, new_feed, new_sequence, _body = _read(client, event_id)
     assert (new_api != api_tag, new_feed != feed_tag, new_sequence) == (True, True, sequence + 1)

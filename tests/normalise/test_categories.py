@@ -18,9 +18,20 @@ from .venue_data import KONZERTHAUS_CAPTURE, KonzerthausEvent, konzerthaus_event
 
 VOCABULARY = load_categories()
 KONZERTHAUS_GENRES = (
-    "Orchesterkonzert", "Kammermusik", "Klavierabend", "Chorkonzert", "Lieder- / Arienabend",
-    "Konzertante Oper", "Orgelkonzert", "Jazz", "Pop & Folk", "Chanson & Unterhaltung", "Tanz & Show",
-    "Für Neugierige", "Musik & Dialog", "Kinder & Jugend",
+    "Orchesterkonzert",
+    "Kammermusik",
+    "Klavierabend",
+    "Chorkonzert",
+    "Lieder- / Arienabend",
+    "Konzertante Oper",
+    "Orgelkonzert",
+    "Jazz",
+    "Pop & Folk",
+    "Chanson & Unterhaltung",
+    "Tanz & Show",
+    "Für Neugierige",
+    "Musik & Dialog",
+    "Kinder & Jugend",
 )
 THEATER_DIVISIONS = ("Oper", "Ballett", "Schauspiel", "Philharmoniker", "KJT", "Junge Oper")
 
@@ -28,16 +39,33 @@ THEATER_DIVISIONS = ("Oper", "Ballett", "Schauspiel", "Philharmoniker", "KJT", "
 def test_vocabulary_has_the_core_categories() -> None:
     slugs = [category.slug for category in VOCABULARY.all()]
     assert slugs[:4] == ["konzert", "oper", "ballett-tanz", "schauspiel"]
-    assert {"musical", "kinder-familie", "ausstellung", "fuehrung", "messe-markt", "comedy", "party", "sport",
-            "lesung", "fest", "kabarett", "film", "workshop", "vortrag"} <= set(slugs)
+    assert {
+        "musical",
+        "kinder-familie",
+        "ausstellung",
+        "fuehrung",
+        "messe-markt",
+        "comedy",
+        "party",
+        "sport",
+        "lesung",
+        "fest",
+        "kabarett",
+        "film",
+        "workshop",
+        "vortrag",
+    } <= set(slugs)
 
 
-@pytest.mark.parametrize(("slug", "lang", "label"), [
-    ("fuehrung", "de", "Führung"),
-    ("fuehrung", "en", "Guided tour"),
-    ("kinder-familie", "de", "Kinder & Familie"),
-    ("messe-markt", "en", "Fair & Market"),
-])
+@pytest.mark.parametrize(
+    ("slug", "lang", "label"),
+    [
+        ("fuehrung", "de", "Führung"),
+        ("fuehrung", "en", "Guided tour"),
+        ("kinder-familie", "de", "Kinder & Familie"),
+        ("messe-markt", "en", "Fair & Market"),
+    ],
+)
 def test_labels(slug: str, lang: str, label: str) -> None:
     assert VOCABULARY.label(slug, lang) == label  # type: ignore[arg-type]
 
@@ -154,7 +182,8 @@ def test_bad_data_is_named(tmp_path: Path, text: str, message: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "pattern", [r"\bkonzert\b", r"^a|\b(?:x|\w*y)\b", r"\b[|(]x|\b\(y|\bz\|"],
+    "pattern",
+    [r"\bkonzert\b", r"^a|\b(?:x|\w*y)\b", r"\b[|(]x|\b\(y|\bz\|"],
 )
 def test_anchored_hints_are_accepted(tmp_path: Path, pattern: str) -> None:
     path = tmp_path / "categories.toml"

@@ -25,8 +25,14 @@ START = datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
 
 
 def listing(record_id: str = "r1", **changes: Any) -> Listing:
-    fields: dict[str, Any] = {"source": "test", "record_id": record_id, "title": "Jazz im Keller",
-                              "fetched_at": NOW, "start": START, "venue_name": "domicil"}
+    fields: dict[str, Any] = {
+        "source": "test",
+        "record_id": record_id,
+        "title": "Jazz im Keller",
+        "fetched_at": NOW,
+        "start": START,
+        "venue_name": "domicil",
+    }
     fields.update(changes)
     return Listing(**fields)
 
@@ -67,7 +73,9 @@ def test_a_step_that_raises_rejects_that_listing_only_with_step_and_exception_ty
     result = run(listing("a"), listing("poison"), listing("b"), steps=steps)
     assert [item.record_id for item in result.listings] == ["a", "b"]
     assert result.rejected == [
-        Rejection("test", "poison", "ZeroDivisionError: division by zero", None, "_exploding", "ZeroDivisionError")
+        Rejection(
+            "test", "poison", "ZeroDivisionError: division by zero", None, "_exploding", "ZeroDivisionError"
+        )
     ]
 
 
@@ -84,9 +92,17 @@ def test_an_aware_start_at_the_end_of_time_is_rejected_not_raised() -> None:
 
 
 def test_texts_longer_than_storage_keeps_are_cut_and_links_dropped_with_warnings() -> None:
-    kept = run(listing(title="\ufb03" * 400, room="Saal " * 100, url="https://example.org/" + "a" * 1000,
-                       offers=[OfferListing(price_text="12 € " * 100, currency="Euro"),
-                               OfferListing(price_text="5 $", currency="US-Dollar")])).listings[0]
+    kept = run(
+        listing(
+            title="\ufb03" * 400,
+            room="Saal " * 100,
+            url="https://example.org/" + "a" * 1000,
+            offers=[
+                OfferListing(price_text="12 € " * 100, currency="Euro"),
+                OfferListing(price_text="5 $", currency="US-Dollar"),
+            ],
+        )
+    ).listings[0]
     assert len(kept.title) <= 500 and len(match_key(kept.title)) <= 500 and kept.title.endswith("…")
     assert (len(kept.room or "") <= 200, kept.url) == (True, None)
     assert [(offer.currency, len(offer.price_text or "") <= 300) for offer in kept.offers] == [("EUR", True)]
@@ -94,9 +110,18 @@ def test_texts_longer_than_storage_keeps_are_cut_and_links_dropped_with_warnings
 
 
 def test_storage_limits_are_within_the_columns() -> None:
-    columns = {"title": Event.title, "subtitle": Event.subtitle, "organiser": Event.organiser, "url": Event.url,
-               "image": Event.image, "language": Event.language, "venue_name": Venue.name,
-               "venue_address": Venue.street, "venue_url": Venue.url, "room": Occurrence.room}
+    columns = {
+        "title": Event.title,
+        "subtitle": Event.subtitle,
+        "organiser": Event.organiser,
+        "url": Event.url,
+        "image": Event.image,
+        "language": Event.language,
+        "venue_name": Venue.name,
+        "venue_address": Venue.street,
+        "venue_url": Venue.url,
+        "room": Occurrence.room,
+    }
     for name, limit in {**TEXT_LIMITS, **URL_LIMITS}.items():
         if name in columns:
             assert limit <= columns[name].type.length, name
@@ -109,18 +134,66 @@ def test_storage_limits_are_within_the_columns() -> None:
 
 # -- arbitrary input -------------------------------------------------------------------------------
 
-_ODD = st.sampled_from(["", " ", "\t\n", "\u200f", "\u202e", "\u200b", "\x00", "\x1b[31m", "\ufeff", "\x85",
-                        ",", "-", "—", "...", "()", "?!", "№", "ß", "İ", "ﬁ", "\U0001f3b7", "Z\u0301\u0327"])
-_TEXT = st.one_of(_ODD, st.text(max_size=30), st.lists(_ODD, max_size=6).map("".join),
-                  st.text(min_size=1, max_size=3).map(lambda text: text * 700))  # over every storage limit
+_ODD = st.sampled_from(
+    [
+        "",
+        " ",
+        "\t\n",
+        "\u200f",
+        "\u202e",
+        "\u200b",
+        "\x00",
+        "\x1b[31m",
+        "\ufeff",
+        "\x85",
+        ",",
+        "-",
+        "—",
+        "...",
+        "()",
+        "?!",
+        "№",
+        "ß",
+        "İ",
+        "ﬁ",
+        "\U0001f3b7",
+        "Z\u0301\u0327",
+    ]
+)
+_TEXT = st.one_of(
+    _ODD,
+    st.text(max_size=30),
+    st.lists(_ODD, max_size=6).map("".join),
+    st.text(min_size=1, max_size=3).map(lambda text: text * 700),
+)  # over every storage limit
 _MOMENT = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59))
 _ZONE = st.sampled_from([None, UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))])
 _AWARE_OR_NAIVE = st.builds(lambda moment, zone: moment.replace(tzinfo=zone), _MOMENT, _ZONE)
-_EXTREME = st.sampled_from([datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999),
-                            datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
-                            datetime(2026, 3, 29, 2, 30), datetime(2026, 10, 25, 2, 30)])
-_DATE_TEXT = st.one_of(st.none(), _TEXT, st.sampled_from(
-    ["1.1.0001", "31.12.9999", "29.02.2027", "bis 31.12.", "Mo–So 10–18 Uhr", "1.–30. Dezember 2026", "heute"]))
+_EXTREME = st.sampled_from(
+    [
+        datetime(1, 1, 1),
+        datetime(9999, 12, 31, 23, 59, 59, 999999),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+        datetime(2026, 3, 29, 2, 30),
+        datetime(2026, 10, 25, 2, 30),
+    ]
+)
+_DATE_TEXT = st.one_of(
+    st.none(),
+    _TEXT,
+    st.sampled_from(
+        [
+            "1.1.0001",
+            "31.12.9999",
+            "29.02.2027",
+            "bis 31.12.",
+            "Mo–So 10–18 Uhr",
+            "1.–30. Dezember 2026",
+            "heute",
+        ]
+    ),
+)
 
 
 @st.composite
@@ -128,20 +201,38 @@ def _listings(draw: st.DrawFn) -> list[Listing]:
     count = draw(st.integers(min_value=1, max_value=4))
     return [
         Listing(
-            source="fuzz", record_id=f"r{index}", title=draw(_TEXT), fetched_at=draw(_AWARE_OR_NAIVE | _EXTREME),
-            start=draw(st.none() | _AWARE_OR_NAIVE | _EXTREME), end=draw(st.none() | _AWARE_OR_NAIVE | _EXTREME),
-            all_day=draw(st.booleans()), date_text=draw(_DATE_TEXT), time_text=draw(st.none() | _TEXT),
-            description=draw(st.none() | _TEXT), categories=draw(st.lists(_TEXT, max_size=3)),
-            venue_name=draw(st.none() | _TEXT), venue_address=draw(st.none() | _TEXT), room=draw(st.none() | _TEXT),
-            status_text=draw(st.none() | _TEXT), previous_start=draw(st.none() | _AWARE_OR_NAIVE),
-            offers=draw(st.lists(st.builds(OfferListing, price_text=st.none() | _TEXT,
-                                           availability_text=st.none() | _TEXT), max_size=2)),
+            source="fuzz",
+            record_id=f"r{index}",
+            title=draw(_TEXT),
+            fetched_at=draw(_AWARE_OR_NAIVE | _EXTREME),
+            start=draw(st.none() | _AWARE_OR_NAIVE | _EXTREME),
+            end=draw(st.none() | _AWARE_OR_NAIVE | _EXTREME),
+            all_day=draw(st.booleans()),
+            date_text=draw(_DATE_TEXT),
+            time_text=draw(st.none() | _TEXT),
+            description=draw(st.none() | _TEXT),
+            categories=draw(st.lists(_TEXT, max_size=3)),
+            venue_name=draw(st.none() | _TEXT),
+            venue_address=draw(st.none() | _TEXT),
+            room=draw(st.none() | _TEXT),
+            status_text=draw(st.none() | _TEXT),
+            previous_start=draw(st.none() | _AWARE_OR_NAIVE),
+            offers=draw(
+                st.lists(
+                    st.builds(
+                        OfferListing, price_text=st.none() | _TEXT, availability_text=st.none() | _TEXT
+                    ),
+                    max_size=2,
+                )
+            ),
         )
         for index in range(count)
     ]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(items=_listings())
 def test_the_pipeline_never_raises_and_accounts_for_every_listing(items: list[Listing]) -> None:
     result = run(*items)

@@ -22,15 +22,45 @@ REGISTRY = load_venues()
 ACADEMY = "akademie-fuer-theater-und-digitalitaet"
 VENUES = REGISTRY.all()
 STADTBEZIRKE = {
-    "Innenstadt-West", "Innenstadt-Nord", "Innenstadt-Ost", "Eving", "Scharnhorst", "Brackel", "Aplerbeck",
-    "Hörde", "Hombruch", "Lütgendortmund", "Huckarde", "Mengede",
+    "Innenstadt-West",
+    "Innenstadt-Nord",
+    "Innenstadt-Ost",
+    "Eving",
+    "Scharnhorst",
+    "Brackel",
+    "Aplerbeck",
+    "Hörde",
+    "Hombruch",
+    "Lütgendortmund",
+    "Huckarde",
+    "Mengede",
 }
 REQUIRED = {
-    "konzerthaus-dortmund", "opernhaus-dortmund", "schauspielhaus-dortmund",
-    "kinder-und-jugendtheater-dortmund", "westfalenhallen", "dortmunder-u", "mkk", "brauerei-museum",
-    "fussballmuseum", "phoenix-des-lumieres", "zoo-dortmund", "westfalenpark", "kokerei-hansa",
-    "baukunstarchiv-nrw", ACADEMY, "domicil", "thier-galerie", "signal-iduna-park", "naturmuseum",
-    "hoesch-museum", "adlerturm", "reinoldikirche", "stadt-und-landesbibliothek", "fzw", "junkyard",
+    "konzerthaus-dortmund",
+    "opernhaus-dortmund",
+    "schauspielhaus-dortmund",
+    "kinder-und-jugendtheater-dortmund",
+    "westfalenhallen",
+    "dortmunder-u",
+    "mkk",
+    "brauerei-museum",
+    "fussballmuseum",
+    "phoenix-des-lumieres",
+    "zoo-dortmund",
+    "westfalenpark",
+    "kokerei-hansa",
+    "baukunstarchiv-nrw",
+    ACADEMY,
+    "domicil",
+    "thier-galerie",
+    "signal-iduna-park",
+    "naturmuseum",
+    "hoesch-museum",
+    "adlerturm",
+    "reinoldikirche",
+    "stadt-und-landesbibliothek",
+    "fzw",
+    "junkyard",
 }
 
 
@@ -168,13 +198,16 @@ def test_flat_room_names() -> None:
     assert venue.rooms[:3] == ("Halle 1", "Halle 2", "Halle 3A") and "Goldsaal" in venue.rooms
 
 
-@pytest.mark.parametrize(("text", "slug"), [
-    ("Schloss Bodelschwingh", "schloss-bodelschwingh"),
-    ("Theater Dortmund – Opernhaus", "theater-dortmund-opernhaus"),
-    ("Phoenix des Lumières", "phoenix-des-lumieres"),
-    ("Fußball & Bühne", "fussball-buehne"),
-    ("!!!", "unbenannt"),
-])
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("Schloss Bodelschwingh", "schloss-bodelschwingh"),
+        ("Theater Dortmund – Opernhaus", "theater-dortmund-opernhaus"),
+        ("Phoenix des Lumières", "phoenix-des-lumieres"),
+        ("Fußball & Bühne", "fussball-buehne"),
+        ("!!!", "unbenannt"),
+    ],
+)
 def test_slugify(text: str, slug: str) -> None:
     assert slugify(text) == slug
 

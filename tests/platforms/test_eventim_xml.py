@@ -266,7 +266,12 @@ def test_invariants(eventim: dict[str, Listing], ruhr: dict[str, Listing], feed:
 
 
 def xml(body: str) -> Document:
-    return Document(url="https://feed.example/data.xml", body=body.encode(), content_type="application/xml", fetched_at=NOW)
+    return Document(
+        url="https://feed.example/data.xml",
+        body=body.encode(),
+        content_type="application/xml",
+        fetched_at=NOW,
+    )
 
 
 def test_malformed_xml_names_the_line() -> None:

@@ -495,12 +495,16 @@ def test_source_records_under_its_configured_name() -> None:
 
 
 def test_source_gives_its_venue_to_listings_without_location() -> None:
-    venues = {listing.record_id: listing.venue_name for listing in feed(venue="Domicil Jazzclub").run().listings}
+    venues = {
+        listing.record_id: listing.venue_name for listing in feed(venue="Domicil Jazzclub").run().listings
+    }
     assert venues["good-1@example.org"] == "Domicil Jazzclub"
 
 
 def test_source_keeps_a_listings_own_location() -> None:
-    listings = [listing for listing in feed(venue="Anderswo").run().listings if listing.title == "Without UID"]
+    listings = [
+        listing for listing in feed(venue="Anderswo").run().listings if listing.title == "Without UID"
+    ]
     assert [listing.venue_name for listing in listings] == ["Domicil"]
 
 
@@ -529,6 +533,8 @@ def test_source_window_reads_the_old_option_name_horizon_days() -> None:
 
 def test_source_raises_a_clear_error_for_a_non_calendar() -> None:
     source = ICalFeedSource(options={"name": "kino"})
-    document = Document(url="https://kino.example/feed.ics", body=b"<html><body>Wartung</body></html>", fetched_at=NOW)
+    document = Document(
+        url="https://kino.example/feed.ics", body=b"<html><body>Wartung</body></html>", fetched_at=NOW
+    )
     with pytest.raises(NotACalendar, match=r"^kino: https://kino.example/feed.ics is not an iCalendar file"):
         source.parse(document)

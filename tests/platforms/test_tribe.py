@@ -107,7 +107,8 @@ def test_events_outside_the_window_are_counted_not_listed(documents: list[Docume
     options = {**OPTIONS, "now": datetime(2024, 6, 1, 10, tzinfo=UTC), "future_days": 150}
     result = TribeEventsSource(_Served(documents), options).run()
     assert [listing.start.date() for listing in result.listings if listing.start] == [
-        date(2024, 9, 21), date(2024, 6, 12)
+        date(2024, 9, 21),
+        date(2024, 6, 12),
     ]
     assert [w.split(" left out: ")[-1] for w in result.warnings] == [
         "1 ended before it (past), 2 start after it (future)"

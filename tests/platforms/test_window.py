@@ -25,7 +25,10 @@ def ical(*events: str) -> bytes:
 
 
 def test_window_is_berlin_days_around_now() -> None:
-    assert (WINDOW.start, WINDOW.end) == (datetime(2026, 12, 5, tzinfo=BERLIN), datetime(2027, 1, 5, tzinfo=BERLIN))
+    assert (WINDOW.start, WINDOW.end) == (
+        datetime(2026, 12, 5, tzinfo=BERLIN),
+        datetime(2027, 1, 5, tzinfo=BERLIN),
+    )
     assert WINDOW.describe() == "2026-12-05 … 2027-01-04"
 
 
@@ -80,8 +83,13 @@ def jsonld(*events: dict[str, object]) -> bytes:
 
 def test_jsonld_ongoing_exhibition_is_kept_and_the_rest_counted() -> None:
     data = jsonld(
-        {"@type": "ExhibitionEvent", "@id": "https://m.example/expo", "name": "Expo",
-         "startDate": "2026-10-01", "endDate": "2027-03-01"},
+        {
+            "@type": "ExhibitionEvent",
+            "@id": "https://m.example/expo",
+            "name": "Expo",
+            "startDate": "2026-10-01",
+            "endDate": "2027-03-01",
+        },
         {"@type": "Event", "@id": "https://m.example/old", "name": "Old", "startDate": "2012-03-16T20:00"},
         {"@type": "Event", "@id": "https://m.example/far", "name": "Far", "startDate": "2029-03-16T20:00"},
     )
@@ -91,11 +99,21 @@ def test_jsonld_ongoing_exhibition_is_kept_and_the_rest_counted() -> None:
 
 
 def test_jsonld_event_schedule_keeps_the_ongoing_occurrence() -> None:
-    data = jsonld({
-        "@type": "Event", "@id": "https://m.example/w", "name": "Workshop",
-        "eventSchedule": {"@type": "Schedule", "startDate": "2026-11-02", "repeatFrequency": "P1W",
-                          "byDay": "https://schema.org/Monday", "startTime": "10:00", "duration": "P9D"},
-    })
+    data = jsonld(
+        {
+            "@type": "Event",
+            "@id": "https://m.example/w",
+            "name": "Workshop",
+            "eventSchedule": {
+                "@type": "Schedule",
+                "startDate": "2026-11-02",
+                "repeatFrequency": "P1W",
+                "byDay": "https://schema.org/Monday",
+                "startTime": "10:00",
+                "duration": "P9D",
+            },
+        }
+    )
     result = parse_jsonld(data, source="t", fetched_at=NOW, window=WINDOW)
     starts = [listing.start.date() for listing in result.listings if listing.start]
     assert starts[0] == date(2026, 11, 30)  # 30 Nov + 9 days runs into the window

@@ -36,8 +36,9 @@ class PushRuntime:
     ingest_context: IngestContext = field(init=False)
 
     def __post_init__(self) -> None:
-        self.ingest_context = IngestContext(self.factory, self.settings, kinds={"konzerthaus": "venue"},
-                                            clock=clock())
+        self.ingest_context = IngestContext(
+            self.factory, self.settings, kinds={"konzerthaus": "venue"}, clock=clock()
+        )
 
 
 @dataclass
@@ -82,12 +83,17 @@ def title_of(record_id: str) -> str:
     return f"{word.capitalize()} {record_id}"
 
 
-def event(record_id: str, day: int = 5, *, title: str | None = None, hour: int = 20,
-          **extra: Any) -> dict[str, Any]:
+def event(
+    record_id: str, day: int = 5, *, title: str | None = None, hour: int = 20, **extra: Any
+) -> dict[str, Any]:
     """A schema.org MusicEvent in December 2026 (Berlin time)."""
-    body: dict[str, Any] = {"@context": "https://schema.org", "@type": "MusicEvent", "@id": record_id,
-                            "name": title or title_of(record_id),
-                            "startDate": f"2026-12-{day:02d}T{hour:02d}:00:00+01:00"}
+    body: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "MusicEvent",
+        "@id": record_id,
+        "name": title or title_of(record_id),
+        "startDate": f"2026-12-{day:02d}T{hour:02d}:00:00+01:00",
+    }
     body.update(extra)
     return body
 
@@ -97,12 +103,19 @@ def make_client(runtime: PushRuntime, clock: Callable[[], datetime] = lambda: NO
     return TestClient(Starlette(routes=routes(runtime, clock)))
 
 
-def give_token(runtime: PushRuntime, client: TestClient, *venues: str, read_only: bool = False,
-               source: str | None = None) -> Venue:
+def give_token(
+    runtime: PushRuntime, client: TestClient, *venues: str, read_only: bool = False, source: str | None = None
+) -> Venue:
     """Issue a token and wrap it with ``client``."""
-    token, secret = issue_token(runtime.factory, list(venues), name=f"test {'+'.join(venues)}",
-                                registry=runtime.ingest_context.venues, read_only=read_only, source=source,
-                                now=NOW)
+    token, secret = issue_token(
+        runtime.factory,
+        list(venues),
+        name=f"test {'+'.join(venues)}",
+        registry=runtime.ingest_context.venues,
+        read_only=read_only,
+        source=source,
+        now=NOW,
+    )
     return Venue(venues[0], secret, token.id, client, token.source)
 
 

@@ -22,14 +22,25 @@ READS = [("GET", "/events"), ("GET", "/events/p0"), ("GET", "/log")]
 
 def _send(client: TestClient, method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
     content = json.dumps(body if body is not None else (event("p0") if method != "POST" else [event("p0")]))
-    return client.request(method, f"/api/v1/push{path}", content=None if method in ("GET", "DELETE") else content,
-                          headers={"Content-Type": "application/ld+json", **headers})
+    return client.request(
+        method,
+        f"/api/v1/push{path}",
+        content=None if method in ("GET", "DELETE") else content,
+        headers={"Content-Type": "application/ld+json", **headers},
+    )
 
 
 def _records(factory: sessionmaker[Session]) -> list[tuple[Any, ...]]:
     with factory() as session:
-        rows = session.execute(select(SourceRecord.source, SourceRecord.record_id, SourceRecord.content_hash,
-                                      SourceRecord.active, SourceRecord.missing_runs))
+        rows = session.execute(
+            select(
+                SourceRecord.source,
+                SourceRecord.record_id,
+                SourceRecord.content_hash,
+                SourceRecord.active,
+                SourceRecord.missing_runs,
+            )
+        )
         return sorted(tuple(row) for row in rows)
 
 
@@ -39,6 +50,7 @@ def _statuses(factory: sessionmaker[Session]) -> list[tuple[str, str]]:
 
 
 # -- 401 --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("method", "path"), WRITES + READS)
 def test_no_token_is_401_with_a_bearer_challenge(client: TestClient, method: str, path: str) -> None:
@@ -50,8 +62,9 @@ def test_no_token_is_401_with_a_bearer_challenge(client: TestClient, method: str
 
 @pytest.mark.parametrize(("method", "path"), WRITES + READS)
 @pytest.mark.parametrize("header", ["Bearer skp_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer "])
-def test_a_wrong_token_is_401_invalid_token(konzerthaus: Venue, client: TestClient, method: str, path: str,
-                                            header: str) -> None:
+def test_a_wrong_token_is_401_invalid_token(
+    konzerthaus: Venue, client: TestClient, method: str, path: str, header: str
+) -> None:
     response = _send(client, method, path, {"Authorization": header})
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
@@ -63,8 +76,9 @@ def test_a_token_one_character_off_is_401(konzerthaus: Venue, client: TestClient
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES + READS)
-def test_a_revoked_token_is_401(konzerthaus: Venue, runtime: PushRuntime, client: TestClient, method: str,
-                                path: str) -> None:
+def test_a_revoked_token_is_401(
+    konzerthaus: Venue, runtime: PushRuntime, client: TestClient, method: str, path: str
+) -> None:
     revoke_token(runtime.factory, str(konzerthaus.token_id), now=NOW)
     response = _send(client, method, path, {"Authorization": f"Bearer {konzerthaus.token}"})
     assert response.status_code == 401
@@ -73,9 +87,11 @@ def test_a_revoked_token_is_401(konzerthaus: Venue, runtime: PushRuntime, client
 
 # -- 403: read-only tokens ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("method", "path"), WRITES)
-def test_a_read_only_token_cannot_write(runtime: PushRuntime, client: TestClient, konzerthaus: Venue,
-                                        method: str, path: str) -> None:
+def test_a_read_only_token_cannot_write(
+    runtime: PushRuntime, client: TestClient, konzerthaus: Venue, method: str, path: str
+) -> None:
     konzerthaus.post("/events", [event("p0")])
     before = _records(runtime.factory)
     checker = give_token(runtime, client, KONZERTHAUS, read_only=True)
@@ -86,8 +102,9 @@ def test_a_read_only_token_cannot_write(runtime: PushRuntime, client: TestClient
 
 
 @pytest.mark.parametrize(("method", "path"), READS)
-def test_a_read_only_token_can_read_its_venue(runtime: PushRuntime, client: TestClient, konzerthaus: Venue,
-                                              method: str, path: str) -> None:
+def test_a_read_only_token_can_read_its_venue(
+    runtime: PushRuntime, client: TestClient, konzerthaus: Venue, method: str, path: str
+) -> None:
     konzerthaus.post("/events", [event("p0")])
     checker = give_token(runtime, client, KONZERTHAUS, read_only=True)
     response = _send(client, method, path, {"Authorization": f"Bearer {checker.token}"})
@@ -96,15 +113,19 @@ def test_a_read_only_token_can_read_its_venue(runtime: PushRuntime, client: Test
 
 # -- 403: other venues' events ------------------------------------------------------------------
 
+
 def test_no_endpoint_lets_one_venue_change_or_cancel_anothers_events(
-        runtime: PushRuntime, konzerthaus: Venue, domicil: Venue) -> None:
+    runtime: PushRuntime, konzerthaus: Venue, domicil: Venue
+) -> None:
     konzerthaus.post("/sync", programme(4))
     before_records = _records(runtime.factory)
     before_status = _statuses(runtime.factory)
     at_konzerthaus: dict[str, Any] = {"location": {"@type": "Place", "name": "Konzerthaus Dortmund"}}
 
     assert domicil.post("/events", [event("p0", **at_konzerthaus)]).status_code == 403
-    assert domicil.post("/events", [event("x", location="Konzerthaus Dortmund, Großer Saal")]).status_code == 403
+    assert (
+        domicil.post("/events", [event("x", location="Konzerthaus Dortmund, Großer Saal")]).status_code == 403
+    )
     assert domicil.put("p0", event("p0", **at_konzerthaus)).status_code == 403
     assert domicil.post("/sync", programme(4, **at_konzerthaus)).status_code == 403
     assert domicil.delete("p0").status_code == 404  # ids are per source: domicil has no p0
@@ -117,8 +138,11 @@ def test_no_endpoint_lets_one_venue_change_or_cancel_anothers_events(
     after = _records(runtime.factory)
     assert [row for row in after if row[0] == konzerthaus.source] == before_records
     with runtime.factory() as session:
-        kh_occurrences = set(session.scalars(select(SourceRecord.occurrence_id)
-                                             .where(SourceRecord.source == konzerthaus.source)))
+        kh_occurrences = set(
+            session.scalars(
+                select(SourceRecord.occurrence_id).where(SourceRecord.source == konzerthaus.source)
+            )
+        )
     assert [s for s in _statuses(runtime.factory) if s[0] in kh_occurrences] == before_status
     assert {s for occ, s in before_status} == {"scheduled"}
 
@@ -136,10 +160,16 @@ def test_a_record_stored_at_another_venue_cannot_be_touched(runtime: PushRuntime
     assert _records(runtime.factory) == before
 
 
-def test_a_multi_venue_token_writes_for_each_and_needs_a_location(runtime: PushRuntime, client: TestClient) -> None:
+def test_a_multi_venue_token_writes_for_each_and_needs_a_location(
+    runtime: PushRuntime, client: TestClient
+) -> None:
     both = give_token(runtime, client, KONZERTHAUS, DOMICIL, source="push:verbund")
-    assert both.post("/events", [event("a", location="domicil"),
-                                 event("b", location="Konzerthaus Dortmund")]).status_code == 200
+    assert (
+        both.post(
+            "/events", [event("a", location="domicil"), event("b", location="Konzerthaus Dortmund")]
+        ).status_code
+        == 200
+    )
     response = both.post("/events", [event("c")])
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "$[0].location"
@@ -150,10 +180,14 @@ def test_a_multi_venue_token_writes_for_each_and_needs_a_location(runtime: PushR
 
 # -- 429 --------------------------------------------------------------------------------------
 
-def test_over_the_rate_limit_is_429_with_retry_after(runtime: PushRuntime, konzerthaus: Venue,
-                                                     domicil: Venue) -> None:
-    limited = replace(runtime, settings=replace(runtime.settings,
-                                                push=replace(runtime.settings.push, rate_limit_per_minute=3)))
+
+def test_over_the_rate_limit_is_429_with_retry_after(
+    runtime: PushRuntime, konzerthaus: Venue, domicil: Venue
+) -> None:
+    limited = replace(
+        runtime,
+        settings=replace(runtime.settings, push=replace(runtime.settings.push, rate_limit_per_minute=3)),
+    )
     with make_client(limited) as client:
         headers = konzerthaus.headers()
         answers = [client.get("/api/v1/push/log", headers=headers).status_code for _ in range(3)]
@@ -166,10 +200,13 @@ def test_over_the_rate_limit_is_429_with_retry_after(runtime: PushRuntime, konze
     assert other.status_code == 200, "the limit is per token"
     with runtime.factory() as session:
         assert session.scalar(select(func.count()).select_from(SourceRecord)) == 0
-        assert session.scalar(select(func.count()).select_from(PushLog)) == 0, "a refused flood writes no rows"
+        assert session.scalar(select(func.count()).select_from(PushLog)) == 0, (
+            "a refused flood writes no rows"
+        )
 
 
 # -- audit ------------------------------------------------------------------------------------
+
 
 def test_every_write_is_logged_with_what_changed(runtime: PushRuntime, konzerthaus: Venue) -> None:
     konzerthaus.post("/events", [event("p0"), event("p1", 6)])
@@ -178,11 +215,17 @@ def test_every_write_is_logged_with_what_changed(runtime: PushRuntime, konzertha
     with runtime.factory() as session:
         rows = session.scalars(select(PushLog).order_by(PushLog.id)).all()
     assert [(r.method, r.path, r.status) for r in rows] == [
-        ("POST", "/api/v1/push/events", 200), ("POST", "/api/v1/push/events", 422),
-        ("DELETE", "/api/v1/push/events/p1", 200)]
+        ("POST", "/api/v1/push/events", 200),
+        ("POST", "/api/v1/push/events", 422),
+        ("DELETE", "/api/v1/push/events/p1", 200),
+    ]
     assert {(r.token_id, r.token_name, r.source) for r in rows} == {
-        (konzerthaus.token_id, "test konzerthaus-dortmund", konzerthaus.source)}
-    assert [(x["id"], x["result"]) for x in rows[0].summary["records"]] == [("p0", "created"), ("p1", "created")]
+        (konzerthaus.token_id, "test konzerthaus-dortmund", konzerthaus.source)
+    }
+    assert [(x["id"], x["result"]) for x in rows[0].summary["records"]] == [
+        ("p0", "created"),
+        ("p1", "created"),
+    ]
     assert rows[0].summary["venues"] == [KONZERTHAUS]
     assert rows[1].summary["error"] == "push-invalid-events"
     assert {e["path"] for e in rows[1].summary["errors"]} >= {"$[1]['@id']", "$[1].name", "$[1].startDate"}
@@ -198,8 +241,9 @@ def test_the_log_shows_the_own_venue_only_newest_first_in_pages(konzerthaus: Ven
     assert [e["path"] for e in first["entries"]] == ["/api/v1/push/events"] * 2
     assert [e["summary"]["records"][0]["id"] for e in first["entries"]] == ["k2", "k1"]
     assert first["next"] is not None
-    rest = konzerthaus.client.get(first["next"].replace("http://127.0.0.1:8080", ""),
-                                  headers=konzerthaus.headers()).json()
+    rest = konzerthaus.client.get(
+        first["next"].replace("http://127.0.0.1:8080", ""), headers=konzerthaus.headers()
+    ).json()
     assert [e["summary"]["records"][0]["id"] for e in rest["entries"]] == ["k0"]
     assert rest["next"] is None
     assert [e["summary"]["records"][0]["id"] for e in domicil.get("/log").json()["entries"]] == ["d0"]
@@ -210,8 +254,9 @@ def test_the_own_events_can_be_listed_in_pages(konzerthaus: Venue, domicil: Venu
     domicil.post("/events", [event("d0")])
     page = konzerthaus.get("/events?limit=2").json()
     assert [e["id"] for e in page["events"]] == ["p0", "p1"]
-    rest = konzerthaus.client.get(page["next"].replace("http://127.0.0.1:8080", ""),
-                                  headers=konzerthaus.headers()).json()
+    rest = konzerthaus.client.get(
+        page["next"].replace("http://127.0.0.1:8080", ""), headers=konzerthaus.headers()
+    ).json()
     assert ([e["id"] for e in rest["events"]], rest["next"]) == (["p2"], None)
 
 

@@ -21,8 +21,11 @@ TITLE = "<img src=x onerror=alert(1)> Nacht"
 
 def _when(days: int) -> str:
     """A start ``days`` from the real now (the app's own clock is not frozen here)."""
-    return (datetime.now(UTC) + timedelta(days=days)).replace(hour=19, minute=0, second=0, microsecond=0) \
+    return (
+        (datetime.now(UTC) + timedelta(days=days))
+        .replace(hour=19, minute=0, second=0, microsecond=0)
         .isoformat()
+    )
 
 
 @pytest.fixture
@@ -42,8 +45,9 @@ def _push(client: TestClient, runtime: PushRuntime, body: Any) -> dict[str, Any]
 
 
 def test_pushed_events_appear_in_the_json_api_verbatim(app_client: TestClient, runtime: PushRuntime) -> None:
-    record = _push(app_client, runtime, {"@type": "MusicEvent", "@id": "x1", "name": TITLE,
-                                         "startDate": _when(10)})
+    record = _push(
+        app_client, runtime, {"@type": "MusicEvent", "@id": "x1", "name": TITLE, "startDate": _when(10)}
+    )
     event = app_client.get(f"/api/v1/events/{record['event_id']}").json()
     assert event["title"] == TITLE
     assert event["venue"]["slug"] == KONZERTHAUS
@@ -61,11 +65,17 @@ def test_pushed_sources_are_listed_with_their_runs(app_client: TestClient, runti
 
 
 def test_line_breaks_cannot_inject_ical_properties(app_client: TestClient, runtime: PushRuntime) -> None:
-    record = _push(app_client, runtime, {
-        "@type": "Event", "@id": "inj", "name": f"{TITLE}\r\nATTENDEE:mailto:evil@example.org",
-        "description": "Erste Zeile\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Eingeschleust\r\nUID:evil",
-        "startDate": _when(12),
-    })
+    record = _push(
+        app_client,
+        runtime,
+        {
+            "@type": "Event",
+            "@id": "inj",
+            "name": f"{TITLE}\r\nATTENDEE:mailto:evil@example.org",
+            "description": "Erste Zeile\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Eingeschleust\r\nUID:evil",
+            "startDate": _when(12),
+        },
+    )
     feed = app_client.get(f"/events/{record['event_id']}.ics")
     assert feed.status_code == 200, feed.text
     lines = feed.text.split("\r\n")
@@ -78,7 +88,9 @@ def test_line_breaks_cannot_inject_ical_properties(app_client: TestClient, runti
 
 
 def test_markup_in_titles_is_escaped_on_pages(app_client: TestClient, runtime: PushRuntime) -> None:
-    record = _push(app_client, runtime, {"@type": "Event", "@id": "x1", "name": TITLE, "startDate": _when(10)})
+    record = _push(
+        app_client, runtime, {"@type": "Event", "@id": "x1", "name": TITLE, "startDate": _when(10)}
+    )
     page = app_client.get(f"/events/{record['event_id']}")
     if page.status_code == 404:
         pytest.skip("no HTML event pages in this build")
@@ -89,8 +101,13 @@ def test_markup_in_titles_is_escaped_on_pages(app_client: TestClient, runtime: P
 
 def test_openapi_paths_describe_every_route(runtime: PushRuntime) -> None:
     described = {(path, method.upper()) for path, item in openapi_paths().items() for method in item}
-    served = {(route.path.replace(":path}", "}"), method) for route in routes(runtime, lambda: NOW)
-              if isinstance(route, Route) for method in route.methods or () if method != "HEAD"}
+    served = {
+        (route.path.replace(":path}", "}"), method)
+        for route in routes(runtime, lambda: NOW)
+        if isinstance(route, Route)
+        for method in route.methods or ()
+        if method != "HEAD"
+    }
     assert described == served
     for item in openapi_paths().values():
         for operation in item.values():

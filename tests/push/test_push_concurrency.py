@@ -28,8 +28,10 @@ def _ids(worker: int, push: int) -> list[int]:
 
 
 def _body(worker: int, push: int) -> list[dict[str, Any]]:
-    return [event(f"e{k}", 1 + k % 28, hour=10 + k // 28, description=f"w{worker}-p{push}")
-            for k in _ids(worker, push)]
+    return [
+        event(f"e{k}", 1 + k % 28, hour=10 + k // 28, description=f"w{worker}-p{push}")
+        for k in _ids(worker, push)
+    ]
 
 
 @pytest.fixture
@@ -50,8 +52,9 @@ def test_concurrent_pushes_lose_no_write_and_duplicate_nothing(pg_runtime: PushR
         answers = []
         with make_client(pg_runtime) as client:
             for push in range(PUSHES):
-                response = client.post("/api/v1/push/events", content=json.dumps(_body(worker, push)),
-                                       headers=venue.headers())
+                response = client.post(
+                    "/api/v1/push/events", content=json.dumps(_body(worker, push)), headers=venue.headers()
+                )
                 answers.append((worker, push, {"status": response.status_code, **response.json()}))
         return answers
 
@@ -59,7 +62,9 @@ def test_concurrent_pushes_lose_no_write_and_duplicate_nothing(pg_runtime: PushR
         answers = [answer for batch in pool.map(work, range(WORKERS)) for answer in batch]
 
     assert len(answers) == WORKERS * PUSHES
-    assert {a["status"] for _w, _p, a in answers} == {200}, [a for _w, _p, a in answers if a["status"] != 200][:3]
+    assert {a["status"] for _w, _p, a in answers} == {200}, [
+        a for _w, _p, a in answers if a["status"] != 200
+    ][:3]
     writes: dict[str, list[tuple[int, str, str]]] = defaultdict(list)  # id -> (run, description, result)
     for worker, push, answer in answers:
         for record in answer["records"]:
@@ -70,8 +75,10 @@ def test_concurrent_pushes_lose_no_write_and_duplicate_nothing(pg_runtime: PushR
     factory = pg_runtime.factory
     with factory() as session:
         stored = {r.record_id: r for r in session.scalars(select(SourceRecord))}
-        counts = {model.__name__: session.scalar(select(func.count()).select_from(model))
-                  for model in (SourceRecord, Occurrence, Event)}
+        counts = {
+            model.__name__: session.scalar(select(func.count()).select_from(model))
+            for model in (SourceRecord, Occurrence, Event)
+        }
         runs = session.execute(select(SourceRun.status, func.count()).group_by(SourceRun.status)).all()
         logged = session.scalar(select(func.count()).select_from(PushLog))
     assert counts == {"SourceRecord": len(pushed), "Occurrence": len(pushed), "Event": len(pushed)}

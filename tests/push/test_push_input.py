@@ -40,36 +40,68 @@ BAD_RECORDS: list[tuple[str, Mutation, str, str]] = [
     ("@id as object", _set("@id", {"x": 1}), "$[1]['@id']", "expected text, got an object"),
     ("unknown @type", _set("@type", "Product"), "$[1]['@type']", "unknown @type 'Product'"),
     ("missing @type", _drop("@type"), "$[1]['@type']", "is required"),
-    ("start after end", _set("endDate", "2026-12-05T18:00:00+01:00"), "$[1].endDate",
-     "is before the startDate"),
-    ("start centuries away", _set("startDate", "2526-12-05T20:00:00+01:00"), "$[1].startDate",
-     "too far from today"),
-    ("start long ago", _set("startDate", "1726-12-05T20:00:00+01:00"), "$[1].startDate", "too far from today"),
+    (
+        "start after end",
+        _set("endDate", "2026-12-05T18:00:00+01:00"),
+        "$[1].endDate",
+        "is before the startDate",
+    ),
+    (
+        "start centuries away",
+        _set("startDate", "2526-12-05T20:00:00+01:00"),
+        "$[1].startDate",
+        "too far from today",
+    ),
+    (
+        "start long ago",
+        _set("startDate", "1726-12-05T20:00:00+01:00"),
+        "$[1].startDate",
+        "too far from today",
+    ),
     ("start not a date", _set("startDate", "nächsten Freitag"), "$[1].startDate", "not an ISO 8601 date"),
     ("start as number", _set("startDate", 20261205), "$[1].startDate", "as text, got a number"),
     ("missing start", _drop("startDate"), "$[1].startDate", "is required"),
     ("endless event", _set("endDate", "2029-01-01"), "$[1].endDate", "would last"),
     ("javascript url", _set("url", "javascript:alert(1)"), "$[1].url", "absolute http(s) URL"),
-    ("bad status", _set("eventStatus", "https://schema.org/EventMaybe"), "$[1].eventStatus", "expected one of"),
+    (
+        "bad status",
+        _set("eventStatus", "https://schema.org/EventMaybe"),
+        "$[1].eventStatus",
+        "expected one of",
+    ),
     ("negative price", _set("offers", {"@type": "Offer", "price": -5}), "$[1].offers.price", "at least 0"),
     ("price as list", _set("offers", [{"price": [1]}]), "$[1].offers[0].price", "expected a number"),
-    ("bad currency", _set("offers", {"price": 5, "priceCurrency": "Euro"}), "$[1].offers.priceCurrency",
-     "three-letter"),
+    (
+        "bad currency",
+        _set("offers", {"price": 5, "priceCurrency": "Euro"}),
+        "$[1].offers.priceCurrency",
+        "three-letter",
+    ),
     ("location as number", _set("location", 7), "$[1].location", "expected a Place"),
-    ("latitude out of range", _set("location", {"name": "Konzerthaus Dortmund", "geo": {"latitude": 123,
-                                                                                         "longitude": 7}}),
-     "$[1].location.geo.latitude", "between -90 and 90"),
+    (
+        "latitude out of range",
+        _set("location", {"name": "Konzerthaus Dortmund", "geo": {"latitude": 123, "longitude": 7}}),
+        "$[1].location.geo.latitude",
+        "between -90 and 90",
+    ),
     ("free as text", _set("isAccessibleForFree", "ja"), "$[1].isAccessibleForFree", "true or false"),
-    ("eventSchedule", _set("eventSchedule", {"repeatFrequency": "P1W"}), "$[1].eventSchedule", "not supported"),
+    (
+        "eventSchedule",
+        _set("eventSchedule", {"repeatFrequency": "P1W"}),
+        "$[1].eventSchedule",
+        "not supported",
+    ),
     ("title too long", _set("name", "x" * 501), "$[1].name", "at most 500"),
     ("duplicate id", _set("@id", "ok"), "$[1]['@id']", "used twice in this request (first at $[0])"),
 ]
 
 
-@pytest.mark.parametrize(("mutate", "path", "reason"), [case[1:] for case in BAD_RECORDS],
-                         ids=[case[0] for case in BAD_RECORDS])
+@pytest.mark.parametrize(
+    ("mutate", "path", "reason"), [case[1:] for case in BAD_RECORDS], ids=[case[0] for case in BAD_RECORDS]
+)
 def test_a_bad_record_rejects_the_whole_request_with_its_path(
-        konzerthaus: Venue, runtime: PushRuntime, mutate: Mutation, path: str, reason: str) -> None:
+    konzerthaus: Venue, runtime: PushRuntime, mutate: Mutation, path: str, reason: str
+) -> None:
     bad = event("bad", 6)
     mutate(bad)
     response = konzerthaus.post("/events", [event("ok"), bad, event("also-ok", 7)])
@@ -90,16 +122,22 @@ def test_every_bad_record_is_listed(konzerthaus: Venue) -> None:
 def test_a_non_object_record_is_rejected_with_its_index(konzerthaus: Venue) -> None:
     response = konzerthaus.post("/events", [event("a"), "b"])
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"path": "$[1]", "id": None, "reason": "expected an Event object, got text"}]
+    assert response.json()["errors"] == [
+        {"path": "$[1]", "id": None, "reason": "expected an Event object, got text"}
+    ]
 
 
-@pytest.mark.parametrize(("body", "fragment"), [
-    (b'[{"@type": "Event", "@id": "a",', "not valid JSON"),
-    (b"", "body is empty"),
-    (b"\xff\xfe\x00garbage", "not"),
-])
-def test_a_body_that_is_not_json_is_400(konzerthaus: Venue, runtime: PushRuntime, body: bytes,
-                                        fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b'[{"@type": "Event", "@id": "a",', "not valid JSON"),
+        (b"", "body is empty"),
+        (b"\xff\xfe\x00garbage", "not"),
+    ],
+)
+def test_a_body_that_is_not_json_is_400(
+    konzerthaus: Venue, runtime: PushRuntime, body: bytes, fragment: str
+) -> None:
     response = konzerthaus.post("/events", body)
     assert response.status_code == 400
     assert fragment in response.json()["detail"]
@@ -112,7 +150,9 @@ def test_invalid_json_names_line_and_column(konzerthaus: Venue) -> None:
 
 
 def test_a_body_that_is_not_a_calendar_is_400(konzerthaus: Venue) -> None:
-    response = konzerthaus.post("/events", b"<html>Spielplan</html>", headers={"Content-Type": "text/calendar"})
+    response = konzerthaus.post(
+        "/events", b"<html>Spielplan</html>", headers={"Content-Type": "text/calendar"}
+    )
     assert response.status_code == 400
     assert "iCalendar" in response.json()["detail"]
 
@@ -131,8 +171,9 @@ def test_compressed_bodies_are_415(konzerthaus: Venue) -> None:
 
 @pytest.fixture
 def small_limit(runtime: PushRuntime) -> PushRuntime:
-    return replace(runtime, settings=replace(runtime.settings, push=replace(runtime.settings.push,
-                                                                            max_body_bytes=2000)))
+    return replace(
+        runtime, settings=replace(runtime.settings, push=replace(runtime.settings.push, max_body_bytes=2000))
+    )
 
 
 def test_a_declared_length_over_the_limit_is_413(small_limit: PushRuntime, konzerthaus: Venue) -> None:
@@ -193,6 +234,7 @@ def test_bad_ids_in_the_url_are_400(konzerthaus: Venue, record_id: str) -> None:
 
 # -- text is stored as text -------------------------------------------------------------------
 
+
 def test_markup_in_a_title_comes_back_verbatim(konzerthaus: Venue) -> None:
     title = "<img src=x onerror=alert(1)> & <script>alert('x')</script>"
     konzerthaus.post("/events", [event("xss", title=title)])
@@ -201,8 +243,10 @@ def test_markup_in_a_title_comes_back_verbatim(konzerthaus: Venue) -> None:
 
 
 def test_control_characters_are_stripped_and_line_breaks_flattened(konzerthaus: Venue) -> None:
-    konzerthaus.post("/events", [event("ctl", title="Jazz\r\nX-INJECTED:1\x00\x07 Nacht",
-                                       description="Zeile 1\r\nZeile 2\x1b[31m")])
+    konzerthaus.post(
+        "/events",
+        [event("ctl", title="Jazz\r\nX-INJECTED:1\x00\x07 Nacht", description="Zeile 1\r\nZeile 2\x1b[31m")],
+    )
     data = konzerthaus.get("/events/ctl").json()["records"][0]["data"]
     assert data["title"] == "Jazz X-INJECTED:1 Nacht"
     assert data["description"] == "Zeile 1\nZeile 2[31m"

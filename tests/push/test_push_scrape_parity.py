@@ -38,25 +38,54 @@ EVENT: dict[str, Any] = {
     "keywords": "Klassik, Orchester",
     "genre": ["Sinfonik"],
     "superEvent": {"@id": "https://www.konzerthaus-dortmund.de/reihen/mahler"},
-    "location": {"@type": "Place", "name": "Konzerthaus Dortmund", "url": "https://www.konzerthaus-dortmund.de",
-                 "address": {"@type": "PostalAddress", "streetAddress": "Brückstraße 21", "postalCode": "44135",
-                             "addressLocality": "Dortmund"},
-                 "geo": {"@type": "GeoCoordinates", "latitude": 51.5149, "longitude": 7.4636}},
+    "location": {
+        "@type": "Place",
+        "name": "Konzerthaus Dortmund",
+        "url": "https://www.konzerthaus-dortmund.de",
+        "address": {
+            "@type": "PostalAddress",
+            "streetAddress": "Brückstraße 21",
+            "postalCode": "44135",
+            "addressLocality": "Dortmund",
+        },
+        "geo": {"@type": "GeoCoordinates", "latitude": 51.5149, "longitude": 7.4636},
+    },
     "offers": [
-        {"@type": "Offer", "price": "19.50", "priceCurrency": "EUR", "availability": "https://schema.org/InStock",
-         "url": "https://tickets.example/4711", "validFrom": "2026-09-01T10:00:00+02:00",
-         "seller": {"@type": "Organization", "name": "Ticketkasse"}, "name": "Normalpreis"},
-        {"@type": "AggregateOffer", "lowPrice": 25, "highPrice": 69, "priceCurrency": "EUR",
-         "availability": "https://schema.org/Discontinued"},
-        {"@type": "Offer", "price": "12", "priceCurrency": "EUR",
-         "priceSpecification": {"@type": "PriceSpecification", "minPrice": "12", "maxPrice": "30"}},
+        {
+            "@type": "Offer",
+            "price": "19.50",
+            "priceCurrency": "EUR",
+            "availability": "https://schema.org/InStock",
+            "url": "https://tickets.example/4711",
+            "validFrom": "2026-09-01T10:00:00+02:00",
+            "seller": {"@type": "Organization", "name": "Ticketkasse"},
+            "name": "Normalpreis",
+        },
+        {
+            "@type": "AggregateOffer",
+            "lowPrice": 25,
+            "highPrice": 69,
+            "priceCurrency": "EUR",
+            "availability": "https://schema.org/Discontinued",
+        },
+        {
+            "@type": "Offer",
+            "price": "12",
+            "priceCurrency": "EUR",
+            "priceSpecification": {"@type": "PriceSpecification", "minPrice": "12", "maxPrice": "30"},
+        },
     ],
 }
 
 
 def _pushed(event: dict[str, Any]) -> Listing:
-    rules = Rules(source="push:konzerthaus-dortmund", venues=(KONZERTHAUS,), registry=load_venues(),
-                  categories=load_categories(), now=NOW)
+    rules = Rules(
+        source="push:konzerthaus-dortmund",
+        venues=(KONZERTHAUS,),
+        registry=load_venues(),
+        categories=load_categories(),
+        now=NOW,
+    )
     (item,) = read_batch(json.dumps(event).encode(), "application/ld+json", rules).items
     return item.listing
 
@@ -83,13 +112,19 @@ def test_the_fields_that_had_drifted_are_read_by_both() -> None:
         assert listing.subtitle == "Zyklus, Teil 3"
         assert listing.categories == ["Klassik", "Orchester", "Sinfonik"]
         assert [(offer.price_min, offer.price_max) for offer in listing.offers] == [
-            (Decimal("19.50"), Decimal("19.50")), (Decimal(25), Decimal(69)), (Decimal(12), Decimal(30))]
+            (Decimal("19.50"), Decimal("19.50")),
+            (Decimal(25), Decimal(69)),
+            (Decimal(12), Decimal(30)),
+        ]
         assert listing.offers[1].availability_text == "Discontinued"
-        assert listing.offers[1].availability is not None and listing.offers[1].availability.value == "sold_out"
+        assert (
+            listing.offers[1].availability is not None and listing.offers[1].availability.value == "sold_out"
+        )
 
 
-@pytest.mark.parametrize("extra", [{"isAccessibleForFree": True, "offers": []},
-                                   {"@id": None, "identifier": "4711"}])
+@pytest.mark.parametrize(
+    "extra", [{"isAccessibleForFree": True, "offers": []}, {"@id": None, "identifier": "4711"}]
+)
 def test_free_admission_and_identifier_are_read_by_both(extra: dict[str, Any]) -> None:
     event = {key: value for key, value in (EVENT | extra).items() if value is not None}
     assert _read(_pushed(event)) == _read(_scraped(event))

@@ -27,8 +27,14 @@ from calendar_api.push.tokens import (
 
 
 def _issue(runtime: PushRuntime, *venues: str, **options: Any) -> tuple[tokens.PushToken, str]:
-    return issue_token(runtime.factory, list(venues or (KONZERTHAUS,)), name=options.pop("name", "Export"),
-                       registry=runtime.ingest_context.venues, now=NOW, **options)
+    return issue_token(
+        runtime.factory,
+        list(venues or (KONZERTHAUS,)),
+        name=options.pop("name", "Export"),
+        registry=runtime.ingest_context.venues,
+        now=NOW,
+        **options,
+    )
 
 
 def test_only_a_hash_and_a_short_prefix_are_stored(runtime: PushRuntime) -> None:
@@ -48,7 +54,9 @@ def test_tokens_are_random(runtime: PushRuntime) -> None:
     assert len(secrets) == 5
 
 
-def test_the_hashes_are_compared_in_constant_time(runtime: PushRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_hashes_are_compared_in_constant_time(
+    runtime: PushRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _token, secret = _issue(runtime)
     calls: list[tuple[str, str]] = []
     real = hmac.compare_digest
@@ -62,8 +70,10 @@ def test_the_hashes_are_compared_in_constant_time(runtime: PushRuntime, monkeypa
     assert calls and calls[-1][1] == tokens.hash_token(secret)
 
 
-@pytest.mark.parametrize(("header", "presented"), [(None, False), ("", False), ("Bearer", True),
-                                                   ("Token abc", True), ("Bearer skp_wrong", True)])
+@pytest.mark.parametrize(
+    ("header", "presented"),
+    [(None, False), ("", False), ("Bearer", True), ("Token abc", True), ("Bearer skp_wrong", True)],
+)
 def test_authentication_failures(runtime: PushRuntime, header: str | None, presented: bool) -> None:
     _issue(runtime)
     with pytest.raises(AuthError) as caught:
@@ -86,7 +96,9 @@ def test_revoking_by_prefix_ends_the_token(runtime: PushRuntime) -> None:
     assert authenticate(runtime.factory, f"Bearer {still}", now=NOW).name == "Zweiter"
 
 
-@pytest.mark.parametrize(("key", "message"), [("999", "no token"), ("skp_", "at least"), ("skp_zzzzzzzz", "no token")])
+@pytest.mark.parametrize(
+    ("key", "message"), [("999", "no token"), ("skp_", "at least"), ("skp_zzzzzzzz", "no token")]
+)
 def test_revoking_something_unknown_says_so(runtime: PushRuntime, key: str, message: str) -> None:
     _issue(runtime)
     with pytest.raises(TokenError, match=message):
@@ -118,8 +130,9 @@ def test_read_only_tokens_are_marked(runtime: PushRuntime) -> None:
         assert session.scalars(select(ApiToken.read_only).where(ApiToken.id == token.id)).one()
 
 
-def test_the_cli_issues_lists_and_revokes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_issues_lists_and_revokes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from stadtkalender.cli import main
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"

@@ -30,14 +30,17 @@ def _results(response: Any) -> dict[str, str]:
 
 def _occurrence(factory: sessionmaker[Session], source: str, record_id: str) -> Occurrence:
     with factory() as session:
-        record = session.scalars(select(SourceRecord).where(SourceRecord.source == source,
-                                                            SourceRecord.record_id == record_id)).one()
+        record = session.scalars(
+            select(SourceRecord).where(SourceRecord.source == source, SourceRecord.record_id == record_id)
+        ).one()
         return session.get_one(Occurrence, record.occurrence_id)
 
 
 def _state(factory: sessionmaker[Session]) -> list[tuple[Any, ...]]:
     with factory() as session:
-        rows = session.execute(select(Occurrence.id, Occurrence.status, Occurrence.sequence, Occurrence.updated_at))
+        rows = session.execute(
+            select(Occurrence.id, Occurrence.status, Occurrence.sequence, Occurrence.updated_at)
+        )
         return sorted(tuple(row) for row in rows)
 
 
@@ -78,18 +81,30 @@ def test_one_object_and_a_graph_are_accepted(konzerthaus: Venue) -> None:
 
 
 def _calendar(*vevents: str) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//push//DE", *vevents,
-                        "END:VCALENDAR", ""])
+    return "\r\n".join(
+        ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//push//DE", *vevents, "END:VCALENDAR", ""]
+    )
 
 
 def _vevent(uid: str, start: str, summary: str, *extra: str) -> str:
-    return "\r\n".join(["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20261120T100000Z",
-                        f"DTSTART;TZID=Europe/Berlin:{start}", f"SUMMARY:{summary}", *extra, "END:VEVENT"])
+    return "\r\n".join(
+        [
+            "BEGIN:VEVENT",
+            f"UID:{uid}",
+            "DTSTAMP:20261120T100000Z",
+            f"DTSTART;TZID=Europe/Berlin:{start}",
+            f"SUMMARY:{summary}",
+            *extra,
+            "END:VEVENT",
+        ]
+    )
 
 
 def test_icalendar_body_creates_one_record_per_date_and_is_idempotent(konzerthaus: Venue) -> None:
-    body = _calendar(_vevent("single@haus", "20261203T200000", "Liederabend"),
-                     _vevent("reihe@haus", "20261207T110000", "Matinee", "RRULE:FREQ=WEEKLY;COUNT=3"))
+    body = _calendar(
+        _vevent("single@haus", "20261203T200000", "Liederabend"),
+        _vevent("reihe@haus", "20261207T110000", "Matinee", "RRULE:FREQ=WEEKLY;COUNT=3"),
+    )
     headers = {"Content-Type": "text/calendar; charset=utf-8"}
     first = _results(konzerthaus.post("/events", body, headers=headers))
     assert sorted(first.values()) == ["created"] * 4
@@ -110,10 +125,18 @@ def test_put_creates_with_201_then_updates_with_200(konzerthaus: Venue, runtime:
 
 def test_put_ids_with_slashes_are_the_venues_own(konzerthaus: Venue) -> None:
     record_id = "https://www.konzerthaus-dortmund.de/de/programm/123"
-    assert konzerthaus.put("https%3A%2F%2Fwww.konzerthaus-dortmund.de%2Fde%2Fprogramm%2F123",
-                           event(record_id)).status_code == 201
-    assert konzerthaus.get("/events/https%3A%2F%2Fwww.konzerthaus-dortmund.de%2Fde%2Fprogramm%2F123") \
-        .json()["records"][0]["id"] == record_id
+    assert (
+        konzerthaus.put(
+            "https%3A%2F%2Fwww.konzerthaus-dortmund.de%2Fde%2Fprogramm%2F123", event(record_id)
+        ).status_code
+        == 201
+    )
+    assert (
+        konzerthaus.get("/events/https%3A%2F%2Fwww.konzerthaus-dortmund.de%2Fde%2Fprogramm%2F123").json()[
+            "records"
+        ][0]["id"]
+        == record_id
+    )
 
 
 def test_put_of_a_series_cancels_the_dates_no_longer_sent(konzerthaus: Venue, runtime: PushRuntime) -> None:
@@ -156,9 +179,12 @@ def test_sync_cancels_what_is_missing_from_two_syncs(konzerthaus: Venue, runtime
     assert set(_results(konzerthaus.post("/sync", programme(10))).values()) == {"created"}
     first = konzerthaus.post("/sync", programme(9))
     assert first.json()["records"][-1] == {
-        "id": "p9", "result": "missing", "missing_runs": 1,
+        "id": "p9",
+        "result": "missing",
+        "missing_runs": 1,
         "event_id": first.json()["records"][-1]["event_id"],
-        "occurrence_id": first.json()["records"][-1]["occurrence_id"]}
+        "occurrence_id": first.json()["records"][-1]["occurrence_id"],
+    }
     assert _occurrence(runtime.factory, konzerthaus.source, "p9").status == "scheduled"
     second = _results(konzerthaus.post("/sync", programme(9)))
     assert second["p9"] == "cancelled"
@@ -168,7 +194,8 @@ def test_sync_cancels_what_is_missing_from_two_syncs(konzerthaus: Venue, runtime
 
 
 def test_a_sync_dropping_most_events_is_held_with_409_and_changes_nothing(
-        konzerthaus: Venue, runtime: PushRuntime) -> None:
+    konzerthaus: Venue, runtime: PushRuntime
+) -> None:
     konzerthaus.post("/sync", programme(10))
     before = _state(runtime.factory)
     response = konzerthaus.post("/sync", programme(2))
@@ -205,9 +232,15 @@ def test_push_records_are_provenance_of_kind_push(konzerthaus: Venue, runtime: P
 
 
 def test_the_venues_push_outranks_its_scraped_listing(konzerthaus: Venue, runtime: PushRuntime) -> None:
-    scraped = Listing(source="konzerthaus", record_id="kh-1", title=title_of("p0"), fetched_at=NOW,
-                      start=datetime(2026, 12, 5, 19, 0, tzinfo=UTC), venue_name="Konzerthaus Dortmund",
-                      description="Vom Scraper")
+    scraped = Listing(
+        source="konzerthaus",
+        record_id="kh-1",
+        title=title_of("p0"),
+        fetched_at=NOW,
+        start=datetime(2026, 12, 5, 19, 0, tzinfo=UTC),
+        venue_name="Konzerthaus Dortmund",
+        description="Vom Scraper",
+    )
     assert ingest(runtime.ingest_context, "konzerthaus", [scraped], now=NOW).status == RunStatus.SUCCESS
     response = konzerthaus.post("/events", [event("p0", description="Vom Haus selbst")])
     assert _results(response) == {"p0": "created"}
@@ -229,8 +262,11 @@ def test_all_day_events_end_after_their_last_day(konzerthaus: Venue, runtime: Pu
 
 def test_writes_use_the_request_time(runtime: PushRuntime, konzerthaus: Venue) -> None:
     with make_client(runtime, clock=lambda: later(5)) as client:
-        response = client.post("/api/v1/push/events", content=b'{"@type":"Event","@id":"t","name":"T",'
-                               b'"startDate":"2026-12-01T20:00"}', headers=konzerthaus.headers())
+        response = client.post(
+            "/api/v1/push/events",
+            content=b'{"@type":"Event","@id":"t","name":"T","startDate":"2026-12-01T20:00"}',
+            headers=konzerthaus.headers(),
+        )
     assert response.status_code == 200
     with runtime.factory() as session:
         assert session.scalars(select(SourceRecord.first_seen)).one() == later(5)

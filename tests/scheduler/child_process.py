@@ -41,8 +41,7 @@ def _kill(url: str, marker: Path) -> int:
     settings = load_settings(HERE.parent.parent / "settings.toml", env={})
     engine = make_engine(url)
     context = IngestContext(session_factory(engine), settings, kinds={"victim": "venue"}, clock=system_clock)
-    run_source(context, spec("victim", ListSource, count=300, title="Neu"), NoFetcher(),
-               trigger="schedule")
+    run_source(context, spec("victim", ListSource, count=300, title="Neu"), NoFetcher(), trigger="schedule")
     return 3  # the parent should have killed us before the commit
 
 

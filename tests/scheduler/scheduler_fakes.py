@@ -20,21 +20,58 @@ from sources.base import Document, LayoutChanged, Source, SourceResult
 from sources.catalog import SourceSpec
 
 
-def add_occurrence(session: Session, occurrence_id: str, event_id: str, *, start: datetime, status: str,
-                   updated_at: datetime, source: str = "fzw") -> None:
+def add_occurrence(
+    session: Session,
+    occurrence_id: str,
+    event_id: str,
+    *,
+    start: datetime,
+    status: str,
+    updated_at: datetime,
+    source: str = "fzw",
+) -> None:
     """Store an occurrence (and its event if new) with one offer and one record from ``source``."""
     if session.get(Event, event_id) is None:
-        session.add(Event(id=event_id, title=f"Event {event_id}", title_key=event_id, categories=[],
-                          field_sources={}, created_at=updated_at, updated_at=updated_at))
+        session.add(
+            Event(
+                id=event_id,
+                title=f"Event {event_id}",
+                title_key=event_id,
+                categories=[],
+                field_sources={},
+                created_at=updated_at,
+                updated_at=updated_at,
+            )
+        )
         session.flush()
-    session.add(Occurrence(id=occurrence_id, event_id=event_id, start=start, status=status,
-                           created_at=updated_at, updated_at=updated_at, visible_hash=""))
+    session.add(
+        Occurrence(
+            id=occurrence_id,
+            event_id=event_id,
+            start=start,
+            status=status,
+            created_at=updated_at,
+            updated_at=updated_at,
+            visible_hash="",
+        )
+    )
     session.flush()
     session.add(Offer(occurrence_id=occurrence_id, source=source, price_text="10 €"))
-    session.add(SourceRecord(source=source, record_id=f"rec-{occurrence_id}", fetched_at=updated_at,
-                             content_hash="h", raw={}, data={}, event_id=event_id,
-                             occurrence_id=occurrence_id, first_seen=updated_at, last_seen=updated_at,
-                             active=status != "cancelled"))
+    session.add(
+        SourceRecord(
+            source=source,
+            record_id=f"rec-{occurrence_id}",
+            fetched_at=updated_at,
+            content_hash="h",
+            raw={},
+            data={},
+            event_id=event_id,
+            occurrence_id=occurrence_id,
+            first_seen=updated_at,
+            last_seen=updated_at,
+            active=status != "cancelled",
+        )
+    )
 
 
 def _row(obj: Any) -> dict[str, Any]:
@@ -114,8 +151,11 @@ class ProgrammeSource(Source):
             raise LayoutChanged(self.source_name, "no <ul id='programme'> on the page", document.url)
         for item in programme.find_all("li", class_="event"):
             yield Listing(
-                source=self.source_name, record_id=str(item["data-id"]), title=item.get_text(strip=True),
-                fetched_at=document.fetched_at, url=document.url,
+                source=self.source_name,
+                record_id=str(item["data-id"]),
+                title=item.get_text(strip=True),
+                fetched_at=document.fetched_at,
+                url=document.url,
                 start=datetime.fromisoformat(str(item["data-start"])),
                 venue_name=str(self.options.get("venue_name", "FZW")),
             )
@@ -142,15 +182,21 @@ class ListSource(Source):
         now = datetime.now(UTC)
         hours_ago = self.options.get("hours_ago")
         first = now - timedelta(hours=float(hours_ago)) if hours_ago is not None else BASE_DAY
-        return SourceResult([
-            Listing(
-                source=self.source_name, record_id=f"{self.source_name}-{i}",
-                title=f"{self.options.get('title', 'Lesung')} {i}", fetched_at=now,
-                start=first + timedelta(days=i, hours=19) if hours_ago is None else first - timedelta(minutes=i),
-                venue_name=str(self.options.get("venue_name", "domicil")),
-            )
-            for i in range(int(self.options.get("count", 3)))
-        ])
+        return SourceResult(
+            [
+                Listing(
+                    source=self.source_name,
+                    record_id=f"{self.source_name}-{i}",
+                    title=f"{self.options.get('title', 'Lesung')} {i}",
+                    fetched_at=now,
+                    start=first + timedelta(days=i, hours=19)
+                    if hours_ago is None
+                    else first - timedelta(minutes=i),
+                    venue_name=str(self.options.get("venue_name", "domicil")),
+                )
+                for i in range(int(self.options.get("count", 3)))
+            ]
+        )
 
 
 class NoFetcher:

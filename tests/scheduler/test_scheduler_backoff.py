@@ -25,8 +25,9 @@ def test_a_slot_longer_than_the_cap_is_never_shortened() -> None:
 
 
 def _state(next_attempt: datetime | None) -> SourceState:
-    return SourceState(source="x", consecutive_failures=2, last_listings=0, enabled=True,
-                       next_attempt_at=next_attempt)
+    return SourceState(
+        source="x", consecutive_failures=2, last_listings=0, enabled=True, next_attempt_at=next_attempt
+    )
 
 
 def test_waiting_tolerates_half_a_slot_of_jitter() -> None:
@@ -39,8 +40,11 @@ def test_waiting_tolerates_half_a_slot_of_jitter() -> None:
 
 def _set_failures(factory: sessionmaker[Session], failures: int) -> None:
     with factory() as session, session.begin():
-        session.add(SourceState(source="fzw", consecutive_failures=failures, last_listings=3, enabled=True,
-                                updated_at=NOW))
+        session.add(
+            SourceState(
+                source="fzw", consecutive_failures=failures, last_listings=3, enabled=True, updated_at=NOW
+            )
+        )
 
 
 def _next_attempt(factory: sessionmaker[Session]) -> datetime | None:

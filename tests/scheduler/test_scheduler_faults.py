@@ -38,8 +38,12 @@ FAULTS = [
     pytest.param("/slow", FAILED, "Read timed out", id="timeout"),
     pytest.param(None, FAILED, "Connection refused", id="connection-refused"),
     pytest.param("/500", FAILED, "HTTP 500", id="http-500"),
-    pytest.param("/429", FAILED, "HTTP 429: Too Many Requests; server asks to retry after 3600 s",
-                 id="http-429-retry-after"),
+    pytest.param(
+        "/429",
+        FAILED,
+        "HTTP 429: Too Many Requests; server asks to retry after 3600 s",
+        id="http-429-retry-after",
+    ),
     pytest.param("/truncated", FAILED, "truncated body", id="truncated-body"),
     pytest.param("/garbage", FAILED, "no <ul id='programme'> on the page", id="garbage-html"),
     pytest.param("/empty", FAILED, "no <ul id='programme'> on the page", id="empty-page"),
@@ -55,20 +59,29 @@ def server() -> Iterator[FaultServer]:
 
 
 def _fast_settings(settings: Settings) -> Settings:
-    http = replace(settings.http, timeout_seconds=0.3, retries=1, backoff_seconds=0.01,
-                   requests_per_second=1000.0, max_retry_after_seconds=1.0, respect_robots=False,
-                   page_budget=20)
+    http = replace(
+        settings.http,
+        timeout_seconds=0.3,
+        retries=1,
+        backoff_seconds=0.01,
+        requests_per_second=1000.0,
+        max_retry_after_seconds=1.0,
+        respect_robots=False,
+        page_budget=20,
+    )
     return replace(settings, http=http)
 
 
 @pytest.fixture
-def service(settings: Settings, engine: Engine, factory: sessionmaker[Session],
-            server: FaultServer) -> SchedulerService:
+def service(
+    settings: Settings, engine: Engine, factory: sessionmaker[Session], server: FaultServer
+) -> SchedulerService:
     fast = _fast_settings(settings)
     specs = {
         "victim": spec("victim", ProgrammeSource, url=f"{server.base}/good/victim"),
-        "bystander": spec("bystander", ProgrammeSource, url=f"{server.base}/good/bystander",
-                          venue_name="Dortmunder U"),
+        "bystander": spec(
+            "bystander", ProgrammeSource, url=f"{server.base}/good/bystander", venue_name="Dortmunder U"
+        ),
     }
     client = HttpClient(fast.http, wall_clock=system_clock)
     return SchedulerService(Runtime(fast, engine, factory, specs), fetcher=lambda name: client)
@@ -95,8 +108,9 @@ def _metric(factory: sessionmaker[Session], name: str, **labels: str) -> float |
 
 
 @pytest.mark.parametrize(("path", "status", "reason"), FAULTS)
-def test_a_fault_stays_with_its_source(service: SchedulerService, server: FaultServer, path: str | None,
-                                       status: RunStatus, reason: str) -> None:
+def test_a_fault_stays_with_its_source(
+    service: SchedulerService, server: FaultServer, path: str | None, status: RunStatus, reason: str
+) -> None:
     factory = service.runtime.factory
     assert _report(service.run_job("victim")).status == RunStatus.SUCCESS
     assert _report(service.run_job("bystander")).status == RunStatus.SUCCESS
@@ -132,8 +146,9 @@ def test_a_fault_stays_with_its_source(service: SchedulerService, server: FaultS
     assert {row.name: row.health for row in source_health(factory, service.runtime.specs)}["victim"] == "ok"
 
 
-def test_a_failing_source_backs_off_and_its_health_turns_failing(service: SchedulerService,
-                                                                 server: FaultServer) -> None:
+def test_a_failing_source_backs_off_and_its_health_turns_failing(
+    service: SchedulerService, server: FaultServer
+) -> None:
     factory = service.runtime.factory
     _point(service, "victim", f"{server.base}/500")
     start = system_clock()
@@ -152,11 +167,14 @@ def test_a_failing_source_backs_off_and_its_health_turns_failing(service: Schedu
     assert _metric(factory, "stadtkalender_source_consecutive_failures", source="victim") == 2
 
 
-@pytest.mark.parametrize("options", [{"count": 1}, {"count": 3}, {"count": 4, "hours_ago": 6}],
-                         ids=["one-future", "three-future", "all-in-the-past"])
-def test_zero_listings_after_a_few_is_suspicious_not_success(settings: Settings, engine: Engine,
-                                                             factory: sessionmaker[Session],
-                                                             options: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "options",
+    [{"count": 1}, {"count": 3}, {"count": 4, "hours_ago": 6}],
+    ids=["one-future", "three-future", "all-in-the-past"],
+)
+def test_zero_listings_after_a_few_is_suspicious_not_success(
+    settings: Settings, engine: Engine, factory: sessionmaker[Session], options: dict[str, Any]
+) -> None:
     specs = {"few": spec("few", ListSource, **options)}
     service = SchedulerService(Runtime(settings, engine, factory, specs), fetcher=lambda name: NoFetcher())
     assert _report(service.run_job("few")).status == RunStatus.SUCCESS

@@ -54,23 +54,36 @@ def test_purge_takes_only_long_past_cancellations(factory: sessionmaker[Session]
         add_occurrence(session, "gone", "ev-gone", start=old, status="cancelled", updated_at=old)
         add_occurrence(session, "gone-2", "ev-mixed", start=old, status="cancelled", updated_at=old)
         add_occurrence(session, "kept-sibling", "ev-mixed", start=old, status="scheduled", updated_at=old)
-        add_occurrence(session, "future-cancelled", "ev-future", start=NOW + 5 * DAY, status="cancelled",
-                       updated_at=old)
-        add_occurrence(session, "recently-cancelled", "ev-recent", start=old, status="cancelled",
-                       updated_at=NOW - 3 * DAY)
+        add_occurrence(
+            session, "future-cancelled", "ev-future", start=NOW + 5 * DAY, status="cancelled", updated_at=old
+        )
+        add_occurrence(
+            session,
+            "recently-cancelled",
+            "ev-recent",
+            start=old,
+            status="cancelled",
+            updated_at=NOW - 3 * DAY,
+        )
         session.add(EventRedirect(old_id="ev-older", event_id="ev-gone", created_at=NOW))
     counts = purge_cancelled(factory, retention=30 * DAY, now=NOW)
     assert (counts.occurrences, counts.records, counts.events) == (2, 2, 1)
     with factory() as session:
         assert sorted(session.scalars(select(Occurrence.id))) == [
-            "future-cancelled", "kept-sibling", "recently-cancelled"
+            "future-cancelled",
+            "kept-sibling",
+            "recently-cancelled",
         ]
         assert sorted(session.scalars(select(Event.id))) == ["ev-future", "ev-mixed", "ev-recent"]
         assert sorted(session.scalars(select(Offer.occurrence_id))) == [
-            "future-cancelled", "kept-sibling", "recently-cancelled"
+            "future-cancelled",
+            "kept-sibling",
+            "recently-cancelled",
         ]
         assert sorted(session.scalars(select(SourceRecord.record_id))) == [
-            "rec-future-cancelled", "rec-kept-sibling", "rec-recently-cancelled"
+            "rec-future-cancelled",
+            "rec-kept-sibling",
+            "rec-recently-cancelled",
         ]
     assert _count(factory, EventRedirect) == 0
 

@@ -34,13 +34,16 @@ def test_keys_are_stable_signed_64_bit_and_distinct() -> None:
     assert all(-(2**63) <= key < 2**63 for key in keys)
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("sqlite:///var/db/stadtkalender.db", "var/db/stadtkalender.db.scheduler.lock"),
-    ("sqlite:////srv/k.db", "/srv/k.db.scheduler.lock"),
-    ("sqlite://", None),
-    ("sqlite:///:memory:", None),
-    ("postgresql+psycopg://u@h/db", None),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///var/db/stadtkalender.db", "var/db/stadtkalender.db.scheduler.lock"),
+        ("sqlite:////srv/k.db", "/srv/k.db.scheduler.lock"),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("postgresql+psycopg://u@h/db", None),
+    ],
+)
 def test_lock_file_sits_beside_the_database(url: str, expected: str | None) -> None:
     path = sqlite_lock_path(url)
     assert (str(path) if path else None) == expected
@@ -65,11 +68,14 @@ def test_second_scheduler_on_sqlite_refuses_with_a_clear_message(tmp_path: Path)
 
 def test_lock_is_freed_when_the_holding_process_dies(tmp_path: Path) -> None:
     path = tmp_path / "k.db.scheduler.lock"
-    code = ("import sys; from pathlib import Path; from scheduler.locks import SchedulerLock; "
-            "lock = SchedulerLock(Path(sys.argv[1])); lock.acquire(); print('held', flush=True); "
-            "sys.stdin.read()")
-    with subprocess.Popen([sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, text=True) as child:
+    code = (
+        "import sys; from pathlib import Path; from scheduler.locks import SchedulerLock; "
+        "lock = SchedulerLock(Path(sys.argv[1])); lock.acquire(); print('held', flush=True); "
+        "sys.stdin.read()"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as child:
         try:
             assert child.stdout is not None
             assert child.stdout.readline().strip() == "held"
@@ -111,14 +117,21 @@ def test_advisory_lock_excludes_the_other_instance(two_pg_engines: tuple[Engine,
 
 
 @pytest.mark.postgres
-def test_advisory_lock_dies_with_a_killed_holder(postgres_schema_url: str,
-                                                 two_pg_engines: tuple[Engine, Engine]) -> None:
-    code = ("import sys; from aggregator.db import make_engine; from scheduler.locks import source_lock; "
-            "engine = make_engine(sys.argv[1]); lock = source_lock(engine, 'fzw'); "
-            "print('held' if lock.__enter__() else 'busy', flush=True); sys.stdin.read()")
+def test_advisory_lock_dies_with_a_killed_holder(
+    postgres_schema_url: str, two_pg_engines: tuple[Engine, Engine]
+) -> None:
+    code = (
+        "import sys; from aggregator.db import make_engine; from scheduler.locks import source_lock; "
+        "engine = make_engine(sys.argv[1]); lock = source_lock(engine, 'fzw'); "
+        "print('held' if lock.__enter__() else 'busy', flush=True); sys.stdin.read()"
+    )
     one, _ = two_pg_engines
-    with subprocess.Popen([sys.executable, "-c", code, postgres_schema_url], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, text=True) as child:
+    with subprocess.Popen(
+        [sys.executable, "-c", code, postgres_schema_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
         try:
             assert child.stdout is not None
             assert child.stdout.readline().strip() == "held"
@@ -135,16 +148,18 @@ def test_advisory_lock_dies_with_a_killed_holder(postgres_schema_url: str,
     assert taken
 
 
-
 @pytest.mark.postgres
-def test_installations_in_other_schemas_do_not_block_each_other(postgres_schema_url: str,
-                                                                two_pg_engines: tuple[Engine, Engine]) -> None:
+def test_installations_in_other_schemas_do_not_block_each_other(
+    postgres_schema_url: str, two_pg_engines: tuple[Engine, Engine]
+) -> None:
     one, _ = two_pg_engines
     with one.connect() as connection:
         schema = connection.execute(text("SELECT current_schema()")).scalar()
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}_other"'))
         connection.commit()
-    other = make_engine(postgres_schema_url.replace(f"search_path%3D{schema}", f"search_path%3D{schema}_other"))
+    other = make_engine(
+        postgres_schema_url.replace(f"search_path%3D{schema}", f"search_path%3D{schema}_other")
+    )
     try:
         with source_lock(one, "fzw") as here, source_lock(other, "fzw") as there:
             assert here and there

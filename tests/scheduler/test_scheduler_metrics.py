@@ -18,7 +18,8 @@ from aggregator.models import SourceRun, SourceState
 def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text) for sample in family.samples
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
     }
 
 
@@ -60,10 +61,18 @@ def test_run_durations_are_a_histogram() -> None:
 def test_source_figures_come_from_the_database(factory: sessionmaker[Session]) -> None:
     with factory() as session, session.begin():
         for status in ("success", "success", "failed", "running"):
-            session.add(SourceRun(source="fzw", status=status, trigger="schedule", started_at=NOW,
-                                  finished_at=NOW + timedelta(seconds=5)))
-        session.add(SourceState(source="fzw", consecutive_failures=1, last_listings=2, enabled=True,
-                                updated_at=NOW))
+            session.add(
+                SourceRun(
+                    source="fzw",
+                    status=status,
+                    trigger="schedule",
+                    started_at=NOW,
+                    finished_at=NOW + timedelta(seconds=5),
+                )
+            )
+        session.add(
+            SourceState(source="fzw", consecutive_failures=1, last_listings=2, enabled=True, updated_at=NOW)
+        )
         add_occurrence(session, "o1", "e1", start=NOW, status="scheduled", updated_at=NOW)
         add_occurrence(session, "o2", "e1", start=NOW, status="scheduled", updated_at=NOW)
         add_occurrence(session, "o3", "e1", start=NOW, status="cancelled", updated_at=NOW)
@@ -74,8 +83,10 @@ def test_source_figures_come_from_the_database(factory: sessionmaker[Session]) -
     assert _value(text, "stadtkalender_source_listings", source="fzw") == 2
     assert _value(text, "stadtkalender_source_occurrences", source="fzw") == 2
     assert _value(text, "stadtkalender_source_consecutive_failures", source="fzw") == 1
-    assert _value(text, "stadtkalender_source_last_success_timestamp_seconds", source="fzw") == (
-        NOW + timedelta(seconds=5)).timestamp()
+    assert (
+        _value(text, "stadtkalender_source_last_success_timestamp_seconds", source="fzw")
+        == (NOW + timedelta(seconds=5)).timestamp()
+    )
     assert _value(text, "stadtkalender_database_up") == 1
 
 
@@ -91,8 +102,9 @@ def test_a_broken_database_does_not_break_the_scrape(tmp_path: object) -> None:
 
 def test_metrics_app_answers_in_prometheus_text_format(factory: sessionmaker[Session]) -> None:
     with factory() as session, session.begin():
-        session.add(SourceRun(source="domicil", status="failed", trigger="schedule", started_at=NOW,
-                              error="HTTP 500"))
+        session.add(
+            SourceRun(source="domicil", status="failed", trigger="schedule", started_at=NOW, error="HTTP 500")
+        )
     response = asyncio.run(_get(metrics.metrics_app(factory)))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")

@@ -71,9 +71,11 @@ def _url(engine: Engine) -> str:
 
 # -- on schedule ------------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
-def test_every_source_runs_on_its_schedule_and_a_failing_one_backs_off(settings: Settings,
-                                                                       engine: Engine) -> None:
+def test_every_source_runs_on_its_schedule_and_a_failing_one_backs_off(
+    settings: Settings, engine: Engine
+) -> None:
     specs = {
         "sched_good": spec("sched_good", ListSource, schedule="interval:1s", count=2),
         "sched_bad": spec("sched_bad", ListSource, schedule="interval:1s", fail="boom"),
@@ -123,8 +125,15 @@ def test_a_failing_source_shows_in_metrics_after_one_run(settings: Settings, eng
 def test_disabled_in_state_and_shutting_down_skip(settings: Settings, engine: Engine) -> None:
     service = SchedulerService(_runtime(settings, engine, {"skip_me": spec("skip_me", ListSource)}))
     with service.runtime.factory() as session, session.begin():
-        session.add(SourceState(source="skip_me", consecutive_failures=0, last_listings=0, enabled=False,
-                                updated_at=system_clock()))
+        session.add(
+            SourceState(
+                source="skip_me",
+                consecutive_failures=0,
+                last_listings=0,
+                enabled=False,
+                updated_at=system_clock(),
+            )
+        )
     assert service.run_job("skip_me").skipped == "disabled in source_state"
     service.shutdown()
     assert service.run_job("skip_me").skipped == "shutting down"
@@ -160,14 +169,21 @@ def test_a_bad_housekeeping_cron_is_a_config_error(settings: Settings, engine: E
 def test_the_housekeeping_job_closes_stale_runs(settings: Settings, engine: Engine) -> None:
     service = SchedulerService(_runtime(settings, engine, {}))
     with service.runtime.factory() as session, session.begin():
-        session.add(SourceRun(source="old", status="running", trigger="schedule",
-                              started_at=system_clock() - timedelta(days=1)))
+        session.add(
+            SourceRun(
+                source="old",
+                status="running",
+                trigger="schedule",
+                started_at=system_clock() - timedelta(days=1),
+            )
+        )
     report = service.run_housekeeping()
     assert report is not None and len(report.aborted_runs) == 1
     assert [run.status for run in _runs(service.runtime.factory, "old")] == ["aborted"]
 
 
 # -- several instances -------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def pg_url(request: pytest.FixtureRequest, postgres_schema_url: str) -> Iterator[str]:
@@ -230,9 +246,9 @@ def test_a_second_scheduler_on_sqlite_refuses_to_start(settings: Settings, tmp_p
     second_engine.dispose()
 
 
-def test_the_scheduler_command_refuses_with_a_message(settings: Settings, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_scheduler_command_refuses_with_a_message(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from stadtkalender.scheduler_commands import _cmd_scheduler
 
     url = f"sqlite:///{tmp_path / 'k.db'}"
@@ -252,6 +268,7 @@ def test_the_scheduler_command_refuses_with_a_message(settings: Settings, tmp_pa
 
 # -- stopping -----------------------------------------------------------------------------------------
 
+
 def test_shutdown_waits_for_the_running_source(settings: Settings, engine: Engine, tmp_path: Path) -> None:
     marker = tmp_path / "started"
     specs = {"slowpoke": spec("slowpoke", ListSource, schedule="interval:1s", pause=1.0, marker=str(marker))}
@@ -270,8 +287,9 @@ def test_shutdown_waits_for_the_running_source(settings: Settings, engine: Engin
 @pytest.mark.slow
 def test_sigterm_lets_the_running_source_finish(engine: Engine, tmp_path: Path) -> None:
     marker = tmp_path / "started"
-    with subprocess.Popen([sys.executable, str(CHILD), "sigterm", _url(engine), str(marker)],
-                          stderr=subprocess.PIPE, text=True) as child:
+    with subprocess.Popen(
+        [sys.executable, str(CHILD), "sigterm", _url(engine), str(marker)], stderr=subprocess.PIPE, text=True
+    ) as child:
         try:
             _wait_for(marker)
             child.send_signal(signal.SIGTERM)
@@ -284,8 +302,9 @@ def test_sigterm_lets_the_running_source_finish(engine: Engine, tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_sigkill_inside_the_ingest_transaction_leaves_no_partial_data(settings: Settings, engine: Engine,
-                                                                      tmp_path: Path) -> None:
+def test_sigkill_inside_the_ingest_transaction_leaves_no_partial_data(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
     factory = session_factory(engine)
     specs = {"victim": spec("victim", ListSource, count=10, title="Alt")}
     service = SchedulerService(_runtime(settings, engine, specs))
@@ -294,8 +313,9 @@ def test_sigkill_inside_the_ingest_transaction_leaves_no_partial_data(settings: 
     before = source_snapshot(factory, "victim")
 
     marker = tmp_path / "inside"
-    with subprocess.Popen([sys.executable, str(CHILD), "kill", _url(engine), str(marker)],
-                          stderr=subprocess.PIPE, text=True) as child:
+    with subprocess.Popen(
+        [sys.executable, str(CHILD), "kill", _url(engine), str(marker)], stderr=subprocess.PIPE, text=True
+    ) as child:
         try:
             _wait_for(marker)
         finally:
@@ -307,8 +327,11 @@ def test_sigkill_inside_the_ingest_transaction_leaves_no_partial_data(settings: 
     runs = _runs(factory, "victim")
     assert [run.status for run in runs] == ["success", "running"]
     killed = runs[-1].id
-    assert close_stale_runs(factory, older_than=timedelta(minutes=settings.scheduler.stale_run_minutes),
-                            now=system_clock() + timedelta(hours=3)) == [killed]
+    assert close_stale_runs(
+        factory,
+        older_than=timedelta(minutes=settings.scheduler.stale_run_minutes),
+        now=system_clock() + timedelta(hours=3),
+    ) == [killed]
     with factory() as session:
         aborted = session.get_one(SourceRun, killed)
         assert aborted.status == "aborted"
@@ -322,14 +345,18 @@ def test_sigkill_inside_the_ingest_transaction_leaves_no_partial_data(settings: 
     assert good.report is not None
     assert (good.report.status, good.report.added, good.report.updated) == (RunStatus.SUCCESS, 290, 10)
     with factory() as session:
-        active = session.scalar(select(func.count()).select_from(SourceRecord)
-                                .where(SourceRecord.source == "victim", SourceRecord.active.is_(True)))
+        active = session.scalar(
+            select(func.count())
+            .select_from(SourceRecord)
+            .where(SourceRecord.source == "victim", SourceRecord.active.is_(True))
+        )
         assert active == 300
     assert {row.name: row.health for row in source_health(factory, specs)}["victim"] == "ok"
 
 
-def test_graceful_shutdown_while_jobs_are_queued_starts_none_of_them(settings: Settings,
-                                                                     engine: Engine) -> None:
+def test_graceful_shutdown_while_jobs_are_queued_starts_none_of_them(
+    settings: Settings, engine: Engine
+) -> None:
     specs = {f"queued_{i}": spec(f"queued_{i}", ListSource) for i in range(3)}
     service = SchedulerService(_runtime(settings, engine, specs), max_workers=1)
     service.shutdown()

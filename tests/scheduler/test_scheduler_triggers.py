@@ -19,9 +19,17 @@ from aggregator.schedules import (
 from aggregator.types import BERLIN
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("6h", 6 * 3600), ("30m", 1800), ("1h30m", 5400), ("1d", 86400), ("90s", 90), ("0.5h", 1800),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("6h", 6 * 3600),
+        ("30m", 1800),
+        ("1h30m", 5400),
+        ("1d", 86400),
+        ("90s", 90),
+        ("0.5h", 1800),
+    ],
+)
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 
@@ -68,8 +76,10 @@ def test_offset_is_stable_across_processes() -> None:
     import subprocess
     import sys
 
-    code = "from datetime import timedelta; from aggregator.schedules import stable_offset; " \
-           "print(stable_offset('konzerthaus', timedelta(hours=6)))"
+    code = (
+        "from datetime import timedelta; from aggregator.schedules import stable_offset; "
+        "print(stable_offset('konzerthaus', timedelta(hours=6)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert float(out) == stable_offset("konzerthaus", timedelta(hours=6))
 
@@ -92,19 +102,32 @@ def test_cron_runs_at_local_berlin_time_across_dst() -> None:
     assert {f.utcoffset() for f in fires} == {timedelta(hours=1), timedelta(hours=2)}
 
 
-@pytest.mark.parametrize(("field", "weekdays"), [
-    ("0", {6}), ("7", {6}), ("1-5", {0, 1, 2, 3, 4}), ("5-7", {4, 5, 6}), ("0,3", {6, 2}),
-    ("*/2", {6, 1, 3, 5}), ("sat,sun", {5, 6}),
-])
+@pytest.mark.parametrize(
+    ("field", "weekdays"),
+    [
+        ("0", {6}),
+        ("7", {6}),
+        ("1-5", {0, 1, 2, 3, 4}),
+        ("5-7", {4, 5, 6}),
+        ("0,3", {6, 2}),
+        ("*/2", {6, 1, 3, 5}),
+        ("sat,sun", {5, 6}),
+    ],
+)
 def test_cron_weekdays_use_crontab_numbering(field: str, weekdays: set[int]) -> None:
     trigger = parse_schedule(f"cron:0 4 * * {field}").trigger
     assert {f.weekday() for f in _fires(trigger, 30)} == weekdays
 
 
-@pytest.mark.parametrize(("text", "slot"), [
-    ("cron:15 4 * * *", timedelta(days=1)), ("cron:*/15 * * * *", timedelta(minutes=15)),
-    ("cron:0 4 * * 0", timedelta(days=7)), ("cron:0 9-17 * * 1-5", timedelta(hours=1)),
-])
+@pytest.mark.parametrize(
+    ("text", "slot"),
+    [
+        ("cron:15 4 * * *", timedelta(days=1)),
+        ("cron:*/15 * * * *", timedelta(minutes=15)),
+        ("cron:0 4 * * 0", timedelta(days=7)),
+        ("cron:0 9-17 * * 1-5", timedelta(hours=1)),
+    ],
+)
 def test_cron_slot_is_the_shortest_gap(text: str, slot: timedelta) -> None:
     assert parse_schedule(text).slot == slot
 
@@ -112,8 +135,10 @@ def test_cron_slot_is_the_shortest_gap(text: str, slot: timedelta) -> None:
 def test_cron_jitter_is_applied_within_the_cap() -> None:
     schedule = parse_schedule("cron:15 4 * * *", jitter_seconds=300)
     fires = _fires(schedule.trigger, 50)
-    delays = [(f.astimezone(BERLIN) - f.astimezone(BERLIN).replace(minute=15, second=0, microsecond=0))
-              for f in fires]
+    delays = [
+        (f.astimezone(BERLIN) - f.astimezone(BERLIN).replace(minute=15, second=0, microsecond=0))
+        for f in fires
+    ]
     assert all(timedelta(0) <= d <= timedelta(seconds=300) for d in delays)
     assert len(set(delays)) > 1
 
@@ -123,10 +148,20 @@ def test_manual_schedules_have_no_trigger(text: str) -> None:
     assert parse_schedule(text).trigger is None
 
 
-@pytest.mark.parametrize("text", [
-    "interval:", "interval:6x", "interval:0h", "interval:h", "cron:1 2 3", "cron:61 * * * *", "weekly",
-    "cron:0 4 * * 8", "cron:0 4 * * mon-3",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "interval:",
+        "interval:6x",
+        "interval:0h",
+        "interval:h",
+        "cron:1 2 3",
+        "cron:61 * * * *",
+        "weekly",
+        "cron:0 4 * * 8",
+        "cron:0 4 * * mon-3",
+    ],
+)
 def test_bad_schedules_name_the_string(text: str) -> None:
     with pytest.raises(ScheduleError) as info:
         parse_schedule(text)
@@ -150,5 +185,7 @@ def test_next_run_time_is_the_unjittered_next_slot() -> None:
     assert isinstance(trigger, SlotIntervalTrigger)
     expected = trigger.slot_start(trigger.slot_index(NOW) + 1)
     assert next_run_time("interval:6h", name="fzw", now=NOW) == expected
-    assert next_run_time("cron:15 4 * * *", name="fzw", now=NOW) == datetime(2026, 11, 22, 4, 15, tzinfo=BERLIN)
+    assert next_run_time("cron:15 4 * * *", name="fzw", now=NOW) == datetime(
+        2026, 11, 22, 4, 15, tzinfo=BERLIN
+    )
     assert next_run_time("manual", name="fzw", now=NOW) is None

@@ -21,9 +21,13 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 def test_every_adapter_module_registers_a_source_of_its_own_name(settings: Settings) -> None:
     specs = catalog(settings)
-    modules = [m.name for m in pkgutil.iter_modules(sources.__path__)
-               if not m.name.startswith("_") and m.name not in {"base", "catalog", "http", "snapshots", "record"}
-               and not m.ispkg]
+    modules = [
+        m.name
+        for m in pkgutil.iter_modules(sources.__path__)
+        if not m.name.startswith("_")
+        and m.name not in {"base", "catalog", "http", "snapshots", "record"}
+        and not m.ispkg
+    ]
     assert modules, "no adapter modules found"
     for module in modules:
         assert module in specs, f"sources/{module}.py registers no source named {module!r}"
@@ -45,8 +49,17 @@ def test_platforms_are_known_by_name() -> None:
 
 
 def test_a_tribe_venue_needs_only_settings(settings: Settings) -> None:
-    configured = replace(settings, sources={"naturfreunde": {
-        "type": "tribe", "url": "https://club.example/", "venue": "Naturfreundehaus", "schedule": "interval:12h"}})
+    configured = replace(
+        settings,
+        sources={
+            "naturfreunde": {
+                "type": "tribe",
+                "url": "https://club.example/",
+                "venue": "Naturfreundehaus",
+                "schedule": "interval:12h",
+            }
+        },
+    )
     spec = catalog(configured)["naturfreunde"]
     assert (spec.cls, spec.schedule, spec.kind) == (platforms()["tribe"], "interval:12h", "venue")
     source = spec.build(None)
@@ -54,12 +67,16 @@ def test_a_tribe_venue_needs_only_settings(settings: Settings) -> None:
 
 
 def test_an_ical_venue_needs_only_settings_and_parses(settings: Settings) -> None:
-    configured = replace(settings, sources={"domicil": {"type": "ical", "url": "https://domicil.example/feed.ics",
-                                                       "venue": "domicil"}})
+    configured = replace(
+        settings,
+        sources={"domicil": {"type": "ical", "url": "https://domicil.example/feed.ics", "venue": "domicil"}},
+    )
     spec = catalog(configured)["domicil"]
-    body = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
-            b"DTSTAMP:20261101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20270115T200000\r\nSUMMARY:Jazz\r\n"
-            b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+    body = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
+        b"DTSTAMP:20261101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20270115T200000\r\nSUMMARY:Jazz\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     from sources.base import Document
 
     class _One:

@@ -114,4 +114,6 @@ def test_daily_hours_variants(printed: str, written: str) -> None:
 def test_changed_layout_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match="view-expositions"):
-        list(PhoenixDesLumieresSource().parse(Document(PAGE, body, "text/html; charset=utf-8", fetched_at=NOW)))
+        list(
+            PhoenixDesLumieresSource().parse(Document(PAGE, body, "text/html; charset=utf-8", fetched_at=NOW))
+        )

@@ -100,8 +100,11 @@ def test_record_saves_every_document_and_the_index(tmp_path: Path) -> None:
     result = record(TwoPages(), FakeFetcher(PAGES), tmp_path)
     index = json.loads((tmp_path / "urls.json").read_text())
     assert index == {
-        "https://venue.example/feed.ics": {"file": "feed.ics", "content_type": "text/calendar",
-                                           "fetched_at": NOW.isoformat()},
+        "https://venue.example/feed.ics": {
+            "file": "feed.ics",
+            "content_type": "text/calendar",
+            "fetched_at": NOW.isoformat(),
+        },
         "https://venue.example/programm/": {
             "file": "programm.html",
             "content_type": "text/html; charset=utf-8",

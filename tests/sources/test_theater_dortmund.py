@@ -79,7 +79,12 @@ def test_paging_is_capped() -> None:
             pass
 
         def get(self, url: str) -> Document:
-            return Document(url, (FIXTURES / "kalender_page1.html").read_bytes(), "text/html; charset=utf-8", fetched_at=NOW)
+            return Document(
+                url,
+                (FIXTURES / "kalender_page1.html").read_bytes(),
+                "text/html; charset=utf-8",
+                fetched_at=NOW,
+            )
 
         def now(self) -> datetime:
             return NOW
@@ -195,13 +200,19 @@ def test_matinee_belongs_to_the_production() -> None:
 def test_changed_layout_raises() -> None:
     body = (FIXTURES / "changed_layout.html").read_bytes()
     with pytest.raises(LayoutChanged, match=r"no div\.event"):
-        list(TheaterDortmundSource().parse(Document(KALENDER, body, "text/html; charset=utf-8", fetched_at=NOW)))
+        list(
+            TheaterDortmundSource().parse(
+                Document(KALENDER, body, "text/html; charset=utf-8", fetched_at=NOW)
+            )
+        )
 
 
 def test_page_without_results_container_raises() -> None:
     with pytest.raises(LayoutChanged, match="tx-solr-search"):
         list(
-            TheaterDortmundSource().parse(Document(KALENDER, b"<html><body><h1>Kalender</h1></body></html>", fetched_at=NOW))
+            TheaterDortmundSource().parse(
+                Document(KALENDER, b"<html><body><h1>Kalender</h1></body></html>", fetched_at=NOW)
+            )
         )
 
 

@@ -19,8 +19,12 @@ from aggregator.types import RunStatus, Status
 
 def _listing(source: str, record_id: str, title: str, day: int, **extra: Any) -> Listing:
     values: dict[str, Any] = {
-        "source": source, "record_id": record_id, "title": title, "fetched_at": NOW,
-        "start": datetime(2026, 12, day, 19, 30, tzinfo=UTC), "venue_name": "Konzerthaus Dortmund",
+        "source": source,
+        "record_id": record_id,
+        "title": title,
+        "fetched_at": NOW,
+        "start": datetime(2026, 12, day, 19, 30, tzinfo=UTC),
+        "venue_name": "Konzerthaus Dortmund",
         "url": f"https://example.org/{record_id}",
     }
     values.update(extra)
@@ -28,14 +32,24 @@ def _listing(source: str, record_id: str, title: str, day: int, **extra: Any) ->
 
 
 def _programme(source: str = "konzerthaus", title: str = "Die Zauberflöte", n: int = 8) -> list[Listing]:
-    return [_listing(source, f"zf-{day}", title, day, series_key="zauberfloete",
-                     offers=[OfferListing(price_text="Tickets 24 € – 43 €")]) for day in range(1, n + 1)]
+    return [
+        _listing(
+            source,
+            f"zf-{day}",
+            title,
+            day,
+            series_key="zauberfloete",
+            offers=[OfferListing(price_text="Tickets 24 € – 43 €")],
+        )
+        for day in range(1, n + 1)
+    ]
 
 
 @pytest.fixture
 def ctx(factory: sessionmaker[Session], settings: Settings) -> IngestContext:
-    return IngestContext(factory, settings, kinds={"konzerthaus": "venue", "dortmund_de": "city"},
-                         clock=clock())
+    return IngestContext(
+        factory, settings, kinds={"konzerthaus": "venue", "dortmund_de": "city"}, clock=clock()
+    )
 
 
 def _count(factory: sessionmaker[Session], model: Any) -> int:
@@ -81,8 +95,9 @@ def test_visible_change_raises_sequence_of_that_occurrence_only(ctx: IngestConte
     ingest(ctx, "konzerthaus", _programme(), now=NOW)
     before = _sequences(ctx.factory)
     changed = _programme()
-    changed[2] = changed[2].evolve(offers=[OfferListing(price_text="Tickets 24 € – 43 €",
-                                                        availability_text="ausverkauft")])
+    changed[2] = changed[2].evolve(
+        offers=[OfferListing(price_text="Tickets 24 € – 43 €", availability_text="ausverkauft")]
+    )
     ingest(ctx, "konzerthaus", changed, now=NOW + timedelta(hours=1))
     after = _sequences(ctx.factory)
     bumped = {key for key in after if after[key] != before[key]}
@@ -131,8 +146,16 @@ def test_empty_run_after_a_full_one_is_suspicious(ctx: IngestContext) -> None:
 
 def test_same_performance_from_two_sources_is_one_occurrence_with_both_offers(ctx: IngestContext) -> None:
     ingest(ctx, "konzerthaus", _programme(n=3), now=NOW)
-    city = [_listing("dortmund_de", "city-1", "DIE ZAUBERFLÖTE", 2, venue_name="Konzerthaus",
-                     offers=[OfferListing(price_text="ab 24 €", url="https://tickets.example/zf")])]
+    city = [
+        _listing(
+            "dortmund_de",
+            "city-1",
+            "DIE ZAUBERFLÖTE",
+            2,
+            venue_name="Konzerthaus",
+            offers=[OfferListing(price_text="ab 24 €", url="https://tickets.example/zf")],
+        )
+    ]
     ingest(ctx, "dortmund_de", city, now=NOW)
     assert _count(ctx.factory, Event) == 1
     assert _count(ctx.factory, Occurrence) == 3
@@ -149,13 +172,19 @@ def test_same_performance_from_two_sources_is_one_occurrence_with_both_offers(ct
 def test_traps_stay_apart(ctx: IngestContext) -> None:
     listings = [
         _listing("konzerthaus", "a", "Die Zauberflöte", 5),
-        _listing("konzerthaus", "b", "Die Zauberflöte für Kinder", 5, start=datetime(2026, 12, 5, 10, tzinfo=UTC)),
+        _listing(
+            "konzerthaus", "b", "Die Zauberflöte für Kinder", 5, start=datetime(2026, 12, 5, 10, tzinfo=UTC)
+        ),
         _listing("konzerthaus", "c", "2. Philharmonisches Konzert", 6),
         _listing("konzerthaus", "d", "3. Philharmonisches Konzert", 7),
     ]
     ingest(ctx, "konzerthaus", listings, now=NOW)
-    city = [_listing("dortmund_de", "x", "Die Zauberflöte für Kinder", 5, start=datetime(2026, 12, 5, 10, tzinfo=UTC)),
-            _listing("dortmund_de", "y", "3. Philharmonisches Konzert", 7)]
+    city = [
+        _listing(
+            "dortmund_de", "x", "Die Zauberflöte für Kinder", 5, start=datetime(2026, 12, 5, 10, tzinfo=UTC)
+        ),
+        _listing("dortmund_de", "y", "3. Philharmonisches Konzert", 7),
+    ]
     ingest(ctx, "dortmund_de", city, now=NOW)
     assert _count(ctx.factory, Event) == 4
     assert _count(ctx.factory, Occurrence) == 4
@@ -212,7 +241,12 @@ def test_never_merge_rule_splits_a_wrong_merge_on_the_next_run(ctx: IngestContex
         city_record = session.scalars(select(SourceRecord).where(SourceRecord.source == "dortmund_de")).one()
         assert city_record.event_id == ids.event_id("dortmund_de", "c1")
     # and it stays apart on later runs of either source
-    ingest(ctx, "konzerthaus", [_listing("konzerthaus", "r1", "Die Zauberflöte", 5)], now=NOW + timedelta(hours=2))
+    ingest(
+        ctx,
+        "konzerthaus",
+        [_listing("konzerthaus", "r1", "Die Zauberflöte", 5)],
+        now=NOW + timedelta(hours=2),
+    )
     ingest(ctx, "dortmund_de", city, now=NOW + timedelta(hours=3))
     assert (_count(ctx.factory, Event), _count(ctx.factory, Occurrence)) == (2, 2)
 
@@ -225,7 +259,9 @@ def test_always_merge_rule_joins_two_events(ctx: IngestContext) -> None:
     assert _count(ctx.factory, Event) == 2
     dedupe_settings = replace(ctx.settings.dedupe, always_merge=["konzerthaus:a1 | dortmund_de:b1"])
     ctx.settings = replace(ctx.settings, dedupe=dedupe_settings)
-    ingest(ctx, "dortmund_de", [_listing("dortmund_de", "b1", "Bizet-Abend", 9)], now=NOW + timedelta(hours=1))
+    ingest(
+        ctx, "dortmund_de", [_listing("dortmund_de", "b1", "Bizet-Abend", 9)], now=NOW + timedelta(hours=1)
+    )
     assert _count(ctx.factory, Event) == 1
     assert _count(ctx.factory, EventRedirect) == 1
 
@@ -241,10 +277,26 @@ def test_a_second_source_joining_then_an_unchanged_rerun_keeps_sequence(ctx: Ing
     from zoneinfo import ZoneInfo
 
     berlin = ZoneInfo("Europe/Berlin")
-    venue = [_listing("konzerthaus", "v1", "Kosmos", 5, start=datetime(2026, 12, 5, 20, 10, tzinfo=berlin),
-                      offers=[OfferListing(price_text="Tickets 24 €")])]
-    city = [_listing("dortmund_de", "c1", "Kosmos", 5, start=datetime(2026, 12, 5, 20, tzinfo=berlin),
-                     venue_name="Konzerthaus")]
+    venue = [
+        _listing(
+            "konzerthaus",
+            "v1",
+            "Kosmos",
+            5,
+            start=datetime(2026, 12, 5, 20, 10, tzinfo=berlin),
+            offers=[OfferListing(price_text="Tickets 24 €")],
+        )
+    ]
+    city = [
+        _listing(
+            "dortmund_de",
+            "c1",
+            "Kosmos",
+            5,
+            start=datetime(2026, 12, 5, 20, tzinfo=berlin),
+            venue_name="Konzerthaus",
+        )
+    ]
     ingest(ctx, "dortmund_de", city, now=NOW)
     ingest(ctx, "konzerthaus", venue, now=NOW)
     before = _sequences(ctx.factory)

@@ -22,8 +22,12 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 def _listing(record_id: str, day: int, **extra: Any) -> Listing:
     values: dict[str, Any] = {
-        "source": "import", "record_id": record_id, "title": f"Jazz am {day}.", "fetched_at": NOW,
-        "start": datetime(2026, 12, day, 19, 30, tzinfo=UTC), "venue_name": "domicil",
+        "source": "import",
+        "record_id": record_id,
+        "title": f"Jazz am {day}.",
+        "fetched_at": NOW,
+        "start": datetime(2026, 12, day, 19, 30, tzinfo=UTC),
+        "venue_name": "domicil",
     }
     values.update(extra)
     return Listing(**values)
@@ -40,7 +44,9 @@ class _PoisonedRegistry(VenueRegistry):
 
 @pytest.fixture
 def ctx(factory: sessionmaker[Session], settings: Settings) -> IngestContext:
-    return IngestContext(factory, settings, venues=_PoisonedRegistry(load_venues().all()), clock=FixedClock(NOW))
+    return IngestContext(
+        factory, settings, venues=_PoisonedRegistry(load_venues().all()), clock=FixedClock(NOW)
+    )
 
 
 def _stored(factory: sessionmaker[Session]) -> set[str]:
@@ -55,26 +61,40 @@ def _run(factory: sessionmaker[Session], run_id: int) -> SourceRun:
 
 def test_a_step_failing_on_one_listing_stores_the_others_and_records_why(ctx: IngestContext) -> None:
     good = [_listing(f"ok-{day}", day) for day in range(1, 10)]
-    report = ingest(ctx, "import", [*good[:4], _listing("poison", 10, venue_name="Giftschrank"), *good[4:]],
-                    now=NOW)
+    report = ingest(
+        ctx, "import", [*good[:4], _listing("poison", 10, venue_name="Giftschrank"), *good[4:]], now=NOW
+    )
     assert (report.status, report.added, report.rejected) == (RunStatus.SUCCESS, 9, 1)
     assert _stored(ctx.factory) == {item.record_id for item in good}
-    expected = Rejection("import", "poison", "RuntimeError: registry defect", None, "resolve_venue", "RuntimeError")
+    expected = Rejection(
+        "import", "poison", "RuntimeError: registry defect", None, "resolve_venue", "RuntimeError"
+    )
     assert report.rejections == [expected]
     stored = _run(ctx.factory, report.run_id).warnings
     assert [Rejection.from_data(entry) for entry in stored if isinstance(entry, dict)] == [expected]
 
 
 def test_venue_texts_that_name_nothing_cost_no_listing(ctx: IngestContext) -> None:
-    odd = [_listing("comma", 1, venue_name=","), _listing("dash", 2, venue_name=" - "),
-           _listing("blank", 3, venue_name="   "), _listing("empty", 4, venue_name=""), _listing("ok", 5)]
+    odd = [
+        _listing("comma", 1, venue_name=","),
+        _listing("dash", 2, venue_name=" - "),
+        _listing("blank", 3, venue_name="   "),
+        _listing("empty", 4, venue_name=""),
+        _listing("ok", 5),
+    ]
     report = ingest(ctx, "import", odd, now=NOW)
     assert (report.status, report.added, report.rejected) == (RunStatus.SUCCESS, 5, 0)
 
 
-def test_oversized_texts_are_cut_and_an_oversized_record_id_rejects_that_listing_only(ctx: IngestContext) -> None:
-    huge = [_listing("long-title", 1, title="Jazz " * 2000), _listing("long-venue", 2, venue_name="Keller " * 500),
-            _listing("x" * 2000, 3), _listing("ok", 4, room="Saal " * 100, url="https://example.org/" + "a" * 3000)]
+def test_oversized_texts_are_cut_and_an_oversized_record_id_rejects_that_listing_only(
+    ctx: IngestContext,
+) -> None:
+    huge = [
+        _listing("long-title", 1, title="Jazz " * 2000),
+        _listing("long-venue", 2, venue_name="Keller " * 500),
+        _listing("x" * 2000, 3),
+        _listing("ok", 4, room="Saal " * 100, url="https://example.org/" + "a" * 3000),
+    ]
     report = ingest(ctx, "import", huge, now=NOW)
     assert (report.status, report.added, report.rejected) == (RunStatus.SUCCESS, 3, 1)
     assert report.rejections[0].field == "record_id"
@@ -90,5 +110,7 @@ def test_a_run_of_mostly_poisoned_listings_still_fails_the_valid_ratio_and_write
     assert "only 1 of 10 listings are valid" in (report.error or "")
     with ctx.factory() as session:
         assert session.scalar(select(func.count()).select_from(Occurrence)) == 0
-    stored = [Rejection.from_data(e) for e in _run(ctx.factory, report.run_id).warnings if isinstance(e, dict)]
+    stored = [
+        Rejection.from_data(e) for e in _run(ctx.factory, report.run_id).warnings if isinstance(e, dict)
+    ]
     assert len(stored) == 9 and {(r.step, r.error) for r in stored} == {("resolve_venue", "RuntimeError")}

@@ -32,9 +32,16 @@ from aggregator.db import make_engine, session_factory, upgrade
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "artifacts" / "screenshots"
 DOCS = REPO / "docs" / "screenshots"
@@ -76,10 +83,18 @@ def axe_source() -> str:
         npm = shutil.which("npm")
         if npm is None:
             pytest.fail("axe-core is not installed and npm is missing: run `npm ci` in the repository")
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=REPO,
-                              capture_output=True, text=True, timeout=300, check=False)
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         if done.returncode != 0 or not AXE.exists():
-            pytest.fail(f"`npm ci` could not install axe-core (exit {done.returncode}): {done.stderr[-2000:]}")
+            pytest.fail(
+                f"`npm ci` could not install axe-core (exit {done.returncode}): {done.stderr[-2000:]}"
+            )
     return AXE.read_text(encoding="utf-8")
 
 
@@ -112,7 +127,9 @@ class _HostHandler(http.server.SimpleHTTPRequestHandler):
             return
         body = path.read_bytes().replace(b"__APP__", self.app_url.encode("ascii"))
         self.send_response(200)
-        self.send_header("Content-Type", "image/svg+xml" if name.endswith(".svg") else "text/html; charset=utf-8")
+        self.send_header(
+            "Content-Type", "image/svg+xml" if name.endswith(".svg") else "text/html; charset=utf-8"
+        )
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -135,7 +152,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     populate(factory, image=f"{host_url}/poster.svg")
 
     def make_app(url: str) -> Any:
-        return create_app(Runtime(web_settings(url), engine, factory), clock=lambda: NOW, extensions=EXTENSIONS)
+        return create_app(
+            Runtime(web_settings(url), engine, factory), clock=lambda: NOW, extensions=EXTENSIONS
+        )
 
     app_server, app_thread, app_url = _serve_app(make_app)
     _HostHandler.app_url = app_url
@@ -156,7 +175,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         yield instance
         instance.close()
 
@@ -169,7 +190,9 @@ def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
 
     def open_one(viewport: dict[str, int], **options: Any) -> Any:
-        context = browser.new_context(viewport=viewport, locale="de-DE", timezone_id="Europe/Berlin", **options)
+        context = browser.new_context(
+            viewport=viewport, locale="de-DE", timezone_id="Europe/Berlin", **options
+        )
         contexts.append(context)
         page = context.new_page()
         page.clock.set_fixed_time(NOW)
@@ -220,8 +243,9 @@ def _titles(page: Any, selector: str = ".card-title a") -> list[str]:
     return [text.strip() for text in page.locator(selector).all_inner_texts()]
 
 
-def test_calendar_page_shows_events_with_the_xss_title_as_text(open_page: Any, servers: Servers,
-                                                               axe_source: str) -> None:
+def test_calendar_page_shows_events_with_the_xss_title_as_text(
+    open_page: Any, servers: Servers, axe_source: str
+) -> None:
     page = open_page(DESKTOP)
     page.goto(f"{servers.app}/")
     titles = _titles(page)
@@ -285,14 +309,17 @@ def test_event_page_from_a_click(open_page: Any, servers: Servers, axe_source: s
     page.get_by_role("link", name="Mahler: Sinfonie Nr. 2").click()
     page.wait_for_url(f"{servers.app}/events/evmahler")
     assert page.locator("h1").inner_text() == "Mahler: Sinfonie Nr. 2"
-    events = page.evaluate("JSON.parse(document.querySelector('script[type=\"application/ld+json\"]').textContent)")
+    events = page.evaluate(
+        "JSON.parse(document.querySelector('script[type=\"application/ld+json\"]').textContent)"
+    )
     assert [e["@type"] for e in events] == ["Event"] * 4
     assert page.locator(".event-image").evaluate("e => e.decode().then(() => e.naturalWidth)") == 800
     ics = page.get_by_role("link", name="In den Kalender eintragen (.ics)").get_attribute("href")
     feed = page.request.get(f"{servers.app}{ics}")
     assert feed.ok and feed.headers["content-type"].startswith("text/calendar")
-    assert "openstreetmap.org" in (page.get_by_role("link", name="Auf OpenStreetMap anzeigen").get_attribute("href")
-                                   or "")
+    assert "openstreetmap.org" in (
+        page.get_by_role("link", name="Auf OpenStreetMap anzeigen").get_attribute("href") or ""
+    )
     _axe(page, axe_source)
     _shot(page, "event-desktop")
     page.get_by_role("link", name="Zurück zur Übersicht").click()
@@ -310,8 +337,11 @@ def test_event_page_of_the_xss_title(open_page: Any, servers: Servers, axe_sourc
 
 def test_phone_layout_fits_360_pixels(open_page: Any, servers: Servers) -> None:
     page = open_page(PHONE, is_mobile=True, has_touch=True)
-    for path, name in (("/", "calendar-phone"), ("/events/evmahler", "event-phone"),
-                       ("/embed/builder", "builder-phone")):
+    for path, name in (
+        ("/", "calendar-phone"),
+        ("/events/evmahler", "event-phone"),
+        ("/embed/builder", "builder-phone"),
+    ):
         page.goto(f"{servers.app}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
         _shot(page, name)
@@ -337,7 +367,9 @@ def test_builder_updates_the_snippet_and_preview(open_page: Any, servers: Server
     expect(page.locator("#preview .sk-title")).to_have_count(5)
     page.select_option("#b-venue", "fzw")
     expect(page.locator("#snippet")).to_contain_text('<stadtkalender-events venue="fzw" limit="5" lang="de">')
-    expect(page.locator("#iframe-snippet")).to_contain_text(f"{servers.app}/embed?venue=fzw&amp;limit=5&amp;lang=de")
+    expect(page.locator("#iframe-snippet")).to_contain_text(
+        f"{servers.app}/embed?venue=fzw&amp;limit=5&amp;lang=de"
+    )
     expect(page.locator("#preview .sk-title")).to_have_text(["Punk-Nacht", XSS_TITLE])
     assert page.locator("#preview img").count() == 0
     assert "venue=fzw" in page.url
@@ -384,7 +416,9 @@ def test_widget_on_a_page_of_another_origin(open_page: Any, servers: Servers) ->
     assert page.locator("h1").inner_text() == "Mahler: Sinfonie Nr. 2"
 
 
-def test_widget_and_iframe_look_the_same_and_follow_attribute_changes(open_page: Any, servers: Servers) -> None:
+def test_widget_and_iframe_look_the_same_and_follow_attribute_changes(
+    open_page: Any, servers: Servers
+) -> None:
     from playwright.sync_api import expect
 
     page = open_page(DESKTOP)
@@ -400,13 +434,19 @@ def test_widget_and_iframe_look_the_same_and_follow_attribute_changes(open_page:
     expect(widget_items).to_have_count(2)
     expect(frame_items).to_have_count(2)
     normalise = "e => e.innerText.replace(/\\s+/g, ' ').trim()"
-    assert [widget_items.nth(i).evaluate(normalise) for i in range(2)] == \
-        [frame_items.nth(i).evaluate(normalise) for i in range(2)]
+    assert [widget_items.nth(i).evaluate(normalise) for i in range(2)] == [
+        frame_items.nth(i).evaluate(normalise) for i in range(2)
+    ]
     english = open_page(DESKTOP)
     english.goto(f"{servers.app}/embed?venue=konzerthaus-dortmund&lang=en")
-    page.locator("#fzw").evaluate("e => { e.setAttribute('lang', 'en'); e.setAttribute('venue', 'konzerthaus-dortmund'); }")
+    page.locator("#fzw").evaluate(
+        "e => { e.setAttribute('lang', 'en'); e.setAttribute('venue', 'konzerthaus-dortmund'); }"
+    )
     expect(page.locator("#fzw .sk-title")).to_have_text(["Mahler: Sinfonie Nr. 2"])
-    assert page.locator("#fzw .sk-item").evaluate(normalise) == english.locator(".sk-item").evaluate(normalise)
+    assert page.locator("#fzw .sk-item").evaluate(normalise) == english.locator(".sk-item").evaluate(
+        normalise
+    )
     page.locator("#all-events").evaluate("e => e.setAttribute('venue', 'depot')")
     expect(page.locator("#all-events .sk-title")).to_have_text(
-        ["Kinderflohmarkt", "Kabarett am Sonntag", "Lesung: Ruhrgebietsgeschichten"])
+        ["Kinderflohmarkt", "Kabarett am Sonntag", "Lesung: Ruhrgebietsgeschichten"]
+    )

@@ -14,12 +14,15 @@ from calendar_api.web.i18n import MESSAGES, Texts, pick_language
 DE, EN = Texts("de"), Texts("en")
 
 
-@pytest.mark.parametrize(("today", "saturday"), [
-    (date(2026, 3, 16), date(2026, 3, 21)),  # Monday
-    (date(2026, 3, 20), date(2026, 3, 21)),  # Friday
-    (date(2026, 3, 21), date(2026, 3, 21)),  # Saturday
-    (date(2026, 3, 22), date(2026, 3, 21)),  # Sunday: the weekend that is still on
-])
+@pytest.mark.parametrize(
+    ("today", "saturday"),
+    [
+        (date(2026, 3, 16), date(2026, 3, 21)),  # Monday
+        (date(2026, 3, 20), date(2026, 3, 21)),  # Friday
+        (date(2026, 3, 21), date(2026, 3, 21)),  # Saturday
+        (date(2026, 3, 22), date(2026, 3, 21)),  # Sunday: the weekend that is still on
+    ],
+)
 def test_weekend(today: date, saturday: date) -> None:
     assert weekend(today) == (saturday, date.fromordinal(saturday.toordinal() + 1))
 
@@ -49,8 +52,12 @@ def test_week_spans_seven_days_across_the_clock_change() -> None:
 
 
 def test_embed_ignores_page_only_fields_and_caps_the_limit() -> None:
-    listing = list_request([("when", "today"), ("limit", "500"), ("venue", "fzw")],
-                           datetime(2026, 3, 20, tzinfo=UTC), fields=EMBED_FIELDS, limit=5)
+    listing = list_request(
+        [("when", "today"), ("limit", "500"), ("venue", "fzw")],
+        datetime(2026, 3, 20, tzinfo=UTC),
+        fields=EMBED_FIELDS,
+        limit=5,
+    )
     assert listing.when == "" and listing.filters.limit == 50 and listing.filters.venues == ("fzw",)
 
 
@@ -60,30 +67,42 @@ def test_repeated_single_value_filter_is_refused() -> None:
     assert caught.value.parameter == "q"
 
 
-@pytest.mark.parametrize(("explicit", "header", "expected"), [
-    ("en", "de", ("en", True)),
-    ("EN-gb", None, ("en", True)),
-    ("fr", "en", ("en", False)),
-    (None, "de-AT, en;q=0.8", ("de", False)),
-    (None, "en-GB;q=0.8, de;q=0.7", ("en", False)),
-    (None, "en;q=abc, de;q=0.1", ("de", False)),
-    (None, None, ("de", False)),
-])
+@pytest.mark.parametrize(
+    ("explicit", "header", "expected"),
+    [
+        ("en", "de", ("en", True)),
+        ("EN-gb", None, ("en", True)),
+        ("fr", "en", ("en", False)),
+        (None, "de-AT, en;q=0.8", ("de", False)),
+        (None, "en-GB;q=0.8, de;q=0.7", ("en", False)),
+        (None, "en;q=abc, de;q=0.1", ("de", False)),
+        (None, None, ("de", False)),
+    ],
+)
 def test_pick_language(explicit: str | None, header: str | None, expected: tuple[str, bool]) -> None:
     assert pick_language(explicit, header) == expected
 
 
-@pytest.mark.parametrize(("texts", "amount", "expected"), [
-    (DE, "19", "19\u00a0€"), (DE, "19.5", "19,50\u00a0€"), (EN, "19", "€19"), (EN, "19.5", "€19.50"),
-])
+@pytest.mark.parametrize(
+    ("texts", "amount", "expected"),
+    [
+        (DE, "19", "19\u00a0€"),
+        (DE, "19.5", "19,50\u00a0€"),
+        (EN, "19", "€19"),
+        (EN, "19.5", "€19.50"),
+    ],
+)
 def test_money(texts: Texts, amount: str, expected: str) -> None:
     assert texts.money(Decimal(amount)) == expected
 
 
-@pytest.mark.parametrize(("texts", "expected"), [
-    (DE, ("Sonntag, 29. März 2026", "So., 29.03.", "29. März 2026")),
-    (EN, ("Sunday 29 March 2026", "Sun 29 Mar", "29 Mar 2026")),
-])
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (DE, ("Sonntag, 29. März 2026", "So., 29.03.", "29. März 2026")),
+        (EN, ("Sunday 29 March 2026", "Sun 29 Mar", "29 Mar 2026")),
+    ],
+)
 def test_dates(texts: Texts, expected: tuple[str, str, str]) -> None:
     day = date(2026, 3, 29)
     assert (texts.long_date(day), texts.short_date(day), texts.medium_date(day)) == expected
@@ -91,8 +110,10 @@ def test_dates(texts: Texts, expected: tuple[str, str, str]) -> None:
 
 def test_clock_is_berlin_time_across_the_clock_change() -> None:
     assert DE.clock(datetime(2026, 3, 29, 1, 30, tzinfo=UTC)) == "03:30"
-    assert DE.time_range(datetime(2026, 3, 28, 19, tzinfo=UTC), datetime(2026, 3, 28, 21, tzinfo=UTC),
-                         False) == "20:00–22:00 Uhr"
+    assert (
+        DE.time_range(datetime(2026, 3, 28, 19, tzinfo=UTC), datetime(2026, 3, 28, 21, tzinfo=UTC), False)
+        == "20:00–22:00 Uhr"
+    )
 
 
 @pytest.mark.parametrize("key", sorted(MESSAGES))

@@ -66,7 +66,10 @@ def test_card_shows_time_venue_category_price_availability_and_dates(home: Beaut
     assert _text(card.select_one(".card-category")) == "Konzert"
     assert _text(card.select_one(".card-price")) == "19 €–59 €"
     assert _text(card.select_one(".badge-few_left")) == "Nur noch wenige Karten"
-    assert _text(card.select_one(".card-dates")) == "3 Termine · Nächste Termine: Fr., 27.03. 20:00, Fr., 03.04. 20:00"
+    assert (
+        _text(card.select_one(".card-dates"))
+        == "3 Termine · Nächste Termine: Fr., 27.03. 20:00, Fr., 03.04. 20:00"
+    )
 
 
 def test_cancelled_event_is_marked_and_struck_through(home: BeautifulSoup) -> None:
@@ -75,10 +78,13 @@ def test_cancelled_event_is_marked_and_struck_through(home: BeautifulSoup) -> No
     assert _text(card.select_one(".badge-cancelled")) == "Abgesagt"
 
 
-@pytest.mark.parametrize(("event_id", "badge", "text"), [
-    ("evsold", "sold_out", "Ausverkauft"),
-    ("evflea", "free", "Eintritt frei"),
-])
+@pytest.mark.parametrize(
+    ("event_id", "badge", "text"),
+    [
+        ("evsold", "sold_out", "Ausverkauft"),
+        ("evflea", "free", "Eintritt frei"),
+    ],
+)
 def test_availability_badge(home: BeautifulSoup, event_id: str, badge: str, text: str) -> None:
     assert _text(_card(home, event_id).select_one(f".badge-{badge}")) == text
 
@@ -91,33 +97,44 @@ def test_free_event_shows_no_price_besides_the_badge(home: BeautifulSoup) -> Non
     assert _card(home, "evflea").select_one(".card-price") is None
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("when=today", ["evexpo", "evmahler"]),
-    ("when=weekend", ["evexpo", "evpunk", "evxss", "evflea", "evsold"]),
-    ("when=week", ["evexpo", "evmahler", "evpunk", "evxss", "evflea", "evsold"]),
-    ("when=dates&from=2026-04-01&to=2026-04-30", ["evexpo", "evmahler", "evreading"]),
-    ("from=2026-04-10", ["evexpo", "evreading"]),
-    ("to=2026-03-20", ["evexpo", "evmahler"]),
-    ("when=dates&from=2026-03-01&to=2026-03-20", ["evexpo", "evmahler"]),
-    ("venue=depot", ["evflea", "evsold", "evreading"]),
-    ("category=konzert", ["evmahler"]),
-    ("district=Innenstadt-West", ["evmahler", "evpunk", "evxss"]),
-    ("free=true", ["evflea"]),
-    ("available=true", ["evexpo", "evmahler", "evxss", "evflea", "evreading"]),
-    ("q=mahler", ["evmahler"]),
-    ("q=fzw", ["evpunk", "evxss"]),
-    ("q=&venue=&category=&when=&from=&to=", LISTED),
-    ("utm_source=newsletter&lang=de", LISTED),
-    ("venue=depot&category=kabarett&when=weekend", ["evsold"]),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("when=today", ["evexpo", "evmahler"]),
+        ("when=weekend", ["evexpo", "evpunk", "evxss", "evflea", "evsold"]),
+        ("when=week", ["evexpo", "evmahler", "evpunk", "evxss", "evflea", "evsold"]),
+        ("when=dates&from=2026-04-01&to=2026-04-30", ["evexpo", "evmahler", "evreading"]),
+        ("from=2026-04-10", ["evexpo", "evreading"]),
+        ("to=2026-03-20", ["evexpo", "evmahler"]),
+        ("when=dates&from=2026-03-01&to=2026-03-20", ["evexpo", "evmahler"]),
+        ("venue=depot", ["evflea", "evsold", "evreading"]),
+        ("category=konzert", ["evmahler"]),
+        ("district=Innenstadt-West", ["evmahler", "evpunk", "evxss"]),
+        ("free=true", ["evflea"]),
+        ("available=true", ["evexpo", "evmahler", "evxss", "evflea", "evreading"]),
+        ("q=mahler", ["evmahler"]),
+        ("q=fzw", ["evpunk", "evxss"]),
+        ("q=&venue=&category=&when=&from=&to=", LISTED),
+        ("utm_source=newsletter&lang=de", LISTED),
+        ("venue=depot&category=kabarett&when=weekend", ["evsold"]),
+    ],
+)
 def test_filters(client: TestClient, query: str, expected: list[str]) -> None:
     assert _ids(_get(client, f"/?{query}")) == expected
 
 
-@pytest.mark.parametrize("query", [
-    "venue=depot", "category=konzert", "district=innenstadt-west", "free=true", "available=true", "q=fzw",
-    "from=2026-04-01&to=2026-04-30",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "venue=depot",
+        "category=konzert",
+        "district=innenstadt-west",
+        "free=true",
+        "available=true",
+        "q=fzw",
+        "from=2026-04-01&to=2026-04-30",
+    ],
+)
 def test_filters_mean_what_they_mean_in_the_json_api(client: TestClient, query: str) -> None:
     api = client.get(f"/api/v1/events?{query}")
     assert api.status_code == 200
@@ -167,7 +184,10 @@ def test_subscribe_links_point_at_the_same_feed(client: TestClient) -> None:
     assert isinstance(webcal, Tag) and isinstance(google, Tag)
     assert webcal["href"] == "webcal://kalender.example/feeds/events.ics?venue=depot"
     google_url = urlsplit(str(google["href"]))
-    assert f"{google_url.scheme}://{google_url.netloc}{google_url.path}" == "https://calendar.google.com/calendar/r"
+    assert (
+        f"{google_url.scheme}://{google_url.netloc}{google_url.path}"
+        == "https://calendar.google.com/calendar/r"
+    )
     assert unquote(google_url.query) == "cid=webcal://kalender.example/feeds/events.ics?venue=depot"
 
 
@@ -178,7 +198,9 @@ def test_the_feed_behind_the_subscribe_link_answers(client: TestClient) -> None:
     assert "Kinderflohmarkt" in response.text and "Mahler" not in response.text
 
 
-@pytest.mark.parametrize("query", ["from=2026-13-01", "when=tomorrow", "free=yes", "to=2026-03-01&from=2026-03-10"])
+@pytest.mark.parametrize(
+    "query", ["from=2026-13-01", "when=tomorrow", "free=yes", "to=2026-03-01&from=2026-03-10"]
+)
 def test_bad_filter_value_is_an_html_400(client: TestClient, query: str) -> None:
     response = client.get(f"/?{query}")
     assert response.status_code == 400
@@ -233,15 +255,18 @@ def test_language_chosen_in_the_url_is_kept_in_links_and_the_form(client: TestCl
     assert parse_qs(switch.query) == {"venue": ["depot"], "lang": ["de"]}
 
 
-@pytest.mark.parametrize(("header", "lang"), [
-    ("en-US,en;q=0.9", "en"),
-    ("fr-FR, en;q=0.5, de;q=0.4", "en"),
-    ("de-DE,de;q=0.9,en;q=0.8", "de"),
-    ("en;q=0.2, de;q=0.9", "de"),
-    ("fr, *;q=0.5", "de"),
-    ("en;q=0", "de"),
-    ("", "de"),
-])
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("en-US,en;q=0.9", "en"),
+        ("fr-FR, en;q=0.5, de;q=0.4", "en"),
+        ("de-DE,de;q=0.9,en;q=0.8", "de"),
+        ("en;q=0.2, de;q=0.9", "de"),
+        ("fr, *;q=0.5", "de"),
+        ("en;q=0", "de"),
+        ("", "de"),
+    ],
+)
 def test_language_from_accept_language(client: TestClient, header: str, lang: str) -> None:
     page = _get(client, "/", **{"Accept-Language": header})
     assert page.html["lang"] == lang  # type: ignore[index]
@@ -263,7 +288,9 @@ def test_unchanged_page_answers_304(client: TestClient) -> None:
 # Escaping: the XSS title is text everywhere
 
 
-@pytest.mark.parametrize("url", ["/", "/events/evxss", "/embed", "/embed?venue=fzw", "/?lang=en", "/?q=onerror"])
+@pytest.mark.parametrize(
+    "url", ["/", "/events/evxss", "/embed", "/embed?venue=fzw", "/?lang=en", "/?q=onerror"]
+)
 def test_xss_title_is_escaped(client: TestClient, url: str) -> None:
     response = client.get(url)
     assert XSS_ESCAPED in response.text
@@ -310,10 +337,15 @@ def _jsonld(page: BeautifulSoup) -> Any:
 def test_event_page_lists_upcoming_dates_with_offers_per_source(mahler: BeautifulSoup) -> None:
     dates = mahler.select("section[aria-labelledby=dates-heading] > .dates-list > .date")
     assert [_text(d.select_one(".date-day")) for d in dates] == [
-        "Freitag, 20. März 2026", "Freitag, 27. März 2026", "Freitag, 3. April 2026"]
+        "Freitag, 20. März 2026",
+        "Freitag, 27. März 2026",
+        "Freitag, 3. April 2026",
+    ]
     second = [_text(li) for li in dates[1].select(".offers li")]
-    assert second == ["19,50 €–59 € Karten erhältlich Karten bei konzerthaus",
-                      "25 €–65 € Karten erhältlich Karten bei Eventim"]
+    assert second == [
+        "19,50 €–59 € Karten erhältlich Karten bei konzerthaus",
+        "25 €–65 € Karten erhältlich Karten bei Eventim",
+    ]
     links = [str(a["href"]) for a in dates[1].select(".offers a")]
     assert links == ["https://tickets.example/mahler-2", "https://eventim.example/mahler"]
     assert _text(dates[2].select_one(".badge-sold_out")) == "Ausverkauft"
@@ -338,8 +370,10 @@ def test_event_page_shows_description_image_and_sources(mahler: BeautifulSoup) -
     assert _text(mahler.select_one(".description")) == "Leitung: Gabriel Feltz. Chor und Solisten."
     assert mahler.select_one(".event-image")["src"] == "https://images.example/mahler.jpg"  # type: ignore[index]
     sources = {_text(a): a["href"] for a in mahler.select(".sources a")}
-    assert sources == {"konzerthaus": "https://www.konzerthaus-dortmund.de/m1",
-                       "eventim": "https://eventim.example/mahler"}
+    assert sources == {
+        "konzerthaus": "https://www.konzerthaus-dortmund.de/m1",
+        "eventim": "https://eventim.example/mahler",
+    }
 
 
 def test_add_to_calendar_link_is_the_events_ics(client: TestClient, mahler: BeautifulSoup) -> None:
@@ -353,8 +387,11 @@ def test_add_to_calendar_link_is_the_events_ics(client: TestClient, mahler: Beau
 def test_jsonld_is_one_schema_org_event_per_date(mahler: BeautifulSoup) -> None:
     events = _jsonld(mahler)
     assert [e["startDate"] for e in events] == [
-        "2026-01-10T20:00:00+01:00", "2026-03-20T20:00:00+01:00", "2026-03-27T20:00:00+01:00",
-        "2026-04-03T20:00:00+02:00"]
+        "2026-01-10T20:00:00+01:00",
+        "2026-03-20T20:00:00+01:00",
+        "2026-03-27T20:00:00+01:00",
+        "2026-04-03T20:00:00+02:00",
+    ]
     first = events[1]
     assert first["@context"] == "https://schema.org" and first["@type"] == "Event"
     assert first["name"] == "Mahler: Sinfonie Nr. 2"
@@ -437,10 +474,12 @@ def test_builder_makes_the_snippet_from_the_form(client: TestClient) -> None:
     page = _get(client, "/embed/builder?venue=fzw&free=true&limit=3&widget_lang=en&lang=de")
     assert _text(page.select_one("#snippet")) == (
         f'<script src="{BASE_URL}/embed/widget.js" defer></script> '
-        '<stadtkalender-events venue="fzw" free="true" limit="3" lang="en"></stadtkalender-events>')
+        '<stadtkalender-events venue="fzw" free="true" limit="3" lang="en"></stadtkalender-events>'
+    )
     assert _text(page.select_one("#iframe-snippet")) == (
         f'<iframe src="{BASE_URL}/embed?venue=fzw&amp;free=true&amp;limit=3&amp;lang=en" title="Veranstaltungen" '
-        'width="100%" height="480" style="border:0" loading="lazy"></iframe>')
+        'width="100%" height="480" style="border:0" loading="lazy"></iframe>'
+    )
     preview = page.select_one("stadtkalender-events#preview")
     assert preview is not None and preview["venue"] == "fzw" and preview["lang"] == "en"
 

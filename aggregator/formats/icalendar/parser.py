@@ -18,6 +18,7 @@ _CALENDAR_LINE = re.compile(r"^[ \t]*BEGIN:(VCALENDAR|VEVENT)[ \t]*\r?$", re.IGN
 # warnings.catch_warnings changes process-wide state; parses in parallel threads take turns.
 _WARNINGS_LOCK = threading.RLock()
 
+
 def _not_a_calendar(text: str) -> str | None:
     """Why ``text`` cannot be a calendar at all, or None."""
     head = text.lstrip("\ufeff \t\r\n")
@@ -35,6 +36,7 @@ def _not_a_calendar(text: str) -> str | None:
     if not _CALENDAR_LINE.search(text):
         return f"it has no BEGIN:VCALENDAR line (starts with {head[:40]!r})"
     return None
+
 
 class _LenientParser(CalendarIcalParser):
     """icalendar's calendar parser, tolerant in every component and at the top level."""
@@ -106,6 +108,7 @@ class _LenientParser(CalendarIcalParser):
                 f"VTIMEZONE {str(component.get('TZID'))!r} unusable ({error}); times in it fall back"
             )
 
+
 def _parse_text(text: str, notes: list[str]) -> tuple[list[Component], bool]:
     """Parse ``text`` with the lenient parser; Python warnings raised meanwhile become notes."""
     parser = _LenientParser(text, ComponentFactory(), Calendar.types_factory)
@@ -116,6 +119,7 @@ def _parse_text(text: str, notes: list[str]) -> tuple[list[Component], bool]:
     notes.extend(str(warning.message) for warning in caught)
     return components, parser.truncated
 
+
 def _read_components(text: str, notes: list[str]) -> tuple[list[Component], list[str], bool]:
     """Top-level components, reasons for VEVENT blocks lost entirely, and whether the text was cut off."""
     try:
@@ -124,6 +128,7 @@ def _read_components(text: str, notes: list[str]) -> tuple[list[Component], list
         notes.append(f"the calendar could not be read as a whole ({error}); read block by block")
         return _read_blocks(text, notes)
     return components, [], truncated
+
 
 def _read_blocks(text: str, notes: list[str]) -> tuple[list[Component], list[str], bool]:
     """Parse each top-level block, and each block inside a VCALENDAR, on its own."""
@@ -148,6 +153,7 @@ def _read_blocks(text: str, notes: list[str]) -> tuple[list[Component], list[str
         components.append(calendar)
     return components, lost, truncated
 
+
 def _blocks(lines: list[str]) -> Iterator[tuple[str, list[str], bool]]:
     """Split lines into (component name, lines, closed?) blocks at nesting depth zero."""
     depth = 0
@@ -168,6 +174,7 @@ def _blocks(lines: list[str]) -> Iterator[tuple[str, list[str], bool]]:
     if depth and current:
         yield name, current, False
 
+
 def _parse_block(name: str, lines: list[str], notes: list[str], lost: list[str]) -> list[Component]:
     """Parse one block alone; a VEVENT that cannot be read is recorded in ``lost``."""
     try:
@@ -180,6 +187,7 @@ def _parse_block(name: str, lines: list[str], notes: list[str], lost: list[str])
         return []
     return components
 
+
 def _component_problems(components: list[Component]) -> list[str]:
     """Warnings for unreadable values outside VEVENTs (VTIMEZONE, VALARM); VEVENTs report their own."""
     problems: list[str] = []
@@ -190,6 +198,7 @@ def _component_problems(components: list[Component]) -> list[str]:
                 if name != _CUT_OFF and problem not in problems:
                     problems.append(problem)
     return problems
+
 
 def _calendars(components: list[Component]) -> Iterator[Component]:
     """Each VCALENDAR, then one calendar holding any stray top-level components (bare VEVENTs)."""

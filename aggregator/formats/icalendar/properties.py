@@ -19,6 +19,7 @@ def _when(component: Component, name: str) -> date:
         raise TypeError(f"{name} is not a date or date-time: {value!r}")
     return value
 
+
 def _uid(event: Component) -> str | None:
     """The event's UID, if it has a readable one."""
     uid = event.get("UID")
@@ -28,15 +29,18 @@ def _uid(event: Component) -> str | None:
         return None
     return str(uid).strip() or None
 
+
 def _synthetic_uid(event: Component) -> str:
     """A stable stand-in for a missing UID: a hash of start, title and place."""
     basis = "|".join(_raw_value(event, name) for name in ("DTSTART", "SUMMARY", "LOCATION"))
     return "nouid-" + hashlib.sha1(basis.encode()).hexdigest()[:16]
 
+
 def _declared_date(event: Component) -> bool:
     """Whether DTSTART says VALUE=DATE (some producers add a TZID, which makes icalendar read a datetime)."""
     params = getattr(event.get("DTSTART"), "params", None) or {}
     return str(params.get("VALUE", "")).upper() == "DATE"
+
 
 def _raw_value(component: Component, name: str) -> str:
     """The value of a property as text, whatever its type ('' when absent)."""
@@ -48,6 +52,7 @@ def _raw_value(component: Component, name: str) -> str:
     except Exception:
         return str(value)
 
+
 def _text(component: Component, name: str) -> str | None:
     """A text property, stripped; the first one when repeated."""
     value = component.get(name)
@@ -58,12 +63,14 @@ def _text(component: Component, name: str) -> str | None:
     text = str(value).strip()
     return text or None
 
+
 def _values(component: Component, name: str) -> list[Any]:
     """All values of a property that may be repeated."""
     value = component.get(name)
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
+
 
 def _split_location(location: str) -> tuple[str, str | None]:
     """Venue name and address from LOCATION: the first line or comma-separated part is the name."""
@@ -72,6 +79,7 @@ def _split_location(location: str) -> tuple[str, str | None]:
         return lines[0], ", ".join(lines[1:])
     name, _, rest = location.partition(",")
     return name.strip(), rest.strip() or None
+
 
 def _categories(component: Component) -> list[str]:
     """All CATEGORIES values, comma lists split, duplicates removed."""
@@ -85,6 +93,7 @@ def _categories(component: Component) -> list[str]:
                     found.append(text)
     return found
 
+
 def _language(component: Component) -> str | None:
     """The LANGUAGE parameter of SUMMARY or DESCRIPTION."""
     for name in ("SUMMARY", "DESCRIPTION"):
@@ -93,6 +102,7 @@ def _language(component: Component) -> str | None:
             if language:
                 return str(language)
     return None
+
 
 def _image(component: Component) -> str | None:
     """An image URL from IMAGE (RFC 7986) or an ATTACH with an image FMTTYPE."""
@@ -108,6 +118,7 @@ def _image(component: Component) -> str | None:
                 return url
     return None
 
+
 def _organiser(component: Component) -> str | None:
     """The common name (CN) of the ORGANIZER."""
     for value in _values(component, "ORGANIZER"):
@@ -115,6 +126,7 @@ def _organiser(component: Component) -> str | None:
         if name:
             return name
     return None
+
 
 def _geo(component: Component) -> tuple[float, float] | None:
     """GEO as (latitude, longitude)."""
@@ -124,6 +136,7 @@ def _geo(component: Component) -> tuple[float, float] | None:
         return None
     return float(latitude), float(longitude)
 
+
 def _status(text: str | None) -> Status | None:
     """CANCELLED is cancelled; CONFIRMED and TENTATIVE are scheduled."""
     if text is None:
@@ -131,6 +144,7 @@ def _status(text: str | None) -> Status | None:
     return {"CANCELLED": Status.CANCELLED, "CONFIRMED": Status.SCHEDULED, "TENTATIVE": Status.SCHEDULED}.get(
         text.upper()
     )
+
 
 def _ical_text(component: Component) -> str:
     """The VEVENT as iCalendar text, for the raw record."""

@@ -60,6 +60,7 @@ MAX_LISTINGS = 200_000
 
 UNTITLED = "(ohne Titel)"
 
+
 @dataclass(slots=True)
 class ICalResult:
     """What one calendar file yielded: listings, what was wrong with it, and how many VEVENTs it had."""
@@ -70,6 +71,7 @@ class ICalResult:
     vevents: int = 0
     outside: OutsideCount = field(default_factory=OutsideCount)
 
+
 class NotACalendar(SourceError):
     """The data is not an iCalendar file at all (an HTML page, empty, garbage, cut off too early)."""
 
@@ -77,6 +79,7 @@ class NotACalendar(SourceError):
         self.origin = origin
         self.reason = reason
         super().__init__(source, f"{origin or '<data>'} is not an iCalendar file: {reason}")
+
 
 def parse_calendar(
     data: bytes,
@@ -124,6 +127,7 @@ def parse_calendar(
     if outside:
         result.warnings.append(outside)
     return result
+
 
 class _Importer:
     """Turns the VEVENTs of parsed calendars into listings, warnings and rejections."""

@@ -39,12 +39,14 @@ MAX_STEPS_PER_CALENDAR = 200_000
 
 _SUBDAILY_FREQUENCIES = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
 
+
 class _Refused(Exception):
     """A recurrence rule that cannot be expanded within the bounds; its record is rejected."""
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
 
 def _check_rule(event: Component) -> None:
     """Refuse an RRULE that can never advance: INTERVAL of 0 or less, or a month day no month has."""
@@ -57,10 +59,13 @@ def _check_rule(event: Component) -> None:
         month_days = [int(day) for day in rule.get("BYMONTHDAY") or []]
         months = [int(month) for month in rule.get("BYMONTH") or []] or list(range(1, 13))
         if month_days and not any(
-            0 < abs(day) <= calendars.monthrange(2024, month)[1] for day in month_days for month in months
+            0 < abs(day) <= calendars.monthrange(2024, month)[1]
+            for day in month_days
+            for month in months
             if 1 <= month <= 12
         ):
             raise _Refused(f"RRULE never occurs: no month {months} has a day {month_days}")
+
 
 def _frequency(event: Component) -> str:
     """The FREQ of the event's RRULE, or ''."""
@@ -71,6 +76,7 @@ def _frequency(event: Component) -> str:
     if isinstance(frequency, list):
         frequency = frequency[0] if frequency else None
     return str(frequency or "").upper()
+
 
 def _split_reused_uid(group: list[Component]) -> list[list[Component]]:
     """Split events that share a UID but are different events (same SEQUENCE, different starts).
@@ -89,6 +95,7 @@ def _split_reused_uid(group: list[Component]) -> list[list[Component]]:
     home = next((event for event in masters if "RRULE" in event or "RDATE" in event), masters[0])
     return [[master, *instances] if master is home else [master] for master in masters]
 
+
 def _origin_of(occurrence: Component, group: list[Component]) -> Component:
     """The VEVENT an occurrence was made from: the moved instance with its RECURRENCE-ID, else the master."""
     recurrence_id = occurrence.get("RECURRENCE-ID")
@@ -102,6 +109,7 @@ def _origin_of(occurrence: Component, group: list[Component]) -> Component:
     if any(occurrence is event for event in group):
         return occurrence
     return masters[0] if masters else group[0]
+
 
 def _comparable(value: date) -> tuple[str, str]:
     """A key under which equal RECURRENCE-ID values compare equal, whatever their zone handling."""

@@ -22,6 +22,7 @@ _DISPLAY_NAME = re.compile(r"^\((?:UTC|GMT)\s*(?:([+-])(\d{1,2}):?(\d{2}))?\)", 
 # Localised Windows display names seen in German Outlook exports; no library maps these.
 _CENTRAL_EUROPEAN_NAMES = frozenset({"mitteleuropäische zeit", "mitteleuropäische sommerzeit"})
 
+
 def _known_zone(name: str) -> tzinfo | None:
     """A zone for a TZID or X-WR-TIMEZONE: icalendar's lookup, a fixed UTC offset, or a German name."""
     try:
@@ -42,6 +43,7 @@ def _known_zone(name: str) -> tzinfo | None:
         return BERLIN
     return None
 
+
 def _display_offset(name: str) -> timedelta | None:
     """The standard offset named by a Windows display name such as "(UTC+01:00) Amsterdam, Berlin"."""
     match = _DISPLAY_NAME.match(name.strip().strip('"'))
@@ -53,6 +55,7 @@ def _display_offset(name: str) -> timedelta | None:
     offset = timedelta(hours=int(hours), minutes=int(minutes))
     return -offset if sign == "-" else offset
 
+
 def _drop_broken_zones(event: Component) -> None:
     """Make times in a zone that cannot compute offsets (a damaged VTIMEZONE) naive; their TZID stays."""
     for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE"):
@@ -62,6 +65,7 @@ def _drop_broken_zones(event: Component) -> None:
                 if isinstance(moment, datetime) and moment.tzinfo and not _zone_works(moment.tzinfo):
                     item.dt = moment.replace(tzinfo=None)
 
+
 def _zone_works(zone: tzinfo) -> bool:
     """Whether a zone can give offsets in winter and summer."""
     try:
@@ -70,6 +74,7 @@ def _zone_works(zone: tzinfo) -> bool:
     except Exception:
         return False
     return True
+
 
 def _aware(value: date, zone: tzinfo) -> tuple[datetime, bool]:
     """An aware datetime in Europe/Berlin for a DATE or DATE-TIME value, and whether it was a DATE."""
@@ -81,12 +86,14 @@ def _aware(value: date, zone: tzinfo) -> tuple[datetime, bool]:
         return datetime.combine(value, time(), tzinfo=BERLIN), True
     raise TypeError(f"not a date or date-time: {value!r}")
 
+
 def _utc_key(value: date, zone: tzinfo) -> str:
     """The recurrence key of an occurrence: the date, or the start in UTC ISO form."""
     if isinstance(value, datetime):
         aware, _ = _aware(value, zone)
         return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value.isoformat()
+
 
 def _utc_start(component: Component, zone: tzinfo) -> datetime:
     """The component's DTSTART as an aware datetime (naive values read in ``zone``)."""
