@@ -11,20 +11,6 @@ _TEXTS = {
     "de": ("Demo: Termine aus Momentaufnahmen vom {day}, um {weeks} {unit} verschoben.", ("Woche", "Wochen")),
     "en": ("Demo: events from snapshots of {day}, moved {weeks} {unit} forward.", ("week", "weeks")),
 }
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def demo_notice(demo: DemoSettings, lang: Literal["de", "en"]) -> str | None:
@@ -40,6 +26,8 @@ def demo_notice(demo: DemoSettings, lang: Literal["de", "en"]) -> str | None:
         raise ValueError(
             f"setting demo.snapshots_current_on: not a day like 2026-11-21: {demo.snapshots_current_on!r}"
         ) from exc
+    from calendar_api.web.i18n import month_name  # the web package itself imports this module
+
     text, (one, many) = _TEXTS[lang]
-    shown = f"{day:%d.%m.%Y}" if lang == "de" else f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    shown = f"{day:%d.%m.%Y}" if lang == "de" else f"{day.day} {month_name(day.month, 'en')} {day.year}"
     return text.format(day=shown, weeks=demo.shift_weeks, unit=one if demo.shift_weeks == 1 else many)

@@ -187,6 +187,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
 }
 
 
+def month_name(month: int, lang: Lang) -> str:
+    """The name of ``month`` (1–12) in ``lang``."""
+    return _MONTHS[lang][month - 1]
+
+
 def pick_language(explicit: str | None, accept_language: str | None) -> tuple[Lang, bool]:
     """The page language and whether the URL chose it: ``?lang=`` first, then ``Accept-Language``."""
     if explicit is not None:
