@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -251,3 +252,24 @@ class PushLog(Base):
     path: Mapped[str] = mapped_column(String(500))
     status: Mapped[int] = mapped_column(Integer)
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Account(Base):
+    """A person who may sign in to the console: an admin, an editor, or a venue bound to its venues.
+
+    Only an argon2 hash of the password is stored; the e-mail is stored lower-cased.
+    """
+
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'editor', 'venue')", name="ck_accounts_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    venues: Mapped[list[Any]] = mapped_column(default=list)
+    """Venue slugs a ``venue`` account speaks for; empty for the other roles."""
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
