@@ -142,6 +142,47 @@ def _find(session: Session, email: str) -> Account:
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """What :func:`check_new_account` found acceptable, normalised."""
+
+    email: str
+    display_name: str
+    role: Role
+    venues: tuple[str, ...]
+
+
+def check_new_account(
+    factory: sessionmaker[Session],
+    email: str,
+    *,
+    role: str,
+    venues: Sequence[str] = (),
+    display_name: str | None = None,
+    registry: VenueRegistry | None = None,
+) -> NewAccount:
+    """Check everything about a new account but its password; raises :class:`AccountError`.
+
+    A command calls it before asking for a password, so that a typo is reported first. A ``venue``
+    account needs venue slugs, each registered (in ``registry`` or the venues table); the other roles
+    take none. ``display_name`` defaults to the e-mail address.
+    """
+    address = normalise_email(email)
+    checked_role, wanted = _check_role(role, venues)
+    name = (display_name if display_name is not None else address).strip()
+    if not name or len(name) > _MAX_NAME:
+        raise AccountError("display_name", f"a display name has 1 to {_MAX_NAME} characters")
+    with factory() as session:
+        if session.scalars(select(Account.id).where(Account.email == address)).first() is not None:
+            raise AccountError("email", f"an account for {address} already exists")
+        if wanted:
+            known = set(session.scalars(select(Venue.slug).where(Venue.slug.in_(wanted))))
+            unknown = [s for s in wanted if s not in known and (registry is None or registry.get(s) is None)]
+            if unknown:
+                raise AccountError("venues", f"no venue {unknown[0]!r}; use a slug from the venue registry")
+    return NewAccount(address, name, checked_role, tuple(wanted))
+
+
 def add_account(
     factory: sessionmaker[Session],
     email: str,
@@ -156,42 +197,28 @@ def add_account(
 ) -> AccountInfo:
     """Create an account; raises :class:`AccountError` naming the first wrong input.
 
-    A ``venue`` account needs venue slugs, each registered (in ``registry`` or the venues table); the
-    other roles take none. ``display_name`` defaults to the e-mail address.
+    The rules are :func:`check_new_account`'s, and the password needs :data:`MIN_PASSWORD_LENGTH`
+    characters.
     """
-    address = normalise_email(email)
-    checked_role, wanted = _check_role(role, venues)
-    name = (display_name if display_name is not None else address).strip()
-    if not name or len(name) > _MAX_NAME:
-        raise AccountError("display_name", f"a display name has 1 to {_MAX_NAME} characters")
+    new = check_new_account(
+        factory, email, role=role, venues=venues, display_name=display_name, registry=registry
+    )
     check_password(password)
-    password_hash = _hasher(hasher).hash(password)
+    row = Account(
+        email=new.email,
+        display_name=new.display_name,
+        role=new.role,
+        venues=list(new.venues),
+        password_hash=_hasher(hasher).hash(password),
+        created_at=now,
+    )
     try:
         with factory() as session, session.begin():
-            if session.scalars(select(Account.id).where(Account.email == address)).first() is not None:
-                raise AccountError("email", f"an account for {address} already exists")
-            if wanted:
-                known = set(session.scalars(select(Venue.slug).where(Venue.slug.in_(wanted))))
-                unknown = [
-                    s for s in wanted if s not in known and (registry is None or registry.get(s) is None)
-                ]
-                if unknown:
-                    raise AccountError(
-                        "venues", f"no venue {unknown[0]!r}; use a slug from the venue registry"
-                    )
-            row = Account(
-                email=address,
-                display_name=name,
-                role=checked_role,
-                venues=wanted,
-                password_hash=password_hash,
-                created_at=now,
-            )
             session.add(row)
             session.flush()
             return AccountInfo.of(row)
-    except IntegrityError as exc:  # another process created the same e-mail in between
-        raise AccountError("email", f"an account for {address} already exists") from exc
+    except IntegrityError as exc:  # another process created the same e-mail since the check
+        raise AccountError("email", f"an account for {new.email} already exists") from exc
 
 
 def set_password(

@@ -10,7 +10,7 @@ from aggregator import metrics
 from calendar_api import push, web
 from calendar_api.app import metrics_routes
 from calendar_api.extension_points import Extension
-from stadtkalender import scheduler_commands, token_commands
+from stadtkalender import scheduler_commands, token_commands, user_commands
 
 WEB = Extension("web", routes=web.routes)
 """The public HTML pages and the embeddable widget."""
@@ -35,5 +35,8 @@ METRICS = Extension(
 )
 """``/metrics`` for Prometheus, counting every request by route template and every feed cache hit."""
 
-EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS)
+USERS = Extension("users", add_commands=user_commands.add_commands)
+"""The operator's ``users`` commands: accounts of the editorial console."""
+
+EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS, USERS)
 """Every built-in part, in the order its routes are mounted and its commands listed."""
