@@ -8,7 +8,6 @@ calendar without a VEVENT) is refused with :class:`ImportFailed`, never read as 
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
+from aggregator.formats.decoding import decode
 from aggregator.formats.errors import DocumentError
 from aggregator.formats.icalendar import NotACalendar, parse_calendar
 from aggregator.formats.read_result import ReadResult
@@ -156,13 +156,4 @@ def scoped(listings: list[Listing], location: str) -> list[Listing]:
 
 def _decode(data: bytes) -> str:
     """The text of ``data`` for sniffing: BOMs honoured, else UTF-8 with replacement."""
-    for bom, codec in (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            return data.decode(codec, errors="replace")
-    return data.decode("utf-8", errors="replace")
+    return decode(data, guess_utf16=False, fallback="replace")

@@ -28,7 +28,6 @@ are counted in ``outside`` and said in one warning. Without one, every dated eve
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import re
@@ -42,6 +41,7 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup
 from dateutil import rrule
 
+from aggregator.formats.decoding import decode
 from aggregator.formats.errors import DocumentError
 from aggregator.formats.read_result import ReadResult
 from aggregator.formats.record_ids import make_record_ids_unique
@@ -184,20 +184,10 @@ def _without_suffix(text: str, suffix: str) -> str:
 
 
 def _text(data: bytes | str) -> str:
-    """Decode bytes: BOMs honoured, UTF-8 by default, Windows-1252 as the last resort."""
+    """The text of a document: BOMs honoured, UTF-8 by default, Windows-1252 as the last resort."""
     if isinstance(data, str):
         return data.lstrip("\ufeff")
-    for bom, codec in (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            return data.decode(codec, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    return decode(data, guess_utf16=False)
 
 
 def _documents(text: str, origin: str, source: str, notes: list[str]) -> list[Any]:
