@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import ClassVar, Generic, Protocol, TypeVar
+from typing import ClassVar
 
-from aggregator.listing import Listing, Rejection
+from aggregator.formats.errors import DocumentError
+from aggregator.formats.read_result import ReadResult
+from aggregator.listing import Listing
 from aggregator.window import DEFAULT_FUTURE_DAYS, DEFAULT_PAST_DAYS, Window
 from sources.base import Document, LayoutChanged, Source, SourceError, SourceResult
 
@@ -29,28 +31,19 @@ def source_window(source: Source, now: datetime) -> Window:
     return Window.around(now, *values)
 
 
-class ParseResult(Protocol):
-    """What a document parser returns: the listings and what was wrong."""
-
-    listings: list[Listing]
-    warnings: list[str]
-    rejections: list[Rejection]
-
-
-R = TypeVar("R", bound=ParseResult)
-
-
-class DocumentSource(Source, Generic[R]):
+class DocumentSource(Source):
     """A source whose documents a format parser reads whole (iCalendar, JSON-LD).
 
-    Subclasses supply :meth:`read` (the format's parser), :meth:`events_in` and :meth:`not_the_format`.
-    :meth:`read_document` gives each document's listings (with the configured venue where they name
-    none), rejections and warnings. With ``empty_page_is_error`` a document that holds no data of the
-    format, or no event, is :class:`LayoutChanged`.
+    Subclasses supply :meth:`read` (the format's parser), the format's name (``format_label``) and the
+    error its parser raises for data of another format (``format_error``). :meth:`read_document` gives
+    each document's listings (with the configured venue where they name none), rejections and warnings.
+    With ``empty_page_is_error`` a document that holds no data of the format, or no event, is
+    :class:`LayoutChanged`.
     """
 
     abstract: ClassVar[bool] = True
     format_label: ClassVar[str] = ""
+    format_error: ClassVar[type[DocumentError]]
 
     def window(self, now: datetime) -> Window:
         """The window events are read in at ``now`` (see :func:`source_window`)."""
@@ -60,28 +53,20 @@ class DocumentSource(Source, Generic[R]):
         """The venue configured for listings that name none."""
         return str(self.options.get("venue") or self.venue or "") or None
 
-    def read(self, document: Document) -> R:
+    def read(self, document: Document) -> ReadResult:
         """Parse one document with the format's parser."""
         raise NotImplementedError(f"{type(self).__name__} must implement read()")
-
-    def events_in(self, result: R) -> int:
-        """How many events the format found in a document, before the window and rejections."""
-        raise NotImplementedError(f"{type(self).__name__} must implement events_in()")
-
-    def not_the_format(self, error: SourceError) -> str | None:
-        """Why the document holds no data of the format at all, if ``error`` says so; else None."""
-        return None
 
     def read_document(self, document: Document) -> SourceResult:
         """One document read whole (eagerly, so a broken one fails here)."""
         try:
             result = self.read(document)
-        except SourceError as error:
-            absent = self.not_the_format(error) if self.empty_page_is_error else None
-            if absent is None:
+        except self.format_error as error:
+            if not self.empty_page_is_error:
                 raise
+            absent = f"no {self.format_label} ({error.reason})"
             raise LayoutChanged(self.source_name, absent, document.url) from error
-        if self.empty_page_is_error and not self.events_in(result):
+        if self.empty_page_is_error and not result.records:
             raise LayoutChanged(self.source_name, f"{self.format_label} without any Event", document.url)
         venue = self.default_venue()
         listings = [

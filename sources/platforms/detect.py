@@ -8,18 +8,19 @@ calendar without a VEVENT) is refused with :class:`ImportFailed`, never read as 
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
+from aggregator.formats.decoding import decode
+from aggregator.formats.errors import DocumentError
 from aggregator.formats.icalendar import NotACalendar, parse_calendar
-from aggregator.listing import Listing, Rejection
-from aggregator.window import OutsideCount, Window
-from sources.base import SourceError
+from aggregator.formats.read_result import ReadResult
+from aggregator.listing import Listing
+from aggregator.window import Window
 from sources.platforms.jsonld import NotAnEventDocument, parse_jsonld
 
 Format = Literal["ical", "jsonld", "html", "unknown"]
@@ -33,24 +34,17 @@ _HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".php", ".jsp", ".asp", "
 
 
 @dataclass(slots=True)
-class ImportResult:
-    """The listings of one imported document, what was wrong with it, and how many records it had."""
+class ImportResult(ReadResult):
+    """One imported document read (see :class:`ReadResult`) and the format it was read as."""
 
-    format: Format
-    listings: list[Listing] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    records: int = 0
-    outside: OutsideCount = field(default_factory=OutsideCount)
+    format: Format = field(kw_only=True)
 
 
-class ImportFailed(SourceError):
+class ImportFailed(DocumentError):
     """A document could not be imported at all; the message names it and says why."""
 
-    def __init__(self, origin: str, reason: str, source: str = "import", message: str | None = None) -> None:
-        self.origin = origin
-        self.reason = reason
-        super().__init__(source, message or f"{origin or '<data>'} cannot be imported: {reason}")
+    failure: ClassVar[str] = "cannot be imported"
+    default_source: ClassVar[str] = "import"
 
 
 def detect_format(data: bytes, filename: str = "", content_type: str = "") -> Format:
@@ -96,15 +90,15 @@ def import_listings(
             calendar = parse_calendar(
                 data, source=source, fetched_at=fetched_at, window=window, origin=origin
             )
-            if not calendar.vevents:
+            if not calendar.records:
                 raise ImportFailed(origin, "a calendar without any VEVENT; nothing to import", source)
             return ImportResult(
-                "ical",
                 calendar.listings,
                 calendar.warnings,
                 calendar.rejections,
-                calendar.vevents,
+                calendar.records,
                 calendar.outside,
+                format="ical",
             )
         if kind == "jsonld":
             document = parse_jsonld(
@@ -115,16 +109,16 @@ def import_listings(
                 window=window,
                 origin=origin,
             )
-            if not document.events:
+            if not document.records:
                 what = "JSON" if _kind_of_text(data) == "json" else "its JSON-LD"
                 raise ImportFailed(origin, f"{what} holds no schema.org Event; nothing to import", source)
             return ImportResult(
-                "jsonld",
                 document.listings,
                 document.warnings,
                 document.rejections,
-                document.events,
+                document.records,
                 document.outside,
+                format="jsonld",
             )
     except (NotACalendar, NotAnEventDocument) as error:
         raise ImportFailed(origin, error.reason, source, error.message) from error
@@ -162,13 +156,4 @@ def scoped(listings: list[Listing], location: str) -> list[Listing]:
 
 def _decode(data: bytes) -> str:
     """The text of ``data`` for sniffing: BOMs honoured, else UTF-8 with replacement."""
-    for bom, codec in (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            return data.decode(codec, errors="replace")
-    return data.decode("utf-8", errors="replace")
+    return decode(data, guess_utf16=False, fallback="replace")

@@ -42,10 +42,10 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from lxml.etree import _Element as Element
 
+from aggregator.formats.html_text import html_to_text
 from aggregator.listing import Listing, OfferListing
 from aggregator.types import Availability, Status
 from sources.base import Document, LayoutChanged, Source, SourceError
-from sources.platforms.tribe import html_to_text
 
 log = logging.getLogger(__name__)
 

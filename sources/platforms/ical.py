@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from aggregator.formats.icalendar import ICalResult, NotACalendar, parse_calendar
-from sources.base import Document, SourceError
+from aggregator.formats.errors import DocumentError
+from aggregator.formats.icalendar import NotACalendar, parse_calendar
+from aggregator.formats.read_result import ReadResult
+from sources.base import Document
 from sources.platforms._document import DocumentSource
 
 
-class ICalFeedSource(DocumentSource[ICalResult]):
+class ICalFeedSource(DocumentSource):
     """An iCalendar feed, configured by settings alone.
 
     Options: ``name``, ``url``/``urls``, ``venue`` (given to every listing without a LOCATION) and
@@ -19,16 +21,9 @@ class ICalFeedSource(DocumentSource[ICalResult]):
     abstract: ClassVar[bool] = True
     platform: ClassVar[str] = "ical"
     format_label: ClassVar[str] = "iCalendar"
+    format_error: ClassVar[type[DocumentError]] = NotACalendar
 
-    def events_in(self, result: ICalResult) -> int:
-        """The VEVENTs of the file."""
-        return result.vevents
-
-    def not_the_format(self, error: SourceError) -> str | None:
-        """The reason of a :class:`NotACalendar`."""
-        return f"no iCalendar ({error.reason})" if isinstance(error, NotACalendar) else None
-
-    def read(self, document: Document) -> ICalResult:
+    def read(self, document: Document) -> ReadResult:
         """Parse one document (eagerly, so a broken one fails here)."""
         return parse_calendar(
             document.body,

@@ -28,13 +28,11 @@ are counted in ``outside`` and said in one warning. Without one, every dated eve
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 from urllib.parse import urljoin
@@ -43,6 +41,9 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup
 from dateutil import rrule
 
+from aggregator.formats.decoding import decode
+from aggregator.formats.errors import DocumentError
+from aggregator.formats.read_result import ReadResult
 from aggregator.formats.record_ids import make_record_ids_unique
 from aggregator.formats.schemaorg.reader import LenientReader
 from aggregator.formats.schemaorg.reader import as_list as _list
@@ -52,8 +53,8 @@ from aggregator.formats.schemaorg.vocabulary import EVENT_TYPES as EVENT_TYPES
 from aggregator.formats.schemaorg.vocabulary import is_event_type, token, type_names
 from aggregator.listing import Listing, Rejection
 from aggregator.types import BERLIN, JSON
-from aggregator.window import OutsideCount, Window
-from sources.base import Document, SourceError
+from aggregator.window import Window
+from sources.base import Document
 from sources.platforms._document import DocumentSource
 
 NameCleaner = Callable[[str, datetime | None, str | None], str]
@@ -88,24 +89,11 @@ _DATE_IN_URL = re.compile(
 _TRAILING_SEPARATORS = " \t-–—|,:;@/·•"
 
 
-@dataclass(slots=True)
-class JsonLdResult:
-    """What one document yielded: listings, what was wrong, and how many Event objects it had."""
-
-    listings: list[Listing] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    events: int = 0
-    outside: OutsideCount = field(default_factory=OutsideCount)
-
-
-class NotAnEventDocument(SourceError):
+class NotAnEventDocument(DocumentError):
     """The data holds no JSON-LD at all (no ld+json block, not JSON, or only broken JSON)."""
 
-    def __init__(self, origin: str, reason: str, source: str = "jsonld") -> None:
-        self.origin = origin
-        self.reason = reason
-        super().__init__(source, f"{origin or '<data>'} has no usable JSON-LD: {reason}")
+    failure: ClassVar[str] = "has no usable JSON-LD"
+    default_source: ClassVar[str] = "jsonld"
 
 
 def parse_jsonld(
@@ -117,7 +105,7 @@ def parse_jsonld(
     window: tuple[datetime, datetime] | None = None,
     clean_name: NameCleaner | None = None,
     origin: str = "",
-) -> JsonLdResult:
+) -> ReadResult:
     """Read the schema.org events of a JSON-LD document or of an HTML page's ld+json blocks.
 
     ``base_url`` resolves relative URLs and ``@id`` values; ``window`` (a
@@ -126,7 +114,7 @@ def parse_jsonld(
     (see :func:`clean_event_name`) rewrites each title. Raises :class:`NotAnEventDocument` when
     there is no JSON-LD at all; broken blocks and records are reported in the result.
     """
-    result = JsonLdResult()
+    result = ReadResult()
     origin = origin or base_url or ""
     documents = _documents(_text(data), origin, source, result.warnings)
     bounds = Window(*window) if window else Window.around(fetched_at, past_days=0)
@@ -136,12 +124,12 @@ def parse_jsonld(
     for entity in _entities(documents):
         entity = reader.resolve(entity)
         if isinstance(entity, dict) and _is_event(entity):
-            result.events += 1
+            result.records += 1
             try:
                 reader.read_event(entity)
             except Exception as error:  # isolation: one odd record must not cost the document
                 reader.reject(_string(entity.get("@id")), f"unusable ({type(error).__name__}: {error})")
-    if not result.events:
+    if not result.records:
         result.warnings.append("the JSON-LD holds no Event")
     make_record_ids_unique(
         result.listings, result.warnings, separator="#", why="used by several events; disambiguated by start"
@@ -196,20 +184,10 @@ def _without_suffix(text: str, suffix: str) -> str:
 
 
 def _text(data: bytes | str) -> str:
-    """Decode bytes: BOMs honoured, UTF-8 by default, Windows-1252 as the last resort."""
+    """The text of a document: BOMs honoured, UTF-8 by default, Windows-1252 as the last resort."""
     if isinstance(data, str):
         return data.lstrip("\ufeff")
-    for bom, codec in (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            return data.decode(codec, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    return decode(data, guess_utf16=False)
 
 
 def _documents(text: str, origin: str, source: str, notes: list[str]) -> list[Any]:
@@ -321,7 +299,7 @@ class _Reader:
         base_url: str | None,
         window: Window,
         clean_name: NameCleaner | None,
-        result: JsonLdResult,
+        result: ReadResult,
         *,
         filtered: bool,
     ) -> None:
@@ -656,7 +634,7 @@ def _frequency(value: Any) -> tuple[int | None, int]:
     return _FREQUENCIES[match[2]], max(int(match[1]), 1)
 
 
-class JsonLdSource(DocumentSource[JsonLdResult]):
+class JsonLdSource(DocumentSource):
     """Pages or documents with schema.org events in JSON-LD, configured by settings alone.
 
     Options: ``name``, ``url``/``urls``, ``venue`` (given to every listing without a location) and
@@ -666,20 +644,13 @@ class JsonLdSource(DocumentSource[JsonLdResult]):
     abstract: ClassVar[bool] = True
     platform: ClassVar[str] = "jsonld"
     format_label: ClassVar[str] = "JSON-LD"
-
-    def events_in(self, result: JsonLdResult) -> int:
-        """The schema.org Event objects of the document."""
-        return result.events
-
-    def not_the_format(self, error: SourceError) -> str | None:
-        """The reason of a :class:`NotAnEventDocument`."""
-        return f"no JSON-LD ({error.reason})" if isinstance(error, NotAnEventDocument) else None
+    format_error: ClassVar[type[DocumentError]] = NotAnEventDocument
 
     def clean_name(self, name: str, start: datetime | None, location: str | None) -> str:
         """The title for an event name; by default strips a trailing own date and venue."""
         return clean_event_name(name, start, location)
 
-    def read(self, document: Document) -> JsonLdResult:
+    def read(self, document: Document) -> ReadResult:
         """Parse one document (eagerly, so a broken one fails here)."""
         return parse_jsonld(
             document.body,

@@ -28,7 +28,6 @@ recurrence parent, so ``series_key`` is the event's own id.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -38,8 +37,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bs4 import BeautifulSoup
-
+from aggregator.formats.html_text import html_to_text
 from aggregator.listing import Listing, OfferListing
 from aggregator.types import BERLIN
 from aggregator.window import OutsideCount, Window
@@ -49,24 +47,6 @@ from sources.platforms._document import source_window
 API_PATH = "/wp-json/tribe/events/v1/events"
 _STAMP = "%Y-%m-%d %H:%M:%S"
 _UTC_OFFSET = re.compile(r"^UTC([+-])(\d{1,2})(?:([.:])(\d{1,2}))?$")
-_BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "section")
-
-
-def html_to_text(markup: str | None) -> str | None:
-    """Readable plain text from an HTML fragment: one line per block, whitespace collapsed."""
-    if not markup:
-        return None
-    if "<" not in markup:
-        lines = html.unescape(markup).splitlines()
-    else:
-        soup = BeautifulSoup(markup, "html.parser")
-        for br in soup.find_all("br"):
-            br.replace_with("\n")
-        for block in soup.find_all(_BLOCKS):
-            block.insert_after("\n")
-        lines = soup.get_text().splitlines()
-    text = "\n".join(" ".join(line.split()) for line in lines if line.strip())
-    return text or None
 
 
 class TribeEventsSource(Source):

@@ -12,9 +12,9 @@ from aggregator.formats.icalendar import (
     MAX_STEPS_PER_CALENDAR,
     MAX_STEPS_PER_SERIES,
     MAX_SUBDAILY_OCCURRENCES,
-    ICalResult,
     parse_calendar,
 )
+from aggregator.formats.read_result import ReadResult
 from aggregator.types import BERLIN
 from aggregator.window import Window
 
@@ -31,15 +31,15 @@ def calendar(rule: str, start: str = "20261207T100000Z", *, extra: str = NEIGHBO
     ).encode()
 
 
-def parse(data: bytes, **options: int) -> ICalResult:
+def parse(data: bytes, **options: int) -> ReadResult:
     return parse_calendar(data, source="t", fetched_at=NOW, window=WINDOW, origin="hostile.ics", **options)
 
 
-def hostile(result: ICalResult) -> list[datetime]:
+def hostile(result: ReadResult) -> list[datetime]:
     return [listing.start for listing in result.listings if listing.series_key == "hostile" and listing.start]
 
 
-def neighbour_kept(result: ICalResult) -> bool:
+def neighbour_kept(result: ReadResult) -> bool:
     return [listing.record_id for listing in result.listings if listing.series_key == "good"] == ["good"]
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.formats.icalendar import ICalResult, NotACalendar, parse_calendar
+from aggregator.formats.icalendar import NotACalendar, parse_calendar
+from aggregator.formats.read_result import ReadResult
 from aggregator.types import BERLIN
 
 pytestmark = pytest.mark.corpus
@@ -91,7 +92,7 @@ WITH_OCCURRENCES = [
 class Outcome:
     """What parsing one corpus file did."""
 
-    result: ICalResult | None
+    result: ReadResult | None
     error: BaseException | None
     seconds: float
 
@@ -119,7 +120,7 @@ def outcome(name: str) -> Outcome:
     result = box.get("result")
     error = box.get("error")
     return Outcome(
-        result if isinstance(result, ICalResult) else None,
+        result if isinstance(result, ReadResult) else None,
         error if isinstance(error, BaseException) else None,
         time.monotonic() - began,
     )
@@ -156,8 +157,8 @@ def test_vevents_seen_match_the_reference(name: str) -> None:
     result = outcome(name).result
     assert result is not None, f"{name}: no result ({outcome(name).error})"
     expected = int(REFERENCE[name]["vevents"]) + VEVENT_DIFFERENCES.get(name, (0, ""))[0]
-    assert result.vevents == expected, (
-        f"{name}: saw {result.vevents} VEVENTs, reference.tsv says {REFERENCE[name]['vevents']}"
+    assert result.records == expected, (
+        f"{name}: saw {result.records} VEVENTs, reference.tsv says {REFERENCE[name]['vevents']}"
     )
 
 

@@ -13,11 +13,11 @@ from fixed_clock import NOW
 from aggregator.formats.icalendar import (
     MAX_SUBDAILY_OCCURRENCES,
     UNTITLED,
-    ICalResult,
     NotACalendar,
     parse_calendar,
 )
 from aggregator.formats.icalendar import parser as ical
+from aggregator.formats.read_result import ReadResult
 from aggregator.listing import Listing
 from aggregator.types import BERLIN, Status
 from sources.base import Document, registry
@@ -34,7 +34,7 @@ CALENDARS = sorted(
 
 
 @cache
-def parsed(name: str) -> ICalResult:
+def parsed(name: str) -> ReadResult:
     """Each fixture is parsed once per test session."""
     return parse_calendar(
         (FIXTURES / name).read_bytes(), source="test", fetched_at=FETCHED_AT, window=HORIZON, origin=name
@@ -49,7 +49,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def parse_text(text: str, origin: str = "inline.ics") -> ICalResult:
+def parse_text(text: str, origin: str = "inline.ics") -> ReadResult:
     return parse_calendar(text.encode(), source="test", fetched_at=FETCHED_AT, window=HORIZON, origin=origin)
 
 
@@ -292,7 +292,7 @@ def test_utf8_with_bom_has_no_warnings() -> None:
 
 
 def test_two_calendars_in_one_file() -> None:
-    assert parsed("two_calendars.ics").vevents == 2
+    assert parsed("two_calendars.ics").records == 2
 
 
 def test_bare_vevent_without_vcalendar() -> None:
@@ -302,7 +302,7 @@ def test_bare_vevent_without_vcalendar() -> None:
 
 def test_truncated_file_keeps_complete_events_and_rejects_the_cut_one() -> None:
     result = parsed("truncated.ics")
-    assert (len(result.listings), result.vevents) == (2, 3)
+    assert (len(result.listings), result.records) == (2, 3)
     assert [r.record_id for r in result.rejections] == ["cut-off@example.org"]
 
 
@@ -311,7 +311,7 @@ def test_truncated_file_keeps_complete_events_and_rejects_the_cut_one() -> None:
 
 def test_events_without_usable_dtstart_are_rejected_and_the_rest_imported() -> None:
     result = parsed("missing_dtstart.ics")
-    assert result.vevents == 6
+    assert result.records == 6
     assert len(result.listings) == 5
     assert {(r.record_id, r.field) for r in result.rejections} == {
         ("no-start@example.org", "start"),
@@ -340,7 +340,7 @@ def test_whole_parse_failure_falls_back_to_block_by_block(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(ical, "_parse_text", choking_on_one_event)
     result = parse_text((FIXTURES / "missing_dtstart.ics").read_text())
-    assert result.vevents == 6
+    assert result.records == 6
     assert len(result.listings) == 5
     assert any("read block by block" in w for w in result.warnings)
     assert any("VEVENT block unreadable" in r.reason for r in result.rejections)
@@ -454,7 +454,7 @@ def test_not_a_calendar(data: bytes, reason: str) -> None:
 
 def test_complete_calendar_without_events_is_empty_not_an_error() -> None:
     result = parse_text("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\nEND:VCALENDAR\n")
-    assert (result.listings, result.vevents) == ([], 0)
+    assert (result.listings, result.records) == ([], 0)
 
 
 # --- the configurable source ------------------------------------------------------------------
@@ -512,7 +512,7 @@ def test_source_exposes_rejections_and_warnings_of_the_run() -> None:
     source = feed(urls=["https://a.example/feed.ics", "https://b.example/x.ics"])
     result = source.run()
     assert len(result.rejections) == 2
-    assert result.warnings and source.events_in(source.read(_Files({"x": "all_day.ics"}).get("x"))) == 3
+    assert result.warnings and source.read(_Files({"x": "all_day.ics"}).get("x")).records == 3
 
 
 def test_source_resets_rejections_for_a_new_run() -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.formats.read_result import ReadResult
 from aggregator.listing import Listing
 from aggregator.types import BERLIN, Availability, Status
 from sources.base import Document, registry
 from sources.platforms.detect import ImportFailed, detect_format, import_listings
 from sources.platforms.jsonld import (
-    JsonLdResult,
     JsonLdSource,
     NotAnEventDocument,
     clean_event_name,
@@ -33,7 +33,7 @@ KONZERTHAUS_URL = "https://www.konzerthaus-dortmund.de/de/programm/16-01-2024-5-
 
 
 @cache
-def parsed(name: str) -> JsonLdResult:
+def parsed(name: str) -> ReadResult:
     """Each fixture is parsed once per test session."""
     return parse_jsonld(
         (FIXTURES / name).read_bytes(),
@@ -119,7 +119,7 @@ def test_konzerthaus_description_entities_decoded(konzert: Listing) -> None:
 
 
 def test_organization_block_is_not_an_event() -> None:
-    assert parsed("konzerthaus_detail.html").events == 1
+    assert parsed("konzerthaus_detail.html").records == 1
 
 
 def test_without_name_cleaning_the_name_is_kept() -> None:

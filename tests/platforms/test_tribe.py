@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from fixed_clock import NOW
 
+from aggregator.formats.html_text import html_to_text
 from aggregator.listing import Listing
 from aggregator.types import BERLIN
 from sources.base import Document, LayoutChanged, SourceError, registry
-from sources.platforms.tribe import TribeEventsSource, html_to_text
+from sources.platforms.tribe import TribeEventsSource
 from sources.snapshots import SnapshotFetcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tribe_example"

@@ -36,7 +36,6 @@ from __future__ import annotations
 from aggregator.formats.icalendar.reader import (
     MAX_LISTINGS,
     UNTITLED,
-    ICalResult,
     NotACalendar,
     parse_calendar,
 )
@@ -54,7 +53,6 @@ __all__ = [
     "MAX_STEPS_PER_SERIES",
     "MAX_SUBDAILY_OCCURRENCES",
     "UNTITLED",
-    "ICalResult",
     "NotACalendar",
     "parse_calendar",
 ]

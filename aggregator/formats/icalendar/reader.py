@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import ClassVar
 
 import x_wr_timezone
 from icalendar import Component, vBroken
 
 from aggregator.formats.decoding import decode
-from aggregator.formats.errors import SourceError
+from aggregator.formats.errors import DocumentError
 from aggregator.formats.icalendar.parser import (
     _CUT_OFF,
     _WARNINGS_LOCK,
@@ -50,10 +50,11 @@ from aggregator.formats.icalendar.zones import (
     _utc_key,
     _utc_start,
 )
+from aggregator.formats.read_result import ReadResult
 from aggregator.formats.record_ids import make_record_ids_unique
 from aggregator.listing import Listing, Rejection
 from aggregator.types import BERLIN
-from aggregator.window import OutsideCount, Window
+from aggregator.window import Window
 
 MAX_LISTINGS = 200_000
 """Occurrences one file yields at most (by default); the VEVENTs after that are rejected."""
@@ -61,24 +62,11 @@ MAX_LISTINGS = 200_000
 UNTITLED = "(ohne Titel)"
 
 
-@dataclass(slots=True)
-class ICalResult:
-    """What one calendar file yielded: listings, what was wrong with it, and how many VEVENTs it had."""
-
-    listings: list[Listing] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    vevents: int = 0
-    outside: OutsideCount = field(default_factory=OutsideCount)
-
-
-class NotACalendar(SourceError):
+class NotACalendar(DocumentError):
     """The data is not an iCalendar file at all (an HTML page, empty, garbage, cut off too early)."""
 
-    def __init__(self, origin: str, reason: str, source: str = "ical") -> None:
-        self.origin = origin
-        self.reason = reason
-        super().__init__(source, f"{origin or '<data>'} is not an iCalendar file: {reason}")
+    failure: ClassVar[str] = "is not an iCalendar file"
+    default_source: ClassVar[str] = "ical"
 
 
 def parse_calendar(
@@ -89,7 +77,7 @@ def parse_calendar(
     window: tuple[datetime, datetime],
     origin: str = "",
     max_listings: int = MAX_LISTINGS,
-) -> ICalResult:
+) -> ReadResult:
     """Read iCalendar ``data`` into one listing per occurrence that overlaps ``window``.
 
     ``window`` is a :class:`~aggregator.window.Window` or a pair of aware datetimes (start
@@ -97,17 +85,17 @@ def parse_calendar(
     them are rejected. Raises :class:`NotACalendar` when ``data`` is no calendar at all; any damage
     inside a calendar is reported in the result's ``warnings`` and ``rejections`` instead.
     """
-    result = ICalResult()
+    result = ReadResult()
     text = decode(data, result.warnings)
     reason = _not_a_calendar(text)
     if reason:
         raise NotACalendar(origin, reason, source)
     components, lost, truncated = _read_components(text, result.warnings)
-    result.vevents = sum(len(component.walk("VEVENT")) for component in components) + len(lost)
-    if not result.vevents and not any(component.name == "VCALENDAR" for component in components):
+    result.records = sum(len(component.walk("VEVENT")) for component in components) + len(lost)
+    if not result.records and not any(component.name == "VCALENDAR" for component in components):
         raise NotACalendar(origin, "no VCALENDAR or VEVENT component could be read", source)
     if truncated:
-        if not result.vevents:
+        if not result.records:
             raise NotACalendar(origin, "it ends before its first VEVENT (truncated?)", source)
         result.warnings.append("the file ends inside a component (truncated?)")
     for reason in lost:
@@ -133,7 +121,7 @@ class _Importer:
     """Turns the VEVENTs of parsed calendars into listings, warnings and rejections."""
 
     def __init__(
-        self, source: str, fetched_at: datetime, window: Window, result: ICalResult, max_listings: int
+        self, source: str, fetched_at: datetime, window: Window, result: ReadResult, max_listings: int
     ) -> None:
         self.source = source
         self.fetched_at = fetched_at

@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
@@ -22,8 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
-
+from aggregator.formats.html_text import html_to_text
 from aggregator.formats.schemaorg.vocabulary import AVAILABILITY, STATUS, schema_name, token, type_names
 from aggregator.listing import OfferListing
 from aggregator.normalise.dates import localize
@@ -61,7 +59,6 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ ,T]+(\d{1,2})[:.](\d{2}))?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_BLOCK_TAGS = ["p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table"]
 _STATUS_EXPECTED = f"one of {', '.join(STATUS)} (as https://schema.org/… or bare)"
 _AVAILABILITY_EXPECTED = f"a schema.org ItemAvailability ({', '.join(AVAILABILITY)})"
 
@@ -126,15 +123,7 @@ def plain_text(value: Any) -> str | None:
     text = plain_string(value)
     if text is None or "<" not in text:
         return text
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        soup = BeautifulSoup(text, "lxml")
-    for line_break in soup.find_all("br"):
-        line_break.replace_with("\n")
-    for block in soup.find_all(_BLOCK_TAGS):
-        block.insert_after("\n")
-    lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
-    return "\n".join(line for line in lines if line) or None
+    return html_to_text(text)
 
 
 def lenient_moment(text: str) -> tuple[datetime, bool]:

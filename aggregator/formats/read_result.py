@@ -1,0 +1,23 @@
+"""What reading one document gave: the result every format reader returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aggregator.listing import Listing, Rejection
+from aggregator.window import OutsideCount
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """One document read: its listings, what was wrong with it, and what it held.
+
+    ``records`` counts the source records the document held (VEVENTs, schema.org Event objects),
+    before the window and rejections; ``outside`` counts those that fell outside the window.
+    """
+
+    listings: list[Listing] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    records: int = 0
+    outside: OutsideCount = field(default_factory=OutsideCount)
