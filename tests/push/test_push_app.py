@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,9 +20,9 @@ TITLE = "<img src=x onerror=alert(1)> Nacht"
 
 
 def _when(days: int) -> str:
-    """A start ``days`` from the real now (the app's own clock is not frozen here)."""
+    """A start ``days`` after the tests' NOW (the app's clock stands there)."""
     return (
-        (datetime.now(UTC) + timedelta(days=days))
+        (NOW + timedelta(days=days))
         .replace(hour=19, minute=0, second=0, microsecond=0)
         .isoformat()
     )
