@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aggregator import matching
+from aggregator.matching.titles import analyse
 from aggregator.normalise.categories import load_categories
 from aggregator.normalise.datewords import MONTHS, WEEKDAYS
 from aggregator.normalise.venues import load_venues
@@ -15,7 +16,7 @@ SPELLINGS = [("Zauberfloete", "Zauberflöte"), ("Strasse", "Straße"), ("ZAUBERF
 
 @pytest.mark.parametrize(("left", "right"), SPELLINGS)
 def test_both_spellings_are_one_dedupe_token(left: str, right: str) -> None:
-    assert matching._analyse(left).tokens == matching._analyse(right).tokens
+    assert analyse(left).tokens == analyse(right).tokens
 
 
 @pytest.mark.parametrize(("left", "right"), SPELLINGS)
@@ -64,7 +65,7 @@ def test_month_and_weekday_words_are_in_folded_form_and_include_sonnabend_and_en
     "title", ["Sonnabend, 5. März 2026 Die Zauberflöte", "Die Zauberflöte Sat 5. March 2026"]
 )
 def test_matching_cuts_dates_with_every_weekday_and_month_word(title: str) -> None:
-    assert matching._analyse(title).tokens == ("die", "zauberfloete")
+    assert analyse(title).tokens == ("die", "zauberfloete")
 
 
 def test_matching_word_lists_are_in_folded_form() -> None:
@@ -93,7 +94,7 @@ def test_matching_word_lists_are_in_folded_form() -> None:
     ],
 )
 def test_qualifiers_read_both_spellings(title: str, qualifier: str) -> None:
-    assert qualifier in matching._analyse(title).qualifiers
+    assert qualifier in analyse(title).qualifiers
 
 
 @pytest.mark.parametrize(

@@ -25,33 +25,58 @@ event; as in schema.org, an all-day ``endDate`` is the last day (inclusive). Sta
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any
 
-from icalendar import Calendar, Component
-
-from aggregator.formats.icalendar import NotACalendar, parse_calendar
-from aggregator.formats.schemaorg.reader import StrictReader
 from aggregator.formats.schemaorg.reader import json_path as _join
-from aggregator.formats.schemaorg.reader import kind as _kind
-from aggregator.formats.schemaorg.vocabulary import EVENT_TYPES as EVENT_TYPES
-from aggregator.formats.schemaorg.vocabulary import schema_name as _schema_name
 from aggregator.listing import Listing, OfferListing
-from aggregator.normalise.categories import CategoryVocabulary
-from aggregator.normalise.dates import localize
 from aggregator.normalise.pipeline import normalise
-from aggregator.normalise.venues import VenueRegistry
 from aggregator.text import clean_text
-from aggregator.types import BERLIN
+from calendar_api.push.batch import (
+    FUTURE,
+    ICAL_FIELDS,
+    JSON_FIELDS,
+    MAX_DURATION,
+    MAX_ID,
+    MAX_RECORDS,
+    PAST,
+    Batch,
+    BodyError,
+    Fault,
+    ForeignVenue,
+    InvalidRecords,
+    Item,
+    Rules,
+    clean_block,
+    clean_line,
+)
+from calendar_api.push.ical_body import read_calendar
+from calendar_api.push.json_body import JsonReader
 
-PAST = timedelta(days=366)
-FUTURE = timedelta(days=3 * 366)
-MAX_DURATION = timedelta(days=731)
-MAX_RECORDS = 10_000
-MAX_ID = 400
+__all__ = [
+    "FUTURE",
+    "ICAL_TYPE",
+    "JSON_TYPES",
+    "MAX_DURATION",
+    "MAX_ID",
+    "MAX_RECORDS",
+    "PAST",
+    "Batch",
+    "BodyError",
+    "Fault",
+    "ForeignVenue",
+    "InvalidRecords",
+    "Item",
+    "Rules",
+    "VenueProblem",
+    "check_venue",
+    "clean_block",
+    "clean_line",
+    "media_type",
+    "read_batch",
+]
+
 JSON_TYPES = ("application/json", "application/ld+json")
 ICAL_TYPE = "text/calendar"
 
@@ -72,126 +97,6 @@ _LIMITS = {
 }
 _OFFER_LIMITS = {"url": 1000, "vendor": 300, "price_text": 300}
 _BLOCK_FIELDS = frozenset({"description"})
-_ICAL_FIELDS = {
-    "title": "SUMMARY",
-    "description": "DESCRIPTION",
-    "url": "URL",
-    "image": "IMAGE",
-    "organiser": "ORGANIZER",
-    "venue_name": "LOCATION",
-    "venue_address": "LOCATION",
-    "start": "DTSTART",
-    "end": "DTEND",
-    "date_text": "DTSTART",
-    "language": "LANGUAGE",
-    "status_text": "STATUS",
-    "categories": "CATEGORIES",
-}
-_JSON_FIELDS = {
-    "title": "name",
-    "description": "description",
-    "subtitle": "disambiguatingDescription",
-    "url": "url",
-    "image": "image",
-    "organiser": "organizer",
-    "venue_name": "location",
-    "venue_address": "location",
-    "room": "location",
-    "start": "startDate",
-    "end": "endDate",
-    "date_text": "startDate",
-    "language": "inLanguage",
-    "series_key": "superEvent",
-    "status_text": "eventStatus",
-    "categories": "keywords",
-    "venue_url": "location",
-    "previous_start": "previousStartDate",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Fault:
-    """One bad field: where (``$[3].startDate``), which record, and what is wrong with it."""
-
-    path: str
-    reason: str
-    record_id: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """The fault as it appears in a response."""
-        return {"path": self.path, "id": self.record_id, "reason": self.reason}
-
-
-class BodyError(Exception):
-    """The body as a whole is unusable (not JSON, not a calendar, wrong media type)."""
-
-    def __init__(self, status: int, kind: str, detail: str, *, extra: dict[str, Any] | None = None) -> None:
-        self.status = status
-        self.kind = kind
-        self.detail = detail
-        self.extra = extra or {}
-        super().__init__(f"{status} {kind}: {detail}")
-
-
-class InvalidRecords(Exception):
-    """Some records are invalid (422); ``records`` are the paths and ids of all records read."""
-
-    def __init__(self, faults: Sequence[Fault], records: Sequence[tuple[str, str | None]]) -> None:
-        self.faults = list(faults)
-        self.records = list(records)
-        super().__init__(f"{len(faults)} problems, first: {faults[0].path}: {faults[0].reason}")
-
-
-class ForeignVenue(Exception):
-    """Some records are at a place that is not one of the token's venues (403)."""
-
-    def __init__(self, faults: Sequence[Fault]) -> None:
-        self.faults = list(faults)
-        super().__init__(f"{faults[0].path}: {faults[0].reason}")
-
-
-@dataclass(slots=True)
-class Item:
-    """One record of a batch: where it was in the body and the listing it gave."""
-
-    path: str
-    listing: Listing
-
-
-@dataclass(slots=True)
-class Batch:
-    """A valid body: its records in order."""
-
-    items: list[Item]
-    media_type: str
-
-    @property
-    def record_ids(self) -> list[str]:
-        """The records' ids in body order."""
-        return [item.listing.record_id for item in self.items]
-
-
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """What a body is checked against: who sends it, for which venues, and when."""
-
-    source: str
-    venues: tuple[str, ...]
-    registry: VenueRegistry
-    categories: CategoryVocabulary
-    now: datetime
-    single_id: str | None = None
-    allow_empty: bool = False
-
-    @property
-    def earliest(self) -> datetime:
-        """The earliest accepted start."""
-        return self.now - PAST
-
-    @property
-    def latest(self) -> datetime:
-        """The latest accepted start."""
-        return self.now + FUTURE
 
 
 def media_type(content_type: str | None) -> str:
@@ -204,9 +109,9 @@ def read_batch(body: bytes, content_type: str | None, rules: Rules) -> Batch:
     kind = media_type(content_type)
     try:
         if kind in JSON_TYPES or kind.endswith("+json"):
-            items, faults, seen = _JsonReader(rules).read(body)
+            items, faults, seen = JsonReader(rules).read(body)
         elif kind == ICAL_TYPE:
-            items, faults, seen = _read_calendar(body, rules)
+            items, faults, seen = read_calendar(body, rules)
         else:
             shown = kind or "none"
             raise BodyError(
@@ -228,7 +133,7 @@ def _check(
     dialect: str,
     kind: str,
 ) -> Batch:
-    names = _JSON_FIELDS if dialect == "json" else _ICAL_FIELDS
+    names = JSON_FIELDS if dialect == "json" else ICAL_FIELDS
     checked: list[Item] = []
     foreign: list[Fault] = []
     for item in items:
@@ -291,16 +196,6 @@ def check_venue(listing: Listing, rules: Rules) -> Listing:
 
 
 # -- cleaning ---------------------------------------------------------------------------------
-
-
-def clean_line(text: str) -> str:
-    """One-line text: control characters removed, line breaks and tabs become single spaces."""
-    return clean_text(text)
-
-
-def clean_block(text: str) -> str:
-    """Multi-line text: CR/LF normalised to LF, other control characters removed."""
-    return clean_text(text, lines=True).strip()
 
 
 def _finish(listing: Listing, path: str, names: dict[str, str]) -> tuple[Listing, list[Fault]]:
@@ -381,341 +276,5 @@ def _normalise_faults(items: list[Item], rules: Rules, names: dict[str, str]) ->
         )
 
 
-def _check_count(count: int, where: str) -> None:
-    """Refuse a list of more than :data:`MAX_RECORDS` records before reading any of them."""
-    if count > MAX_RECORDS:
-        raise BodyError(
-            413,
-            "too-many-events",
-            f"{where} holds {count} records; at most {MAX_RECORDS} are accepted in one request, split it",
-            extra={"max_records": MAX_RECORDS},
-        )
-
-
-# -- JSON-LD ----------------------------------------------------------------------------------
-
-
-class _JsonReader:
-    """Reads schema.org Event objects with exact types, collecting every fault."""
-
-    def __init__(self, rules: Rules) -> None:
-        self.rules = rules
-        self.faults: list[Fault] = []
-        self.record_id: str | None = None
-        self.seen: list[tuple[str, str | None]] = []
-        self.schema = StrictReader(self)
-
-    def problem(self, path: str, reason: str) -> None:
-        """The schema.org reader's sink: its problems are faults of the record being read."""
-        self.fault(path, reason)
-
-    def fault(self, path: str, reason: str) -> None:
-        """Record a fault of the record being read."""
-        self.faults.append(Fault(path, reason, self.record_id))
-
-    def read(self, body: bytes) -> tuple[list[Item], list[Fault], list[tuple[str, str | None]]]:
-        """All records of ``body`` and the faults found."""
-        if not body.strip():
-            raise BodyError(400, "invalid-body", "the body is empty; send one Event object or a list of them")
-        try:
-            data = json.loads(body)
-        except UnicodeDecodeError as error:
-            raise BodyError(
-                400, "invalid-body", f"the body is not UTF-8 text ({error.reason} at byte {error.start})"
-            ) from error
-        except json.JSONDecodeError as error:
-            raise BodyError(
-                400,
-                "invalid-body",
-                f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
-            ) from error
-        items = []
-        for path, node in self._records(data):
-            listing = self.event(path, node)
-            if listing is not None:
-                items.append(Item(path, listing))
-        return items, self.faults, self.seen
-
-    def _records(self, data: Any) -> Iterator[tuple[str, Any]]:
-        single = self.rules.single_id is not None
-        if isinstance(data, dict) and "@graph" in data:
-            graph = data["@graph"]
-            if not isinstance(graph, list):
-                self.fault("$['@graph']", f"expected a list of Event objects, got {_kind(graph)}")
-                return
-            _check_count(len(graph), "$['@graph']")
-            if single:
-                if len(graph) != 1:
-                    self.fault("$['@graph']", f"this endpoint takes one Event object, got {len(graph)}")
-                    return
-                yield "$['@graph'][0]", graph[0]
-                return
-            yield from ((f"$['@graph'][{i}]", node) for i, node in enumerate(graph))
-        elif isinstance(data, list):
-            if single:
-                self.fault("$", "this endpoint takes one Event object, not a list")
-                return
-            _check_count(len(data), "$")
-            yield from ((f"$[{i}]", node) for i, node in enumerate(data))
-        elif isinstance(data, dict):
-            yield "$", data
-        else:
-            self.fault("$", f"expected an Event object or a list of them, got {_kind(data)}")
-
-    def event(self, path: str, node: Any) -> Listing | None:
-        """One Event object as a listing (None when it has faults)."""
-        self.record_id = None
-        before = len(self.faults)
-        if not isinstance(node, dict):
-            self.seen.append((path, None))
-            self.fault(path, f"expected an Event object, got {_kind(node)}")
-            return None
-        record_id = self._id(path, node)
-        self.record_id = record_id
-        self.seen.append((path, record_id))
-        types = self._types(path, node)
-        start, all_day = self._start(path, node)
-        end = self._end(path, node, start, all_day)
-        for unsupported, advice in (
-            ("eventSchedule", "send one Event per date"),
-            ("subEvent", "send each sub-event as an Event of its own"),
-        ):
-            if unsupported in node:
-                self.fault(_join(path, unsupported), f"is not supported by the push API; {advice}")
-        content = self.schema.content(path, node, labels=types)
-        series_key = self._series(path, node)
-        if len(self.faults) > before or record_id is None or start is None:
-            return None
-        return Listing(
-            source=self.rules.source,
-            record_id=record_id,
-            fetched_at=self.rules.now,
-            start=start,
-            end=end,
-            all_day=all_day,
-            series_key=series_key,
-            raw={"jsonld": node},
-            **(content | {"title": content["title"] or ""}),
-        )
-
-    # fields
-
-    def _id(self, path: str, node: dict[str, Any]) -> str | None:
-        wanted = self.rules.single_id
-        key = "@id" if "@id" in node or "identifier" not in node else "identifier"
-        value = node.get(key)
-        if value is None:
-            if wanted is not None:
-                return wanted
-            self.fault(_join(path, "@id"), "is required: the event's own stable id in your system")
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str):
-            self.fault(_join(path, key), f"expected text, got {_kind(value)}")
-            return None
-        cleaned = clean_line(value)
-        if not cleaned or cleaned != value:
-            self.fault(
-                _join(path, key), "must be non-empty text without control characters or surrounding spaces"
-            )
-            return None
-        if len(cleaned) > MAX_ID:
-            self.fault(_join(path, key), f"is {len(cleaned)} characters long, at most {MAX_ID} are accepted")
-            return None
-        if wanted is not None and cleaned != wanted:
-            self.fault(_join(path, key), f"{cleaned!r} does not match the id in the URL ({wanted!r})")
-            return None
-        return cleaned
-
-    def _types(self, path: str, node: dict[str, Any]) -> list[str]:
-        value = node.get("@type")
-        where = _join(path, "@type")
-        if value is None:
-            self.fault(where, "is required: 'Event' or one of its schema.org subtypes")
-            return []
-        values = value if isinstance(value, list) else [value]
-        if not values or not all(isinstance(v, str) for v in values):
-            self.fault(where, f"expected text or a list of texts, got {_kind(value)}")
-            return []
-        names = [_schema_name(v) for v in values]
-        if not any(name in EVENT_TYPES for name in names):
-            self.fault(
-                where,
-                f"unknown @type {value!r}: expected 'Event' or one of its schema.org subtypes "
-                f"({', '.join(sorted(EVENT_TYPES - {'Event'})[:6])}, ...)",
-            )
-            return []
-        return [name for name in names if name in EVENT_TYPES and name != "Event"]
-
-    def _start(self, path: str, node: dict[str, Any]) -> tuple[datetime | None, bool]:
-        if node.get("startDate") is None:
-            self.fault(_join(path, "startDate"), "is required")
-            return None, False
-        start, all_day = self.schema.moment(_join(path, "startDate"), node["startDate"], bounded=False)
-        if start is not None and not self.rules.earliest <= start <= self.rules.latest:
-            self.fault(_join(path, "startDate"), _out_of_range(start, self.rules))
-            return None, False
-        return start, all_day
-
-    def _end(self, path: str, node: dict[str, Any], start: datetime | None, all_day: bool) -> datetime | None:
-        end, end_is_date = self.schema.moment(_join(path, "endDate"), node.get("endDate"))
-        if start is None:
-            return None
-        if end is None:
-            return start + timedelta(days=1) if all_day and "endDate" not in node else None
-        if end_is_date:
-            end = localize(datetime.combine(end.date() + timedelta(days=1), time()))  # inclusive last day
-        if end < start:
-            self.fault(
-                _join(path, "endDate"), f"{node['endDate']!r} is before the startDate {node['startDate']!r}"
-            )
-            return None
-        if end - start > MAX_DURATION:
-            self.fault(_join(path, "endDate"), _too_long_event(end - start))
-            return None
-        return end
-
-    def _series(self, path: str, node: dict[str, Any]) -> str | None:
-        value = node.get("superEvent")
-        if value is None:
-            return None
-        if isinstance(value, dict):
-            value = value.get("@id")
-        if not isinstance(value, str) or not clean_line(value):
-            self.fault(_join(path, "superEvent"), 'expected the @id of the series (text or {"@id": …})')
-            return None
-        return clean_line(value)
-
-
 def _too_long(text: str, limit: int) -> str:
     return f"is {len(text)} characters long, at most {limit} are accepted"
-
-
-def _too_long_event(duration: timedelta) -> str:
-    return f"the event would last {duration.days} days; at most {MAX_DURATION.days} are accepted"
-
-
-def _out_of_range(start: datetime, rules: Rules) -> str:
-    return (
-        f"{start:%Y-%m-%d} is too far from today: the push API accepts starts from "
-        f"{rules.earliest:%Y-%m-%d} to {rules.latest:%Y-%m-%d}"
-    )
-
-
-# -- iCalendar --------------------------------------------------------------------------------
-
-
-def _read_calendar(body: bytes, rules: Rules) -> tuple[list[Item], list[Fault], list[tuple[str, str | None]]]:
-    """Strict checks on each VEVENT, then the project's importer for the listings."""
-    if not body.strip():
-        raise BodyError(400, "invalid-body", "the body is empty; send a VCALENDAR")
-    try:
-        calendar = Calendar.from_ical(body)
-    except Exception as error:  # icalendar raises many kinds; all mean "not a calendar"
-        raise BodyError(400, "invalid-body", f"the body is not a valid iCalendar object: {error}") from error
-    if not isinstance(calendar, Calendar) or calendar.name != "VCALENDAR":
-        raise BodyError(400, "invalid-body", "the body must be one VCALENDAR")
-    faults: list[Fault] = []
-    seen: list[tuple[str, str | None]] = []
-    vevents = calendar.walk("VEVENT")
-    _check_count(len(vevents), "VCALENDAR")
-    uids = _scan_vevents(vevents, rules, faults, seen)
-    if faults:
-        return [], faults, seen
-    try:
-        result = parse_calendar(
-            body,
-            source=rules.source,
-            fetched_at=rules.now,
-            window=(rules.earliest, rules.latest),
-            origin="request body",
-            max_listings=MAX_RECORDS + 1,
-        )
-    except NotACalendar as error:
-        raise BodyError(
-            400, "invalid-body", f"the body is not a valid iCalendar object: {error.reason}"
-        ) from error
-    if len(result.listings) > MAX_RECORDS:  # occurrences count, not VEVENTs
-        return (
-            [],
-            [
-                Fault(
-                    "VCALENDAR",
-                    f"its events have more than {MAX_RECORDS} occurrences in "
-                    f"{rules.earliest:%Y-%m-%d} … {rules.latest:%Y-%m-%d}; split it",
-                )
-            ],
-            seen,
-        )
-    for rejection in result.rejections:
-        where = uids.get(rejection.record_id or "", "VCALENDAR")
-        faults.append(
-            Fault(
-                _join(where, _ICAL_FIELDS.get(rejection.field or "", "")),
-                rejection.reason,
-                rejection.record_id,
-            )
-        )
-    items = []
-    for listing in result.listings:
-        where = uids.get(listing.series_key or listing.record_id, "VCALENDAR")
-        items.append(Item(where, listing))
-    return items, faults, seen
-
-
-def _scan_vevents(
-    events: list[Component], rules: Rules, faults: list[Fault], seen: list[tuple[str, str | None]]
-) -> dict[str, str]:
-    """Check UID, SUMMARY, DTSTART/DTEND of every VEVENT; returns each UID's path."""
-    uids: dict[str, str] = {}
-    masters: set[str] = set()
-    for index, event in enumerate(events):
-        where = f"VEVENT[{index}]"
-        uid = str(event.get("UID", "")).strip() or None
-        seen.append((where, uid))
-
-        def fault(name: str, reason: str, uid: str | None = uid, where: str = where) -> None:
-            faults.append(Fault(_join(where, name), reason, uid))
-
-        if uid is None:
-            fault("UID", "is required: the event's own stable id in your system")
-        elif len(uid) > MAX_ID:
-            fault("UID", f"is {len(uid)} characters long, at most {MAX_ID} are accepted")
-        elif rules.single_id is not None and uid != rules.single_id:
-            fault("UID", f"{uid!r} does not match the id in the URL ({rules.single_id!r})")
-        if uid is not None:
-            uids.setdefault(uid, where)
-            if "RECURRENCE-ID" not in event:
-                if uid in masters:
-                    fault("UID", f"the UID {uid!r} is used twice in this request (first at {uids[uid]})")
-                masters.add(uid)
-        if not clean_line(str(event.get("SUMMARY", ""))):
-            fault("SUMMARY", "is required")
-        start = _ical_moment(event, "DTSTART")
-        if start is None:
-            fault("DTSTART", "is required and must be a date or date-time this server can convert")
-            continue
-        recurring = any(name in event for name in ("RRULE", "RDATE", "RECURRENCE-ID"))
-        if not recurring and not rules.earliest <= start <= rules.latest:
-            fault("DTSTART", _out_of_range(start, rules))
-        end = _ical_moment(event, "DTEND")
-        if "DTEND" in event and end is None:
-            fault("DTEND", "must be a date or date-time this server can convert")
-        elif end is not None and end < start:
-            fault("DTEND", f"{end.isoformat()} is before DTSTART {start.isoformat()}")
-        elif end is not None and end - start > MAX_DURATION:
-            fault("DTEND", _too_long_event(end - start))
-    return uids
-
-
-def _ical_moment(event: Component, name: str) -> datetime | None:
-    value = getattr(event.get(name), "dt", None)
-    try:  # year 1 at +14:00 or 9999 at -14:00 cannot be converted: no usable date
-        if isinstance(value, datetime):
-            return localize(value) if value.tzinfo is None else value.astimezone(BERLIN)
-        if isinstance(value, date):
-            return localize(datetime.combine(value, time()))
-    except OverflowError:
-        return None
-    return None

@@ -125,7 +125,7 @@ def test_a_normalisation_step_that_raises(ctx: IngestContext, monkeypatch: pytes
 
 
 def test_a_database_error_while_finishing(ctx: IngestContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    _break(monkeypatch, "_finish", OperationalError("UPDATE source_runs", {}, Exception("disk I/O error")))
+    _break(monkeypatch, "finish_run", OperationalError("UPDATE source_runs", {}, Exception("disk I/O error")))
     report = run_source(ctx, _spec(), _Fetcher())
     assert report.status == RunStatus.FAILED
     _ended_failed(ctx, "disk I/O error")
@@ -137,7 +137,9 @@ def test_a_database_error_while_holding_a_run_back(
     ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert ingest(ctx, "flaky", [_listing(n) for n in range(20)], now=NOW).status == RunStatus.SUCCESS
-    _break(monkeypatch, "_hold", OperationalError("UPDATE source_runs", {}, Exception("database is locked")))
+    _break(
+        monkeypatch, "hold_run", OperationalError("UPDATE source_runs", {}, Exception("database is locked"))
+    )
     report = run_source(ctx, _spec(count=2), _Fetcher())
     assert report.status == RunStatus.FAILED
     with ctx.factory() as session:

@@ -1,0 +1,258 @@
+"""The write phase of a run: venues, dedupe assignments, records, vanishing and merges, then re-derivation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from aggregator.derive import derive_event, derive_occurrence, visible_hash
+from aggregator.listing import Listing
+from aggregator.models import Event, EventRedirect, Occurrence, SourceRecord, SourceState, Venue
+from aggregator.runs import Held, IngestContext, RunReport
+from aggregator.serialise import content_hash, listing_to_data
+from aggregator.split import split_forbidden
+from aggregator.stored_index import load_index
+from aggregator.types import Status
+
+
+def apply_run(
+    session: Session,
+    ctx: IngestContext,
+    source: str,
+    listings: list[Listing],
+    report: RunReport,
+    *,
+    complete: bool,
+    force: bool,
+    now: datetime,
+) -> None:
+    _ensure_venues(session, ctx, listings, now)
+    rules = ctx.rules()
+    split_events, split_occurrences = split_forbidden(session, rules, now)
+    index, records = load_index(session, ctx, source, now)
+    result = index.assign(listings, now=now)
+    touched_events: set[str] = set(split_events)
+    touched_occurrences: set[str] = set(split_occurrences)
+    kind = ctx.priority.kind(source)
+
+    for assignment in result.assignments:
+        listing = assignment.listing
+        if assignment.new_event and session.get(Event, assignment.event_id) is None:
+            session.add(
+                Event(
+                    id=assignment.event_id,
+                    title=listing.title,
+                    title_key="",
+                    venue_slug=listing.venue_slug,
+                    categories=[],
+                    field_sources={},
+                    created_at=now,
+                    updated_at=now,
+                    sequence=0,
+                )
+            )
+        if assignment.new_occurrence and session.get(Occurrence, assignment.occurrence_id) is None:
+            assert listing.start is not None
+            session.add(
+                Occurrence(
+                    id=assignment.occurrence_id,
+                    event_id=assignment.event_id,
+                    start=listing.start,
+                    end=listing.end,
+                    all_day=listing.all_day,
+                    status=Status.SCHEDULED.value,
+                    created_at=now,
+                    updated_at=now,
+                    sequence=0,
+                    visible_hash="",
+                )
+            )
+    session.flush()
+    for loser, survivor in result.merges:
+        _merge_events(session, loser, survivor, now)
+        touched_events.add(survivor)
+
+    seen: set[str] = set()
+    for assignment in result.assignments:
+        listing = assignment.listing
+        seen.add(listing.record_id)
+        data = listing_to_data(listing)
+        data["_kind"] = kind
+        digest = content_hash(listing)
+        record = records.get(listing.record_id)
+        if record is None:
+            record = SourceRecord(source=source, record_id=listing.record_id, first_seen=now)
+            session.add(record)
+            records[listing.record_id] = record
+            report.added += 1
+        elif (
+            record.content_hash != digest
+            or record.occurrence_id != assignment.occurrence_id
+            or not record.active
+        ):
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        if record.occurrence_id and record.occurrence_id != assignment.occurrence_id:
+            touched_occurrences.add(record.occurrence_id)
+            touched_events.add(record.event_id)
+        record.url = listing.url
+        record.fetched_at = listing.fetched_at
+        record.content_hash = digest
+        record.raw = listing.raw
+        record.data = data
+        record.event_id = assignment.event_id
+        record.occurrence_id = assignment.occurrence_id
+        record.last_seen = now
+        record.missing_runs = 0
+        record.active = True
+        touched_events.add(assignment.event_id)
+        touched_occurrences.add(assignment.occurrence_id)
+        report.event_ids.add(assignment.event_id)
+
+    if complete:
+        _mark_missing(
+            session, ctx, source, records, seen, touched_occurrences, touched_events, force=force, now=now
+        )
+    session.flush()
+    report.cancelled = _rederive(session, ctx, touched_events, touched_occurrences, now)
+
+
+def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[Listing], now: datetime) -> None:
+    wanted = {listing.venue_slug: listing for listing in listings if listing.venue_slug}
+    existing = set(session.scalars(select(Venue.slug).where(Venue.slug.in_(list(wanted)))))
+    for slug, listing in wanted.items():
+        if slug in existing:
+            continue
+        info = ctx.venues.get(slug)
+        if info is not None:
+            session.add(
+                Venue(
+                    slug=slug,
+                    name=info.name,
+                    aliases=list(info.aliases),
+                    street=info.street,
+                    postcode=info.postcode,
+                    city=info.city,
+                    lat=info.lat,
+                    lon=info.lon,
+                    district=info.district,
+                    rooms=list(info.rooms),
+                    url=info.url,
+                    accessibility=info.accessibility,
+                    known=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        else:
+            session.add(
+                Venue(
+                    slug=slug,
+                    name=listing.venue_name or slug,
+                    aliases=[],
+                    street=listing.venue_address,
+                    lat=listing.geo[0] if listing.geo else None,
+                    lon=listing.geo[1] if listing.geo else None,
+                    known=False,
+                    rooms=[],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    session.flush()
+
+
+def _mark_missing(
+    session: Session,
+    ctx: IngestContext,
+    source: str,
+    records: dict[str, SourceRecord],
+    seen: set[str],
+    touched_occurrences: set[str],
+    touched_events: set[str],
+    *,
+    force: bool,
+    now: datetime,
+) -> None:
+    future = [r for r in records.values() if r.active and _starts_after(r, now)]
+    missing = [r for r in future if r.record_id not in seen]
+    settings = ctx.settings.ingest
+    if not force and not seen:
+        state = session.get(SourceState, source)
+        if future or (state is not None and state.last_listings > 0):
+            raise Held(len(missing), len(future))  # zero listings after some: a broken scrape
+    if (
+        not force
+        and len(missing) > settings.mass_cancel_min
+        and len(missing) > settings.mass_cancel_ratio * len(future)
+    ):
+        raise Held(len(missing), len(future))
+    for record in missing:
+        record.missing_runs += 1
+        if record.missing_runs >= settings.missing_runs_before_cancel:
+            record.active = False
+            touched_occurrences.add(record.occurrence_id)
+            touched_events.add(record.event_id)
+
+
+def _starts_after(record: SourceRecord, now: datetime) -> bool:
+    start = record.data.get("start")
+    return bool(start) and datetime.fromisoformat(str(start)) > now
+
+
+def _merge_events(session: Session, loser: str, survivor: str, now: datetime) -> None:
+    if session.get(Event, loser) is None or loser == survivor:
+        return
+    session.execute(update(Occurrence).where(Occurrence.event_id == loser).values(event_id=survivor))
+    session.execute(update(SourceRecord).where(SourceRecord.event_id == loser).values(event_id=survivor))
+    session.execute(update(EventRedirect).where(EventRedirect.event_id == loser).values(event_id=survivor))
+    session.flush()
+    session.expire_all()
+    lost = session.get_one(Event, loser)
+    session.delete(lost)
+    session.flush()
+    session.add(EventRedirect(old_id=loser, event_id=survivor, created_at=now))
+    session.flush()
+
+
+def _rederive(
+    session: Session, ctx: IngestContext, event_ids: set[str], occurrence_ids: set[str], now: datetime
+) -> int:
+    priority = ctx.priority
+    cancelled = 0
+    events = session.scalars(
+        select(Event)
+        .where(Event.id.in_(list(event_ids)))
+        .options(selectinload(Event.records), selectinload(Event.occurrences).selectinload(Occurrence.offers))
+    ).all()
+    occurrences = {
+        o.id: o
+        for o in session.scalars(
+            select(Occurrence)
+            .where(Occurrence.id.in_(list(occurrence_ids)))
+            .options(selectinload(Occurrence.records), selectinload(Occurrence.offers))
+        )
+    }
+    for occurrence in occurrences.values():
+        before = occurrence.status
+        derive_occurrence(occurrence, occurrence.records, priority)
+        if occurrence.status == Status.CANCELLED and before != Status.CANCELLED:
+            cancelled += 1
+    for event in events:
+        if derive_event(event, event.records, priority):
+            event.sequence += 1 if event.updated_at != now else 0
+            event.updated_at = now
+        for occurrence in event.occurrences:
+            digest = visible_hash(event, occurrence)
+            if digest != occurrence.visible_hash:
+                if occurrence.visible_hash:
+                    occurrence.sequence += 1
+                occurrence.visible_hash = digest
+                occurrence.updated_at = now
+        if not event.records:
+            session.delete(event)
+    return cancelled
