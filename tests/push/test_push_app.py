@@ -21,11 +21,7 @@ TITLE = "<img src=x onerror=alert(1)> Nacht"
 
 def _when(days: int) -> str:
     """A start ``days`` after the tests' NOW (the app's clock stands there)."""
-    return (
-        (NOW + timedelta(days=days))
-        .replace(hour=19, minute=0, second=0, microsecond=0)
-        .isoformat()
-    )
+    return (NOW + timedelta(days=days)).replace(hour=19, minute=0, second=0, microsecond=0).isoformat()
 
 
 @pytest.fixture
