@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aggregator import matching
-from aggregator.matching.titles import analyse
+from aggregator.matching.title_analysis import analyse
 from aggregator.normalise.categories import load_categories
 from aggregator.normalise.datewords import MONTHS, WEEKDAYS
 from aggregator.normalise.venues import load_venues

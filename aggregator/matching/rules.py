@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from rapidfuzz import fuzz
 
 from aggregator.listing import Listing
-from aggregator.matching.titles import Title, analyse, is_content, token_qualifies
+from aggregator.matching.title_analysis import Title, analyse, is_content, token_qualifies
 from aggregator.text import fold_key
 from aggregator.types import BERLIN
 
