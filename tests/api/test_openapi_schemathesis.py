@@ -68,6 +68,7 @@ def _refused_beyond_the_schema(case: Any) -> bool:
     return False
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_matches_its_openapi_document(case: Any, served: Any) -> None:
