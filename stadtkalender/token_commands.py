@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 
 from calendar_api.push.tokens import PushToken, TokenError, issue_token, list_tokens, revoke_token
+from stadtkalender.columns import print_columns, when
 from stadtkalender.runtime import Runtime
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 def _cmd_issue(args: argparse.Namespace) -> int:
@@ -54,15 +50,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
             ",".join(token.venues),
             token.source,
             "read-only" if token.read_only else "read-write",
-            _when(token.created_at),
-            _when(token.last_used_at),
-            _when(token.revoked_at),
+            when(token.created_at),
+            when(token.last_used_at),
+            when(token.revoked_at),
         )
         for token in tokens
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print_columns(rows)
     if not tokens:
         print("no tokens yet: stadtkalender tokens issue VENUE --name NAME")
     return 0
@@ -75,7 +69,7 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
     except TokenError as exc:
         print(f"stadtkalender tokens revoke: {exc}", file=sys.stderr)
         return 1
-    print(f"token {token.id} ({token.prefix}…, {token.name!r}) revoked at {_when(token.revoked_at)}")
+    print(f"token {token.id} ({token.prefix}…, {token.name!r}) revoked at {when(token.revoked_at)}")
     return 0
 
 

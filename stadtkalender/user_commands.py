@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import datetime
 
 from aggregator.accounts import (
     MIN_PASSWORD_LENGTH,
@@ -20,15 +19,12 @@ from aggregator.accounts import (
     list_accounts,
     set_password,
 )
+from stadtkalender.columns import print_columns, when
 from stadtkalender.runtime import Runtime
 
 
 class _PasswordInputError(Exception):
     """The password could not be read (empty standard input, or the two entries differ)."""
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -95,15 +91,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
             account.display_name,
             account.role,
             ",".join(account.venues) or "—",
-            _when(account.created_at),
-            _when(account.last_login_at),
-            _when(account.disabled_at),
+            when(account.created_at),
+            when(account.last_login_at),
+            when(account.disabled_at),
         )
         for account in accounts
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print_columns(rows)
     if not accounts:
         print("no accounts yet: stadtkalender users add EMAIL --role editor")
     return 0
@@ -117,7 +111,7 @@ def _cmd_disable(args: argparse.Namespace) -> int:
     except AccountError as exc:
         return _fail("disable", exc)
     state = "was already disabled" if before.disabled else "disabled"
-    print(f"account {_describe(account)} {state} at {_when(account.disabled_at)}")
+    print(f"account {_describe(account)} {state} at {when(account.disabled_at)}")
     return 0
 
 
