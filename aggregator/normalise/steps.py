@@ -102,11 +102,11 @@ def clean_fields(listing: Listing, ctx: StepContext) -> Listing:
         )
         for offer in listing.offers
     ]
-    warnings = _fit_to_storage(changes, listing)
+    warnings = _storable_currencies(changes, listing)
     return listing.evolve(**changes, warnings=warnings) if warnings else listing.evolve(**changes)
 
 
-def _fit_to_storage(changes: dict[str, Any], listing: Listing) -> list[str]:
+def _storable_currencies(changes: dict[str, Any], listing: Listing) -> list[str]:
     """Offers in a currency storage cannot keep (no ISO 4217 code) are dropped, "€"/"Euro" read as EUR.
 
     Lengths are cut by the next step (:func:`aggregator.normalise.limits.cap_lengths`).
