@@ -2,7 +2,8 @@
 
 Each field of an event or occurrence comes from the highest-priority active record that has it
 (the venue's own data over the city portal over ticket shops, configurable), and the source of each
-event field is recorded. A change in anything a subscriber sees raises SEQUENCE and the updated time.
+event field is recorded. An editor's pick (:class:`Picks`) puts the chosen records first for one
+field. A change in anything a subscriber sees raises SEQUENCE and the updated time.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -41,6 +43,42 @@ class Priority:
         return (self._order.get(kind, len(self._order)), record.first_seen, record.id or 0)
 
 
+PICK_FIELDS = ("start", "venue", "status", "price")
+"""The fields an editor can pick a source's value for, when the sources of one performance disagree."""
+
+
+@dataclass(frozen=True, slots=True)
+class Picks:
+    """Editors' picks: for each field of :data:`PICK_FIELDS`, the records (``source:record_id``) whose
+    value wins over source priority, and those set aside. A pick lapses while none of its winners is
+    active; set-aside prices are left out only while a winner gives one."""
+
+    winners: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    losers: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def ranked(self, name: str, records: Sequence[SourceRecord]) -> list[SourceRecord]:
+        """``records`` (in priority order) with the winners of field ``name`` first."""
+        winners = self.winners.get(name, frozenset())
+        if not winners:
+            return list(records)
+        first = [r for r in records if _key(r) in winners]
+        return [*first, *(r for r in records if _key(r) not in winners)]
+
+    def set_aside(self, name: str, records: Sequence[SourceRecord]) -> frozenset[str]:
+        """The keys whose value of field ``name`` is left out: the losers, while a winner is present."""
+        winners = self.winners.get(name, frozenset())
+        if not any(_key(r) in winners for r in records):
+            return frozenset()
+        return self.losers.get(name, frozenset())
+
+
+NO_PICKS = Picks()
+
+
+def _key(record: SourceRecord) -> str:
+    return f"{record.source}:{record.record_id}"
+
+
 def source_kind_default(source: str) -> str:
     """The kind of a source nobody configured: a venue's push, or a manual import."""
     return "push" if source.startswith("push:") else "import"
@@ -50,7 +88,9 @@ def _listing(record: SourceRecord) -> Listing:
     return listing_from_data(record.data)
 
 
-def derive_event(event: Event, records: Sequence[SourceRecord], priority: Priority) -> bool:
+def derive_event(
+    event: Event, records: Sequence[SourceRecord], priority: Priority, picks: Picks = NO_PICKS
+) -> bool:
     """Choose the event's fields from its active records; True when anything changed."""
     active = sorted((r for r in records if r.active), key=priority.rank)
     if not active:
@@ -70,7 +110,8 @@ def derive_event(event: Event, records: Sequence[SourceRecord], priority: Priori
     categories: list[str] = []
     for _source, listing in listings:
         categories.extend(c for c in listing.category_slugs if c not in categories)
-    venue = next((lst.venue_slug for _s, lst in listings if lst.venue_slug), None)
+    by_venue = [_listing(r) for r in picks.ranked("venue", active)]
+    venue = next((lst.venue_slug for lst in by_venue if lst.venue_slug), None)
     for name, value in (("categories", categories), ("venue_slug", venue)):
         if getattr(event, name) != value:
             setattr(event, name, value)
@@ -83,7 +124,9 @@ def derive_event(event: Event, records: Sequence[SourceRecord], priority: Priori
     return changed
 
 
-def derive_occurrence(occurrence: Occurrence, records: Sequence[SourceRecord], priority: Priority) -> bool:
+def derive_occurrence(
+    occurrence: Occurrence, records: Sequence[SourceRecord], priority: Priority, picks: Picks = NO_PICKS
+) -> bool:
     """Choose the occurrence's time, status, room and offers; True when anything changed."""
     active = sorted((r for r in records if r.active), key=priority.rank)
     if not active:
@@ -93,9 +136,9 @@ def derive_occurrence(occurrence: Occurrence, records: Sequence[SourceRecord], p
             return True
         return False
     listings = [(r.source, _listing(r)) for r in active]
-    best = listings[0][1]
+    best = _listing(picks.ranked("start", active)[0])
     assert best.start is not None
-    status = (best.status or Status.SCHEDULED).value
+    status = (_listing(picks.ranked("status", active)[0]).status or Status.SCHEDULED).value
     values: dict[str, Any] = {
         "start": best.start,
         "end": best.end,
@@ -110,11 +153,13 @@ def derive_occurrence(occurrence: Occurrence, records: Sequence[SourceRecord], p
         if getattr(occurrence, name) != value:
             setattr(occurrence, name, value)
             changed = True
+    aside = picks.set_aside("price", active)
     wanted = [
         (source, offer)
-        for source, listing in listings
+        for record, (source, listing) in zip(active, listings, strict=True)
         for offer in listing.offers
         if offer.price_min is not None or offer.price_max is not None or offer.url or offer.availability
+        if _key(record) not in aside or (offer.price_min is None and offer.price_max is None)
     ]
     current = [
         (

@@ -1,4 +1,9 @@
-"""The write phase of a run: venues, dedupe assignments, records, vanishing and merges, then re-derivation."""
+"""The write phase of a run: venues, dedupe assignments, records, vanishing and merges, then re-derivation.
+
+The run's merge rules and picks are the stored duplicate decisions (:mod:`aggregator.decisions`), with
+the settings' rules imported first; :func:`merge_events` and :func:`rederive` also serve the editors'
+decisions (:mod:`aggregator.review`), which change the stored events at once.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from aggregator.derive import derive_event, derive_occurrence, visible_hash
+from aggregator.decisions import import_settings, load_picks, merge_rules
+from aggregator.derive import Priority, derive_event, derive_occurrence, visible_hash
 from aggregator.listing import Listing
 from aggregator.models import Event, EventRedirect, Occurrence, SourceRecord, SourceState, Venue
 from aggregator.runs import Held, IngestContext, RunReport
@@ -30,9 +36,10 @@ def apply_run(
     now: datetime,
 ) -> None:
     _ensure_venues(session, ctx, listings, now)
-    rules = ctx.rules()
+    import_settings(session, ctx.settings.dedupe, now)
+    rules = merge_rules(session)
     split_events, split_occurrences = split_forbidden(session, rules, now)
-    index, records = load_index(session, ctx, source, now)
+    index, records = load_index(session, ctx, source, now, rules)
     result = index.assign(listings, now=now)
     touched_events: set[str] = set(split_events)
     touched_occurrences: set[str] = set(split_occurrences)
@@ -72,7 +79,7 @@ def apply_run(
             )
     session.flush()
     for loser, survivor in result.merges:
-        _merge_events(session, loser, survivor, now)
+        merge_events(session, loser, survivor, now)
         touched_events.add(survivor)
 
     seen: set[str] = set()
@@ -118,7 +125,7 @@ def apply_run(
             session, ctx, source, records, seen, touched_occurrences, touched_events, force=force, now=now
         )
     session.flush()
-    report.cancelled = _rederive(session, ctx, touched_events, touched_occurrences, now)
+    report.cancelled = rederive(session, ctx.priority, touched_events, touched_occurrences, now)
 
 
 def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[Listing], now: datetime) -> None:
@@ -204,7 +211,8 @@ def _starts_after(record: SourceRecord, now: datetime) -> bool:
     return bool(start) and datetime.fromisoformat(str(start)) > now
 
 
-def _merge_events(session: Session, loser: str, survivor: str, now: datetime) -> None:
+def merge_events(session: Session, loser: str, survivor: str, now: datetime) -> None:
+    """Move everything of event ``loser`` to ``survivor`` and leave a redirect (re-derive afterwards)."""
     if session.get(Event, loser) is None or loser == survivor:
         return
     session.execute(update(Occurrence).where(Occurrence.event_id == loser).values(event_id=survivor))
@@ -219,10 +227,13 @@ def _merge_events(session: Session, loser: str, survivor: str, now: datetime) ->
     session.flush()
 
 
-def _rederive(
-    session: Session, ctx: IngestContext, event_ids: set[str], occurrence_ids: set[str], now: datetime
+def rederive(
+    session: Session, priority: Priority, event_ids: set[str], occurrence_ids: set[str], now: datetime
 ) -> int:
-    priority = ctx.priority
+    """Re-derive events and occurrences from their records and the editors' picks, raising SEQUENCE
+    where a subscriber sees a change; deletes events left without records. Returns how many
+    occurrences became cancelled."""
+    picks = load_picks(session)
     cancelled = 0
     events = session.scalars(
         select(Event)
@@ -239,11 +250,11 @@ def _rederive(
     }
     for occurrence in occurrences.values():
         before = occurrence.status
-        derive_occurrence(occurrence, occurrence.records, priority)
+        derive_occurrence(occurrence, occurrence.records, priority, picks)
         if occurrence.status == Status.CANCELLED and before != Status.CANCELLED:
             cancelled += 1
     for event in events:
-        if derive_event(event, event.records, priority):
+        if derive_event(event, event.records, priority, picks):
             event.sequence += 1 if event.updated_at != now else 0
             event.updated_at = now
         for occurrence in event.occurrences:

@@ -40,12 +40,12 @@ def _index_occurrence(
 
 
 def load_index(
-    session: Session, ctx: IngestContext, source: str, now: datetime
+    session: Session, ctx: IngestContext, source: str, now: datetime, rules: dedupe.MergeRules
 ) -> tuple[dedupe.DedupeIndex, dict[str, SourceRecord]]:
-    """The dedupe index of recent occurrences, and ``source``'s own records by record id."""
+    """The dedupe index of recent occurrences under ``rules``, and ``source``'s own records by record id."""
     settings = ctx.settings
     index = dedupe.DedupeIndex(
-        rules=ctx.rules(),
+        rules=rules,
         title_threshold=settings.dedupe.title_threshold,
         tolerance_minutes=settings.dedupe.time_tolerance_minutes,
     )
@@ -67,8 +67,7 @@ def load_index(
         if record.occurrence_id not in index.occurrences:  # an older record of this source
             _index_occurrence(index, session.get_one(Occurrence, record.occurrence_id), {source}, now)
         index.add_record(source, record_id, record.occurrence_id, record.data.get("series_key"))
-    rules = index.rules
-    if rules.never or rules.always:  # rules need every known event's keys
+    if rules.never or rules.always or rules.apart:  # rules need every known event's keys
         known = select(SourceRecord).where(SourceRecord.event_id.in_(list(index.events)))
         for record in session.scalars(known):
             index.events[record.event_id].keys |= record_keys(record)

@@ -51,10 +51,12 @@ Mutter spielt Mozart und Previn" / "Anne-Sophie Mutter & Berliner Barock Soliste
 unmatched unless a subtitle bridges it; German compounds split differently ("Live Band" /
 "Liveband") lower the score.
 
-:func:`same_time` compares instants within a tolerance, or local (Europe/Berlin) dates when one
-side is all-day or has no time. :func:`occurrence_match_score` combines venue, room, time and
-title into a score, or ``None`` when the pair must not merge. :func:`production_key` groups one
-source's listings into productions when the source has no ``series_key``.
+:func:`compare_titles` gives the score and the deciding rule behind :func:`same_production` (the
+editorial review queue shows the matcher's near misses with them). :func:`same_time` compares instants
+within a tolerance, or local (Europe/Berlin) dates when one side is all-day or has no time.
+:func:`occurrence_match_score` combines venue, room (:func:`rooms_compatible`), time and title into a
+score, or ``None`` when the pair must not merge. :func:`production_key` groups one source's listings
+into productions when the source has no ``series_key``.
 """
 
 from __future__ import annotations
@@ -62,8 +64,11 @@ from __future__ import annotations
 from aggregator.matching.rules import (
     DEFAULT_THRESHOLD,
     DEFAULT_TOLERANCE_MINUTES,
+    TitleVerdict,
+    compare_titles,
     occurrence_match_score,
     production_key,
+    rooms_compatible,
     same_production,
     same_time,
     time_known,
@@ -99,8 +104,11 @@ __all__ = [
     "SERIES_WORDS",
     "STOPWORDS",
     "VENUE_WORDS",
+    "TitleVerdict",
+    "compare_titles",
     "occurrence_match_score",
     "production_key",
+    "rooms_compatible",
     "same_production",
     "same_time",
     "time_known",
