@@ -341,8 +341,8 @@ def test_merging_moves_only_the_losers_occurrences() -> None:
     _assign(index, [_listing("b", "b1", "Der Freischütz", FIRST + timedelta(days=1), series_key="b")])
     a_event = index.occurrences[index.records[("a", "a1")]].event_id
     b_event = index.occurrences[index.records[("b", "b1")]].event_id
-    survivor, merges = index._merge([a_event, b_event])
-    assert (survivor, merges) == (a_event, [(b_event, a_event)])
+    survivor, merges, kept_apart = index._merge([a_event, b_event])
+    assert (survivor, merges, kept_apart) == (a_event, [(b_event, a_event)], set())
     assert {ref.event_id for ref in index.occurrences.values()} == {a_event}
     assert index.series[("b", "b")] == a_event
     assert _assign(index, [_listing("b", "b2", "Der Freischütz", FIRST + timedelta(days=9), series_key="b")])
