@@ -10,7 +10,7 @@ re-derived from their records afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -23,11 +23,16 @@ from aggregator.models import Event, EventRedirect, Occurrence, SourceRecord
 
 def record_keys(record: SourceRecord) -> set[str]:
     """The rule keys a record answers to."""
-    keys = {f"{record.source}:{record.record_id}"}
     series = record.data.get("series_key")
-    if series:
-        keys.add(f"{record.source}:{series}")
-    keys.add(ids.event_id(record.source, str(series or record.record_id)))
+    return keys_of(record.source, record.record_id, str(series) if series else None)
+
+
+def keys_of(source: str, record_id: str, series_key: str | None) -> set[str]:
+    """The rule keys of a record of ``source``: its own, its series', and the event ID it would build."""
+    keys = {f"{source}:{record_id}"}
+    if series_key:
+        keys.add(f"{source}:{series_key}")
+    keys.add(ids.event_id(source, series_key or record_id))
     return keys
 
 
@@ -88,11 +93,9 @@ def _split_apart(
     touched_occurrences: set[str],
 ) -> None:
     """Split each event that holds records of both sides of a keep-apart rule (an editor's decision)."""
-    where = records_by_keys(session, {key for left, right in rules.apart for key in left | right})
+    where = events_by_keys(session, {key for left, right in rules.apart for key in left | right})
     for left, right in rules.apart:
-        events = {where[k].event_id for k in left if k in where} & {
-            where[k].event_id for k in right if k in where
-        }
+        events = {where[k] for k in left if k in where} & {where[k] for k in right if k in where}
         for event_id in sorted(events):
             members = list(session.scalars(select(SourceRecord).where(SourceRecord.event_id == event_id)))
             side_left = [r for r in members if record_key(r) in left]
@@ -120,28 +123,42 @@ def record_key(record: SourceRecord) -> str:
 def records_by_keys(session: Session, keys: Iterable[str]) -> dict[str, SourceRecord]:
     """The stored records named by ``source:record_id`` keys (sources and record IDs may hold colons)."""
     wanted = set(keys)
-    pairs = {(key[:at], key[at + 1 :]) for key in wanted for at in _colons(key)}
     found: dict[str, SourceRecord] = {}
-    ordered = sorted(pairs)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
+    for sources, record_ids in _lookups(wanted):
         query = select(SourceRecord).where(
-            SourceRecord.source.in_({source for source, _ in chunk}),
-            SourceRecord.record_id.in_({record for _, record in chunk}),
+            SourceRecord.source.in_(sources), SourceRecord.record_id.in_(record_ids)
         )
         for record in session.scalars(query):
-            key = record_key(record)
-            if key in wanted:
-                found[key] = record
+            if record_key(record) in wanted:
+                found[record_key(record)] = record
     return found
 
 
+def events_by_keys(session: Session, keys: Iterable[str]) -> dict[str, str]:
+    """The event of each stored record named by a ``source:record_id`` key (reads no record data)."""
+    wanted = set(keys)
+    found: dict[str, str] = {}
+    for sources, record_ids in _lookups(wanted):
+        query = select(SourceRecord.source, SourceRecord.record_id, SourceRecord.event_id).where(
+            SourceRecord.source.in_(sources), SourceRecord.record_id.in_(record_ids)
+        )
+        for source, record_id, event_id in session.execute(query):
+            key = f"{source}:{record_id}"
+            if key in wanted:
+                found[key] = str(event_id)
+    return found
+
+
+def _lookups(keys: set[str]) -> Iterator[tuple[set[str], set[str]]]:
+    """(sources, record IDs) to query for ``keys``, a chunk at a time: each key split at each colon."""
+    pairs = sorted({(key[:at], key[at + 1 :]) for key in keys for at, char in enumerate(key) if char == ":"})
+    for start in range(0, len(pairs), _CHUNK):
+        chunk = pairs[start : start + _CHUNK]
+        yield {source for source, _ in chunk}, {record_id for _, record_id in chunk}
+
+
 _CHUNK = 400
-"""Keys looked up per query (each becomes two bound parameters)."""
-
-
-def _colons(key: str) -> list[int]:
-    return [at for at, char in enumerate(key) if char == ":"]
+"""Keys looked up per query (each becomes at most two bound parameters)."""
 
 
 def detach(
