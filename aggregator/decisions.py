@@ -11,7 +11,6 @@ editors' picks choose values (:func:`load_picks`). Making and undoing decisions 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aggregator.audit import Actor, record
 from aggregator.config import DedupeSettings
 from aggregator.dedupe import MergeRules, parse_rule
 from aggregator.derive import Picks
@@ -26,6 +26,8 @@ from aggregator.models import DedupeDecision, EventRedirect
 
 SETTINGS_AUTHOR = "settings"
 """The author of a rule imported from settings.toml."""
+AUDIT_TARGET = "dedupe_decision"
+"""The audit log's target type of every decision (``dedupe.<kind>``, ``dedupe.undo``, ``dedupe.import``)."""
 
 
 class Kind(StrEnum):
@@ -40,15 +42,7 @@ class Kind(StrEnum):
     (``start`` only) both performances are real."""
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who decides: a console account (its id and e-mail), or a machine actor such as ``settings``."""
-
-    account_id: int | None
-    label: str
-
-
-SETTINGS = Actor(None, SETTINGS_AUTHOR)
+SETTINGS = Actor.machine(SETTINGS_AUTHOR)
 
 
 def import_settings(session: Session, dedupe: DedupeSettings, now: datetime) -> list[DedupeDecision]:
@@ -56,7 +50,8 @@ def import_settings(session: Session, dedupe: DedupeSettings, now: datetime) -> 
 
     A rule counts as stored when a decision of the same kind on the same two keys came from settings
     before, undone or not; so importing is idempotent and an editor's undo is not reverted by the next
-    run. Raises :class:`ValueError` naming a rule that does not read ``KEY | KEY``.
+    run. Each import is written to the audit log. Raises :class:`ValueError` naming a rule that does not
+    read ``KEY | KEY``.
     """
     stored = {
         (row.kind, frozenset((row.key_a, row.key_b)))
@@ -88,8 +83,18 @@ def import_settings(session: Session, dedupe: DedupeSettings, now: datetime) -> 
                 note=f"settings.toml [dedupe] {setting}",
             )
             session.add(row)
+            session.flush()
+            record(
+                session,
+                SETTINGS,
+                "dedupe.import",
+                AUDIT_TARGET,
+                str(row.id),
+                at=now,
+                after={"decision": describe(row)},
+                note=row.note,
+            )
             added.append(row)
-    session.flush()
     return added
 
 

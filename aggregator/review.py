@@ -2,8 +2,9 @@
 
 Each action runs in one transaction under the ingest lock, stores a
 :class:`~aggregator.models.DedupeDecision` with what it changed (``effect``), re-derives what it touched
-(SEQUENCE rises where a subscriber sees a change) and returns a :class:`Change` with the events before
-and after, for the audit log. Later ingests read the decisions back as merge rules and picks
+(SEQUENCE rises where a subscriber sees a change), writes the audit entry (``dedupe.merge``,
+``dedupe.keep_apart``, ``dedupe.pick``, ``dedupe.split``, ``dedupe.undo``; the events before and after)
+and returns it as a :class:`Change`. Later ingests read the decisions back as merge rules and picks
 (:mod:`aggregator.decisions`), so a decision holds through every run until it is undone; :func:`undo`
 reverses the change at once and records who undid it.
 
@@ -26,9 +27,10 @@ from typing import Any, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator import ids, matching
+from aggregator import audit, ids, matching
+from aggregator.audit import Actor
 from aggregator.config import DedupeSettings
-from aggregator.decisions import Actor, Kind, describe, in_force, pick_of, sides
+from aggregator.decisions import AUDIT_TARGET, Kind, describe, in_force, pick_of, sides
 from aggregator.derive import PICK_FIELDS, Priority
 from aggregator.ingest import lock_for_ingest
 from aggregator.models import DedupeDecision, Event, EventRedirect, Occurrence, SourceRecord
@@ -137,7 +139,7 @@ def decide(
         else:
             raise DecisionError("kind", f"unknown kind {request.kind!r}; one of {', '.join(Kind)}")
         row.author_id, row.author, row.note = actor.account_id, actor.label, note
-        return work.finish(row)
+        return work.finish(row, actor, f"dedupe.{row.kind}")
 
 
 def split_event(
@@ -169,7 +171,7 @@ def split_event(
             )
         row = work.split(event, chosen)
         row.author_id, row.author, row.note = actor.account_id, actor.label, text
-        return work.finish(row)
+        return work.finish(row, actor, "dedupe.split")
 
 
 def undo(
@@ -188,7 +190,7 @@ def undo(
         work = _Work(session, dedupe, now)
         work.reverse(row)
         row.undone_at, row.undone_by_id, row.undone_by = now, actor.account_id, actor.label
-        return work.finish(row)
+        return work.finish(row, actor, "dedupe.undo")
 
 
 def list_decisions(
@@ -272,8 +274,8 @@ class _Work:
                 self.before[event_id] = _snapshot(self.session, event_id)
             self.events.add(event_id)
 
-    def finish(self, row: DedupeDecision) -> Change:
-        """Store ``row``, re-derive what changed, and report."""
+    def finish(self, row: DedupeDecision, actor: Actor, action: str) -> Change:
+        """Store ``row``, re-derive what changed, write the audit entry, and report."""
         if row.id is None:
             self.session.add(row)
         self.session.flush()
@@ -281,9 +283,22 @@ class _Work:
         rederive(self.session, self.priority, self.events, self.occurrences, self.now)
         self.session.flush()
         self.session.expire_all()
-        after = {event_id: _snapshot(self.session, event_id) for event_id in sorted(self.events)}
-        before = {event_id: self.before.get(event_id) for event_id in sorted(self.events)}
-        return Change(describe(row), {"events": before}, {"events": after})
+        named = sorted(self.events | set(self.before))
+        after = {event_id: _snapshot(self.session, event_id) for event_id in named}
+        before = {event_id: self.before.get(event_id) for event_id in named}
+        change = Change(describe(row), {"events": before}, {"events": after, "decision": describe(row)})
+        audit.record(
+            self.session,
+            actor,
+            action,
+            AUDIT_TARGET,
+            str(row.id),
+            at=self.now,
+            before=change.before,
+            after=change.after,
+            note=row.note,
+        )
+        return change
 
     # -- merge and keep apart -------------------------------------------------------------------------------
 

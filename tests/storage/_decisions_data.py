@@ -10,8 +10,8 @@ from fixed_clock import NOW, clock
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.audit import Actor
 from aggregator.config import Settings
-from aggregator.decisions import Actor
 from aggregator.ingest import IngestContext, ingest
 from aggregator.listing import Listing, OfferListing
 from aggregator.models import Event, Occurrence, SourceRecord

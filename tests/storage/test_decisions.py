@@ -28,11 +28,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator import accounts
+from aggregator.audit import Actor
 from aggregator.config import Settings
-from aggregator.decisions import SETTINGS_AUTHOR, Actor, Kind
+from aggregator.decisions import SETTINGS_AUTHOR, Kind
 from aggregator.ingest import IngestContext
 from aggregator.listing import Listing
-from aggregator.models import Base, DedupeDecision, Event, EventRedirect, Occurrence
+from aggregator.models import AuditEntry, Base, DedupeDecision, Event, EventRedirect, Occurrence
 from aggregator.review import (
     DecisionError,
     DecisionRequest,
@@ -469,3 +470,28 @@ def test_a_too_long_note_is_refused(ctx: IngestContext) -> None:
     with pytest.raises(DecisionError, match="at most") as refused:
         _decide(ctx, Kind.KEEP_APART, "konzerthaus:k1", "dortmund_de:c1", note="x" * 2001)
     assert refused.value.field == "note"
+
+
+def test_every_decision_undo_and_import_is_in_the_audit_log_with_before_and_after(ctx: IngestContext) -> None:
+    ctx.settings = replace(
+        ctx.settings, dedupe=replace(ctx.settings.dedupe, never_merge=["konzerthaus:x | dortmund_de:y"])
+    )
+    venue, _city = _levit(ctx)
+    _rerun(ctx, {"konzerthaus": venue})
+    decision = _decide(ctx, Kind.MERGE, "konzerthaus:k1", "dortmund_de:c1", note="derselbe Abend")
+    _undo(ctx, decision)
+    with ctx.factory() as session:
+        log = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [(e.action, e.actor, e.target_type) for e in log] == [
+            ("dedupe.import", "settings", "dedupe_decision"),
+            ("dedupe.merge", EDITOR.label, "dedupe_decision"),
+            ("dedupe.undo", EDITOR.label, "dedupe_decision"),
+        ]
+        merge, undone = log[1], log[2]
+        assert merge.target_id == undone.target_id == str(decision)
+        assert merge.note == "derselbe Abend"
+        assert merge.before is not None and merge.after is not None
+        assert len([e for e in merge.before["events"].values() if e]) == 2
+        assert len([e for e in merge.after["events"].values() if e]) == 1
+        assert merge.after["decision"]["kind"] == "merge"
+        assert undone.after is not None and undone.after["decision"]["undone_by"] == EDITOR.label
