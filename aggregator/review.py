@@ -46,9 +46,11 @@ Winner = Literal["a", "b"]
 class DecisionError(Exception):
     """A decision could not be made or undone; ``field`` names the input that was wrong. Nothing changed."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, missing: bool = False) -> None:
         self.field = field
         self.message = message
+        self.missing = missing
+        """True when the thing named does not exist (a decision or event ID), not a bad choice."""
         super().__init__(f"{field}: {message}")
 
 
@@ -160,7 +162,7 @@ def split_event(
         work = _Work(session, dedupe, now)
         event = session.get(Event, event_id)
         if event is None:
-            raise DecisionError("event", f"no event {event_id!r}")
+            raise DecisionError("event", f"no event {event_id!r}", missing=True)
         wanted = set(moving)
         chosen = [r for r in event.records if record_key(r) in wanted or r.occurrence_id in wanted]
         named = {record_key(r) for r in chosen} | {r.occurrence_id for r in chosen}
@@ -182,7 +184,7 @@ def undo(
         lock_for_ingest(session)
         row = session.get(DedupeDecision, decision_id)
         if row is None:
-            raise DecisionError("id", f"no decision {decision_id}")
+            raise DecisionError("id", f"no decision {decision_id}", missing=True)
         if row.undone_at is not None:
             raise DecisionError(
                 "id", f"decision {decision_id} was undone already ({row.undone_at:%Y-%m-%d %H:%M} UTC)"
