@@ -1,6 +1,7 @@
 """The registry of Dortmund venues and the resolution of sources' venue strings.
 
-Data: ``aggregator/data/venues.toml``. :meth:`VenueRegistry.resolve` tries, in order:
+Data: the ``venues`` table, seeded from ``aggregator/data/venues.toml`` (:mod:`aggregator.venue_registry`);
+runs get the registry as data. :meth:`VenueRegistry.resolve` tries, in order:
 
 1. **alias** – the whole name equals a venue's name or alias, or a room's standalone
    spelling (``Westfalenhalle 1``, ``Opernfoyer``), compared by match key.
