@@ -1,7 +1,7 @@
 """venue registry: room spellings, approximate positions, seed hash and the last editor
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-08
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import aggregator.models
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
