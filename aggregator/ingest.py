@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from aggregator.listing import Listing, Rejection
 from aggregator.models import SourceRun
 from aggregator.normalise.pipeline import normalise
+from aggregator.normalise.venues import VenueRegistry
 from aggregator.runs import (
     MAX_STORED_REJECTIONS,
     Held,
@@ -35,17 +36,20 @@ from aggregator.serialise import listing_from_data
 from aggregator.store import apply_run
 from aggregator.timeshift import shift_listing
 from aggregator.types import RunStatus
+from aggregator.venue_registry import load_registry, seed_venues
 
 __all__ = [
     "IngestContext",
     "IngestError",
     "RunReport",
     "confirm_run",
+    "current_venues",
     "fail_run",
     "ingest",
     "lock_for_ingest",
     "run_notes",
     "start_run",
+    "wait_for_ingest",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,7 +87,8 @@ def ingest(
     run_id = run_id if run_id is not None else start_run(ctx, source)
     try:
         items = list(listings)
-        result = normalise(items, venues=ctx.venues, categories=ctx.categories, now=now)
+        venues = current_venues(ctx)
+        result = normalise(items, venues=venues, categories=ctx.categories, now=now)
     except Exception as exc:  # the source failed while producing listings, or a normalisation step broke
         log.exception("listings of %s could not be read or normalised", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}")
@@ -91,6 +96,7 @@ def ingest(
     notes = list(warnings)
     if len(rejected) > MAX_STORED_REJECTIONS:  # first, so that the cap on warnings never hides it
         notes.insert(0, f"{len(rejected) - MAX_STORED_REJECTIONS} more rejections not kept with the run")
+    notes += [f"venue registry: {conflict}" for conflict in venues.conflicts]
     notes += [f"unknown venue: {name}" for name in result.unknown_venues]
     notes += [f"unknown category: {name}" for name in result.unknown_categories]
     if ctx.shift_weeks:
@@ -144,6 +150,18 @@ def ingest(
     return report
 
 
+def current_venues(ctx: IngestContext) -> VenueRegistry:
+    """The venue registry a run matches against: the venues table, first brought up to the seed.
+
+    Seeding (:func:`~aggregator.venue_registry.seed_venues`) runs under the ingest lock, so two
+    processes never add the same seed venue at once; it writes only when the seed or the table changed.
+    """
+    with ctx.factory() as session, session.begin():
+        lock_for_ingest(session)
+        seed_venues(session, ctx.venues, now=ctx.clock())
+        return load_registry(session, ctx.venues)
+
+
 def lock_for_ingest(session: Session) -> None:
     """One ingest at a time per database, across processes, for the whole read-modify-write.
 
@@ -155,11 +173,19 @@ def lock_for_ingest(session: Session) -> None:
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        wait_for_ingest(session)
+    elif dialect == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def wait_for_ingest(session: Session) -> None:
+    """On PostgreSQL, wait for a running ingest and keep the next one out until ``session``'s transaction
+    ends: for an editor's change that rewrites stored records. (SQLite lets one writer in at a time anyway.)
+    """
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"), {"key": INGEST_LOCK}
         )
-    elif dialect == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _one_per_record(listings: Iterable[Listing]) -> list[Listing]:

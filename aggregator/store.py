@@ -22,6 +22,7 @@ from aggregator.serialise import content_hash, listing_to_data
 from aggregator.split import split_forbidden
 from aggregator.stored_index import load_index
 from aggregator.types import Status
+from aggregator.venue_registry import add_unknown_venue
 
 
 def apply_run(
@@ -35,7 +36,7 @@ def apply_run(
     force: bool,
     now: datetime,
 ) -> None:
-    _ensure_venues(session, ctx, listings, now)
+    _ensure_venues(session, listings, now)
     import_settings(session, ctx.settings.dedupe, now)
     rules = merge_rules(session)
     split_events, split_occurrences = split_forbidden(session, rules, now)
@@ -128,48 +129,14 @@ def apply_run(
     report.cancelled = rederive(session, ctx.priority, touched_events, touched_occurrences, now)
 
 
-def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[Listing], now: datetime) -> None:
+def _ensure_venues(session: Session, listings: Sequence[Listing], now: datetime) -> None:
+    """Keep every place the run names that the venues table lacks (the registry's venues are seeded)."""
     wanted = {listing.venue_slug: listing for listing in listings if listing.venue_slug}
     existing = set(session.scalars(select(Venue.slug).where(Venue.slug.in_(list(wanted)))))
     for slug, listing in wanted.items():
-        if slug in existing:
-            continue
-        info = ctx.venues.get(slug)
-        if info is not None:
-            session.add(
-                Venue(
-                    slug=slug,
-                    name=info.name,
-                    aliases=list(info.aliases),
-                    street=info.street,
-                    postcode=info.postcode,
-                    city=info.city,
-                    lat=info.lat,
-                    lon=info.lon,
-                    district=info.district,
-                    rooms=list(info.rooms),
-                    url=info.url,
-                    accessibility=info.accessibility,
-                    known=True,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        else:
-            session.add(
-                Venue(
-                    slug=slug,
-                    name=listing.venue_name or slug,
-                    aliases=[],
-                    street=listing.venue_address,
-                    lat=listing.geo[0] if listing.geo else None,
-                    lon=listing.geo[1] if listing.geo else None,
-                    known=False,
-                    rooms=[],
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        if slug not in existing:
+            name = listing.venue_name or slug
+            add_unknown_venue(session, slug, name, address=listing.venue_address, geo=listing.geo, now=now)
     session.flush()
 
 
@@ -230,9 +197,11 @@ def merge_events(session: Session, loser: str, survivor: str, now: datetime) -> 
 def rederive(
     session: Session, priority: Priority, event_ids: set[str], occurrence_ids: set[str], now: datetime
 ) -> int:
-    """Re-derive events and occurrences from their records and the editors' picks, raising SEQUENCE
-    where a subscriber sees a change; deletes events left without records. Returns how many
-    occurrences became cancelled."""
+    """Derive the given events and occurrences again from their records and the editors' picks; returns
+    how many became cancelled.
+
+    A visible change bumps the SEQUENCE of what changed; an event left without records is deleted.
+    """
     picks = load_picks(session)
     cancelled = 0
     events = session.scalars(

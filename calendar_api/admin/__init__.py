@@ -28,7 +28,15 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from aggregator.clock import Clock
-from calendar_api.admin import account_pages, audit_pages, home_pages, login_pages, people_pages, review_pages
+from calendar_api.admin import (
+    account_pages,
+    audit_pages,
+    home_pages,
+    login_pages,
+    people_pages,
+    review_pages,
+    venue_pages,
+)
 from calendar_api.admin.console import Console, ConsoleRuntime
 from calendar_api.admin.frame_texts import FRAME_TEXTS
 
@@ -36,6 +44,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     login_pages,
     home_pages,
     review_pages,
+    venue_pages,
     audit_pages,
     account_pages,
     people_pages,

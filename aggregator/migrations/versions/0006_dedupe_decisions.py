@@ -1,7 +1,7 @@
 """dedupe decisions: editors' merge, keep-apart and pick decisions, and the imported settings rules
 
-Revision ID: 0004_dedupe_decisions
-Revises: 0003
+Revision ID: 0006_dedupe_decisions
+Revises: 0005
 Create Date: 2026-12-07
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql
 
 import aggregator.models
 
-revision = "0004_dedupe_decisions"
-down_revision = "0003"
+revision = "0006_dedupe_decisions"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
