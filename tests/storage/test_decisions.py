@@ -495,3 +495,15 @@ def test_every_decision_undo_and_import_is_in_the_audit_log_with_before_and_afte
         assert len([e for e in merge.after["events"].values() if e]) == 1
         assert merge.after["decision"]["kind"] == "merge"
         assert undone.after is not None and undone.after["decision"]["undone_by"] == EDITOR.label
+
+
+def test_a_split_after_a_merge_wins_over_the_merge_in_later_runs(ctx: IngestContext) -> None:
+    venue, city = _levit(ctx)
+    _decide(ctx, Kind.MERGE, "konzerthaus:k1", "dortmund_de:c1")
+    [merged] = event_ids(ctx.factory)
+    split_event(ctx.factory, merged, ["dortmund_de:c1"], dedupe=ctx.settings.dedupe, actor=EDITOR, now=LATER)
+    shape = layout(ctx.factory)
+    assert len(shape) == 2
+    _rerun(ctx, {"konzerthaus": venue, "dortmund_de": city})
+    _rerun(ctx, {"dortmund_de": city, "konzerthaus": venue}, hours=6)
+    assert layout(ctx.factory) == shape
