@@ -16,7 +16,8 @@ from rich.text import Text
 
 from aggregator.config import ConfigError, load_settings
 from aggregator.db import SchemaOutdated, current_revision, head_revision, make_engine, upgrade
-from aggregator.ingest import IngestError, RunReport, confirm_run, ingest
+from aggregator.actions import ActionRefused
+from aggregator.ingest import RunReport, confirm_run, ingest
 from aggregator.listing import Listing, Rejection
 from aggregator.types import RunStatus
 from aggregator.window import OutsideCount, Window
@@ -221,7 +222,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
             return 2
         try:
             report = confirm_run(runtime.ingest_context, args.run)
-        except IngestError as exc:
+        except ActionRefused as exc:
             err.print(str(exc), markup=False)
             return 1
         _print_report(report)
@@ -264,23 +265,24 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _show_run(runtime: Runtime, run_id: int) -> int:
-    from aggregator.models import SourceRun
+    from aggregator.run_details import run_details
 
     with runtime.factory() as session:
-        run = session.get(SourceRun, run_id)
-    if run is None:
+        details = run_details(session, run_id)
+    if details is None:
         err.print(f"no run {run_id}")
         return 1
+    run = details.run
     console.print(
-        f"run {run.id} of {run.source}: {run.status}, {run.listings} listings, {run.rejected} rejected",
+        f"run {run.id} of {run.source}: {run.status}, {run.counts['listings']} listings, "
+        f"{run.counts['rejected']} rejected",
         highlight=False,
     )
     if run.error:
         console.print(f"  {run.error}", markup=False, highlight=False)
-    rejections = [Rejection.from_data(entry) for entry in run.warnings if isinstance(entry, dict)]
-    if rejections:
+    if details.rejections:
         table = Table("record", "step", "field", "exception", "reason")
-        for rejection in rejections:
+        for rejection in details.rejections:
             cells = (
                 rejection.record_id or "—",
                 rejection.step or "(adapter)",
@@ -290,7 +292,7 @@ def _show_run(runtime: Runtime, run_id: int) -> int:
             )
             table.add_row(*(Text(cell) for cell in cells))  # source text is not markup
         console.print(table)
-    for warning in (entry for entry in run.warnings if not isinstance(entry, dict)):
+    for warning in details.warnings:
         console.print(f"warning: {warning}", markup=False, highlight=False)
     return 0
 
