@@ -14,9 +14,9 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from aggregator.actions import ActionRefused
 from aggregator.config import ConfigError, load_settings
 from aggregator.db import SchemaOutdated, current_revision, head_revision, make_engine, upgrade
-from aggregator.actions import ActionRefused
 from aggregator.ingest import RunReport, confirm_run, ingest
 from aggregator.listing import Listing, Rejection
 from aggregator.types import RunStatus

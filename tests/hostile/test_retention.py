@@ -11,8 +11,8 @@ from fixed_clock import clock
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.config import Settings, load_settings
 from aggregator.actions import ActionRefused
+from aggregator.config import Settings, load_settings
 from aggregator.ingest import IngestContext, confirm_run, ingest
 from aggregator.listing import Listing
 from aggregator.models import ApiToken, PushLog, SourceRecord, SourceRun
