@@ -1,43 +1,52 @@
-"""Editorial actions: who acted (:class:`Actor`), what changed (:class:`Change`), and a refusal.
+"""Editorial actions: what one changed (:class:`Change`, written to the audit log) and a refusal.
 
-Every function behind a console button takes an actor and ``now`` and returns a :class:`Change`, so
-that the caller can write the audit log entry (who, when, what, before, after) without reading the
-database a second time.
+Every function behind a console button takes an :class:`~aggregator.audit.Actor` and ``now``, writes
+its audit entry in the transaction of its change (:func:`audited`), and returns the :class:`Change`
+for the caller's answer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who did something: a console account (its id and e-mail), or a named tool without an account."""
+from aggregator.audit import Actor, record
 
-    account_id: int | None
-    email: str
-
-    @property
-    def label(self) -> str:
-        """What a row records as its author: the e-mail (or the tool's name)."""
-        return self.email
-
-
-COMMAND_LINE = Actor(None, "command line")
+COMMAND_LINE = Actor.machine("cli")
 """The author of a decision taken with ``stadtkalender`` on the server."""
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What one action changed: ``action`` on ``target``, its state ``before`` and ``after`` (JSON-ready)."""
+    """What one action changed: ``action`` on a target, its state ``before`` and ``after`` (JSON-ready)."""
 
     action: str
-    target: str
+    target_type: str
+    target_id: str
     before: dict[str, Any]
     after: dict[str, Any]
     detail: dict[str, Any] = field(default_factory=dict)
     """More about the outcome that is not state (e.g. the run a confirmation applied)."""
+
+
+def audited(session: Session, actor: Actor, change: Change, *, now: datetime) -> Change:
+    """Write ``change`` to the audit log in ``session``'s transaction; returns it."""
+    note = ", ".join(f"{key}={value}" for key, value in change.detail.items()) or None
+    record(
+        session,
+        actor,
+        change.action,
+        change.target_type,
+        change.target_id,
+        at=now,
+        before=change.before,
+        after=change.after,
+        note=note,
+    )
+    return change
 
 
 class ActionRefused(Exception):

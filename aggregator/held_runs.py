@@ -4,7 +4,7 @@
 be cancelled, which would only count one more missing run — by replaying the run's write phase in
 memory, read-only: the same dedupe assignment (:mod:`aggregator.stored_index`), the same rule for
 vanished records (:func:`aggregator.store.vanishing`) and the same status rule
-(:func:`aggregator.derive.status_of`) that :func:`aggregator.ingest.confirm_run` then applies.
+(:func:`aggregator.derive.status_of`) that :func:`confirm_run` then applies.
 :func:`confirm_held` applies the run, :func:`discard_held` drops its batch; both record who decided.
 """
 
@@ -13,22 +13,28 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from aggregator.actions import ActionRefused, Actor, Change
+from aggregator.actions import COMMAND_LINE, ActionRefused, Change, audited
+from aggregator.audit import Actor
 from aggregator.derive import status_of
-from aggregator.ingest import claim_decision, confirm_run, run_listings
+from aggregator.ingest import ingest, run_listings
 from aggregator.models import Event, Occurrence, SourceRecord, SourceRun, SourceState
 from aggregator.run_details import RunSummary
-from aggregator.runs import IngestContext
+from aggregator.runs import IngestContext, RunReport, start_run
 from aggregator.serialise import listing_from_data, listing_to_data
 from aggregator.store import vanishing
 from aggregator.stored_index import load_index
 from aggregator.types import RunStatus, Status
+
+CONFIRM_TRIGGER = "confirm"
+"""The trigger of the run that applies a confirmed held-back run."""
+STALE_CLAIM = timedelta(hours=1)
+"""A decision still in progress after this long was interrupted (see :func:`claim_decision`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +105,7 @@ def held_preview(session: Session, ctx: IngestContext, run_id: int) -> HeldPrevi
     source = run.source
     held_now = run.held.get("now")
     as_of = datetime.fromisoformat(held_now) if held_now else run.started_at
-    replay = replace(ctx, shift_weeks=0)  # as confirm_run replays it
+    replay = replace(ctx, shift_weeks=0)  # as _confirm replays it
     listings, _ = run_listings(
         replay, source, (listing_from_data(item) for item in run.held["listings"]), now=as_of
     )
@@ -260,19 +266,74 @@ def _decision_data(run: SourceRun) -> dict[str, Any]:
     }
 
 
+def claim_decision(
+    session: Session, run_id: int, decision: str, *, actor: Actor, now: datetime
+) -> tuple[SourceRun, dict[str, Any]]:
+    """Record ``decision`` by ``actor`` on held run ``run_id`` unless someone decided before; returns the
+    run and its state before.
+
+    The conditional update makes the first decision win on both databases (PostgreSQL re-checks the
+    condition after a concurrent update commits; SQLite serialises writers). A claim older than
+    :data:`STALE_CLAIM` belongs to a confirmation whose process died, and may be taken over. Raises
+    :class:`ActionRefused` when there is nothing to decide.
+    """
+    current = session.get(SourceRun, run_id)
+    if current is None:
+        raise ActionRefused("no_run", f"no run {run_id}", run=run_id)
+    before = _decision_data(current)
+    claimed = session.execute(
+        update(SourceRun)
+        .where(
+            SourceRun.id == run_id,
+            SourceRun.status == RunStatus.SUSPICIOUS.value,
+            or_(SourceRun.decision.is_(None), SourceRun.decided_at < now - STALE_CLAIM),
+        )
+        .values(decision=decision, decided_by=actor.label, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    run = session.get_one(SourceRun, run_id, populate_existing=True)
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        if run.decision is not None and run.status == RunStatus.SUSPICIOUS.value:
+            raise ActionRefused(
+                "already_decided",
+                f"run {run_id} is being {run.decision} by {run.decided_by}",
+                run=run_id,
+                decision=run.decision,
+                decided_by=run.decided_by,
+            )
+        raise ActionRefused(
+            "not_held",
+            f"run {run_id} is {run.status}, only held runs can be confirmed or discarded",
+            run=run_id,
+            status=run.status,
+        )
+    if not run.held:
+        raise ActionRefused("no_batch", f"run {run_id} no longer has its listings", run=run_id)
+    return run, before
+
+
+def confirm_run(
+    ctx: IngestContext, run_id: int, *, actor: Actor = COMMAND_LINE, now: datetime | None = None
+) -> RunReport:
+    """Apply a run the guard held back, as ``actor`` decided at ``now``; returns the applying run's report.
+
+    The run is replayed as of the moment it was held (its ``now``), so what counts as past, future
+    and vanished is exactly what the operator was shown — however long the confirmation took. The
+    decision is claimed first (:func:`claim_decision`); if the replay fails, the claim is released and
+    the run stays held. On success the run becomes ``confirmed`` and the audit log says who did it.
+    Raises :class:`ActionRefused` for a run that does not exist, is not held, or was decided already.
+    """
+    return _confirm(ctx, run_id, actor, now or ctx.clock())[0]
+
+
 def confirm_held(ctx: IngestContext, run_id: int, *, actor: Actor, now: datetime) -> Change:
     """Apply held run ``run_id`` as ``actor`` decided at ``now`` (see :func:`confirm_run`).
 
     Raises :class:`ActionRefused` when there is nothing to confirm, or when applying failed (the run
     then stays held, and the failed attempt is a run of its own with the reason).
     """
-    with ctx.factory() as session:
-        run = session.get(SourceRun, run_id)
-        if run is None:
-            raise ActionRefused("no_run", f"no run {run_id}", run=run_id)
-        before = _decision_data(run)
-    report = confirm_run(ctx, run_id, actor=actor, now=now)
-    if report.status != RunStatus.SUCCESS:
+    report, change = _confirm(ctx, run_id, actor, now)
+    if change is None:
         raise ActionRefused(
             "confirm_failed",
             f"run {run_id} could not be applied (run {report.run_id}): {report.error}",
@@ -280,12 +341,38 @@ def confirm_held(ctx: IngestContext, run_id: int, *, actor: Actor, now: datetime
             attempt=report.run_id,
             error=report.error,
         )
-    with ctx.factory() as session:
-        after = _decision_data(session.get_one(SourceRun, run_id))
-    counts = {
-        name: getattr(report, name) for name in ("listings", "added", "updated", "unchanged", "cancelled")
-    }
-    return Change("run.confirm", f"run:{run_id}", before, after, {"applied_as": report.run_id, **counts})
+    return change
+
+
+def _confirm(ctx: IngestContext, run_id: int, actor: Actor, now: datetime) -> tuple[RunReport, Change | None]:
+    with ctx.factory() as session, session.begin():
+        run, before = claim_decision(session, run_id, "confirmed", actor=actor, now=now)
+        batch = run.held or {}
+        listings = [listing_from_data(item) for item in batch["listings"]]
+        source = run.source
+        held_now = batch.get("now")
+        as_of = datetime.fromisoformat(held_now) if held_now else run.started_at
+    replay = replace(ctx, shift_weeks=0)  # the held listings were moved when they were held
+    applying = start_run(ctx, source, CONFIRM_TRIGGER, now=now)
+    report = ingest(replay, source, listings, run_id=applying, force=True, now=as_of)
+    with ctx.factory() as session, session.begin():
+        held = session.get_one(SourceRun, run_id)
+        if report.status != RunStatus.SUCCESS:
+            held.decision = held.decided_by = held.decided_at = None
+            return report, None
+        held.status = RunStatus.CONFIRMED.value
+        held.held = None
+        held.error = f"confirmed by {actor.label}; applied as run {report.run_id}"
+        counts = {name: getattr(report, name) for name in ("added", "updated", "unchanged", "cancelled")}
+        change = Change(
+            "run.confirm",
+            "run",
+            str(run_id),
+            before,
+            _decision_data(held),
+            {"applied_as": report.run_id, **counts},
+        )
+        return report, audited(session, actor, change, now=now)
 
 
 def discard_held(factory: sessionmaker[Session], run_id: int, *, actor: Actor, now: datetime) -> Change:
@@ -295,10 +382,9 @@ def discard_held(factory: sessionmaker[Session], run_id: int, *, actor: Actor, n
     when there is nothing to discard.
     """
     with factory() as session, session.begin():
-        current = session.get(SourceRun, run_id)
-        before = _decision_data(current) if current is not None else {}
-        run = claim_decision(session, run_id, "discarded", actor=actor, now=now)
+        run, before = claim_decision(session, run_id, "discarded", actor=actor, now=now)
         run.status = RunStatus.DISCARDED.value
         run.held = None
         run.error = f"discarded by {actor.label}: held back and not applied; its listings were dropped"
-        return Change("run.discard", f"run:{run_id}", before, _decision_data(run))
+        change = Change("run.discard", "run", str(run_id), before, _decision_data(run))
+        return audited(session, actor, change, now=now)

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import or_, text, update
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from aggregator.actions import COMMAND_LINE, ActionRefused, Actor
 from aggregator.listing import Listing, Rejection
-from aggregator.models import SourceRun
 from aggregator.normalise.pipeline import NormaliseResult, normalise
 from aggregator.runs import (
     MAX_STORED_REJECTIONS,
@@ -33,7 +30,6 @@ from aggregator.runs import (
     run_notes,
     start_run,
 )
-from aggregator.serialise import listing_from_data
 from aggregator.store import apply_run
 from aggregator.timeshift import shift_listing
 from aggregator.types import RunStatus
@@ -41,7 +37,6 @@ from aggregator.types import RunStatus
 __all__ = [
     "IngestContext",
     "RunReport",
-    "confirm_run",
     "fail_run",
     "ingest",
     "run_notes",
@@ -50,10 +45,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 INGEST_LOCK = ":stadtkalender-ingest"
-CONFIRM_TRIGGER = "confirm"
-"""The trigger of the run that applies a confirmed held-back run."""
-STALE_CLAIM = timedelta(hours=1)
-"""A decision still in progress after this long was interrupted (see :func:`claim_decision`)."""
 
 
 def ingest(
@@ -173,83 +164,3 @@ def _one_per_record(listings: Iterable[Listing]) -> list[Listing]:
         kept.pop(listing.record_id, None)
         kept[listing.record_id] = listing
     return list(kept.values())
-
-
-def confirm_run(
-    ctx: IngestContext, run_id: int, *, actor: Actor = COMMAND_LINE, now: datetime | None = None
-) -> RunReport:
-    """Apply a run the guard held back, as ``actor`` decided at ``now``; returns the applying run's report.
-
-    The run is replayed as of the moment it was held (its ``now``), so what counts as past, future
-    and vanished is exactly what the operator was shown — however long the confirmation took. The
-    decision is claimed first, so that two people deciding at once cannot both act; if the replay
-    fails, the claim is released and the run stays held. Raises :class:`ActionRefused` for a run that
-    does not exist, is not held, or was decided already.
-    """
-    decided = now or ctx.clock()
-    with ctx.factory() as session, session.begin():
-        run = claim_decision(session, run_id, "confirmed", actor=actor, now=decided)
-        batch = run.held or {}
-        listings = [listing_from_data(item) for item in batch["listings"]]
-        source = run.source
-        held_now = batch.get("now")
-        as_of = datetime.fromisoformat(held_now) if held_now else run.started_at
-    replay = replace(ctx, shift_weeks=0)  # the held listings were moved when they were held
-    report = ingest(
-        replay,
-        source,
-        listings,
-        run_id=start_run(ctx, source, CONFIRM_TRIGGER, now=decided),
-        force=True,
-        now=as_of,
-    )
-    with ctx.factory() as session, session.begin():
-        held = session.get_one(SourceRun, run_id)
-        if report.status == RunStatus.SUCCESS:
-            held.status = RunStatus.CONFIRMED.value
-            held.held = None
-            held.error = f"confirmed by {actor.label}; applied as run {report.run_id}"
-        else:
-            held.decision = held.decided_by = held.decided_at = None
-    return report
-
-
-def claim_decision(session: Session, run_id: int, decision: str, *, actor: Actor, now: datetime) -> SourceRun:
-    """Record ``decision`` by ``actor`` on held run ``run_id``, unless someone decided before.
-
-    The conditional update makes the first decision win on both databases (PostgreSQL re-checks the
-    condition after a concurrent update commits; SQLite serialises writers). A claim older than
-    :data:`STALE_CLAIM` belongs to a confirmation whose process died, and may be taken over. Raises
-    :class:`ActionRefused` when there is nothing to decide.
-    """
-    claimed = session.execute(
-        update(SourceRun)
-        .where(
-            SourceRun.id == run_id,
-            SourceRun.status == RunStatus.SUSPICIOUS.value,
-            or_(SourceRun.decision.is_(None), SourceRun.decided_at < now - STALE_CLAIM),
-        )
-        .values(decision=decision, decided_by=actor.label, decided_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    run = session.get(SourceRun, run_id, populate_existing=True)
-    if run is None:
-        raise ActionRefused("no_run", f"no run {run_id}", run=run_id)
-    if not claimed.rowcount:  # type: ignore[attr-defined]
-        if run.decision is not None and run.status == RunStatus.SUSPICIOUS.value:
-            raise ActionRefused(
-                "already_decided",
-                f"run {run_id} is being {run.decision} by {run.decided_by}",
-                run=run_id,
-                decision=run.decision,
-                decided_by=run.decided_by,
-            )
-        raise ActionRefused(
-            "not_held",
-            f"run {run_id} is {run.status}, only held runs can be confirmed or discarded",
-            run=run_id,
-            status=run.status,
-        )
-    if not run.held:
-        raise ActionRefused("no_batch", f"run {run_id} no longer has its listings", run=run_id)
-    return run

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.actions import ActionRefused, Actor, Change
+from aggregator.actions import ActionRefused, Change, audited
+from aggregator.audit import Actor
 from aggregator.health import SourceInfo
 from aggregator.models import SourceState
 
@@ -87,7 +88,9 @@ def pause_source(
             )
         state = _state(session, name, now)
         state.enabled, state.paused_at, state.paused_by, state.updated_at = False, now, actor.label, now
-        return Change("source.pause", f"source:{name}", before, _state_data(state))
+        return audited(
+            session, actor, Change("source.pause", "source", name, before, _state_data(state)), now=now
+        )
 
 
 def resume_source(
@@ -101,8 +104,8 @@ def resume_source(
         if state is None or state.enabled:
             raise ActionRefused("not_paused", f"source {name!r} is not paused", source=name)
         state.enabled, state.paused_at, state.paused_by, state.updated_at = True, None, None, now
-        return Change(
-            "source.resume", f"source:{name}", before, _state_data(state), {"resumed_by": actor.label}
+        return audited(
+            session, actor, Change("source.resume", "source", name, before, _state_data(state)), now=now
         )
 
 
@@ -125,7 +128,9 @@ def request_run(
             )
         state = _state(session, name, now)
         state.run_requested_at, state.run_requested_by = now, actor.label
-        return Change("source.run", f"source:{name}", before, _state_data(state))
+        return audited(
+            session, actor, Change("source.run", "source", name, before, _state_data(state)), now=now
+        )
 
 
 def run_requests(factory: sessionmaker[Session]) -> list[RunRequest]:

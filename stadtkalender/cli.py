@@ -17,7 +17,8 @@ from rich.text import Text
 from aggregator.actions import ActionRefused
 from aggregator.config import ConfigError, load_settings
 from aggregator.db import SchemaOutdated, current_revision, head_revision, make_engine, upgrade
-from aggregator.ingest import RunReport, confirm_run, ingest
+from aggregator.held_runs import confirm_run
+from aggregator.ingest import RunReport, ingest
 from aggregator.listing import Listing, Rejection
 from aggregator.types import RunStatus
 from aggregator.window import OutsideCount, Window

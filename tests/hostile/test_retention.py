@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.actions import ActionRefused
 from aggregator.config import Settings, load_settings
-from aggregator.ingest import IngestContext, confirm_run, ingest
+from aggregator.held_runs import confirm_run
+from aggregator.ingest import IngestContext, ingest
 from aggregator.listing import Listing
 from aggregator.models import ApiToken, PushLog, SourceRecord, SourceRun
 from aggregator.types import RunStatus

@@ -12,7 +12,7 @@ from scheduler_fakes import ListSource, spec
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.actions import Actor
+from aggregator.audit import Actor
 from aggregator.clock import FixedClock, system_clock
 from aggregator.config import Settings
 from aggregator.db import session_factory

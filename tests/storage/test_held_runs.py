@@ -14,12 +14,13 @@ from fixed_clock import NOW, clock
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.actions import ActionRefused, Actor
+from aggregator.actions import ActionRefused
+from aggregator.audit import Actor, entries
 from aggregator.config import Settings
-from aggregator.held_runs import HeldPreview, confirm_held, discard_held, held_preview
-from aggregator.ingest import IngestContext, confirm_run, ingest
+from aggregator.held_runs import HeldPreview, confirm_held, confirm_run, discard_held, held_preview
+from aggregator.ingest import IngestContext, ingest
 from aggregator.listing import Listing
-from aggregator.models import Base, Occurrence, SourceRecord, SourceRun
+from aggregator.models import AuditEntry, Base, Occurrence, SourceRecord, SourceRun
 from aggregator.run_details import run_details
 from aggregator.types import RunStatus, Status
 
@@ -96,15 +97,22 @@ def _missing_runs(factory: sessionmaker[Session]) -> dict[str, tuple[int, str]]:
 
 
 def _everything(engine: Engine, *, leave_out_run: int | None = None) -> dict[str, list[Any]]:
-    """Every row of every table (a held run's own row left out when asked)."""
+    """Every row of every table (a held run's own row and the audit log left out when asked)."""
     tables: dict[str, list[Any]] = {}
     with engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
             rows = [tuple(row) for row in connection.execute(table.select())]
             if table.name == "source_runs" and leave_out_run is not None:
                 rows = [row for row in rows if row[0] != leave_out_run]
+            if table.name == "audit_log" and leave_out_run is not None:
+                continue
             tables[table.name] = sorted(rows, key=repr)
     return tables
+
+
+def _audit(factory: sessionmaker[Session]) -> list[AuditEntry]:
+    with factory() as session:
+        return entries(session).entries
 
 
 def _preview(ctx: IngestContext, run_id: int) -> HeldPreview:
@@ -199,6 +207,15 @@ def test_confirming_records_the_decision_and_its_author(ctx: IngestContext) -> N
     with ctx.factory() as session:
         applied = session.get_one(SourceRun, change.detail["applied_as"])
         assert (applied.trigger, applied.status) == ("confirm", "success")
+    [entry] = _audit(ctx.factory)
+    assert (entry.action, entry.target_type, entry.target_id, entry.account_id) == (
+        "run.confirm",
+        "run",
+        str(run_id),
+        7,
+    )
+    assert (entry.before, entry.after) == (change.before, change.after)
+    assert f"applied_as={applied.id}" in (entry.note or "")
     with pytest.raises(ActionRefused) as refused:
         discard_held(ctx.factory, run_id, actor=BEN, now=NOW + timedelta(hours=4))
     assert refused.value.code == "not_held"
@@ -209,7 +226,15 @@ def test_discarding_drops_the_batch_and_changes_nothing_else(ctx: IngestContext,
     before = _everything(engine, leave_out_run=run_id)
     change = discard_held(ctx.factory, run_id, actor=BEN, now=NOW + timedelta(hours=3))
     assert _everything(engine, leave_out_run=run_id) == before
-    assert change.action == "run.discard" and change.target == f"run:{run_id}"
+    assert (change.action, change.target_type, change.target_id) == ("run.discard", "run", str(run_id))
+    [entry] = _audit(ctx.factory)
+    assert (entry.action, entry.target_id, entry.account_id, entry.actor) == (
+        "run.discard",
+        str(run_id),
+        8,
+        "ben@dortmund.de",
+    )
+    assert (entry.before, entry.after) == (change.before, change.after)
     assert (change.before["status"], change.before["held_listings"]) == ("suspicious", 7)
     assert change.after["status"] == "discarded" and change.after["decided_by"] == "ben@dortmund.de"
     with ctx.factory() as session:
@@ -265,10 +290,12 @@ def test_a_failed_confirmation_leaves_the_run_held(
     with ctx.factory() as session:
         run = session.get_one(SourceRun, run_id)
         assert (run.status, run.decision, bool(run.held)) == ("suspicious", None, True)
+    assert _audit(ctx.factory) == []
     monkeypatch.undo()
     assert confirm_run(ctx, run_id).status == RunStatus.SUCCESS
     with ctx.factory() as session:
-        assert session.get_one(SourceRun, run_id).decided_by == "command line"
+        assert session.get_one(SourceRun, run_id).decided_by == "cli"
+    assert [(e.action, e.actor, e.account_id) for e in _audit(ctx.factory)] == [("run.confirm", "cli", None)]
 
 
 def test_nothing_to_decide_is_refused_with_a_reason(ctx: IngestContext) -> None:

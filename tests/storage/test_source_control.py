@@ -10,7 +10,8 @@ import pytest
 from fixed_clock import NOW, clock
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.actions import ActionRefused, Actor
+from aggregator.actions import ActionRefused
+from aggregator.audit import Actor, entries
 from aggregator.config import Settings
 from aggregator.ingest import IngestContext, ingest, start_run
 from aggregator.listing import Listing, Rejection
@@ -50,9 +51,15 @@ def _state(factory: sessionmaker[Session], name: str) -> SourceState | None:
         return session.get(SourceState, name)
 
 
+def _audit(factory: sessionmaker[Session]) -> list[tuple[object, ...]]:
+    with factory() as session:
+        found = entries(session).entries
+    return [(e.action, e.target_id, e.account_id, e.actor, e.at, e.before, e.after) for e in reversed(found)]
+
+
 def test_pause_and_resume_say_who_and_what_changed(factory: sessionmaker[Session]) -> None:
     paused = pause_source(factory, SPECS, "fzw", actor=ANNA, now=NOW)
-    assert (paused.action, paused.target) == ("source.pause", "source:fzw")
+    assert (paused.action, paused.target_type, paused.target_id) == ("source.pause", "source", "fzw")
     assert paused.before["paused"] is False
     assert (paused.after["paused"], paused.after["paused_by"]) == (True, "anna@dortmund.de")
     state = _state(factory, "fzw")
@@ -71,6 +78,18 @@ def test_pause_and_resume_say_who_and_what_changed(factory: sessionmaker[Session
     with pytest.raises(ActionRefused) as not_paused:
         resume_source(factory, SPECS, "fzw", actor=ANNA, now=NOW)
     assert not_paused.value.code == "not_paused"
+    assert _audit(factory) == [
+        ("source.pause", "fzw", 7, "anna@dortmund.de", NOW, paused.before, paused.after),
+        (
+            "source.resume",
+            "fzw",
+            7,
+            "anna@dortmund.de",
+            NOW + timedelta(hours=1),
+            resumed.before,
+            resumed.after,
+        ),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -84,6 +103,7 @@ def test_only_configured_enabled_sources_can_be_steered(
             act(factory, SPECS, name, actor=ANNA, now=NOW)
         assert (refused.value.code, refused.value.params["source"]) == (code, name)
     assert _state(factory, name) is None
+    assert _audit(factory) == []
 
 
 def test_a_run_request_waits_once_and_is_taken_once(factory: sessionmaker[Session]) -> None:
@@ -107,6 +127,7 @@ def test_a_run_request_waits_once_and_is_taken_once(factory: sessionmaker[Sessio
     assert run_requests(factory) == []
     request_run(factory, SPECS, "domicil", actor=ANNA, now=NOW + timedelta(seconds=5))
     assert [r.requested_at for r in run_requests(factory)] == [NOW + timedelta(seconds=5)]
+    assert [(action, target) for action, target, *_ in _audit(factory)] == [("source.run", "domicil")] * 2
 
 
 def _listing(record_id: str, day: int) -> Listing:
