@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from _console import ConsoleRuntime, api_post, post
+from _console import ConsoleRuntime, Spec, api_post, post
 from fixed_clock import NOW
 from sqlalchemy import select
 from starlette.testclient import TestClient
@@ -19,15 +19,6 @@ from aggregator.listing import Listing, Rejection
 from aggregator.models import Occurrence, SourceRun, SourceState
 from aggregator.types import RunStatus
 from calendar_api.admin import build_console, source_pages
-
-
-@dataclass(frozen=True)
-class Spec:
-    name: str
-    kind: str = "venue"
-    schedule: str = "interval:6h"
-    enabled: bool = True
-
 
 SPECS = {
     "konzerthaus": Spec("konzerthaus"),
