@@ -308,3 +308,21 @@ def test_nothing_to_decide_is_refused_with_a_reason(ctx: IngestContext) -> None:
     assert missing.value.code == "no_run"
     with ctx.factory() as session, pytest.raises(ActionRefused, match="no run 999"):
         held_preview(session, ctx, 999)
+
+
+def test_confirming_in_the_demo_does_not_move_the_dates_twice(ctx: IngestContext) -> None:
+    demo = replace(ctx, shift_weeks=2)
+    assert ingest(demo, "konzerthaus", _programme(list(range(1, 21))), now=NOW).status == RunStatus.SUCCESS
+    starts = set(_starts(demo.factory))
+    held = ingest(demo, "konzerthaus", _programme([1, 2, 3]), now=NOW + timedelta(hours=1))
+    assert held.status == RunStatus.SUSPICIOUS
+    preview = _preview(demo, held.run_id)
+    assert (len(preview.cancels), len(preview.counts_missing)) == (0, 17)
+    confirm_held(demo, held.run_id, actor=ANNA, now=NOW + timedelta(hours=2))
+    assert set(_starts(demo.factory)) == starts
+    assert min(starts) == datetime(2026, 12, 15, 19, 30, tzinfo=UTC)
+
+
+def _starts(factory: sessionmaker[Session]) -> list[datetime]:
+    with factory() as session:
+        return list(session.scalars(select(Occurrence.start)))
