@@ -16,11 +16,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, sessionmaker
 
+from aggregator.derive import source_kind_default
 from aggregator.health import SourceHealth, SourceInfo, source_health
 from aggregator.models import SourceRun, SourceState
 from aggregator.run_details import RunSummary
 from aggregator.schedules import ScheduleError, next_scheduled_run
-from aggregator.types import RunStatus
+from aggregator.types import Health, RunStatus
 
 _LIGHT = (defer(SourceRun.held), defer(SourceRun.warnings))
 """A list of runs needs neither a held batch nor the kept rejections, which can be large."""
@@ -96,9 +97,12 @@ def source_overview(
         held = _held_runs(session, name)[name]
     if name not in specs and not recent:
         return None
-    row = next(
-        r for r in source_health(factory, {name: specs[name]} if name in specs else {}) if r.name == name
-    )
+    rows = source_health(factory, {name: specs[name]} if name in specs else {})
+    row = next((r for r in rows if r.name == name), None)
+    if row is None:  # runs, but none finished yet (health counts finished runs only)
+        row = SourceHealth(
+            name, source_kind_default(name), "manual", Health.NEVER_RUN.value, 0, None, None, 0, None
+        )
     return _overview(row, specs, state, recent, held, now)
 
 

@@ -233,3 +233,11 @@ def test_a_source_with_runs_but_no_configuration_is_shown_but_not_steerable(
     one = source_overview(factory, SPECS, "import", now=NOW)
     assert one is not None
     assert (one.configured, one.can_steer, one.next_run, one.schedule) == (False, False, None, "manual")
+
+
+def test_a_source_whose_only_run_is_still_running_has_a_page(factory: sessionmaker[Session]) -> None:
+    with factory() as session, session.begin():
+        session.add(SourceRun(source="push:fzw", started_at=NOW, status="running"))
+    one = source_overview(factory, SPECS, "push:fzw", now=NOW)
+    assert one is not None
+    assert (one.health, one.kind, [run.status for run in one.runs]) == ("never_run", "push", ["running"])
