@@ -30,6 +30,7 @@ from aggregator.serialise import listing_from_data, listing_to_data
 from aggregator.store import vanishing
 from aggregator.stored_index import load_index
 from aggregator.types import RunStatus, Status
+from aggregator.venue_registry import load_registry
 
 CONFIRM_TRIGGER = "confirm"
 """The trigger of the run that applies a confirmed held-back run."""
@@ -106,9 +107,10 @@ def held_preview(session: Session, ctx: IngestContext, run_id: int) -> HeldPrevi
     held_now = run.held.get("now")
     as_of = datetime.fromisoformat(held_now) if held_now else run.started_at
     replay = replace(ctx, shift_weeks=0)  # as _confirm replays it
-    listings, _ = run_listings(
-        replay, source, (listing_from_data(item) for item in run.held["listings"]), now=as_of
-    )
+    held = (listing_from_data(item) for item in run.held["listings"])
+    # the stored registry, as a confirmation reads it (which first seeds the table; a preview writes nothing)
+    venues = load_registry(session, ctx.venues)
+    listings, _ = run_listings(replay, source, held, venues=venues, now=as_of)
 
     index, own = load_index(session, replay, source, as_of)
     assignments = index.assign(listings, now=as_of).assignments

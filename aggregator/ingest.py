@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.listing import Listing, Rejection
 from aggregator.normalise.pipeline import NormaliseResult, normalise
+from aggregator.normalise.venues import VenueRegistry
 from aggregator.runs import (
     MAX_STORED_REJECTIONS,
     Held,
@@ -33,14 +34,17 @@ from aggregator.runs import (
 from aggregator.store import apply_run
 from aggregator.timeshift import shift_listing
 from aggregator.types import RunStatus
+from aggregator.venue_registry import load_registry, seed_venues
 
 __all__ = [
     "IngestContext",
     "RunReport",
+    "current_venues",
     "fail_run",
     "ingest",
     "run_notes",
     "start_run",
+    "wait_for_ingest",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,7 +72,9 @@ def ingest(
     now = now or ctx.clock()
     run_id = run_id if run_id is not None else start_run(ctx, source)
     try:
-        valid, result = run_listings(ctx, source, listings, now=now)
+        items = list(listings)
+        venues = current_venues(ctx)
+        valid, result = run_listings(ctx, source, items, venues=venues, now=now)
     except Exception as exc:  # the source failed while producing listings, or a normalisation step broke
         log.exception("listings of %s could not be read or normalised", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}")
@@ -76,6 +82,7 @@ def ingest(
     notes = list(warnings)
     if len(rejected) > MAX_STORED_REJECTIONS:  # first, so that the cap on warnings never hides it
         notes.insert(0, f"{len(rejected) - MAX_STORED_REJECTIONS} more rejections not kept with the run")
+    notes += [f"venue registry: {conflict}" for conflict in venues.conflicts]
     notes += [f"unknown venue: {name}" for name in result.unknown_venues]
     notes += [f"unknown category: {name}" for name in result.unknown_categories]
     if ctx.shift_weeks:
@@ -127,18 +134,30 @@ def ingest(
 
 
 def run_listings(
-    ctx: IngestContext, source: str, listings: Iterable[Listing], *, now: datetime
+    ctx: IngestContext, source: str, listings: Iterable[Listing], *, venues: VenueRegistry, now: datetime
 ) -> tuple[list[Listing], NormaliseResult]:
-    """The listings a run of ``source`` applies, and what normalising them found.
+    """The listings a run of ``source`` applies, and what normalising them against ``venues`` found.
 
     Each usable listing is stamped with the source and moved by the demo's shift; a record id
     appears once (the last listing of each wins).
     """
-    result = normalise(listings, venues=ctx.venues, categories=ctx.categories, now=now)
+    result = normalise(listings, venues=venues, categories=ctx.categories, now=now)
     valid = _one_per_record(
         shift_listing(listing.evolve(source=source), ctx.shift_weeks) for listing in result.listings
     )
     return valid, result
+
+
+def current_venues(ctx: IngestContext) -> VenueRegistry:
+    """The venue registry a run matches against: the venues table, first brought up to the seed.
+
+    Seeding (:func:`~aggregator.venue_registry.seed_venues`) runs under the ingest lock, so two
+    processes never add the same seed venue at once; it writes only when the seed or the table changed.
+    """
+    with ctx.factory() as session, session.begin():
+        _lock_for_ingest(session)
+        seed_venues(session, ctx.venues, now=ctx.clock())
+        return load_registry(session, ctx.venues)
 
 
 def _lock_for_ingest(session: Session) -> None:
@@ -150,11 +169,19 @@ def _lock_for_ingest(session: Session) -> None:
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        wait_for_ingest(session)
+    elif dialect == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def wait_for_ingest(session: Session) -> None:
+    """On PostgreSQL, wait for a running ingest and keep the next one out until ``session``'s transaction
+    ends: for an editor's change that rewrites stored records. (SQLite lets one writer in at a time anyway.)
+    """
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"), {"key": INGEST_LOCK}
         )
-    elif dialect == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _one_per_record(listings: Iterable[Listing]) -> list[Listing]:

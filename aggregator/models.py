@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -57,6 +58,13 @@ class Base(DeclarativeBase):
 
 
 class Venue(Base):
+    """A venue of the registry (``known``), or a place a source named that the registry does not know.
+
+    The registry is seeded from ``aggregator/data/venues.toml`` (:mod:`aggregator.venue_registry`) and
+    edited in the console: ``seed_hash`` is the hash of the seed entry last applied, and a venue an editor
+    changed (``edited_at``) is never overwritten by the seed again.
+    """
+
     __tablename__ = "venues"
 
     slug: Mapped[str] = mapped_column(String(120), primary_key=True)
@@ -69,11 +77,19 @@ class Venue(Base):
     lon: Mapped[float | None]
     district: Mapped[str | None] = mapped_column(String(120))
     rooms: Mapped[list[Any]] = mapped_column(default=list)
+    """The names of the venue's rooms, in order (what the public API shows)."""
     url: Mapped[str | None] = mapped_column(String(1000))
     accessibility: Mapped[str | None] = mapped_column(Text)
     known: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    room_aliases: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    """Per room name: ``{"aliases": [...], "standalone": [...]}``, the spellings sources use for it."""
+    geo_approximate: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    seed_hash: Mapped[str | None] = mapped_column(String(64))
+    edited_at: Mapped[datetime | None]
+    edited_by: Mapped[str | None] = mapped_column(String(320))
+    """Who changed the venue last in the console (the account's e-mail)."""
 
 
 class Event(Base):

@@ -60,6 +60,8 @@ class IngestContext:
     """When things happen: run bookkeeping, and "now" for a run that is given none."""
     kinds: Mapping[str, str] = field(default_factory=dict)
     venues: VenueRegistry = field(default_factory=load_venues)
+    """The seed of the venue registry (``venues.toml``); runs match against the stored registry
+    (:func:`aggregator.ingest.current_venues`)."""
     categories: CategoryVocabulary = field(default_factory=load_categories)
     shift_weeks: int = 0
     """The demo only: every normalised listing moves this many weeks forward (aggregator.timeshift)."""

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from aggregator.config import IngestSettings
-from aggregator.derive import derive_event, derive_occurrence, visible_hash
+from aggregator.derive import Priority, derive_event, derive_occurrence, visible_hash
 from aggregator.listing import Listing
 from aggregator.models import Event, EventRedirect, Occurrence, SourceRecord, SourceState, Venue
 from aggregator.runs import Held, IngestContext, RunReport
@@ -18,6 +18,7 @@ from aggregator.serialise import content_hash, listing_to_data
 from aggregator.split import split_forbidden
 from aggregator.stored_index import load_index
 from aggregator.types import Status
+from aggregator.venue_registry import add_unknown_venue
 
 
 def apply_run(
@@ -31,7 +32,7 @@ def apply_run(
     force: bool,
     now: datetime,
 ) -> None:
-    _ensure_venues(session, ctx, listings, now)
+    _ensure_venues(session, listings, now)
     rules = ctx.rules()
     split_events, split_occurrences = split_forbidden(session, rules, now)
     index, records = load_index(session, ctx, source, now)
@@ -120,51 +121,17 @@ def apply_run(
             session, ctx, source, records, seen, touched_occurrences, touched_events, force=force, now=now
         )
     session.flush()
-    report.cancelled = _rederive(session, ctx, touched_events, touched_occurrences, now)
+    report.cancelled = rederive(session, ctx.priority, touched_events, touched_occurrences, now)
 
 
-def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[Listing], now: datetime) -> None:
+def _ensure_venues(session: Session, listings: Sequence[Listing], now: datetime) -> None:
+    """Keep every place the run names that the venues table lacks (the registry's venues are seeded)."""
     wanted = {listing.venue_slug: listing for listing in listings if listing.venue_slug}
     existing = set(session.scalars(select(Venue.slug).where(Venue.slug.in_(list(wanted)))))
     for slug, listing in wanted.items():
-        if slug in existing:
-            continue
-        info = ctx.venues.get(slug)
-        if info is not None:
-            session.add(
-                Venue(
-                    slug=slug,
-                    name=info.name,
-                    aliases=list(info.aliases),
-                    street=info.street,
-                    postcode=info.postcode,
-                    city=info.city,
-                    lat=info.lat,
-                    lon=info.lon,
-                    district=info.district,
-                    rooms=list(info.rooms),
-                    url=info.url,
-                    accessibility=info.accessibility,
-                    known=True,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        else:
-            session.add(
-                Venue(
-                    slug=slug,
-                    name=listing.venue_name or slug,
-                    aliases=[],
-                    street=listing.venue_address,
-                    lat=listing.geo[0] if listing.geo else None,
-                    lon=listing.geo[1] if listing.geo else None,
-                    known=False,
-                    rooms=[],
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        if slug not in existing:
+            name = listing.venue_name or slug
+            add_unknown_venue(session, slug, name, address=listing.venue_address, geo=listing.geo, now=now)
     session.flush()
 
 
@@ -261,10 +228,13 @@ def _merge_events(session: Session, loser: str, survivor: str, now: datetime) ->
     session.flush()
 
 
-def _rederive(
-    session: Session, ctx: IngestContext, event_ids: set[str], occurrence_ids: set[str], now: datetime
+def rederive(
+    session: Session, priority: Priority, event_ids: set[str], occurrence_ids: set[str], now: datetime
 ) -> int:
-    priority = ctx.priority
+    """Derive the given events and occurrences again from their records; returns how many became cancelled.
+
+    A visible change bumps the SEQUENCE of what changed; an event left without records is deleted.
+    """
     cancelled = 0
     events = session.scalars(
         select(Event)

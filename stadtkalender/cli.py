@@ -16,11 +16,21 @@ from rich.text import Text
 
 from aggregator.actions import ActionRefused
 from aggregator.config import ConfigError, load_settings
-from aggregator.db import SchemaOutdated, current_revision, head_revision, make_engine, upgrade
+from aggregator.db import (
+    SchemaOutdated,
+    current_revision,
+    head_revision,
+    make_engine,
+    session_factory,
+    transaction,
+    upgrade,
+)
 from aggregator.held_runs import confirm_run
 from aggregator.ingest import RunReport, ingest
 from aggregator.listing import Listing, Rejection
+from aggregator.normalise.venues import load_venues
 from aggregator.types import RunStatus
+from aggregator.venue_registry import seed_venues
 from aggregator.window import OutsideCount, Window
 from stadtkalender.extensions import EXTENSIONS
 from stadtkalender.runtime import Runtime, process_clock
@@ -37,6 +47,12 @@ def _cmd_db(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database.url)
     if args.action == "upgrade":
         upgrade(engine)
+        with transaction(session_factory(engine)) as session:
+            seeded = seed_venues(session, load_venues(), now=process_clock()())
+        console.print(
+            f"venue registry: {len(seeded.added)} added, {len(seeded.refreshed)} refreshed from venues.toml"
+            + (f"; kept as edited: {', '.join(seeded.kept_edited)}" if seeded.kept_edited else "")
+        )
     current = current_revision(engine)
     state = "current" if current == head_revision() else f"outdated (head is {head_revision()})"
     console.print(f"database schema at revision {current or 'none'}: {state}")

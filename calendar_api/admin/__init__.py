@@ -35,6 +35,7 @@ from calendar_api.admin import (
     login_pages,
     people_pages,
     source_pages,
+    venue_pages,
 )
 from calendar_api.admin.console import Console, ConsoleRuntime
 from calendar_api.admin.frame_texts import FRAME_TEXTS
@@ -43,6 +44,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     login_pages,
     home_pages,
     source_pages,
+    venue_pages,
     audit_pages,
     account_pages,
     people_pages,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,9 +28,12 @@ from web_data import NOW, Runtime, populate, web_settings
 from aggregator import accounts
 from aggregator.clock import FixedClock
 from aggregator.db import make_engine, session_factory, upgrade
+from aggregator.ingest import IngestContext, ingest
+from aggregator.listing import Listing
 from calendar_api.admin import build_console
 
 pytestmark = pytest.mark.browser
+UNKNOWN_PLACE = "Schauburg"
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -46,6 +50,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     populate(factory)
     clock = FixedClock(NOW)
     make_accounts(factory, clock)
+    _send_an_unknown_venue(factory, clock)
     SAMPLES.update(add_held_run(factory, web_settings(), NOW))
     HELD.update(add_held_run(factory, web_settings(), NOW, source="keller", title="Lesung", venue="FZW"))
     specs = {"domicil": Spec("domicil"), "keller": Spec("keller")}
@@ -60,6 +65,20 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join(timeout=10)
     engine.dispose()
     accounts.HASHER = PasswordHasher()
+
+
+def _send_an_unknown_venue(factory: Any, clock: FixedClock) -> None:
+    """A source's event at a place the registry does not know: the venues page shows a suggestion."""
+    listing = Listing(
+        source="dortmund_de",
+        record_id="schauburg-1",
+        title="Stummfilm mit Orgel",
+        fetched_at=NOW,
+        start=NOW + timedelta(days=3),
+        venue_name=UNKNOWN_PLACE,
+    )
+    report = ingest(IngestContext(factory, web_settings(), clock=clock), "dortmund_de", [listing])
+    assert report.status.value == "success", report.error
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +144,8 @@ def _console_pages(sample: dict[str, str]) -> list[str]:
     return paths
 
 
-SAMPLES: dict[str, str] = {}
-"""Values for the path parameters of console pages (one real object each; ``app_url`` adds them)."""
+SAMPLES: dict[str, str] = {"slug": "konzerthaus-dortmund"}
+"""Values for the path parameters of console pages (one real object each; ``app_url`` adds the runs')."""
 HELD: dict[str, str] = {}
 """A second held-back run (``name``, ``run_id``), for the test that confirms one."""
 
@@ -208,3 +227,23 @@ def test_an_editor_confirms_a_held_run_after_seeing_what_it_cancels(
     assert statuses == {"scheduled", "cancelled"}, statuses
     cancelled = [o for o in occurrences if o["status"] == "cancelled"]
     assert len(cancelled) == 1 and cancelled[0]["start"].replace("T", " ").startswith(date)
+
+
+def test_settling_a_venue_suggestion_by_keyboard_alone(new_page: Callable[[], Any], app_url: str) -> None:
+    page = new_page()
+    _sign_in(page, app_url, "editor")
+    page.goto(f"{app_url}/admin/venues")
+    assert page.locator("#suggestions ~ table th[scope=row]", has_text=UNKNOWN_PLACE).count() == 1
+    page.focus("#s1-target")
+    page.keyboard.press("ArrowDown")  # the second choice
+    target = page.evaluate("document.querySelector('#s1-target').value")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{app_url}/admin/venues/{target}?moved=1&done=suggestion_aliased")
+    assert page.locator("[role=status]").first.inner_text() == (
+        "Der unbekannte Ort ist jetzt ein Alias; seine Termine sind umgezogen."
+    )
+    assert page.locator("td", has_text=UNKNOWN_PLACE).count() == 1  # the new alias
+    screenshot(page, "console-venue")
+    events = page.request.get(f"{app_url}/api/v1/events?venue={target}").json()["events"]
+    assert "Stummfilm mit Orgel" in [event["title"] for event in events]

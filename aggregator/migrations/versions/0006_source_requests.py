@@ -1,7 +1,7 @@
 """source requests: pause and run-now requests on source_state, decisions on held-back runs
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-08
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import aggregator.models
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
