@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
 
-from aggregator.formats.schemaorg.reader import json_path as _join
+from aggregator.formats.schemaorg.event_reader import json_path as _join
 from aggregator.listing import Listing, OfferListing
 from aggregator.normalise.pipeline import normalise
 from aggregator.text import clean_text

@@ -45,10 +45,10 @@ from aggregator.formats.decoding import decode
 from aggregator.formats.errors import DocumentError
 from aggregator.formats.read_result import ReadResult
 from aggregator.formats.record_ids import make_record_ids_unique
-from aggregator.formats.schemaorg.reader import LenientReader
-from aggregator.formats.schemaorg.reader import as_list as _list
-from aggregator.formats.schemaorg.reader import lenient_moment as _moment
-from aggregator.formats.schemaorg.reader import plain_string as _string
+from aggregator.formats.schemaorg.event_reader import LenientReader
+from aggregator.formats.schemaorg.event_reader import as_list as _list
+from aggregator.formats.schemaorg.event_reader import lenient_moment as _moment
+from aggregator.formats.schemaorg.event_reader import plain_string as _string
 from aggregator.formats.schemaorg.vocabulary import EVENT_TYPES as EVENT_TYPES
 from aggregator.formats.schemaorg.vocabulary import is_event_type, token, type_names
 from aggregator.listing import Listing, Rejection

@@ -33,7 +33,7 @@ showing and the validation step may decide otherwise.
 
 from __future__ import annotations
 
-from aggregator.formats.icalendar.reader import (
+from aggregator.formats.icalendar.calendar_reader import (
     MAX_LISTINGS,
     UNTITLED,
     NotACalendar,

@@ -1,1 +1,1 @@
-"""schema.org events: the vocabulary (:mod:`.vocabulary`) and the one Event reader (:mod:`.reader`)."""
+"""schema.org events: the vocabulary (:mod:`.vocabulary`) and the one Event reader (:mod:`.event_reader`)."""
