@@ -21,12 +21,12 @@ from rapidfuzz import process
 
 from aggregator import matching
 from aggregator.dedupe import MAX_CANDIDATE_EVENTS, SMALL_BLOCK, DedupeIndex
+from aggregator.formats.schemaorg.jsonld_reader import parse_jsonld
 from aggregator.listing import Listing, OfferListing
 from aggregator.normalise.categories import CategoryDataError, load_categories
 from aggregator.normalise.limits import TEXT_LIMITS, truncate
 from aggregator.normalise.pipeline import normalise
 from aggregator.normalise.venues import load_venues
-from sources.platforms.jsonld import parse_jsonld
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 FIRST = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from aggregator.formats.schemaorg.jsonld_reader import parse_jsonld
 from aggregator.listing import Listing
 from aggregator.models import Event, Occurrence, Offer, Venue
 from aggregator.types import BERLIN, Availability, Status
 from calendar_api.queries import EventView
 from calendar_api.web.jsonld_writer import event_jsonld, script_json
-from sources.platforms.jsonld import parse_jsonld
 
 PAGE = "https://kalender.example/events/evmahler"
 FETCHED_AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
