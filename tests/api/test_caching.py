@@ -186,7 +186,8 @@ def test_data_version_comes_from_the_database(
 def test_version_is_reread_after_its_ttl(
     settings: Settings, engine: Any, factory: sessionmaker[Session], renders: list[str]
 ) -> None:
-    from _data import SPECS, Runtime, populate
+    from _data import SPECS, populate
+    from calendar_rows import Runtime
 
     from calendar_api.app import create_app
 

@@ -387,7 +387,8 @@ def test_readiness_fails_on_outdated_schema(client: TestClient, monkeypatch: pyt
 
 
 def test_app_refuses_to_start_on_an_empty_database(settings: Settings, tmp_path: Any) -> None:
-    from _data import SPECS, Runtime
+    from _data import SPECS
+    from calendar_rows import Runtime
 
     from calendar_api.app import create_app
 
@@ -473,7 +474,8 @@ def test_a_broken_extension_is_not_silently_skipped(
     settings: Settings, engine: Any, factory: sessionmaker[Session]
 ) -> None:
     """An extension that cannot import one of its own dependencies is an error, not skipped."""
-    from _data import SPECS, Runtime
+    from _data import SPECS
+    from calendar_rows import Runtime
 
     from calendar_api.app import create_app
 

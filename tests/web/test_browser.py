@@ -25,7 +25,8 @@ from typing import Any
 
 import pytest
 import uvicorn
-from web_data import NOW, REPO, XSS_TITLE, Runtime, populate, web_settings
+from calendar_rows import Runtime
+from web_data import NOW, REPO, XSS_TITLE, populate, web_settings
 
 from aggregator.db import make_engine, session_factory, upgrade
 
