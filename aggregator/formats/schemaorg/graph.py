@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urljoin
 
-from aggregator.formats.schemaorg.event_reader import as_list, plain_string
+from aggregator.formats.schemaorg.event_reader import as_list, lenient_link
 from aggregator.formats.schemaorg.vocabulary import is_event_type, type_names
 from aggregator.types import JSON
 
@@ -36,13 +35,7 @@ class Graph:
 
     def url(self, value: Any) -> str | None:
         """An absolute URL from a string or an object with ``url``/``@id``."""
-        value = self.resolve(as_list(value)[0]) if as_list(value) else None
-        if isinstance(value, dict):
-            value = value.get("url") or value.get("contentUrl") or value.get("@id")
-        text = plain_string(value)
-        if text is None:
-            return None
-        return urljoin(self.base_url, text) if self.base_url else text
+        return lenient_link(value, self.base_url, self.resolve)
 
 
 def entities(documents: list[Any]) -> Iterator[Any]:
