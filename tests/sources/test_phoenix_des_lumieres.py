@@ -9,7 +9,7 @@ import pytest
 from fixed_clock import NOW
 
 from aggregator.listing import Listing
-from sources.base import Document, LayoutChanged, registry
+from sources.base import Document, LayoutChanged
 from sources.phoenix_des_lumieres import PhoenixDesLumieresSource
 from sources.snapshots import SnapshotFetcher
 
@@ -43,10 +43,6 @@ def test_venue_name(listing: Listing) -> None:
 
 def test_every_teaser_is_parsed() -> None:
     assert len(LISTINGS) == 7
-
-
-def test_adapter_is_registered_under_its_module_name() -> None:
-    assert registry()["phoenix_des_lumieres"] is PhoenixDesLumieresSource
 
 
 def test_title() -> None:

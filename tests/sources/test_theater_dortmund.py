@@ -10,7 +10,7 @@ import pytest
 from fixed_clock import NOW
 
 from aggregator.listing import Listing
-from sources.base import Document, LayoutChanged, registry
+from sources.base import Document, LayoutChanged
 from sources.snapshots import SnapshotFetcher
 from sources.theater_dortmund import TheaterDortmundSource
 
@@ -90,10 +90,6 @@ def test_paging_is_capped() -> None:
             return NOW
 
     assert len(list(TheaterDortmundSource(_Endless()).fetch())) == 40
-
-
-def test_adapter_is_registered_under_its_module_name() -> None:
-    assert registry()["theater_dortmund"] is TheaterDortmundSource
 
 
 # One field per test
