@@ -110,15 +110,9 @@ class _DocumentReader:
         self.clean_name = clean_name
         self.result = result
 
-    def warn(self, message: str) -> None:
-        """Record a warning once."""
-        if message not in self.result.warnings:
-            self.result.warnings.append(message)
-
     def reject(self, record_id: str | None, reason: str, field_name: str | None = None) -> None:
         """Record a rejection and the matching warning."""
-        self.result.rejections.append(Rejection(self.source, record_id, reason, field_name))
-        self.warn(f"{record_id or 'event'}: {reason}")
+        self.result.reject(Rejection(self.source, record_id, reason, field_name), record_id or "event")
 
     def read_event(self, event: JSON) -> None:
         """Listings for one top-level event: itself, its sub-events, or its schedule."""
@@ -194,14 +188,14 @@ class _DocumentReader:
             try:
                 end, end_is_date = lenient_moment(raw_end)
             except ValueError:
-                self.warn(f"{record_id}: endDate unreadable ({raw_end!r}); ignored")
+                self.result.warn(f"{record_id}: endDate unreadable ({raw_end!r}); ignored")
             else:
                 if end_is_date:
                     end += timedelta(days=1)
         elif all_day:
             end = start + timedelta(days=1)
         if end is not None and end < start:
-            self.warn(f"{record_id}: endDate before startDate; ignored")
+            self.result.warn(f"{record_id}: endDate before startDate; ignored")
             end = None
         return start, end, all_day
 
@@ -221,7 +215,7 @@ class _DocumentReader:
         content = reader.content("$", event)
         title = content.pop("title")
         if title is None:
-            self.warn(f"{record_id}: no name; titled '(ohne Titel)'")
+            self.result.warn(f"{record_id}: no name; titled '(ohne Titel)'")
             title = "(ohne Titel)"
         elif self.clean_name is not None:
             title = self.clean_name(title, start, content["venue_name"])
@@ -243,7 +237,7 @@ class _DocumentReader:
         try:
             return list(expand_schedule(schedule, self.window))
         except (ValueError, TypeError, OverflowError) as error:
-            self.warn(f"{record_id}: eventSchedule unreadable ({error}); its startDate used")
+            self.result.warn(f"{record_id}: eventSchedule unreadable ({error}); its startDate used")
             return []
 
 
@@ -256,7 +250,7 @@ class _Warnings:
 
     def problem(self, path: str, reason: str) -> None:
         """Warn once about a dropped value."""
-        self.reader.warn(f"{self.record_id}: {reason}")
+        self.reader.result.warn(f"{self.record_id}: {reason}")
 
 
 def _is_dated(sub: Any) -> bool:
