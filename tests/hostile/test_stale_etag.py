@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from fixed_clock import clock
+from fixed_clock import NOW, clock
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -25,7 +25,6 @@ from aggregator.types import Availability, RunStatus, Status
 from calendar_api.app import create_app
 from stadtkalender.runtime import Runtime
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 START = datetime(2026, 12, 5, 19, 0, tzinfo=UTC)
 SOURCE = "konzerthaus"
 WORDS = st.from_regex(r"[A-Z][a-z]{3,9}( [a-z]{3,9}){0,3}", fullmatch=True)
