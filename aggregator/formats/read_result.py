@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from aggregator.listing import Listing, Rejection
 from aggregator.window import OutsideCount
 
+UNTITLED = "(ohne Titel)"
+"""The title of a dated record without one: still worth showing; the validation step may decide otherwise."""
+
 
 @dataclass(slots=True)
 class ReadResult:

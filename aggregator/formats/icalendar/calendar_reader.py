@@ -50,7 +50,7 @@ from aggregator.formats.icalendar.zones import (
     _utc_key,
     _utc_start,
 )
-from aggregator.formats.read_result import ReadResult
+from aggregator.formats.read_result import UNTITLED, ReadResult
 from aggregator.formats.record_ids import make_record_ids_unique
 from aggregator.listing import Listing, Rejection
 from aggregator.types import BERLIN
@@ -58,8 +58,6 @@ from aggregator.window import Window
 
 MAX_LISTINGS = 200_000
 """Occurrences one file yields at most (by default); the VEVENTs after that are rejected."""
-
-UNTITLED = "(ohne Titel)"
 
 
 class NotACalendar(DocumentError):

@@ -29,7 +29,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aggregator.formats.read_result import ReadResult
+from aggregator.formats.read_result import UNTITLED, ReadResult
 from aggregator.formats.record_ids import make_record_ids_unique
 from aggregator.formats.schemaorg import event_keys
 from aggregator.formats.schemaorg.event_names import NameCleaner
@@ -215,8 +215,8 @@ class _DocumentReader:
         content = reader.content("$", event)
         title = content.pop("title")
         if title is None:
-            self.result.warn(f"{record_id}: no name; titled '(ohne Titel)'")
-            title = "(ohne Titel)"
+            self.result.warn(f"{record_id}: no name; titled {UNTITLED!r}")
+            title = UNTITLED
         elif self.clean_name is not None:
             title = self.clean_name(title, start, content["venue_name"])
         return Listing(
