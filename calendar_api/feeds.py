@@ -126,7 +126,7 @@ class Feeds:
                 raise missing_event(session, event_id)
             event, rows = found
             description = f"{event.title} — {self.settings.server.calendar_name}"
-            calendar = self._calendar(_one_line(event.title), description, self.feed_url(request.url.path))
+            calendar = self._calendar(event.title, description, self.feed_url(request.url.path))
             return self._render(calendar, rows, version), ICAL_MEDIA_TYPE, version.time
 
         try:
@@ -233,10 +233,6 @@ def _changed(row: queries.FeedRow) -> datetime:
     venue = row.event.venue
     times = [row.occurrence.updated_at, row.event.updated_at, *([venue.updated_at] if venue else [])]
     return max(times)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def feed_item(
