@@ -1,7 +1,8 @@
 """Rows of a hand-made stored calendar, shared by the API and the page tests' data (``_data``, ``web_data``).
 
 :class:`Rows` makes venues, events, occurrences, offers and source records stamped with one
-creation and one update time; :class:`Runtime` is what the app factory needs of the real runtime.
+creation and one update time; :class:`Runtime` is what the app factory needs of the real runtime;
+:func:`count` counts what is stored.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings
@@ -156,3 +158,9 @@ class Rows:
             first_seen=self.created,
             last_seen=self.updated,
         )
+
+
+def count(factory: sessionmaker[Session], model: Any) -> int:
+    """How many rows of ``model`` are stored."""
+    with factory() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -40,12 +40,6 @@ GET_PATHS = [
     "/healthz",
     "/readyz",
 ]
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    with open_client(settings, engine, factory) as client:
-        yield client
 
 
 @pytest.fixture

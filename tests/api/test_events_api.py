@@ -26,12 +26,6 @@ from stadtkalender.extensions import EXTENSIONS, METRICS, PUSH
 BASE = "http://127.0.0.1:8080"
 
 
-@pytest.fixture
-def client(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    with open_client(settings, engine, factory) as client:
-        yield client
-
-
 def _ids(client: TestClient, query: str) -> list[str]:
     response = client.get(f"/api/v1/events?{query}")
     assert response.status_code == 200, response.text

@@ -21,10 +21,6 @@ OZEAN = BY_ID["node-236"]
 PHARAONEN = BY_ID["node-231"]
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def test_record_id_is_the_node(listing: Listing) -> None:
     assert re.fullmatch(r"node-\d+", listing.record_id)
 

@@ -39,10 +39,6 @@ def _by_title_and_date(title: str, date_text: str) -> Listing:
     return next(i for i in LISTINGS if i.title == title and i.date_text == date_text)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 # Invariants over every item
 
 

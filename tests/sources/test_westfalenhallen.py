@@ -21,10 +21,6 @@ PROMS = BY_ID["uid-7312"]
 FAIR = BY_ID["uid-7322"]
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def test_record_id_is_the_uid(listing: Listing) -> None:
     assert re.fullmatch(r"uid-\d+", listing.record_id)
 
