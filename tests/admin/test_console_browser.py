@@ -23,7 +23,8 @@ from browser_kit import (
     screenshot,
     serve_app,
 )
-from web_data import NOW, Runtime, populate, web_settings
+from calendar_rows import Runtime
+from web_data import NOW, populate, web_settings
 
 from aggregator import accounts
 from aggregator.clock import FixedClock
