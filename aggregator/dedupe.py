@@ -19,8 +19,9 @@ from itertools import islice
 
 from rapidfuzz import fuzz, process
 
-from aggregator import ids, matching
+from aggregator import ids
 from aggregator.listing import Listing
+from aggregator.matching.rules import occurrence_match_score, production_key, same_production, time_known
 from aggregator.text import fold_key
 from aggregator.types import BERLIN
 
@@ -140,8 +141,8 @@ def _local_day(start: datetime) -> date:
 
 
 def _timed(listing: Listing) -> bool:
-    """Whether a listing has a start time :func:`matching.same_time` compares within the tolerance."""
-    return not listing.all_day and matching.time_known(_start(listing), listing.time_text)
+    """Whether a listing has a start time the matching rules' ``same_time`` compares within the tolerance."""
+    return not listing.all_day and time_known(_start(listing), listing.time_text)
 
 
 def _signature(key: str) -> str:
@@ -253,7 +254,7 @@ class DedupeIndex:
         return int(start.timestamp() // (60 * self._slot_minutes))
 
     def _occurrence_candidates(self, listing: Listing) -> list[OccurrenceRef]:
-        """Occurrences at the listing's venue and local day that :func:`matching.same_time` may accept."""
+        """Occurrences at the listing's venue and local day that the rules' ``same_time`` may accept."""
         start = _start(listing)
         day = (listing.venue_slug, _local_day(start))
         block = self._blocks.get(day, [])
@@ -280,7 +281,7 @@ class DedupeIndex:
                 continue
             if listing.source in candidate.sources:
                 continue  # a source never lists one performance twice under two keys
-            score = matching.occurrence_match_score(
+            score = occurrence_match_score(
                 listing,
                 candidate.listing,
                 threshold=self.title_threshold,
@@ -338,7 +339,7 @@ class DedupeIndex:
                 continue
             if self._forbidden(listing, event_id):
                 continue
-            if matching.same_production(listing.title, event.title, threshold=self.title_threshold):
+            if same_production(listing.title, event.title, threshold=self.title_threshold):
                 return event_id
         return None
 
@@ -351,7 +352,7 @@ class DedupeIndex:
         """Assign one source run's normalised listings to events and occurrences."""
         groups: dict[str, list[Listing]] = defaultdict(list)
         for listing in listings:
-            groups[listing.series_key or matching.production_key(listing)].append(listing)
+            groups[listing.series_key or production_key(listing)].append(listing)
         assignments: list[Assignment] = []
         merges: list[tuple[str, str]] = []
         for group_key, members in groups.items():

@@ -124,6 +124,23 @@ def derive_event(
     return changed
 
 
+def status_of(records: Sequence[SourceRecord], priority: Priority) -> tuple[str, str | None]:
+    """The status an occurrence gets from its records, and why it is cancelled if it is.
+
+    No active record left: cancelled because it ``vanished``; else the best active record's status
+    (``source`` when that says cancelled).
+    """
+    active = sorted((r for r in records if r.active), key=priority.rank)
+    return _status(_listing(active[0]) if active else None)
+
+
+def _status(best: Listing | None) -> tuple[str, str | None]:
+    if best is None:
+        return Status.CANCELLED.value, "vanished"
+    status = (best.status or Status.SCHEDULED).value
+    return status, "source" if status == Status.CANCELLED else None
+
+
 def derive_occurrence(
     occurrence: Occurrence, records: Sequence[SourceRecord], priority: Priority, picks: Picks = NO_PICKS
 ) -> bool:
@@ -131,21 +148,20 @@ def derive_occurrence(
     active = sorted((r for r in records if r.active), key=priority.rank)
     if not active:
         if occurrence.status != Status.CANCELLED:
-            occurrence.status = Status.CANCELLED.value
-            occurrence.cancel_reason = "vanished"
+            occurrence.status, occurrence.cancel_reason = _status(None)
             return True
         return False
     listings = [(r.source, _listing(r)) for r in active]
     best = _listing(picks.ranked("start", active)[0])
     assert best.start is not None
-    status = (_listing(picks.ranked("status", active)[0]).status or Status.SCHEDULED).value
+    status, cancel_reason = _status(_listing(picks.ranked("status", active)[0]))
     values: dict[str, Any] = {
         "start": best.start,
         "end": best.end,
         "all_day": best.all_day,
         "room": next((lst.room for _s, lst in listings if lst.room), None),
         "status": status,
-        "cancel_reason": "source" if status == Status.CANCELLED else None,
+        "cancel_reason": cancel_reason,
         "previous_start": best.previous_start,
     }
     changed = False

@@ -222,6 +222,10 @@ class SourceRun(Base):
     warnings: Mapped[list[Any]] = mapped_column(default=list)
     held: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     trigger: Mapped[str] = mapped_column(String(40), default="manual")
+    decision: Mapped[str | None] = mapped_column(String(20))
+    """For a held-back run: ``confirmed`` or ``discarded`` once someone decided (set while confirming)."""
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None]
 
 
 class SourceState(Base):
@@ -235,6 +239,11 @@ class SourceState(Base):
     next_attempt_at: Mapped[datetime | None]
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime]
+    paused_at: Mapped[datetime | None]
+    paused_by: Mapped[str | None] = mapped_column(String(320))
+    run_requested_at: Mapped[datetime | None]
+    """Someone asked for a run now; the scheduler starts it at its next poll and clears this."""
+    run_requested_by: Mapped[str | None] = mapped_column(String(320))
 
 
 class ApiToken(Base):

@@ -27,12 +27,13 @@ from typing import Any, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator import audit, ids, matching
+from aggregator import audit, ids
 from aggregator.audit import Actor
 from aggregator.config import DedupeSettings
 from aggregator.decisions import AUDIT_TARGET, Kind, describe, in_force, pick_of, sides
 from aggregator.derive import PICK_FIELDS, Priority
 from aggregator.ingest import lock_for_ingest
+from aggregator.matching.rules import rooms_compatible, same_time
 from aggregator.models import DedupeDecision, Event, EventRedirect, Occurrence, SourceRecord
 from aggregator.review_queue import field_value, local_day, timed, value_groups
 from aggregator.split import detach, record_key, record_keys, records_by_keys
@@ -365,7 +366,7 @@ class _Work:
         sources_a = {r.source for r in a.records if r.active}
         if sources_a & {r.source for r in b.records if r.active}:
             return False
-        return matching.rooms_compatible(a.room, b.room) and matching.same_time(
+        return rooms_compatible(a.room, b.room) and same_time(
             a.start,
             b.start,
             tolerance_minutes=self.dedupe.time_tolerance_minutes,

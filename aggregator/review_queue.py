@@ -4,7 +4,7 @@ Computed from the store, from the local day of ``now`` on:
 
 - **Near misses**: two events with a performance at the same venue, on the same local day, at a start the
   matcher takes for the same (within ``time_tolerance_minutes``, rooms compatible, no source listing
-  both), whose titles :func:`aggregator.matching.compare_titles` scores within :data:`NEAR_MISS_MARGIN`
+  both), whose titles :func:`aggregator.matching.rules.compare_titles` scores within :data:`NEAR_MISS_MARGIN`
   below the merge threshold — or above it, when a hard rule (qualifiers, numbers, years, a shared
   prefix) or the order the sources came in kept them apart.
 - **Conflicts** inside one event: two performances on one local day from disjoint sources whose starts
@@ -28,12 +28,12 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from aggregator import matching
 from aggregator.config import DedupeSettings
 from aggregator.decisions import Kind, in_force, merge_rules, pick_of
 from aggregator.dedupe import MergeRules
 from aggregator.derive import PICK_FIELDS, Priority
 from aggregator.listing import Listing
+from aggregator.matching.rules import TitleVerdict, compare_titles, rooms_compatible, same_time, time_known
 from aggregator.models import Event, Occurrence, SourceRecord
 from aggregator.serialise import listing_from_data
 from aggregator.split import record_key, record_keys
@@ -79,7 +79,7 @@ class ReviewItem:
     """Near misses: the title score (0..100) against :attr:`threshold`."""
     threshold: float | None = None
     rule: str | None = None
-    """Near misses: the rule of :func:`aggregator.matching.compare_titles` that said no, if any."""
+    """Near misses: the rule of :func:`aggregator.matching.rules.compare_titles` that said no, if any."""
 
 
 def review_queue(
@@ -127,7 +127,7 @@ def timed(occurrence: Occurrence) -> bool:
     if occurrence.all_day:
         return False
     texts = [r.data.get("time_text") for r in occurrence.records]
-    return any(matching.time_known(occurrence.start, str(t) if t else None) for t in texts or [None])
+    return any(time_known(occurrence.start, str(t) if t else None) for t in texts or [None])
 
 
 # -- near misses -------------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def near_misses(
     for occurrence in occurrences:
         if occurrence.event.venue_slug and _active(occurrence):
             blocks[(occurrence.event.venue_slug, local_day(occurrence.start))].append(occurrence)
-    verdicts: dict[tuple[str, str], matching.TitleVerdict | None] = {}
+    verdicts: dict[tuple[str, str], TitleVerdict | None] = {}
     found: dict[tuple[str, str], list[tuple[Occurrence, Occurrence]]] = defaultdict(list)
     for block in blocks.values():
         for first, second in combinations(block, 2):
@@ -184,9 +184,9 @@ def _same_slot(a: Occurrence, b: Occurrence, dedupe: DedupeSettings) -> bool:
     """Whether the matcher would take the two for one performance, titles aside."""
     if _sources(_active(a)) & _sources(_active(b)):
         return False  # a source never lists one performance twice
-    if not matching.rooms_compatible(a.room, b.room):
+    if not rooms_compatible(a.room, b.room):
         return False
-    return matching.same_time(
+    return same_time(
         a.start,
         b.start,
         tolerance_minutes=dedupe.time_tolerance_minutes,
@@ -199,9 +199,9 @@ def _same_slot(a: Occurrence, b: Occurrence, dedupe: DedupeSettings) -> bool:
 
 def _near(
     a: Event, b: Event, rules: MergeRules, dedupe: DedupeSettings, margin: float
-) -> matching.TitleVerdict | None:
+) -> TitleVerdict | None:
     """The title verdict of two events when they are a near miss nobody decided on, else None."""
-    verdict = matching.compare_titles(
+    verdict = compare_titles(
         a.title, b.title, a_subtitle=a.subtitle, b_subtitle=b.subtitle, threshold=dedupe.title_threshold
     )
     if verdict.score < dedupe.title_threshold - margin:
@@ -312,11 +312,7 @@ def field_value(record: SourceRecord, name: str) -> str | None:
     """What one record says about field ``name`` of its performance (None: nothing comparable)."""
     listing = listing_from_data(record.data)
     if name == "start":
-        if (
-            listing.start is None
-            or listing.all_day
-            or not matching.time_known(listing.start, listing.time_text)
-        ):
+        if listing.start is None or listing.all_day or not time_known(listing.start, listing.time_text):
             return None
         return listing.start.astimezone(UTC).isoformat()
     if name == "venue":

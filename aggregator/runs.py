@@ -147,13 +147,15 @@ def hold_run(
     message = (
         (
             "held back: this run has no listings at all, after earlier runs had some; nothing was changed. "
-            f"Check the source, then `stadtkalender runs confirm {run_id}` to apply it."
+            f"Check the source, then confirm or discard it at /admin/runs/{run_id} "
+            f"(or `stadtkalender runs confirm {run_id}`)."
         )
         if not listings
         else (
             f"held back: this run would drop {held.missing} of {held.future} future listings "
             f"(over {ctx.settings.ingest.mass_cancel_ratio:.0%}); nothing was changed. "
-            f"Check the source, then `stadtkalender runs confirm {run_id}` to apply it."
+            f"Check the source, then confirm or discard it at /admin/runs/{run_id} "
+            f"(or `stadtkalender runs confirm {run_id}`)."
         )
     )
     with ctx.factory() as session, session.begin():

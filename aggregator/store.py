@@ -7,12 +7,14 @@ decisions (:mod:`aggregator.review`), which change the stored events at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from aggregator.config import IngestSettings
 from aggregator.decisions import import_settings, load_picks, merge_rules
 from aggregator.derive import Priority, derive_event, derive_occurrence, visible_hash
 from aggregator.listing import Listing
@@ -140,6 +142,48 @@ def _ensure_venues(session: Session, listings: Sequence[Listing], now: datetime)
     session.flush()
 
 
+@dataclass(frozen=True, slots=True)
+class Vanishing:
+    """What a complete run does to the source's records it did not list (see :func:`vanishing`)."""
+
+    future: list[SourceRecord]
+    """The source's active records of future performances, before the run."""
+    missing: list[SourceRecord]
+    """Those the run did not list: each counts one more missing run."""
+    cancelled: list[SourceRecord]
+    """Those of ``missing`` that reach ``missing_runs_before_cancel`` now and become inactive."""
+    held: bool
+    """The mass-cancellation guard stops the run (only ever when not forced)."""
+
+
+def vanishing(
+    records: Iterable[SourceRecord],
+    seen: Collection[str],
+    *,
+    last_listings: int,
+    settings: IngestSettings,
+    force: bool,
+    now: datetime,
+) -> Vanishing:
+    """Which of a source's records a complete run listing ``seen`` (record ids) counts as missing,
+    which of them it deactivates, and whether the guard holds the run. Changes nothing.
+
+    ``last_listings`` is the listing count of the source's last run (``SourceState.last_listings``):
+    a run with no listings after one with some is held, as a broken scrape.
+    """
+    future = [r for r in records if r.active and _starts_after(r, now)]
+    missing = [r for r in future if r.record_id not in seen]
+    held = not force and (
+        (not seen and bool(future or last_listings > 0))  # zero listings after some: a broken scrape
+        or (
+            len(missing) > settings.mass_cancel_min
+            and len(missing) > settings.mass_cancel_ratio * len(future)
+        )
+    )
+    cancelled = [r for r in missing if r.missing_runs + 1 >= settings.missing_runs_before_cancel]
+    return Vanishing(future, missing, cancelled, held)
+
+
 def _mark_missing(
     session: Session,
     ctx: IngestContext,
@@ -152,25 +196,23 @@ def _mark_missing(
     force: bool,
     now: datetime,
 ) -> None:
-    future = [r for r in records.values() if r.active and _starts_after(r, now)]
-    missing = [r for r in future if r.record_id not in seen]
-    settings = ctx.settings.ingest
-    if not force and not seen:
-        state = session.get(SourceState, source)
-        if future or (state is not None and state.last_listings > 0):
-            raise Held(len(missing), len(future))  # zero listings after some: a broken scrape
-    if (
-        not force
-        and len(missing) > settings.mass_cancel_min
-        and len(missing) > settings.mass_cancel_ratio * len(future)
-    ):
-        raise Held(len(missing), len(future))
-    for record in missing:
+    state = session.get(SourceState, source)
+    found = vanishing(
+        records.values(),
+        seen,
+        last_listings=state.last_listings if state is not None else 0,
+        settings=ctx.settings.ingest,
+        force=force,
+        now=now,
+    )
+    if found.held:
+        raise Held(len(found.missing), len(found.future))
+    for record in found.missing:
         record.missing_runs += 1
-        if record.missing_runs >= settings.missing_runs_before_cancel:
-            record.active = False
-            touched_occurrences.add(record.occurrence_id)
-            touched_events.add(record.event_id)
+    for record in found.cancelled:
+        record.active = False
+        touched_occurrences.add(record.occurrence_id)
+        touched_events.add(record.event_id)
 
 
 def _starts_after(record: SourceRecord, now: datetime) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from aggregator.listing import Listing
-from aggregator.matching import (
+from aggregator.matching.rules import (
     compare_titles,
     occurrence_match_score,
     production_key,

@@ -35,6 +35,7 @@ from calendar_api.admin import (
     login_pages,
     people_pages,
     review_pages,
+    source_pages,
     venue_pages,
 )
 from calendar_api.admin.console import Console, ConsoleRuntime
@@ -44,6 +45,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     login_pages,
     home_pages,
     review_pages,
+    source_pages,
     venue_pages,
     audit_pages,
     account_pages,

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from _console import EMAILS, PASSWORD, make_accounts
+from _console import EMAILS, PASSWORD, Spec, add_held_run, make_accounts
 from argon2 import PasswordHasher
 from browser_kit import (
     CHROMIUM,
@@ -23,7 +23,8 @@ from browser_kit import (
     screenshot,
     serve_app,
 )
-from web_data import NOW, Runtime, populate, web_settings
+from calendar_rows import Runtime
+from web_data import NOW, populate, web_settings
 
 from aggregator import accounts
 from aggregator.clock import FixedClock
@@ -51,9 +52,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     clock = FixedClock(NOW)
     make_accounts(factory, clock)
     _send_an_unknown_venue(factory, clock)
+    SAMPLES.update(add_held_run(factory, web_settings(), NOW))
+    HELD.update(add_held_run(factory, web_settings(), NOW, source="keller", title="Lesung", venue="FZW"))
+    specs = {"domicil": Spec("domicil"), "keller": Spec("keller")}
 
     def make_app(url: str) -> Any:
-        return create_app(Runtime(web_settings(url), engine, factory), clock=clock, extensions=EXTENSIONS)
+        runtime = Runtime(web_settings(url), engine, factory, specs)
+        return create_app(runtime, clock=clock, extensions=EXTENSIONS)
 
     server, thread, url = serve_app(make_app)
     yield url
@@ -141,7 +146,9 @@ def _console_pages(sample: dict[str, str]) -> list[str]:
 
 
 SAMPLES: dict[str, str] = {"slug": "konzerthaus-dortmund", "event_id": "evmahler"}
-"""Values for the path parameters of console pages (one real object each)."""
+"""Values for the path parameters of console pages (one real object each; ``app_url`` adds the runs')."""
+HELD: dict[str, str] = {}
+"""A second held-back run (``name``, ``run_id``), for the test that confirms one."""
 
 
 def test_every_console_page_has_no_axe_violations_in_either_language(
@@ -193,6 +200,34 @@ def test_issuing_a_push_token_by_keyboard_alone(new_page: Callable[[], Any], app
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/admin/login"))
     assert "Sie sind abgemeldet" in page.content()
+
+
+def test_an_editor_confirms_a_held_run_after_seeing_what_it_cancels(
+    new_page: Callable[[], Any], app_url: str
+) -> None:
+    page = new_page()
+    _sign_in(page, app_url, "editor")
+    page.goto(f"{app_url}/admin/runs/{HELD['run_id']}")
+    cancels = page.locator("table[aria-labelledby='cancels'] tbody tr")
+    assert cancels.count() == 1
+    assert (
+        "Lesung" in cancels.first.inner_text()
+        and "keine Quelle listet ihn mehr" in cancels.first.inner_text()
+    )
+    assert page.locator("table[aria-labelledby='counted'] tbody tr").count() == 9
+    event_link = cancels.first.locator("a").get_attribute("href")
+    assert event_link is not None and event_link.startswith("/events/")
+    date = cancels.first.locator("th").inner_text()
+    page.get_by_role("button", name="Bestätigen und anwenden").click()
+    page.wait_for_load_state()
+    assert "Der Lauf ist bestätigt und angewendet." in page.locator("p.notice").inner_text()
+    assert page.locator("table[aria-labelledby='cancels']").count() == 0
+    answer = page.request.get(f"{app_url}/api/v1{event_link}")
+    occurrences = answer.json()["occurrences"]
+    statuses = {o["status"] for o in occurrences}
+    assert statuses == {"scheduled", "cancelled"}, statuses
+    cancelled = [o for o in occurrences if o["status"] == "cancelled"]
+    assert len(cancelled) == 1 and cancelled[0]["start"].replace("T", " ").startswith(date)
 
 
 def test_settling_a_venue_suggestion_by_keyboard_alone(new_page: Callable[[], Any], app_url: str) -> None:

@@ -22,8 +22,9 @@ from browser_kit import (
     screenshot,
     serve_app,
 )
+from calendar_rows import Runtime
 from sqlalchemy import select
-from web_data import NOW, Runtime, web_settings
+from web_data import NOW, web_settings
 
 from aggregator import accounts
 from aggregator.clock import FixedClock

@@ -7,18 +7,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fixed_clock import clock
+from fixed_clock import NOW, clock
+from listing_builders import numbered_concert
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.actions import ActionRefused
 from aggregator.config import Settings, load_settings
-from aggregator.ingest import IngestContext, IngestError, confirm_run, ingest
+from aggregator.held_runs import confirm_run
+from aggregator.ingest import IngestContext, ingest
 from aggregator.listing import Listing
 from aggregator.models import ApiToken, PushLog, SourceRecord, SourceRun
 from aggregator.types import RunStatus
 from scheduler.housekeeping import housekeeping
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parent.parent.parent
 
 
@@ -29,17 +31,7 @@ def quiet_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def _programme(n: int) -> list[Listing]:
-    return [
-        Listing(
-            source="hall",
-            record_id=f"r{i}",
-            title=f"Konzert Nummer {i}",
-            fetched_at=NOW,
-            start=datetime(2027, 1, 1, 19, 0, tzinfo=UTC) + timedelta(days=i),
-            venue_name="Konzerthaus Dortmund",
-        )
-        for i in range(n)
-    ]
+    return [numbered_concert("hall", i, datetime(2027, 1, 1, 19, 0, tzinfo=UTC)) for i in range(n)]
 
 
 def _held_run(factory: sessionmaker[Session], settings: Settings, held_at: datetime) -> int:
@@ -75,7 +67,7 @@ def test_a_held_run_past_retention_expires_and_can_never_apply(
             )
             == 20
         )
-    with pytest.raises(IngestError, match="is expired"):
+    with pytest.raises(ActionRefused, match="is expired"):
         confirm_run(IngestContext(factory, quiet_settings, clock=clock(NOW)), run_id)
 
 

@@ -1,7 +1,7 @@
 """dedupe decisions: editors' merge, keep-apart and pick decisions, and the imported settings rules
 
-Revision ID: 0006_dedupe_decisions
-Revises: 0005
+Revision ID: 0007_dedupe_decisions
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql
 
 import aggregator.models
 
-revision = "0006_dedupe_decisions"
-down_revision = "0005"
+revision = "0007_dedupe_decisions"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
