@@ -114,9 +114,36 @@ def parse_jsonld(
     (see :func:`clean_event_name`) rewrites each title. Raises :class:`NotAnEventDocument` when
     there is no JSON-LD at all; broken blocks and records are reported in the result.
     """
-    result = ReadResult()
+    notes: list[str] = []
     origin = origin or base_url or ""
-    documents = _documents(_text(data), origin, source, result.warnings)
+    documents = _documents(_text(data), origin, source, notes)
+    result = read_schemaorg(
+        documents,
+        source=source,
+        fetched_at=fetched_at,
+        base_url=base_url,
+        window=window,
+        clean_name=clean_name,
+    )
+    result.warnings[:0] = notes
+    return result
+
+
+def read_schemaorg(
+    documents: list[Any],
+    *,
+    source: str,
+    fetched_at: datetime,
+    base_url: str | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    clean_name: NameCleaner | None = None,
+) -> ReadResult:
+    """Read the schema.org events of JSON values already parsed (JSON-LD, or microdata/RDFa made into it).
+
+    The one reader behind :func:`parse_jsonld` and :mod:`sources.platforms.embedded`; see
+    :func:`parse_jsonld` for ``base_url``, ``window`` and ``clean_name``.
+    """
+    result = ReadResult()
     bounds = Window(*window) if window else Window.around(fetched_at, past_days=0)
     filtered = window is not None
     reader = _Reader(source, fetched_at, base_url, bounds, clean_name, result, filtered=filtered)
@@ -219,6 +246,21 @@ def _documents(text: str, origin: str, source: str, notes: list[str]) -> list[An
     if not documents:
         raise NotAnEventDocument(origin, f"none of its {len(blocks)} ld+json blocks is valid JSON", source)
     return documents
+
+
+def ld_json_values(page: str, notes: list[str]) -> list[Any]:
+    """The JSON value of every ``application/ld+json`` block of an HTML page that parses (none: ``[]``).
+
+    A block that is not JSON costs only itself, with a note.
+    """
+    blocks = _ld_json_blocks(page)
+    values = []
+    for number, block in enumerate(blocks, 1):
+        try:
+            values.append(_loads(block))
+        except ValueError as error:
+            notes.append(f"ld+json block {number} of {len(blocks)} is not valid JSON ({error}); skipped")
+    return values
 
 
 def _ld_json_blocks(page: str) -> list[str]:
