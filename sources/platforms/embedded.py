@@ -17,9 +17,10 @@ A venue whose pages carry their events so is added in ``settings.toml`` without 
     follow = "/programm/\\d{4}-"     # optional: read the pages the start page links to that match
     venue = "Some Club"
 
-Options: ``url``/``urls``, ``venue``, ``follow`` (a regular expression; the detail pages linked from the
-start pages whose URL matches it are read too), ``sitemap`` (a sitemap URL whose pages matching
-``follow`` are read instead of the links), ``max_pages`` (default 60) and the window.
+Options: ``url``/``urls``, ``venue``, ``follow`` (a regular expression searched in each URL; the pages on
+the start page's host that it links to and that match are read too), ``sitemap`` (a sitemap URL whose
+pages on that host matching ``follow`` are read instead of the links), ``max_pages`` (default 60) and the
+window.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from aggregator.formats.decoding import decode
 from aggregator.formats.errors import DocumentError
@@ -343,10 +345,17 @@ class EmbeddedSource(DocumentSource):
             document = self.fetcher.get(url)
             yield document
             if follow is not None and not self.options.get("sitemap"):
-                pages += [link for link in page_links(document) if follow.search(link)]
+                host = urlsplit(document.url).netloc
+                pages += [
+                    link
+                    for link in page_links(document)
+                    if urlsplit(link).netloc == host and follow.search(link)
+                ]
         sitemap = self.options.get("sitemap")
         if sitemap:
             pages = [page for page in sitemap_pages(self.fetcher, str(sitemap), self.source_name)]
+            hosts = {urlsplit(url).netloc for url in self.urls()}
+            pages = [page for page in pages if urlsplit(page).netloc in hosts]
             pages = [page for page in pages if follow is None or follow.search(page)]
         wanted = list(dict.fromkeys(page for page in pages if page not in self.urls()))
         if len(wanted) > limit:
