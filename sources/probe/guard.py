@@ -75,7 +75,8 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver | None) -> Non
         addresses = [ipaddress.ip_address(address.split("%")[0]) for address in resolve(host, port)]
     for address in addresses:
         mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-        if not (mapped or address).is_global:
+        real = mapped or address
+        if not real.is_global or real.is_multicast:
             raise UnsafeUrl(
                 url,
                 f"{host} is {address}, not a public address; set [probe] allow_private_networks to probe it",
