@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -198,3 +200,32 @@ def test_the_probe_fetcher_checks_every_url() -> None:
 
 def test_requests_is_what_the_guard_wraps() -> None:
     assert isinstance(guarded_session(ProbeSettings()), requests.Session)
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        for _ in range(20):
+            self.wfile.write(b"<p>" + b"x" * 70_000 + b"</p>")
+            self.wfile.flush()
+            time.sleep(0.1)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+@pytest.mark.realtime
+def test_a_body_trickling_in_past_the_deadline_is_given_up(settings: Settings) -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        limits = ProbeSettings(allow_private_networks=True, max_seconds=0.3)
+        http = replace(settings.http, respect_robots=False)
+        client = HttpClient(http, wall_clock=clock(), session=guarded_session(limits), max_seconds=0.3)
+        with pytest.raises(SourceError, match="not complete after"):
+            client.get(f"http://127.0.0.1:{httpd.server_address[1]}/slow")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
