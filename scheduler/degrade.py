@@ -8,6 +8,7 @@ from datetime import datetime
 
 from aggregator.degraded import last_good_listings
 from aggregator.ingest import IngestContext, RunReport, fail_run, ingest
+from aggregator.normalise.pipeline import normalise
 from sources.base import Document, LayoutChanged
 from sources.catalog import SourceSpec
 from sources.fallback import implausible, read_fallback
@@ -32,6 +33,7 @@ def degrade_or_fail(
     source = spec.build(None)
     fallback = read_fallback(source, documents, now)
     settings = ctx.settings.ingest
+    normalised = normalise(fallback.listings, venues=ctx.venues, categories=ctx.categories, now=now)
     reasons = implausible(
         source,
         fallback,
@@ -39,6 +41,7 @@ def degrade_or_fail(
         ratio=settings.mass_cancel_ratio,
         minimum=settings.mass_cancel_min,
         window=source_window(source, now),
+        count=len(normalised.listings),
     )
     if reasons:
         return fail_run(ctx, run_id, f"{error}; structured-data fallback unusable: {'; '.join(reasons)}")

@@ -29,6 +29,9 @@ from sources.platforms._document import source_window
 from sources.platforms.embedded import NoEmbeddedData, parse_embedded
 from sources.platforms.jsonld import clean_event_name
 
+MAX_KEPT_BYTES = 100_000_000
+"""A run's documents kept for a fallback at most, in bytes; later ones are handed on but not kept."""
+
 
 class CapturingFetcher:
     """A :class:`~sources.base.Fetcher` that hands documents on and keeps them for a fallback."""
@@ -36,16 +39,19 @@ class CapturingFetcher:
     def __init__(self, inner: Fetcher) -> None:
         self.inner = inner
         self.documents: list[Document] = []
+        self.kept_bytes = 0
 
     def new_run(self) -> None:
         """Start a run: forget the documents of the last one."""
-        self.documents = []
+        self.documents, self.kept_bytes = [], 0
         self.inner.new_run()
 
     def get(self, url: str) -> Document:
-        """The inner fetcher's document, kept."""
+        """The inner fetcher's document, kept while the run's kept documents stay under the limit."""
         document = self.inner.get(url)
-        self.documents.append(document)
+        if self.kept_bytes + len(document.body) <= MAX_KEPT_BYTES:
+            self.documents.append(document)
+            self.kept_bytes += len(document.body)
         return document
 
     def now(self) -> datetime:
@@ -131,16 +137,25 @@ def _provisional(listing: Listing, venue: str | None) -> Listing:
 
 
 def implausible(
-    source: Source, fallback: Fallback, *, baseline: int | None, ratio: float, minimum: int, window: Window
+    source: Source,
+    fallback: Fallback,
+    *,
+    baseline: int | None,
+    ratio: float,
+    minimum: int,
+    window: Window,
+    count: int | None = None,
 ) -> list[str]:
     """Why the fallback's events cannot stand in for the adapter's (empty: they can).
 
     ``baseline`` is the number of listings of the source's last good run (None: it never had one, and
-    the count is not compared); ``ratio`` and ``minimum`` are the mass-cancellation guard's bounds.
+    the count is not compared); ``ratio`` and ``minimum`` are the mass-cancellation guard's bounds;
+    ``count`` is what the fallback's listings come to after normalisation (which may split a long run
+    into days, as it did the last good run's), by default their number.
     """
     reasons: list[str] = []
-    count = len(fallback.listings)
-    if not count:
+    count = len(fallback.listings) if count is None else count
+    if not fallback.listings:
         pages = "the page" if fallback.pages == 1 else f"the {fallback.pages} pages"
         return [f"no events in the structured data of {pages} fetched"]
     if baseline is not None:
