@@ -7,12 +7,12 @@ decisions (:mod:`aggregator.review`), which change the stored events at once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from aggregator.config import IngestSettings
 from aggregator.decisions import import_settings, load_picks, merge_rules
@@ -48,9 +48,14 @@ def apply_run(
     touched_occurrences: set[str] = set(split_occurrences)
     kind = ctx.priority.kind(source)
 
+    known_events = existing_ids(session, Event.id, {a.event_id for a in result.assignments if a.new_event})
+    known_occurrences = existing_ids(
+        session, Occurrence.id, {a.occurrence_id for a in result.assignments if a.new_occurrence}
+    )
     for assignment in result.assignments:
         listing = assignment.listing
-        if assignment.new_event and session.get(Event, assignment.event_id) is None:
+        if assignment.new_event and assignment.event_id not in known_events:
+            known_events.add(assignment.event_id)
             session.add(
                 Event(
                     id=assignment.event_id,
@@ -64,8 +69,9 @@ def apply_run(
                     sequence=0,
                 )
             )
-        if assignment.new_occurrence and session.get(Occurrence, assignment.occurrence_id) is None:
+        if assignment.new_occurrence and assignment.occurrence_id not in known_occurrences:
             assert listing.start is not None
+            known_occurrences.add(assignment.occurrence_id)
             session.add(
                 Occurrence(
                     id=assignment.occurrence_id,
@@ -129,6 +135,26 @@ def apply_run(
         )
     session.flush()
     report.cancelled = rederive(session, ctx.priority, touched_events, touched_occurrences, now)
+
+
+ID_CHUNK = 5000
+"""Ids per ``IN (...)`` list, below the limits on bound parameters (SQLite 32,766, PostgreSQL 65,535)."""
+
+
+def chunks(ids: Collection[str]) -> Iterator[list[str]]:
+    """``ids`` in lists of at most :data:`ID_CHUNK`, for ``IN`` queries over a whole run."""
+    ordered = list(ids)
+    for start in range(0, len(ordered), ID_CHUNK):
+        yield ordered[start : start + ID_CHUNK]
+
+
+def existing_ids(session: Session, column: InstrumentedAttribute[str], ids: Collection[str]) -> set[str]:
+    """Which of ``ids`` the table of primary key ``column`` already holds: one query per chunk, not a
+    ``Session.get`` (and its autoflush) per row."""
+    found: set[str] = set()
+    for part in chunks(ids):
+        found.update(session.scalars(select(column).where(column.in_(part))))
+    return found
 
 
 def _ensure_venues(session: Session, listings: Sequence[Listing], now: datetime) -> None:

@@ -34,10 +34,38 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-WORDS = (
-    "Abend Nacht Konzert Sinfonie Jazz Lesung Theater Oper Kabarett Tanz Revue Kammer Musik Sommer Winter "
-    "Herbst Frühling Klassik Rock Pop Gala Premiere Matinee Quartett Trio Duo Orchester Chor Blues Swing"
-).split()
+WORDS = [
+    "Abend",
+    "Nacht",
+    "Konzert",
+    "Sinfonie",
+    "Jazz",
+    "Lesung",
+    "Theater",
+    "Oper",
+    "Kabarett",
+    "Tanz",
+    "Revue",
+    "Kammer",
+    "Musik",
+    "Sommer",
+    "Winter",
+    "Herbst",
+    "Frühling",
+    "Klassik",
+    "Rock",
+    "Pop",
+    "Gala",
+    "Premiere",
+    "Matinee",
+    "Quartett",
+    "Trio",
+    "Duo",
+    "Orchester",
+    "Chor",
+    "Blues",
+    "Swing",
+]
 
 
 def make_calendar(events: int, seed: int = 11) -> bytes:
