@@ -7,13 +7,14 @@ decisions (:mod:`aggregator.review`), which change the stored events at once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy.orm import Session, selectinload
 
+from aggregator.batches import chunks, existing_ids
 from aggregator.config import IngestSettings
 from aggregator.decisions import import_settings, load_picks, merge_rules
 from aggregator.derive import Priority, derive_event, derive_occurrence, visible_hash
@@ -137,26 +138,6 @@ def apply_run(
     report.cancelled = rederive(session, ctx.priority, touched_events, touched_occurrences, now)
 
 
-ID_CHUNK = 5000
-"""Ids per ``IN (...)`` list, below the limits on bound parameters (SQLite 32,766, PostgreSQL 65,535)."""
-
-
-def chunks(ids: Collection[str]) -> Iterator[list[str]]:
-    """``ids`` in lists of at most :data:`ID_CHUNK`, for ``IN`` queries over a whole run."""
-    ordered = list(ids)
-    for start in range(0, len(ordered), ID_CHUNK):
-        yield ordered[start : start + ID_CHUNK]
-
-
-def existing_ids(session: Session, column: InstrumentedAttribute[str], ids: Collection[str]) -> set[str]:
-    """Which of ``ids`` the table of primary key ``column`` already holds: one query per chunk, not a
-    ``Session.get`` (and its autoflush) per row."""
-    found: set[str] = set()
-    for part in chunks(ids):
-        found.update(session.scalars(select(column).where(column.in_(part))))
-    return found
-
-
 def _ensure_venues(session: Session, listings: Sequence[Listing], now: datetime) -> None:
     """Keep every place the run names that the venues table lacks (the registry's venues are seeded)."""
     wanted = {listing.venue_slug: listing for listing in listings if listing.venue_slug}
@@ -272,16 +253,23 @@ def rederive(
     """
     picks = load_picks(session)
     cancelled = 0
-    events = session.scalars(
-        select(Event)
-        .where(Event.id.in_(list(event_ids)))
-        .options(selectinload(Event.records), selectinload(Event.occurrences).selectinload(Occurrence.offers))
-    ).all()
+    events = [
+        event
+        for part in chunks(event_ids)
+        for event in session.scalars(
+            select(Event)
+            .where(Event.id.in_(part))
+            .options(
+                selectinload(Event.records), selectinload(Event.occurrences).selectinload(Occurrence.offers)
+            )
+        )
+    ]
     occurrences = {
         o.id: o
+        for part in chunks(occurrence_ids)
         for o in session.scalars(
             select(Occurrence)
-            .where(Occurrence.id.in_(list(occurrence_ids)))
+            .where(Occurrence.id.in_(part))
             .options(selectinload(Occurrence.records), selectinload(Occurrence.offers))
         )
     }

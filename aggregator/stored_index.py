@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from aggregator import dedupe
+from aggregator.batches import chunks
 from aggregator.listing import Listing
 from aggregator.models import Occurrence, SourceRecord
 from aggregator.runs import IngestContext
@@ -63,9 +64,17 @@ def load_index(
         sources_of[occ_id].add(record_source)
     for occurrence in occurrences:
         _index_occurrence(index, occurrence, sources_of.get(occurrence.id, set()), now)
+    wanted = {r.occurrence_id: None for r in own.values() if r.occurrence_id not in index.occurrences}
+    older = {
+        occurrence.id: occurrence
+        for part in chunks(wanted)
+        for occurrence in session.scalars(
+            select(Occurrence).where(Occurrence.id.in_(part)).options(selectinload(Occurrence.event))
+        )
+    }
+    for occ_id in wanted:  # the occurrences of this source's older records, in the order of its records
+        _index_occurrence(index, older[occ_id], {source}, now)
     for record_id, record in own.items():
-        if record.occurrence_id not in index.occurrences:  # an older record of this source
-            _index_occurrence(index, session.get_one(Occurrence, record.occurrence_id), {source}, now)
         index.add_record(source, record_id, record.occurrence_id, record.data.get("series_key"))
     if rules.never or rules.always or rules.apart:  # rules need every known event's keys
         known = select(
@@ -73,7 +82,9 @@ def load_index(
             SourceRecord.source,
             SourceRecord.record_id,
             SourceRecord.data["series_key"].as_string(),
-        ).where(SourceRecord.event_id.in_(list(index.events)))
-        for event_id, record_source, record_id, series_key in session.execute(known):
-            index.events[event_id].keys |= keys_of(record_source, record_id, series_key or None)
+        )
+        for part in chunks(index.events):
+            rows = session.execute(known.where(SourceRecord.event_id.in_(part)))
+            for event_id, record_source, record_id, series_key in rows:
+                index.events[event_id].keys |= keys_of(record_source, record_id, series_key or None)
     return index, own
