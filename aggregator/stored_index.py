@@ -3,41 +3,78 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from aggregator import dedupe
 from aggregator.batches import chunks
 from aggregator.listing import Listing
-from aggregator.models import Occurrence, SourceRecord
+from aggregator.models import Event, Occurrence, SourceRecord
 from aggregator.runs import IngestContext
 from aggregator.split import keys_of
 
 
-def _index_occurrence(
-    index: dedupe.DedupeIndex, occurrence: Occurrence, sources: set[str], now: datetime
-) -> None:
-    event = occurrence.event
-    if event.id not in index.events:
+class _Stored(NamedTuple):
+    """One stored occurrence with what the index needs of its event: a plain row, not ORM objects."""
+
+    id: str
+    event_id: str
+    start: datetime
+    end: datetime | None
+    all_day: bool
+    room: str | None
+    venue_slug: str | None
+    title: str
+    created_at: datetime
+
+
+_COLUMNS = (
+    Occurrence.id,
+    Occurrence.event_id,
+    Occurrence.start,
+    Occurrence.end,
+    Occurrence.all_day,
+    Occurrence.room,
+    Event.venue_slug,
+    Event.title,
+    Event.created_at,
+)
+
+
+def _stored(session: Session, where: ColumnElement[bool]) -> Iterator[_Stored]:
+    rows = session.execute(select(*_COLUMNS).join(Event, Event.id == Occurrence.event_id).where(where))
+    return (_Stored(*row) for row in rows)
+
+
+def _index_occurrence(index: dedupe.DedupeIndex, stored: _Stored, sources: set[str], now: datetime) -> None:
+    if stored.event_id not in index.events:
         index.add_event(
             dedupe.EventRef(
-                event.id, event.venue_slug, event.title, event.created_at, occurrence.start, occurrence.start
+                stored.event_id,
+                stored.venue_slug,
+                stored.title,
+                stored.created_at,
+                stored.start,
+                stored.start,
             )
         )
     representative = Listing(
         source="",
-        record_id=occurrence.id,
-        title=event.title,
+        record_id=stored.id,
+        title=stored.title,
         fetched_at=now,
-        start=occurrence.start,
-        end=occurrence.end,
-        all_day=occurrence.all_day,
-        room=occurrence.room,
-        venue_slug=event.venue_slug,
+        start=stored.start,
+        end=stored.end,
+        all_day=stored.all_day,
+        room=stored.room,
+        venue_slug=stored.venue_slug,
     )
-    index.add_occurrence(dedupe.OccurrenceRef(occurrence.id, event.id, representative, sources))
+    index.add_occurrence(dedupe.OccurrenceRef(stored.id, stored.event_id, representative, sources))
 
 
 def load_index(
@@ -51,9 +88,7 @@ def load_index(
         tolerance_minutes=settings.dedupe.time_tolerance_minutes,
     )
     horizon = now - timedelta(days=settings.ingest.match_past_days)
-    occurrences = session.scalars(
-        select(Occurrence).where(Occurrence.start >= horizon).options(selectinload(Occurrence.event))
-    ).all()
+    occurrences = list(_stored(session, Occurrence.start >= horizon))
     own = {r.record_id: r for r in session.scalars(select(SourceRecord).where(SourceRecord.source == source))}
     sources_of: dict[str, set[str]] = defaultdict(set)
     for occ_id, record_source in session.execute(
@@ -66,11 +101,7 @@ def load_index(
         _index_occurrence(index, occurrence, sources_of.get(occurrence.id, set()), now)
     wanted = {r.occurrence_id: None for r in own.values() if r.occurrence_id not in index.occurrences}
     older = {
-        occurrence.id: occurrence
-        for part in chunks(wanted)
-        for occurrence in session.scalars(
-            select(Occurrence).where(Occurrence.id.in_(part)).options(selectinload(Occurrence.event))
-        )
+        stored.id: stored for part in chunks(wanted) for stored in _stored(session, Occurrence.id.in_(part))
     }
     for occ_id in wanted:  # the occurrences of this source's older records, in the order of its records
         _index_occurrence(index, older[occ_id], {source}, now)
