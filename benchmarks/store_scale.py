@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 
 from dedupe_scale import synthesise
-from scale_runs import Row, main, peak_mib
+from scale_runs import ROOT, Row, main, peak_mib
 
 SOURCES = 50
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
@@ -50,7 +50,6 @@ def run_size(total: int) -> Row:
     from aggregator.models import Event
     from aggregator.runs import IngestContext
     from aggregator.types import RunStatus
-    from scale_runs import ROOT
 
     spread = by_fifty(total)
     schema = f"store_scale_{total}"
