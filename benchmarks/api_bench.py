@@ -47,6 +47,35 @@ def make_app() -> Starlette:
     return create_app(runtime, clock=runtime.clock, extensions=EXTENSIONS)
 
 
+def make_bare_app() -> Any:
+    """The ceiling: a minimal ASGI app answering every GET with the feed's cached bytes (gzip when asked,
+    304 on a matching If-None-Match), under the same server; no routing, middleware or database."""
+    from starlette.datastructures import Headers
+
+    from calendar_api.caching import accepts_gzip, not_modified, render_body
+
+    with urllib.request.urlopen(os.environ["API_BENCH_FEED_URL"], timeout=30) as response:
+        rendered = render_body(response.read(), "text/calendar; charset=utf-8", datetime.now(UTC))
+    assert rendered.gzipped is not None
+    common = [(b"etag", rendered.etag.encode()), (b"content-type", rendered.media_type.encode())]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = Headers(scope=scope)
+        if not_modified(headers, rendered.etag, rendered.last_modified):
+            status, extra, body = 304, [], b""
+        elif accepts_gzip(headers):
+            status, extra, body = 200, [(b"content-encoding", b"gzip")], rendered.gzipped or b""
+        else:
+            status, extra, body = 200, [], rendered.body
+        length = [(b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": common + extra + length})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
 def populate(url: str, events: int, seed: int = 7) -> None:
     """A migrated database with ``events`` events, one occurrence each, over the next ~300 days."""
     from aggregator.db import make_engine, session_factory, upgrade
@@ -68,6 +97,8 @@ def populate(url: str, events: int, seed: int = 7) -> None:
                 lat=51.5 + n / 1000,
                 lon=7.46,
                 district=rng.choice(["Innenstadt-West", "Innenstadt-Nord", "Hörde"]),
+                created_at=now,
+                updated_at=now,
             )
             for n in range(20)
         )
@@ -86,6 +117,8 @@ def populate(url: str, events: int, seed: int = 7) -> None:
                     language="de",
                     url=f"https://venue.example/{n}",
                     venue_slug=f"venue-{n % 20:02d}",
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             session.add(
@@ -95,6 +128,8 @@ def populate(url: str, events: int, seed: int = 7) -> None:
                     start=start,
                     end=start + timedelta(hours=2),
                     sequence=rng.randint(0, 3),
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             session.add(
@@ -116,6 +151,8 @@ def populate(url: str, events: int, seed: int = 7) -> None:
                     content_hash="x",
                     event_id=event_id,
                     occurrence_id=occurrence_id,
+                    first_seen=now,
+                    last_seen=now,
                 )
             )
     engine.dispose()
@@ -127,18 +164,39 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def serve(url: str, port: int) -> Iterator[str]:
-    """Run uvicorn with the app on 127.0.0.1:``port`` until the block ends."""
-    env = {**os.environ, "STADTKALENDER_DATABASE_URL": url}
-    command = [
+SERVERS = ("uvicorn", "granian")
+
+
+def server_command(server: str, factory: str, port: int) -> list[str]:
+    """The command line that serves ``api_bench:<factory>`` with one worker of ``server``."""
+    here = str(Path(__file__).parent)
+    if server == "granian":
+        return [
+            str(Path(sys.executable).with_name("granian")),
+            "--interface",
+            "asgi",
+            "--factory",
+            "--working-dir",
+            here,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            f"api_bench:{factory}",
+        ]
+    return [
         sys.executable,
         "-m",
         "uvicorn",
         "--factory",
-        "api_bench:make_app",
+        f"api_bench:{factory}",
         "--app-dir",
-        str(Path(__file__).parent),
+        here,
         "--host",
         "127.0.0.1",
         "--port",
@@ -147,7 +205,15 @@ def serve(url: str, port: int) -> Iterator[str]:
         "warning",
         "--no-access-log",
     ]
-    process = subprocess.Popen(command, env=env)
+
+
+@contextmanager
+def serve(
+    url: str, port: int, server: str = "uvicorn", factory: str = "make_app", env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run ``server`` with the app (or the bare ceiling) on 127.0.0.1:``port`` until the block ends."""
+    environment = {**os.environ, "STADTKALENDER_DATABASE_URL": url, **(env or {})}
+    process = subprocess.Popen(server_command(server, factory, port), env=environment)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -157,7 +223,7 @@ def serve(url: str, port: int) -> Iterator[str]:
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"uvicorn did not start on {base}") from None
+                    raise RuntimeError(f"{server} did not start on {base}") from None
                 time.sleep(0.2)
         yield base
     finally:
@@ -265,8 +331,17 @@ def run_python(base: str, scenario: Scenario, duration: int, connections: int) -
     )
 
 
+def measure(base: str, scenario: Scenario, args: argparse.Namespace, generator: str) -> Figures:
+    """One scenario against ``base``, with the cache warm."""
+    _fetch(base, scenario)
+    if generator == "wrk":
+        return run_wrk(base, scenario, args.duration, args.connections, args.threads)
+    return run_python(base, scenario, args.duration, args.connections)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Build the data, serve it, measure every scenario and print the table."""
+    """Build the data; serve it with each server (and the bare ceiling) in turn, round after round; print
+    the median of each scenario."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
@@ -274,10 +349,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--database", help="database URL to fill (default: a temporary SQLite file)")
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--servers", nargs="+", choices=SERVERS, default=["uvicorn"])
+    parser.add_argument("--rounds", type=int, default=1, help="rounds over all servers; medians are printed")
+    parser.add_argument("--bare", action="store_true", help="also the bare-ASGI ceiling under each server")
     args = parser.parse_args(argv)
     generator = args.generator
     if generator == "auto":
         generator = "wrk" if shutil.which("wrk") else "python"
+    results: dict[tuple[str, str], list[Figures]] = {}
     with tempfile.TemporaryDirectory() as folder:
         url = args.database or f"sqlite:///{folder}/bench.db"
         started = time.perf_counter()
@@ -285,44 +364,74 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"database: {args.events} events in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})"
         )
-        with serve(url, _free_port()) as base:
-            feed = Scenario("feed", "/feeds/events.ics", {"Accept-Encoding": "identity"}, 200)
-            _status, headers, size = _fetch(base, feed)
-            vevents = _fetch_count(base + feed.path)
-            print(f"feed: {size} bytes, {vevents} VEVENTs, ETag {headers['etag']}")
-            scenarios = [
-                Scenario(
-                    f"{args.events:,}-event feed, plain", feed.path, {"Accept-Encoding": "identity"}, 200
-                ),
-                Scenario(f"{args.events:,}-event feed, gzip", feed.path, {"Accept-Encoding": "gzip"}, 200),
-                Scenario(
-                    "feed, 304 (If-None-Match)",
-                    feed.path,
-                    {"If-None-Match": headers["etag"], "Accept-Encoding": "gzip"},
-                    304,
-                ),
-                Scenario("filtered JSON query", FILTERED_QUERY, {"Accept-Encoding": "gzip"}, 200),
-            ]
-            rows = []
-            for scenario in scenarios:
-                _fetch(base, scenario)  # warm the cache
-                if generator == "wrk":
-                    figures = run_wrk(base, scenario, args.duration, args.connections, args.threads)
-                else:
-                    figures = run_python(base, scenario, args.duration, args.connections)
-                rows.append((scenario, figures))
+        for _round in range(args.rounds):
+            for server in args.servers:
+                with serve(url, _free_port(), server) as base:
+                    feed = Scenario("feed", "/feeds/events.ics", {"Accept-Encoding": "identity"}, 200)
+                    _status, headers, _size = _fetch(base, feed)
+                    etag = headers.get("etag") or headers["ETag"]
+                    scenarios = [
+                        Scenario(
+                            f"{args.events:,}-event feed, plain",
+                            feed.path,
+                            {"Accept-Encoding": "identity"},
+                            200,
+                        ),
+                        Scenario(
+                            f"{args.events:,}-event feed, gzip", feed.path, {"Accept-Encoding": "gzip"}, 200
+                        ),
+                        Scenario(
+                            "feed, 304 (If-None-Match)",
+                            feed.path,
+                            {"If-None-Match": etag, "Accept-Encoding": "gzip"},
+                            304,
+                        ),
+                        Scenario("filtered JSON query", FILTERED_QUERY, {"Accept-Encoding": "gzip"}, 200),
+                    ]
+                    for scenario in scenarios:
+                        results.setdefault((scenario.name, server), []).append(
+                            measure(base, scenario, args, generator)
+                        )
+                    feed_url = base + feed.path
+                    if not args.bare:
+                        continue
+                    with serve(
+                        url, _free_port(), server, "make_bare_app", {"API_BENCH_FEED_URL": feed_url}
+                    ) as bare:
+                        bare_etag = _fetch(bare, feed)[1].get("etag", "")
+                        for scenario in (
+                            Scenario("bare ASGI ceiling, gzip", "/", {"Accept-Encoding": "gzip"}, 200),
+                            Scenario("bare ASGI ceiling, 304", "/", {"If-None-Match": bare_etag}, 304),
+                        ):
+                            results.setdefault((scenario.name, server), []).append(
+                                measure(bare, scenario, args, generator)
+                            )
     print(
         f"\nload generator: {generator}, {args.connections} connections, {args.duration} s per scenario, "
-        f"1 uvicorn worker, {os.cpu_count()} CPUs\n"
+        f"1 worker, {os.cpu_count()} CPUs, median of {args.rounds} round(s)\n"
     )
-    print("| scenario | requests/s | p50 ms | p90 ms | p99 ms | bytes |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for scenario, f in rows:
+    print("| scenario | server | requests/s | p50 ms | p90 ms | p99 ms | bytes |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for (name, server), runs in results.items():
+        f = _median(runs)
         print(
-            f"| {scenario.name} | {f.requests_per_second:,.0f} | {f.p50_ms:.1f} | {f.p90_ms:.1f} | "
+            f"| {name} | {server} | {f.requests_per_second:,.0f} | {f.p50_ms:.1f} | {f.p90_ms:.1f} | "
             f"{f.p99_ms:.1f} | {f.body_bytes:,} |"
         )
     return 0
+
+
+def _median(runs: list[Figures]) -> Figures:
+    def middle(values: list[float]) -> float:
+        return statistics.median(values)
+
+    return Figures(
+        middle([r.requests_per_second for r in runs]),
+        middle([r.p50_ms for r in runs]),
+        middle([r.p90_ms for r in runs]),
+        middle([r.p99_ms for r in runs]),
+        runs[0].body_bytes,
+    )
 
 
 def _fetch_count(url: str) -> int:
