@@ -17,6 +17,9 @@ from typing import Any
 from aggregator.listing import Listing
 from aggregator.models import Event, Occurrence, Offer, SourceRecord
 from aggregator.normalise.titles import match_key
+from aggregator.override_fields import EDITOR, HIDDEN, HIGHLIGHT
+from aggregator.override_fields import EVENT_FIELDS as EVENT_OVERRIDES
+from aggregator.override_fields import OCCURRENCE_FIELDS as OCCURRENCE_OVERRIDES
 from aggregator.serialise import listing_from_data
 from aggregator.types import Availability, Status
 
@@ -50,28 +53,48 @@ def _listing(record: SourceRecord) -> Listing:
     return listing_from_data(record.data)
 
 
-def derive_event(event: Event, records: Sequence[SourceRecord], priority: Priority) -> bool:
-    """Choose the event's fields from its active records; True when anything changed."""
+def derive_event(
+    event: Event,
+    records: Sequence[SourceRecord],
+    priority: Priority,
+    overrides: Mapping[str, Any] | None = None,
+) -> bool:
+    """Choose the event's fields from its active records, then apply the editor's ``overrides``.
+
+    ``overrides`` maps a field of :data:`~aggregator.override_fields.EVENT_FIELDS` (or the marks
+    ``hidden`` and ``highlight``) to its value as :func:`~aggregator.override_fields.from_json` reads it;
+    an overridden field's provenance is ``editor``. A field whose override was removed goes back to
+    the sources (to the inactive records when no record is active). True when anything changed.
+    """
+    overrides = overrides or {}
     active = sorted((r for r in records if r.active), key=priority.rank)
-    if not active:
-        return False
-    listings = [(r.source, _listing(r)) for r in active]
-    changed = False
+    reverted = {
+        name
+        for name, source in (event.field_sources or {}).items()
+        if source == EDITOR and name not in overrides
+    }
+    values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for name in EVENT_FIELDS:
-        for source, listing in listings:
-            value = getattr(listing, name)
-            if value:
-                sources[name] = source
-                if getattr(event, name) != value:
-                    setattr(event, name, value)
-                    changed = True
-                break
-    categories: list[str] = []
-    for _source, listing in listings:
-        categories.extend(c for c in listing.category_slugs if c not in categories)
-    venue = next((lst.venue_slug for _s, lst in listings if lst.venue_slug), None)
-    for name, value in (("categories", categories), ("venue_slug", venue)):
+    if active:
+        values, sources = source_values(active)
+    else:
+        sources = {k: str(v) for k, v in (event.field_sources or {}).items() if v != EDITOR}
+    if reverted:
+        fallback_values, fallback_sources = source_values(active or sorted(records, key=priority.rank))
+        for name in reverted:
+            column = EVENT_OVERRIDES[name].column if name in EVENT_OVERRIDES else name
+            values[column] = fallback_values.get(column)
+            if name in fallback_sources:
+                sources[name] = fallback_sources[name]
+    for name, value in overrides.items():
+        if name in EVENT_OVERRIDES:
+            values[EVENT_OVERRIDES[name].column] = value
+            sources[name] = EDITOR
+    values[HIDDEN] = HIDDEN in overrides
+    values[HIGHLIGHT] = HIGHLIGHT in overrides
+    values["highlight_until"] = overrides.get(HIGHLIGHT)
+    changed = False
+    for name, value in values.items():
         if getattr(event, name) != value:
             setattr(event, name, value)
             changed = True
@@ -83,33 +106,76 @@ def derive_event(event: Event, records: Sequence[SourceRecord], priority: Priori
     return changed
 
 
-def derive_occurrence(occurrence: Occurrence, records: Sequence[SourceRecord], priority: Priority) -> bool:
-    """Choose the occurrence's time, status, room and offers; True when anything changed."""
+def source_values(ranked: Sequence[SourceRecord]) -> tuple[dict[str, Any], dict[str, str]]:
+    """An event's field values (by model attribute) and their sources (by field) from ``ranked`` records.
+
+    ``ranked`` is best first (:meth:`Priority.rank`); fields no record has are left out.
+    """
+    listings = [(r.source, _listing(r)) for r in ranked]
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in EVENT_FIELDS:
+        for source, listing in listings:
+            value = getattr(listing, name)
+            if value:
+                values[name] = value
+                sources[name] = source
+                break
+    categories: list[str] = []
+    for _source, listing in listings:
+        categories.extend(c for c in listing.category_slugs if c not in categories)
+    values["categories"] = categories
+    values["venue_slug"] = None
+    for source, listing in listings:
+        if listing.venue_slug:
+            values["venue_slug"] = listing.venue_slug
+            sources["venue"] = source
+            break
+    return values, sources
+
+
+def derive_occurrence(
+    occurrence: Occurrence,
+    records: Sequence[SourceRecord],
+    priority: Priority,
+    overrides: Mapping[str, Any] | None = None,
+) -> bool:
+    """Choose the occurrence's time, status, room and offers, then apply the editor's ``overrides``.
+
+    ``overrides`` maps ``start``, ``end``, ``status``, ``room`` (and the mark ``hidden``) to values.
+    Without an active record the occurrence is cancelled as vanished (unless an editor set its status)
+    and its time and room are those of its inactive records. True when anything changed.
+    """
+    overrides = overrides or {}
     active = sorted((r for r in records if r.active), key=priority.rank)
-    if not active:
-        if occurrence.status != Status.CANCELLED:
-            occurrence.status = Status.CANCELLED.value
-            occurrence.cancel_reason = "vanished"
-            return True
-        return False
-    listings = [(r.source, _listing(r)) for r in active]
-    best = listings[0][1]
-    assert best.start is not None
-    status = (best.status or Status.SCHEDULED).value
-    values: dict[str, Any] = {
-        "start": best.start,
-        "end": best.end,
-        "all_day": best.all_day,
-        "room": next((lst.room for _s, lst in listings if lst.room), None),
-        "status": status,
-        "cancel_reason": "source" if status == Status.CANCELLED else None,
-        "previous_start": best.previous_start,
-    }
+    ranked = active or sorted(records, key=priority.rank)
+    listings = [(r.source, _listing(r)) for r in ranked]
+    values, _sources = occurrence_source_values(listings)
+    if active:
+        status = (listings[0][1].status or Status.SCHEDULED).value
+        values["status"] = status
+        values["cancel_reason"] = "source" if status == Status.CANCELLED else None
+        values["previous_start"] = listings[0][1].previous_start
+    else:
+        values["status"] = Status.CANCELLED.value
+        kept = occurrence.status == Status.CANCELLED and occurrence.cancel_reason not in (None, "editor")
+        values["cancel_reason"] = occurrence.cancel_reason if kept else "vanished"
+    for name in OCCURRENCE_OVERRIDES:
+        if name in overrides:
+            values[name] = overrides[name]
+    if "status" in overrides:
+        values["cancel_reason"] = "editor" if overrides["status"] == Status.CANCELLED else None
+    end = values.get("end")
+    if "start" in overrides and "end" not in overrides and end is not None and end <= overrides["start"]:
+        values["end"] = None  # a source's end before the editor's start fits nothing
+    values[HIDDEN] = HIDDEN in overrides
     changed = False
     for name, value in values.items():
         if getattr(occurrence, name) != value:
             setattr(occurrence, name, value)
             changed = True
+    if not active:
+        return changed
     wanted = [
         (source, offer)
         for source, listing in listings
@@ -163,6 +229,31 @@ def derive_occurrence(occurrence: Occurrence, records: Sequence[SourceRecord], p
     return changed
 
 
+def occurrence_source_values(
+    listings: Sequence[tuple[str, Listing]],
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """An occurrence's start, end, all-day flag and room from ``(source, listing)`` pairs, best first,
+    and the source of each (empty when there are none)."""
+    if not listings:
+        return {}, {}
+    source, best = listings[0]
+    assert best.start is not None
+    values: dict[str, Any] = {"start": best.start, "end": best.end, "all_day": best.all_day, "room": None}
+    sources = {"start": source, "end": source, "status": source}
+    for room_source, listing in listings:
+        if listing.room:
+            values["room"] = listing.room
+            sources["room"] = room_source
+            break
+    return values, sources
+
+
+def listings_of(records: Sequence[SourceRecord], priority: Priority) -> list[tuple[str, Listing]]:
+    """``(source, listing)`` of ``records``, best first: the active ones, or all when none is active."""
+    active = sorted((r for r in records if r.active), key=priority.rank)
+    return [(r.source, _listing(r)) for r in active or sorted(records, key=priority.rank)]
+
+
 def _dec(value: Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
@@ -183,7 +274,7 @@ def visible_hash(event: Event, occurrence: Occurrence) -> str:
     rescheduled date, the source records' links — so that any visible change raises SEQUENCE and the
     updated time, and with them the data version and every ETag.
     """
-    data = {
+    data: dict[str, Any] = {
         "event": [
             event.title,
             event.subtitle,
@@ -219,6 +310,10 @@ def visible_hash(event: Event, occurrence: Occurrence) -> str:
         ],
         "sources": sorted([r.source, r.record_id, r.url or ""] for r in event.records),
     }
+    if (
+        event.hidden or occurrence.hidden
+    ):  # only when set: hashes from before hiding existed stay as they were
+        data["hidden"] = [event.hidden, occurrence.hidden]
     encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 

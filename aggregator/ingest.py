@@ -43,6 +43,7 @@ __all__ = [
     "confirm_run",
     "fail_run",
     "ingest",
+    "lock_for_ingest",
     "run_notes",
     "start_run",
 ]
@@ -123,7 +124,7 @@ def ingest(
     )
     try:
         with ctx.factory() as session, session.begin():
-            _lock_for_ingest(session)
+            lock_for_ingest(session)
             apply_run(session, ctx, source, valid, report, complete=complete, force=force, now=now)
             finish_run(session, run_id, report, ctx.clock())
     except Held as held:
@@ -143,8 +144,10 @@ def ingest(
     return report
 
 
-def _lock_for_ingest(session: Session) -> None:
-    """One ingest at a time per database, across processes, for the whole read-modify-write.
+def lock_for_ingest(session: Session) -> None:
+    """One writer at a time per database (a run or an editor's change), across processes.
+
+    Held for the whole read-modify-write of the transaction.
 
     PostgreSQL: an advisory transaction lock per schema (not across installations sharing a server).
     SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock before the first read (waiting up to
