@@ -115,6 +115,17 @@ class PushSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsoleSettings:
+    """The editorial console and the venue portal: sessions and the login throttle."""
+
+    idle_minutes: int = 30
+    absolute_hours: int = 12
+    login_failures_per_minute: int = 5
+    csrf_secret: str = ""
+    """Signs the CSRF cookie; empty: one is made on first use and kept in the database."""
+
+
+@dataclass(frozen=True, slots=True)
 class DemoSettings:
     """Set by ``stadtkalender demo``: the snapshots' dates moved forward, and from which day (ISO)."""
 
@@ -132,6 +143,7 @@ class Settings:
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     push: PushSettings = field(default_factory=PushSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: str | None = None

@@ -1,7 +1,8 @@
 """Editors' changes to events: field overrides, hiding and highlights, each returned as a :class:`Change`.
 
 Every function here takes a session opened by :func:`editing` (one transaction holding the writers'
-lock, so an edit and a source run never interleave), the acting account and ``now``. It stores the
+lock, so an edit and a source run never interleave), the acting account (the audit log's
+:class:`~aggregator.audit.Actor`) and ``now``. It stores the
 editor's word as an :class:`~aggregator.models.EventOverride` or
 :class:`~aggregator.models.OccurrenceOverride`, re-derives the event at once through
 :func:`aggregator.store.rederive` — the place every run derives too, so the next run keeps the edit —
@@ -25,6 +26,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.audit import Actor
 from aggregator.derive import Priority, listings_of, occurrence_source_values
 from aggregator.ingest import lock_for_ingest
 from aggregator.models import Event, EventOverride, Occurrence, OccurrenceOverride, Venue
@@ -62,14 +64,6 @@ __all__ = [
     "unhide_event",
     "unhide_occurrence",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts: the console account's id (None for a command-line operator) and e-mail."""
-
-    account_id: int | None
-    email: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +173,7 @@ def _put(
     row.value = to_json(name, value)
     row.reason = reason
     row.account_id = actor.account_id
-    row.account_email = actor.email
+    row.account_email = actor.label
     row.set_at = now
 
 

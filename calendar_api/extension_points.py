@@ -10,7 +10,7 @@ and :func:`stadtkalender.cli.build_parser` loop over such a list, in its order.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
 
@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 
 from aggregator.clock import Clock
 from aggregator.config import Settings
+from aggregator.health import SourceInfo
 
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``add_commands`` adds its subcommands to (``ArgumentParser.add_subparsers()``)."""
@@ -29,6 +30,9 @@ class ExtensionRuntime(Protocol):
 
     settings: Settings
     factory: sessionmaker[Session]
+
+    @property
+    def specs(self) -> Mapping[str, SourceInfo]: ...
 
 
 @dataclass(frozen=True, slots=True)

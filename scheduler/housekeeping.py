@@ -31,6 +31,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings
+from aggregator.login_sessions import Lifetimes, drop_stale_sessions
 from aggregator.models import Event, Occurrence, Offer, PushLog, SourceRecord, SourceRun, SourceState
 from aggregator.types import RunStatus, Status
 
@@ -58,6 +59,7 @@ class HousekeepingReport:
     cache_files: int
     expired_runs: list[int]
     push_log: int
+    console_sessions: int = 0
 
 
 def close_stale_runs(factory: sessionmaker[Session], *, older_than: timedelta, now: datetime) -> list[int]:
@@ -232,14 +234,23 @@ def housekeeping(
             older_than=timedelta(days=settings.push.log_retention_days),
             now=now,
         ),
+        console_sessions=drop_stale_sessions(
+            factory,
+            now=now,
+            lifetimes=Lifetimes(
+                idle=timedelta(minutes=settings.console.idle_minutes),
+                absolute=timedelta(hours=settings.console.absolute_hours),
+            ),
+        ),
     )
     log.info(
         "housekeeping: %d stale runs aborted, %d occurrences purged, %d cache files dropped, "
-        "%d held runs expired, %d push log entries deleted",
+        "%d held runs expired, %d push log entries deleted, %d console sessions ended",
         len(report.aborted_runs),
         report.purged.occurrences,
         report.cache_files,
         len(report.expired_runs),
         report.push_log,
+        report.console_sessions,
     )
     return report

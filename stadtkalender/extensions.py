@@ -7,7 +7,7 @@ the wiring, because it names parts of both the API and the scheduler, which neve
 from __future__ import annotations
 
 from aggregator import metrics
-from calendar_api import push, web
+from calendar_api import admin, push, web
 from calendar_api.app import metrics_routes
 from calendar_api.extension_points import Extension
 from stadtkalender import scheduler_commands, token_commands, user_commands
@@ -38,5 +38,13 @@ METRICS = Extension(
 USERS = Extension("users", add_commands=user_commands.add_commands)
 """The operator's ``users`` commands: accounts of the editorial console."""
 
-EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS, USERS)
+ADMIN = Extension(
+    "admin",
+    routes=admin.routes,
+    openapi_paths=admin.openapi_paths,
+    openapi_components=admin.openapi_components,
+)
+"""The editorial console (``/admin``) and its JSON API (``/api/v1/admin``)."""
+
+EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS, USERS, ADMIN)
 """Every built-in part, in the order its routes are mounted and its commands listed."""

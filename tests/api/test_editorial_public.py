@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from aggregator.audit import Actor
 from aggregator.config import Settings
 from aggregator.derive import Priority
 from aggregator.event_edits import (
-    Actor,
     edit_event,
     editing,
     hide_event,
@@ -339,4 +339,4 @@ def test_nothing_editorial_is_in_public_responses(cal: Calendar_) -> None:
         "/",
     ):
         body = cal.client.get(path).text
-        assert EDITOR.email not in body and "Geheimer Grund" not in body, path
+        assert EDITOR.label not in body and "Geheimer Grund" not in body, path

@@ -11,10 +11,13 @@ from scheduler_fakes import add_occurrence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.accounts import add_account
+from aggregator.config import Settings
 from aggregator.health import verdict
+from aggregator.login_sessions import Lifetimes, resume_session, start_session
 from aggregator.models import Event, EventRedirect, Occurrence, Offer, SourceRecord, SourceRun, SourceState
 from aggregator.types import Health, RunStatus
-from scheduler.housekeeping import close_stale_runs, drop_expired_cache, purge_cancelled
+from scheduler.housekeeping import close_stale_runs, drop_expired_cache, housekeeping, purge_cancelled
 
 DAY = timedelta(days=1)
 
@@ -111,3 +114,18 @@ def test_expired_cache_files_are_dropped(tmp_path: Path) -> None:
     assert drop_expired_cache(cache, max_age=30 * DAY, now=NOW) == 2
     assert sorted(p.name for p in cache.rglob("*") if p.is_file()) == ["bb.body"]
     assert drop_expired_cache(tmp_path / "missing", now=NOW) == 0
+
+
+def test_housekeeping_ends_console_sessions_past_either_timeout(
+    factory: sessionmaker[Session], settings: Settings
+) -> None:
+    account = add_account(
+        factory, "redaktion@dortmund.de", role="editor", password="correct horse battery", now=NOW
+    )
+    lifetimes = Lifetimes(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    idle = start_session(factory, account.id, now=NOW - timedelta(minutes=31))
+    fresh = start_session(factory, account.id, now=NOW - timedelta(minutes=5))
+    report = housekeeping(factory, settings, now=NOW)
+    assert report.console_sessions == 1
+    assert resume_session(factory, idle, now=NOW, lifetimes=lifetimes) is None
+    assert resume_session(factory, fresh, now=NOW, lifetimes=lifetimes) is not None

@@ -12,10 +12,10 @@ from fixed_clock import NOW, clock
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.audit import Actor
 from aggregator.config import Settings
 from aggregator.derive import Priority
 from aggregator.event_edits import (
-    Actor,
     Change,
     EditNotFound,
     edit_event,
@@ -125,7 +125,7 @@ def test_a_title_edit_wins_says_editor_and_moves_sequence_once(
         assert (row.value, row.account_id, row.account_email, row.set_at) == (
             "Die Zauberflöte (Neuinszenierung)",
             7,
-            EDITOR.email,
+            EDITOR.label,
             LATER,
         )
 
@@ -280,7 +280,7 @@ def test_hiding_an_event_keeps_every_record_and_moves_sequence(
     assert change.after == {
         "hidden": True,
         "reason": "Dublette von evabc",
-        "by": EDITOR.email,
+        "by": EDITOR.label,
         "at": "2026-11-21T14:00:00+01:00",
     }
     assert _event(ctx.factory).hidden is True
@@ -313,7 +313,7 @@ def test_hiding_one_occurrence_leaves_the_others(ctx: IngestContext, priority: P
     with ctx.factory() as session:
         hidden = dict(session.execute(select(Occurrence.id, Occurrence.hidden)).all())
         row = session.get_one(OccurrenceOverride, (first, "hidden"))
-        assert (row.reason, row.account_email) == ("Probe, nicht öffentlich", EDITOR.email)
+        assert (row.reason, row.account_email) == ("Probe, nicht öffentlich", EDITOR.label)
     assert hidden == {first: True, **{other: False for other in others}}
     assert _sequences(ctx.factory) == {**before, first: before[first] + 1}
     with editing(ctx.factory) as session:
@@ -361,7 +361,7 @@ def test_provenance_shows_the_editor_and_what_the_sources_say(ctx: IngestContext
         "Die Zauberflöte",
         "konzerthaus",
     )
-    assert title.override is not None and title.override.by == EDITOR.email
+    assert title.override is not None and title.override.by == EDITOR.label
     url = next(f for f in state.fields if f.name == "url")
     assert (url.source, url.edited) == ("konzerthaus", False)
     hidden = next(o for o in state.occurrences if o.id == first)

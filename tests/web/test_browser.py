@@ -12,39 +12,28 @@ are also written to ``docs/screenshots/``.
 from __future__ import annotations
 
 import http.server
-import os
-import shutil
-import socket
-import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from web_data import NOW, REPO, XSS_TITLE, Runtime, populate, web_settings
+from browser_kit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    axe_bundle,
+    axe_violations,
+    require_chromium,
+    screenshot,
+    serve_app,
+)
+from web_data import NOW, XSS_TITLE, Runtime, populate, web_settings
 
 from aggregator.db import make_engine, session_factory, upgrade
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = REPO / "artifacts" / "screenshots"
-DOCS = REPO / "docs" / "screenshots"
 HOST_DIR = Path(__file__).resolve().parent / "host"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 360, "height": 780}
@@ -67,51 +56,10 @@ class Watch:
     errors: list[str] = field(default_factory=list)
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def axe_source() -> str:
-    """axe-core's browser bundle; installed with npm from package-lock.json when missing."""
-    if not AXE.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("axe-core is not installed and npm is missing: run `npm ci` in the repository")
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0 or not AXE.exists():
-            pytest.fail(
-                f"`npm ci` could not install axe-core (exit {done.returncode}): {done.stderr[-2000:]}"
-            )
-    return AXE.read_text(encoding="utf-8")
-
-
-def _serve_app(make_app: Callable[[str], Any]) -> tuple[uvicorn.Server, threading.Thread, str]:
-    """Bind a free port, build the app for that address, and run uvicorn on it in a thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(make_app(url), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start within 15 s")
-        time.sleep(0.02)
-    return server, thread, url
+    """axe-core's browser bundle."""
+    return axe_bundle()
 
 
 class _HostHandler(http.server.SimpleHTTPRequestHandler):
@@ -156,7 +104,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             Runtime(web_settings(url), engine, factory), clock=lambda: NOW, extensions=EXTENSIONS
         )
 
-    app_server, app_thread, app_url = _serve_app(make_app)
+    app_server, app_thread, app_url = serve_app(make_app)
     _HostHandler.app_url = app_url
     host_thread = threading.Thread(target=host.serve_forever, daemon=True)
     host_thread.start()
@@ -171,7 +119,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium."""
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -218,25 +166,12 @@ def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
 
 def _axe(page: Any, source: str) -> None:
     """Run axe-core on the page; fail on serious or critical violations."""
-    page.evaluate(source)
-    violations = page.evaluate("""async () => {
-        const result = await axe.run(document, {resultTypes: ["violations"]});
-        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                            nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))}));
-    }""")
-    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    blocking = [v for v in axe_violations(page, source) if v["impact"] in BLOCKING]
     assert not blocking, f"axe-core on {page.url}: {blocking}"
 
 
 def _shot(page: Any, name: str, *, publish: str | None = None) -> None:
-    """Save a full-page screenshot as an artifact; ``publish`` also writes the viewport for the README."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    if publish is not None:
-        page.screenshot(path=str(ARTIFACTS / publish))
-        if os.environ.get("UPDATE_SCREENSHOTS"):
-            DOCS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(ARTIFACTS / publish, DOCS / publish)
+    screenshot(page, name, publish=publish)
 
 
 def _titles(page: Any, selector: str = ".card-title a") -> list[str]:

@@ -1,0 +1,176 @@
+"""The console in a real browser: Debian's Chromium through Playwright, axe-core on every page, a task by keyboard.
+
+The app runs under uvicorn on a free port with the web tests' calendar and one account per role; the
+browser clock and the app clock stand at the calendar's "now".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from _console import EMAILS, PASSWORD, make_accounts
+from argon2 import PasswordHasher
+from browser_kit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    axe_bundle,
+    axe_violations,
+    require_chromium,
+    screenshot,
+    serve_app,
+)
+from web_data import NOW, Runtime, populate, web_settings
+
+from aggregator import accounts
+from aggregator.clock import FixedClock
+from aggregator.db import make_engine, session_factory, upgrade
+from calendar_api.admin import build_console
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The whole app on a free port, with the web tests' calendar and one account per role."""
+    from calendar_api.app import create_app
+    from stadtkalender.extensions import EXTENSIONS
+
+    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('console') / 'console.db'}")
+    upgrade(engine)
+    factory = session_factory(engine)
+    populate(factory)
+    clock = FixedClock(NOW)
+    make_accounts(factory, clock)
+
+    def make_app(url: str) -> Any:
+        return create_app(Runtime(web_settings(url), engine, factory), clock=clock, extensions=EXTENSIONS)
+
+    server, thread, url = serve_app(make_app)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+    accounts.HASHER = PasswordHasher()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Callable[[], Any]]:
+    """Fresh browser contexts in German and Berlin time; fails the test on any console error."""
+    errors: list[str] = []
+    contexts: list[Any] = []
+
+    def make() -> Any:
+        context = browser.new_context(viewport=DESKTOP, locale="de-DE", timezone_id="Europe/Berlin")
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, errors
+
+
+def _sign_in(page: Any, app_url: str, role: str) -> None:
+    page.goto(f"{app_url}/admin/login")
+    page.get_by_label("E-Mail-Adresse").fill(EMAILS[role])
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_load_state()
+
+
+def _clean(page: Any, axe: str) -> None:
+    violations = axe_violations(page, axe)
+    assert violations == [], f"axe-core on {page.url}: {violations}"
+
+
+def _console_pages(sample: dict[str, str]) -> list[str]:
+    """Every GET page of the console, with path parameters filled from ``sample``."""
+    console = build_console(Runtime(web_settings(), None, None), FixedClock(NOW))  # type: ignore[arg-type]
+    paths = []
+    for route in console.registered:
+        if route.kind != "page" or "GET" not in route.methods:
+            continue
+        path = route.path
+        for name in re.findall(r"\{([^}:]+)(?::[^}]+)?\}", path):
+            if name not in sample:
+                raise AssertionError(f"no sample value for {{{name}}} in {path}: add one to the test")
+            path = re.sub(r"\{" + name + r"(?::[^}]+)?\}", sample[name], path)
+        paths.append(path)
+    return paths
+
+
+SAMPLES: dict[str, str] = {}
+"""Values for the path parameters of console pages (one real object each)."""
+
+
+def test_every_console_page_has_no_axe_violations_in_either_language(
+    new_page: Callable[[], Any], app_url: str
+) -> None:
+    axe = axe_bundle()
+    page = new_page()
+    page.goto(f"{app_url}/admin/login")
+    _clean(page, axe)
+    _sign_in(page, app_url, "admin")
+    for path in _console_pages(SAMPLES):
+        for lang in ("de", "en"):
+            answer = page.goto(f"{app_url}{path}?lang={lang}")
+            assert answer.status == 200, (path, answer.status)
+            _clean(page, axe)
+    page.goto(f"{app_url}/admin/?lang=de")
+    screenshot(page, "console-overview", publish="console.png")
+
+
+def test_issuing_a_push_token_by_keyboard_alone(new_page: Callable[[], Any], app_url: str) -> None:
+    page = new_page()
+    page.goto(f"{app_url}/admin/login?next=/admin/tokens")
+    for _ in ("skip link", "console name", "language switch", "e-mail"):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "email"
+    page.keyboard.type(EMAILS["editor"])
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{app_url}/admin/tokens")
+    page.focus("#t-name")
+    page.keyboard.type("Kassensystem")
+    page.keyboard.press("Tab")
+    page.keyboard.type("konzerthaus-dortmund")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # read only
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    shown = page.locator(".secret code").inner_text()
+    assert shown.startswith("sk")
+    assert page.locator("td", has_text="Kassensystem").count() == 1
+    focused_outline = page.evaluate(
+        "() => { const b = document.querySelector('form.inline button'); b.focus();"
+        " return getComputedStyle(b).outlineStyle; }"
+    )
+    assert focused_outline != "none"
+    page.locator("form[action='/admin/logout'] button").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/admin/login"))
+    assert "Sie sind abgemeldet" in page.content()
