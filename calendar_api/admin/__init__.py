@@ -28,13 +28,21 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from aggregator.clock import Clock
-from calendar_api.admin import account_pages, audit_pages, home_pages, login_pages, people_pages
+from calendar_api.admin import (
+    account_pages,
+    audit_pages,
+    event_pages,
+    home_pages,
+    login_pages,
+    people_pages,
+)
 from calendar_api.admin.console import Console, ConsoleRuntime
 from calendar_api.admin.frame_texts import FRAME_TEXTS
 
 PAGE_MODULES: tuple[ModuleType, ...] = (
     login_pages,
     home_pages,
+    event_pages,
     audit_pages,
     account_pages,
     people_pages,

@@ -121,7 +121,7 @@ def _console_pages(sample: dict[str, str]) -> list[str]:
     return paths
 
 
-SAMPLES: dict[str, str] = {}
+SAMPLES: dict[str, str] = {"id": "evflea", "oid": "ocflea"}
 """Values for the path parameters of console pages (one real object each)."""
 
 
