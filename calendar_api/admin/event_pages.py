@@ -35,13 +35,14 @@ from aggregator.event_edits import (
     unhide_occurrence,
 )
 from aggregator.event_search import EventRow, EventSearch, SearchPage, search_events
-from aggregator.models import Occurrence, Venue
+from aggregator.models import Event, Occurrence, Venue
 from aggregator.normalise.categories import load_categories
 from aggregator.override_fields import EVENT_FIELDS, OCCURRENCE_FIELDS, OverrideError
 from aggregator.provenance import EventState, FieldState, Mark, OccurrenceState, event_state
 from aggregator.types import BERLIN, Status
 from aggregator.urls import web_url
 from calendar_api.admin.console import EDITORS, Console, Context, NavItem, Problem, Texts
+from calendar_api.queries import redirect_target
 
 TEXTS: Texts = {
     "nav_events": ("Veranstaltungen", "Events"),
@@ -435,7 +436,15 @@ def _form_values(state: EventState) -> dict[str, str]:
 
 
 def event_page(ctx: Context, *, status: int = 200, error: str = "", error_field: str = "") -> Response:
-    """``/admin/events/{id}``: every field with its provenance, the edit form, hiding and highlight."""
+    """``/admin/events/{id}``: every field with its provenance, the edit form, hiding and highlight.
+
+    The id of an event the matcher merged away leads to the event it became part of.
+    """
+    if status == 200:
+        with ctx.factory() as session:
+            merged = _merged_into(session, _event_id(ctx))
+        if merged is not None:
+            return ctx.done(f"/admin/events/{quote(merged, safe='')}")
     state = _state(ctx, _event_id(ctx))
     categories = [(c.slug, c.de if ctx.lang == "de" else c.en) for c in load_categories().all()]
     values = _form_values(state)
@@ -463,6 +472,12 @@ def event_page(ctx: Context, *, status: int = 200, error: str = "", error_field:
         shown=_shown(ctx),
         web_url=web_url,
     )
+
+
+def _merged_into(session: Session, event_id: str) -> str | None:
+    if session.get(Event, event_id) is not None:
+        return None
+    return redirect_target(session, event_id)
 
 
 def _shown(ctx: Context) -> Callable[[Any], str]:

@@ -394,3 +394,14 @@ def test_a_records_link_is_only_ever_http(
     page = as_editor.get(f"/admin/events/{calendar['jazz']}").text
     assert 'href="javascript:' not in page
     assert "<code>javascript:alert(1)</code>" in page
+
+
+def test_a_merged_away_id_leads_to_the_surviving_event(
+    runtime: ConsoleRuntime, as_editor: TestClient, calendar: dict[str, Any]
+) -> None:
+    from aggregator.models import EventRedirect
+
+    with runtime.factory() as session, session.begin():
+        session.add(EventRedirect(old_id="evold", event_id=calendar["zf"], created_at=NOW))
+    answer = as_editor.get("/admin/events/evold")
+    assert (answer.status_code, answer.headers["location"]) == (303, f"/admin/events/{calendar['zf']}")
