@@ -104,6 +104,7 @@ class SchedulerSettings:
     max_backoff_hours: float = 24.0
     housekeeping_cron: str = "30 3 * * *"
     stale_run_minutes: int = 120
+    request_poll_seconds: int = 10
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,23 @@ def source_values(ranked: Sequence[SourceRecord]) -> tuple[dict[str, Any], dict[
     return values, sources
 
 
+def status_of(records: Sequence[SourceRecord], priority: Priority) -> tuple[str, str | None]:
+    """The status an occurrence gets from its records, and why it is cancelled if it is.
+
+    No active record left: cancelled because it ``vanished``; else the best active record's status
+    (``source`` when that says cancelled).
+    """
+    active = sorted((r for r in records if r.active), key=priority.rank)
+    return _status(_listing(active[0]) if active else None)
+
+
+def _status(best: Listing | None) -> tuple[str, str | None]:
+    if best is None:
+        return Status.CANCELLED.value, "vanished"
+    status = (best.status or Status.SCHEDULED).value
+    return status, "source" if status == Status.CANCELLED else None
+
+
 def derive_occurrence(
     occurrence: Occurrence,
     records: Sequence[SourceRecord],
@@ -152,9 +169,7 @@ def derive_occurrence(
     listings = [(r.source, _listing(r)) for r in ranked]
     values, _sources = occurrence_source_values(listings)
     if active:
-        status = (listings[0][1].status or Status.SCHEDULED).value
-        values["status"] = status
-        values["cancel_reason"] = "source" if status == Status.CANCELLED else None
+        values["status"], values["cancel_reason"] = _status(listings[0][1])
         values["previous_start"] = listings[0][1].previous_start
     else:
         values["status"] = Status.CANCELLED.value

@@ -51,7 +51,7 @@ def verdict(enabled: bool, last: SourceRun | None, failures: int) -> Health:
         return Health.NEVER_RUN
     if last.status in (RunStatus.FAILED.value, RunStatus.ABORTED.value) or failures > 0:
         return Health.FAILING
-    if last.status in (RunStatus.SUSPICIOUS.value, RunStatus.EXPIRED.value):
+    if last.status in (RunStatus.SUSPICIOUS.value, RunStatus.EXPIRED.value, RunStatus.DISCARDED.value):
         return Health.SUSPICIOUS
     return Health.OK
 

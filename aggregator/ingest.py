@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from aggregator.listing import Listing, Rejection
-from aggregator.models import SourceRun
-from aggregator.normalise.pipeline import normalise
+from aggregator.normalise.pipeline import NormaliseResult, normalise
+from aggregator.normalise.venues import VenueRegistry
 from aggregator.runs import (
     MAX_STORED_REJECTIONS,
     Held,
@@ -31,34 +31,25 @@ from aggregator.runs import (
     run_notes,
     start_run,
 )
-from aggregator.serialise import listing_from_data
 from aggregator.store import apply_run
 from aggregator.timeshift import shift_listing
 from aggregator.types import RunStatus
+from aggregator.venue_registry import load_registry, seed_venues
 
 __all__ = [
     "IngestContext",
-    "IngestError",
     "RunReport",
-    "confirm_run",
+    "current_venues",
     "fail_run",
     "ingest",
     "lock_for_ingest",
     "run_notes",
     "start_run",
+    "wait_for_ingest",
 ]
 
 log = logging.getLogger(__name__)
 INGEST_LOCK = ":stadtkalender-ingest"
-
-
-class IngestError(Exception):
-    """A run could not be applied; the message says why. Nothing was written."""
-
-    def __init__(self, source: str, message: str) -> None:
-        self.source = source
-        self.message = message
-        super().__init__(f"{source}: {message}")
 
 
 def ingest(
@@ -83,7 +74,8 @@ def ingest(
     run_id = run_id if run_id is not None else start_run(ctx, source)
     try:
         items = list(listings)
-        result = normalise(items, venues=ctx.venues, categories=ctx.categories, now=now)
+        venues = current_venues(ctx)
+        valid, result = run_listings(ctx, source, items, venues=venues, now=now)
     except Exception as exc:  # the source failed while producing listings, or a normalisation step broke
         log.exception("listings of %s could not be read or normalised", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}")
@@ -91,13 +83,11 @@ def ingest(
     notes = list(warnings)
     if len(rejected) > MAX_STORED_REJECTIONS:  # first, so that the cap on warnings never hides it
         notes.insert(0, f"{len(rejected) - MAX_STORED_REJECTIONS} more rejections not kept with the run")
+    notes += [f"venue registry: {conflict}" for conflict in venues.conflicts]
     notes += [f"unknown venue: {name}" for name in result.unknown_venues]
     notes += [f"unknown category: {name}" for name in result.unknown_categories]
     if ctx.shift_weeks:
         notes.append(f"demo: every date moved {ctx.shift_weeks} weeks forward from the snapshot")
-    valid = _one_per_record(
-        shift_listing(listing.evolve(source=source), ctx.shift_weeks) for listing in result.listings
-    )
     duplicates = len(result.listings) - len(valid)
     if duplicates:
         notes.append(f"{duplicates} listings repeated a record id of this run; the last one of each was kept")
@@ -144,6 +134,33 @@ def ingest(
     return report
 
 
+def run_listings(
+    ctx: IngestContext, source: str, listings: Iterable[Listing], *, venues: VenueRegistry, now: datetime
+) -> tuple[list[Listing], NormaliseResult]:
+    """The listings a run of ``source`` applies, and what normalising them against ``venues`` found.
+
+    Each usable listing is stamped with the source and moved by the demo's shift; a record id
+    appears once (the last listing of each wins).
+    """
+    result = normalise(listings, venues=venues, categories=ctx.categories, now=now)
+    valid = _one_per_record(
+        shift_listing(listing.evolve(source=source), ctx.shift_weeks) for listing in result.listings
+    )
+    return valid, result
+
+
+def current_venues(ctx: IngestContext) -> VenueRegistry:
+    """The venue registry a run matches against: the venues table, first brought up to the seed.
+
+    Seeding (:func:`~aggregator.venue_registry.seed_venues`) runs under the ingest lock, so two
+    processes never add the same seed venue at once; it writes only when the seed or the table changed.
+    """
+    with ctx.factory() as session, session.begin():
+        lock_for_ingest(session)
+        seed_venues(session, ctx.venues, now=ctx.clock())
+        return load_registry(session, ctx.venues)
+
+
 def lock_for_ingest(session: Session) -> None:
     """One writer at a time per database (a run or an editor's change), across processes.
 
@@ -155,11 +172,19 @@ def lock_for_ingest(session: Session) -> None:
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        wait_for_ingest(session)
+    elif dialect == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def wait_for_ingest(session: Session) -> None:
+    """On PostgreSQL, wait for a running ingest and keep the next one out until ``session``'s transaction
+    ends: for an editor's change that rewrites stored records. (SQLite lets one writer in at a time anyway.)
+    """
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"), {"key": INGEST_LOCK}
         )
-    elif dialect == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _one_per_record(listings: Iterable[Listing]) -> list[Listing]:
@@ -169,29 +194,3 @@ def _one_per_record(listings: Iterable[Listing]) -> list[Listing]:
         kept.pop(listing.record_id, None)
         kept[listing.record_id] = listing
     return list(kept.values())
-
-
-def confirm_run(ctx: IngestContext, run_id: int) -> RunReport:
-    """Apply a run the guard held back, as the operator asked.
-
-    The run is replayed as of the moment it was held (its ``now``), so what counts as past, future
-    and vanished is exactly what the operator was shown — however long the confirmation took.
-    """
-    with ctx.factory() as session:
-        run = session.get(SourceRun, run_id)
-        if run is None:
-            raise IngestError("?", f"no run {run_id}")
-        if run.status != RunStatus.SUSPICIOUS.value or not run.held:
-            raise IngestError(run.source, f"run {run_id} is {run.status}, only held runs can be confirmed")
-        listings = [listing_from_data(item) for item in run.held["listings"]]
-        source = run.source
-        held_now = run.held.get("now")
-        as_of = datetime.fromisoformat(held_now) if held_now else run.started_at
-    report = ingest(ctx, source, listings, force=True, now=as_of)
-    if report.status == RunStatus.SUCCESS:
-        with ctx.factory() as session, session.begin():
-            held = session.get_one(SourceRun, run_id)
-            held.status = RunStatus.CONFIRMED.value
-            held.held = None
-            held.error = f"confirmed; applied as run {report.run_id}"
-    return report

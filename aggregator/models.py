@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -58,6 +59,13 @@ class Base(DeclarativeBase):
 
 
 class Venue(Base):
+    """A venue of the registry (``known``), or a place a source named that the registry does not know.
+
+    The registry is seeded from ``aggregator/data/venues.toml`` (:mod:`aggregator.venue_registry`) and
+    edited in the console: ``seed_hash`` is the hash of the seed entry last applied, and a venue an editor
+    changed (``edited_at``) is never overwritten by the seed again.
+    """
+
     __tablename__ = "venues"
 
     slug: Mapped[str] = mapped_column(String(120), primary_key=True)
@@ -70,11 +78,19 @@ class Venue(Base):
     lon: Mapped[float | None]
     district: Mapped[str | None] = mapped_column(String(120))
     rooms: Mapped[list[Any]] = mapped_column(default=list)
+    """The names of the venue's rooms, in order (what the public API shows)."""
     url: Mapped[str | None] = mapped_column(String(1000))
     accessibility: Mapped[str | None] = mapped_column(Text)
     known: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    room_aliases: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    """Per room name: ``{"aliases": [...], "standalone": [...]}``, the spellings sources use for it."""
+    geo_approximate: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    seed_hash: Mapped[str | None] = mapped_column(String(64))
+    edited_at: Mapped[datetime | None]
+    edited_by: Mapped[str | None] = mapped_column(String(320))
+    """Who changed the venue last in the console (the account's e-mail)."""
 
 
 class Event(Base):
@@ -214,6 +230,10 @@ class SourceRun(Base):
     warnings: Mapped[list[Any]] = mapped_column(default=list)
     held: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     trigger: Mapped[str] = mapped_column(String(40), default="manual")
+    decision: Mapped[str | None] = mapped_column(String(20))
+    """For a held-back run: ``confirmed`` or ``discarded`` once someone decided (set while confirming)."""
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None]
 
 
 class SourceState(Base):
@@ -227,6 +247,11 @@ class SourceState(Base):
     next_attempt_at: Mapped[datetime | None]
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime]
+    paused_at: Mapped[datetime | None]
+    paused_by: Mapped[str | None] = mapped_column(String(320))
+    run_requested_at: Mapped[datetime | None]
+    """Someone asked for a run now; the scheduler starts it at its next poll and clears this."""
+    run_requested_by: Mapped[str | None] = mapped_column(String(320))
 
 
 class ApiToken(Base):

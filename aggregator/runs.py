@@ -60,6 +60,8 @@ class IngestContext:
     """When things happen: run bookkeeping, and "now" for a run that is given none."""
     kinds: Mapping[str, str] = field(default_factory=dict)
     venues: VenueRegistry = field(default_factory=load_venues)
+    """The seed of the venue registry (``venues.toml``); runs match against the stored registry
+    (:func:`aggregator.ingest.current_venues`)."""
     categories: CategoryVocabulary = field(default_factory=load_categories)
     shift_weeks: int = 0
     """The demo only: every normalised listing moves this many weeks forward (aggregator.timeshift)."""
@@ -150,13 +152,15 @@ def hold_run(
     message = (
         (
             "held back: this run has no listings at all, after earlier runs had some; nothing was changed. "
-            f"Check the source, then `stadtkalender runs confirm {run_id}` to apply it."
+            f"Check the source, then confirm or discard it at /admin/runs/{run_id} "
+            f"(or `stadtkalender runs confirm {run_id}`)."
         )
         if not listings
         else (
             f"held back: this run would drop {held.missing} of {held.future} future listings "
             f"(over {ctx.settings.ingest.mass_cancel_ratio:.0%}); nothing was changed. "
-            f"Check the source, then `stadtkalender runs confirm {run_id}` to apply it."
+            f"Check the source, then confirm or discard it at /admin/runs/{run_id} "
+            f"(or `stadtkalender runs confirm {run_id}`)."
         )
     )
     with ctx.factory() as session, session.begin():

@@ -234,3 +234,35 @@ def next_run_time(text: str, *, name: str, now: datetime) -> datetime | None:
         return None
     fire: datetime | None = schedule.trigger.get_next_fire_time(None, now)
     return fire
+
+
+def waiting_until(
+    next_attempt_at: datetime | None, now: datetime, *, tolerance: timedelta
+) -> datetime | None:
+    """When a backing-off source may run again, or None if it may run now.
+
+    ``next_attempt_at`` is :attr:`SourceState.next_attempt_at`; ``tolerance`` (half a slot) absorbs
+    jitter: a job that fires a little before the stored time still runs, so a source due in the next
+    slot is not pushed one more slot out.
+    """
+    if next_attempt_at is None or now >= next_attempt_at - tolerance:
+        return None
+    return next_attempt_at
+
+
+def next_scheduled_run(
+    text: str, *, name: str, now: datetime, next_attempt_at: datetime | None = None
+) -> datetime | None:
+    """When the scheduler next starts a source on its schedule, before jitter (None for manual ones).
+
+    While the source backs off (``next_attempt_at``), jobs that fire before :func:`waiting_until` lets
+    them are skipped: the run is the first slot from half a slot before ``next_attempt_at`` on.
+    """
+    schedule = parse_schedule(text, name=name)
+    if schedule.trigger is None:
+        return None
+    earliest = now
+    if next_attempt_at is not None and schedule.slot is not None:
+        earliest = max(now, next_attempt_at - schedule.slot / 2)
+    fire: datetime | None = schedule.trigger.get_next_fire_time(None, earliest)
+    return fire

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from aggregator.config import IngestSettings
 from aggregator.derive import Priority, derive_event, derive_occurrence, visible_hash
 from aggregator.listing import Listing
 from aggregator.models import (
@@ -27,6 +29,7 @@ from aggregator.serialise import content_hash, listing_to_data
 from aggregator.split import split_forbidden
 from aggregator.stored_index import load_index
 from aggregator.types import Status
+from aggregator.venue_registry import add_unknown_venue
 
 
 def apply_run(
@@ -40,7 +43,7 @@ def apply_run(
     force: bool,
     now: datetime,
 ) -> None:
-    _ensure_venues(session, ctx, listings, now)
+    _ensure_venues(session, listings, now)
     rules = ctx.rules()
     split_events, split_occurrences = split_forbidden(session, rules, now)
     index, records = load_index(session, ctx, source, now)
@@ -132,49 +135,57 @@ def apply_run(
     report.cancelled = rederive(session, ctx.priority, touched_events, touched_occurrences, now)
 
 
-def _ensure_venues(session: Session, ctx: IngestContext, listings: Sequence[Listing], now: datetime) -> None:
+def _ensure_venues(session: Session, listings: Sequence[Listing], now: datetime) -> None:
+    """Keep every place the run names that the venues table lacks (the registry's venues are seeded)."""
     wanted = {listing.venue_slug: listing for listing in listings if listing.venue_slug}
     existing = set(session.scalars(select(Venue.slug).where(Venue.slug.in_(list(wanted)))))
     for slug, listing in wanted.items():
-        if slug in existing:
-            continue
-        info = ctx.venues.get(slug)
-        if info is not None:
-            session.add(
-                Venue(
-                    slug=slug,
-                    name=info.name,
-                    aliases=list(info.aliases),
-                    street=info.street,
-                    postcode=info.postcode,
-                    city=info.city,
-                    lat=info.lat,
-                    lon=info.lon,
-                    district=info.district,
-                    rooms=list(info.rooms),
-                    url=info.url,
-                    accessibility=info.accessibility,
-                    known=True,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        else:
-            session.add(
-                Venue(
-                    slug=slug,
-                    name=listing.venue_name or slug,
-                    aliases=[],
-                    street=listing.venue_address,
-                    lat=listing.geo[0] if listing.geo else None,
-                    lon=listing.geo[1] if listing.geo else None,
-                    known=False,
-                    rooms=[],
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        if slug not in existing:
+            name = listing.venue_name or slug
+            add_unknown_venue(session, slug, name, address=listing.venue_address, geo=listing.geo, now=now)
     session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Vanishing:
+    """What a complete run does to the source's records it did not list (see :func:`vanishing`)."""
+
+    future: list[SourceRecord]
+    """The source's active records of future performances, before the run."""
+    missing: list[SourceRecord]
+    """Those the run did not list: each counts one more missing run."""
+    cancelled: list[SourceRecord]
+    """Those of ``missing`` that reach ``missing_runs_before_cancel`` now and become inactive."""
+    held: bool
+    """The mass-cancellation guard stops the run (only ever when not forced)."""
+
+
+def vanishing(
+    records: Iterable[SourceRecord],
+    seen: Collection[str],
+    *,
+    last_listings: int,
+    settings: IngestSettings,
+    force: bool,
+    now: datetime,
+) -> Vanishing:
+    """Which of a source's records a complete run listing ``seen`` (record ids) counts as missing,
+    which of them it deactivates, and whether the guard holds the run. Changes nothing.
+
+    ``last_listings`` is the listing count of the source's last run (``SourceState.last_listings``):
+    a run with no listings after one with some is held, as a broken scrape.
+    """
+    future = [r for r in records if r.active and _starts_after(r, now)]
+    missing = [r for r in future if r.record_id not in seen]
+    held = not force and (
+        (not seen and bool(future or last_listings > 0))  # zero listings after some: a broken scrape
+        or (
+            len(missing) > settings.mass_cancel_min
+            and len(missing) > settings.mass_cancel_ratio * len(future)
+        )
+    )
+    cancelled = [r for r in missing if r.missing_runs + 1 >= settings.missing_runs_before_cancel]
+    return Vanishing(future, missing, cancelled, held)
 
 
 def _mark_missing(
@@ -189,25 +200,23 @@ def _mark_missing(
     force: bool,
     now: datetime,
 ) -> None:
-    future = [r for r in records.values() if r.active and _starts_after(r, now)]
-    missing = [r for r in future if r.record_id not in seen]
-    settings = ctx.settings.ingest
-    if not force and not seen:
-        state = session.get(SourceState, source)
-        if future or (state is not None and state.last_listings > 0):
-            raise Held(len(missing), len(future))  # zero listings after some: a broken scrape
-    if (
-        not force
-        and len(missing) > settings.mass_cancel_min
-        and len(missing) > settings.mass_cancel_ratio * len(future)
-    ):
-        raise Held(len(missing), len(future))
-    for record in missing:
+    state = session.get(SourceState, source)
+    found = vanishing(
+        records.values(),
+        seen,
+        last_listings=state.last_listings if state is not None else 0,
+        settings=ctx.settings.ingest,
+        force=force,
+        now=now,
+    )
+    if found.held:
+        raise Held(len(found.missing), len(found.future))
+    for record in found.missing:
         record.missing_runs += 1
-        if record.missing_runs >= settings.missing_runs_before_cancel:
-            record.active = False
-            touched_occurrences.add(record.occurrence_id)
-            touched_events.add(record.event_id)
+    for record in found.cancelled:
+        record.active = False
+        touched_occurrences.add(record.occurrence_id)
+        touched_events.add(record.event_id)
 
 
 def _starts_after(record: SourceRecord, now: datetime) -> bool:
@@ -238,7 +247,7 @@ def rederive(
     The one place both apply: every ingest and every editorial change ends here. Occurrences in
     ``occurrence_ids`` are derived; every occurrence of the events in ``event_ids`` gets its visible
     hash checked, and SEQUENCE and the updated time move when it changed. Returns how many
-    occurrences became cancelled.
+    occurrences became cancelled. An event left without records is deleted (its overrides stay, unused).
     """
     cancelled = 0
     events = session.scalars(

@@ -42,6 +42,7 @@ class RunStatus(StrEnum):
     CONFIRMED = "confirmed"  # a held-back run that an operator applied
     ABORTED = "aborted"  # process died or was stopped mid-run
     EXPIRED = "expired"  # a held-back run nobody confirmed in time; its batch was dropped
+    DISCARDED = "discarded"  # a held-back run an editor decided not to apply; its batch was dropped
 
 
 class Health(StrEnum):

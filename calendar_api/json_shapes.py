@@ -14,11 +14,10 @@ from functools import cache
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from aggregator.config import ConfigError
 from aggregator.derive import availability_of
 from aggregator.health import SourceHealth
 from aggregator.models import Occurrence, Offer, SourceRun, Venue
-from aggregator.schedules import next_run_time
+from aggregator.schedules import ScheduleError, next_scheduled_run
 from aggregator.types import BERLIN, JSON
 from calendar_api.queries import EventView
 
@@ -191,15 +190,9 @@ def _next_run(row: SourceHealth, now: datetime) -> datetime | None:
     if row.health == "disabled":
         return None
     try:
-        slot = next_run_time(row.schedule, name=row.name, now=now)
-    except ConfigError:
-        slot = None
-    backoff = row.next_attempt_at
-    if backoff is not None and (slot is None or backoff > slot):
-        # while backing off, jobs that fire early are skipped: the run is the first slot after it
-        later = next_run_time(row.schedule, name=row.name, now=backoff) if slot is not None else None
-        return later or backoff
-    return slot
+        return next_scheduled_run(row.schedule, name=row.name, now=now, next_attempt_at=row.next_attempt_at)
+    except ScheduleError:
+        return None
 
 
 def page_json(events: Sequence[JSON], *, next_url: str | None, feed_url: str) -> JSON:

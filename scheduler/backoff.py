@@ -57,16 +57,3 @@ def record_outcome(
             state.next_attempt_at = None
         state.updated_at = now
         return state.next_attempt_at
-
-
-def waiting_until(state: SourceState | None, now: datetime, *, tolerance: timedelta) -> datetime | None:
-    """When a backing-off source may run again, or None if it may run now.
-
-    ``tolerance`` (half a slot) absorbs jitter: a job that fires a little before the stored time
-    still runs, so a source due in the next slot is not pushed one more slot out.
-    """
-    if state is None or state.next_attempt_at is None:
-        return None
-    if now >= state.next_attempt_at - tolerance:
-        return None
-    return state.next_attempt_at

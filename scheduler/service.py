@@ -13,6 +13,11 @@ then runs it through :func:`scheduler.runner.run_source`:
    whose job fired a little earlier, already ran it. The check and the new run's ``running`` row
    both happen under the lock, so two instances cannot both pass it.
 
+A run someone asked for in the console (:mod:`aggregator.source_control`) is picked up by a poll job
+every ``scheduler.request_poll_seconds`` (:meth:`SchedulerService.poll_requests`): under the source's
+lock the request is cleared and the source runs at once with trigger ``console`` — whether or not it
+is paused, backing off or already ran in this slot, because someone asked for exactly this run.
+
 A failure inside a source never escapes the job: :func:`run_source` records it as the run's reason,
 the source backs off, and other jobs are untouched. On shutdown no new run starts; a run in progress
 finishes (its ingest transaction commits or rolls back as a whole). A process killed mid-run leaves
@@ -35,6 +40,7 @@ from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,7 +49,8 @@ from aggregator.clock import Clock
 from aggregator.config import ConfigError, Settings
 from aggregator.ingest import IngestContext, RunReport
 from aggregator.models import SourceRun, SourceState
-from aggregator.schedules import Schedule, ScheduleError, crontab_trigger, parse_schedule
+from aggregator.schedules import Schedule, ScheduleError, crontab_trigger, parse_schedule, waiting_until
+from aggregator.source_control import CONSOLE_TRIGGER, run_requests, take_run_request
 from aggregator.types import BERLIN
 from scheduler import backoff
 from scheduler.housekeeping import HousekeepingReport, close_stale_runs, housekeeping
@@ -55,6 +62,7 @@ from sources.catalog import SourceSpec
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_JOB = "housekeeping"
+REQUESTS_JOB = "run-requests"
 _HOUSEKEEPING_LOCK = "__housekeeping__"
 MAX_WORKERS = 4
 """Sources fetched in parallel; ingest itself serialises the writes."""
@@ -120,6 +128,7 @@ class SchedulerService:
             raise ConfigError("scheduler.housekeeping_cron", exc.reason, origin) from exc
         self.outcomes: deque[JobOutcome] = deque(maxlen=1000)
         self._stopping = threading.Event()
+        self._polling = threading.Lock()
         self._file_lock: SchedulerLock | None = None
         settings = runtime.settings.scheduler
         self.scheduler = BackgroundScheduler(
@@ -183,11 +192,21 @@ class SchedulerService:
                 name="housekeeping",
                 replace_existing=True,
             )
+            if settings.request_poll_seconds > 0:
+                self.scheduler.add_job(
+                    self.poll_requests,
+                    IntervalTrigger(seconds=settings.request_poll_seconds, timezone=BERLIN),
+                    id=REQUESTS_JOB,
+                    name="run requests",
+                    replace_existing=True,
+                    max_instances=2,  # a poll finding the previous one still running returns at once
+                )
             self.scheduler.start()
         except BaseException:
             self._release_file_lock()
             raise
-        log.info("scheduler started with %d source jobs", len(self.scheduler.get_jobs()) - 1)
+        jobs = [job for job in self.scheduler.get_jobs() if job.id.startswith("source:")]
+        log.info("scheduler started with %d source jobs", len(jobs))
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop starting runs; with ``wait``, let the runs in progress finish first."""
@@ -239,9 +258,21 @@ class SchedulerService:
         with source_lock(self.runtime.engine, name) as taken:
             if not taken:
                 return JobOutcome(name, now, skipped="another instance is running it")
-            reason = self._reason_to_skip(name, schedule, now)
-            if reason:
-                return JobOutcome(name, now, skipped=reason)
+            if trigger == CONSOLE_TRIGGER:
+                request = take_run_request(self.runtime.factory, name)
+                if request is None:
+                    return JobOutcome(name, now, skipped="no run requested (another instance took it)")
+                log.info(
+                    "running %s as %s asked at %s",
+                    name,
+                    request.requested_by,
+                    request.requested_at.isoformat(),
+                    extra={"source": name},
+                )
+            else:
+                reason = self._reason_to_skip(name, schedule, now)
+                if reason:
+                    return JobOutcome(name, now, skipped=reason)
             started = time.monotonic()
             report = run_source(
                 self.runtime.ingest_context, spec, self._fetcher(name), trigger=trigger, now=now
@@ -274,13 +305,42 @@ class SchedulerService:
         if state is not None and not state.enabled:
             return "disabled in source_state"
         if schedule.slot is not None:
-            until = backoff.waiting_until(state, now, tolerance=schedule.slot / 2)
+            until = waiting_until(state.next_attempt_at if state else None, now, tolerance=schedule.slot / 2)
             if until is not None:
                 failures = state.consecutive_failures if state else 0
                 return f"backing off after {failures} failures until {until.isoformat()}"
         if last_start is not None and schedule.same_slot(last_start, now):
             return f"already ran in this slot (a run started at {last_start.isoformat()})"
         return None
+
+    def poll_requests(self, *, now: datetime | None = None) -> list[JobOutcome]:
+        """Run every source someone asked to run now (oldest request first); never raises.
+
+        The poll job calls this every ``scheduler.request_poll_seconds``; a poll that finds the
+        previous one still running returns at once. A request for a source that is no longer
+        configured is dropped with a warning.
+        """
+        if not self._polling.acquire(blocking=False):
+            return []
+        outcomes: list[JobOutcome] = []
+        try:
+            for request in run_requests(self.runtime.factory):
+                if self.stopping:
+                    break
+                if request.source in self.runtime.specs:
+                    outcomes.append(self.run_job(request.source, now=now, trigger=CONSOLE_TRIGGER))
+                    continue
+                take_run_request(self.runtime.factory, request.source)
+                log.warning(
+                    "dropped the run request for %s: no such source is configured",
+                    request.source,
+                    extra={"source": request.source},
+                )
+        except Exception:  # the database is away; the next poll tries again
+            log.exception("could not read or clear the run requests")
+        finally:
+            self._polling.release()
+        return outcomes
 
     def run_housekeeping(self) -> HousekeepingReport | None:
         """The daily job; on PostgreSQL only one instance runs it at a time."""

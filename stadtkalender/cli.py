@@ -14,11 +14,23 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from aggregator.actions import ActionRefused
 from aggregator.config import ConfigError, load_settings
-from aggregator.db import SchemaOutdated, current_revision, head_revision, make_engine, upgrade
-from aggregator.ingest import IngestError, RunReport, confirm_run, ingest
+from aggregator.db import (
+    SchemaOutdated,
+    current_revision,
+    head_revision,
+    make_engine,
+    session_factory,
+    transaction,
+    upgrade,
+)
+from aggregator.held_runs import confirm_run
+from aggregator.ingest import RunReport, ingest
 from aggregator.listing import Listing, Rejection
+from aggregator.normalise.venues import load_venues
 from aggregator.types import RunStatus
+from aggregator.venue_registry import seed_venues
 from aggregator.window import OutsideCount, Window
 from stadtkalender.extensions import EXTENSIONS
 from stadtkalender.runtime import Runtime, process_clock
@@ -35,6 +47,12 @@ def _cmd_db(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database.url)
     if args.action == "upgrade":
         upgrade(engine)
+        with transaction(session_factory(engine)) as session:
+            seeded = seed_venues(session, load_venues(), now=process_clock()())
+        console.print(
+            f"venue registry: {len(seeded.added)} added, {len(seeded.refreshed)} refreshed from venues.toml"
+            + (f"; kept as edited: {', '.join(seeded.kept_edited)}" if seeded.kept_edited else "")
+        )
     current = current_revision(engine)
     state = "current" if current == head_revision() else f"outdated (head is {head_revision()})"
     console.print(f"database schema at revision {current or 'none'}: {state}")
@@ -221,7 +239,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
             return 2
         try:
             report = confirm_run(runtime.ingest_context, args.run)
-        except IngestError as exc:
+        except ActionRefused as exc:
             err.print(str(exc), markup=False)
             return 1
         _print_report(report)
@@ -264,23 +282,24 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _show_run(runtime: Runtime, run_id: int) -> int:
-    from aggregator.models import SourceRun
+    from aggregator.run_details import run_details
 
     with runtime.factory() as session:
-        run = session.get(SourceRun, run_id)
-    if run is None:
+        details = run_details(session, run_id)
+    if details is None:
         err.print(f"no run {run_id}")
         return 1
+    run = details.run
     console.print(
-        f"run {run.id} of {run.source}: {run.status}, {run.listings} listings, {run.rejected} rejected",
+        f"run {run.id} of {run.source}: {run.status}, {run.counts['listings']} listings, "
+        f"{run.counts['rejected']} rejected",
         highlight=False,
     )
     if run.error:
         console.print(f"  {run.error}", markup=False, highlight=False)
-    rejections = [Rejection.from_data(entry) for entry in run.warnings if isinstance(entry, dict)]
-    if rejections:
+    if details.rejections:
         table = Table("record", "step", "field", "exception", "reason")
-        for rejection in rejections:
+        for rejection in details.rejections:
             cells = (
                 rejection.record_id or "—",
                 rejection.step or "(adapter)",
@@ -290,7 +309,7 @@ def _show_run(runtime: Runtime, run_id: int) -> int:
             )
             table.add_row(*(Text(cell) for cell in cells))  # source text is not markup
         console.print(table)
-    for warning in (entry for entry in run.warnings if not isinstance(entry, dict)):
+    for warning in details.warnings:
         console.print(f"warning: {warning}", markup=False, highlight=False)
     return 0
 

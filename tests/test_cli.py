@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.normalise.venues import load_venues
 from stadtkalender.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,6 +50,17 @@ def test_commands_refuse_an_outdated_schema(
     monkeypatch.setenv("STADTKALENDER_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     assert main(["sources"]) == 2
     assert "stadtkalender db upgrade" in capsys.readouterr().err
+
+
+def test_db_upgrade_seeds_the_venue_registry_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STADTKALENDER_DATABASE_URL", f"sqlite:///{tmp_path / 'seed.db'}")
+    assert main(["db", "upgrade"]) == 0
+    first = capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert f"venue registry: {len(load_venues().all())} added, 0 refreshed" in first
+    assert "venue registry: 0 added, 0 refreshed" in capsys.readouterr().out
 
 
 def test_import_twice_changes_nothing(

@@ -46,6 +46,12 @@ def is_filler(tokens: Sequence[str]) -> bool:
     return all(token in _FILLER for token in tokens)
 
 
+def without_filler(key: str) -> str:
+    """A match key without its filler words (``theater im depot`` → ``depot``), for similarity scores;
+    the key itself when it is nothing but filler."""
+    return " ".join(token for token in key.split() if token not in _FILLER) or key
+
+
 def looks_like_address(tokens: Sequence[str], street_keys: Sequence[tuple[str, ...]]) -> bool:
     """True if the tokens read as a street address or repeat the venue's street."""
     if any(_POSTCODE.fullmatch(token) or _STREET.search(token) for token in tokens):

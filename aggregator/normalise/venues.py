@@ -1,6 +1,7 @@
 """The registry of Dortmund venues and the resolution of sources' venue strings.
 
-Data: ``aggregator/data/venues.toml``. :meth:`VenueRegistry.resolve` tries, in order:
+Data: the ``venues`` table, seeded from ``aggregator/data/venues.toml`` (:mod:`aggregator.venue_registry`);
+runs get the registry as data. :meth:`VenueRegistry.resolve` tries, in order:
 
 1. **alias** – the whole name equals a venue's name or alias, or a room's standalone
    spelling (``Westfalenhalle 1``, ``Opernfoyer``), compared by match key.
@@ -40,6 +41,7 @@ from aggregator.normalise.venue_matching import (
     slug_words,
     slugify,
     split_address,
+    without_filler,
 )
 from aggregator.text import clean_text, fold_key
 
@@ -146,11 +148,17 @@ class VenueMatch:
 class VenueRegistry:
     """All registered venues with indexes for resolving what sources write."""
 
-    def __init__(self, venues: Iterable[VenueInfo], *, fuzzy_cutoff: float = FUZZY_CUTOFF) -> None:
+    def __init__(
+        self, venues: Iterable[VenueInfo], *, fuzzy_cutoff: float = FUZZY_CUTOFF, strict: bool = True
+    ) -> None:
+        """Index ``venues``. Two venues claiming one spelling raise :class:`ValueError`; unless ``strict``
+        is off, then the first venue keeps the spelling and :attr:`conflicts` says what was left out."""
         self._venues: dict[str, VenueInfo] = {}
         self._exact: dict[str, tuple[str, str | None]] = {}
         self._memo: dict[tuple[str | None, str | None], VenueMatch] = {}
         self.fuzzy_cutoff = fuzzy_cutoff
+        self.strict = strict
+        self.conflicts: list[str] = []
         for venue in venues:
             if venue.slug in self._venues:
                 raise ValueError(f"duplicate venue slug {venue.slug!r}")
@@ -176,7 +184,11 @@ class VenueRegistry:
         key = fold_key(spelling)
         existing = self._exact.get(key)
         if existing is not None and existing != (slug, room):
-            raise ValueError(f"{spelling!r} names both {existing[0]!r} and {slug!r}")
+            message = f"{spelling!r} names both {existing[0]!r} and {slug!r}"
+            if self.strict:
+                raise ValueError(message)
+            self.conflicts.append(f"{message}; kept for {existing[0]!r}")
+            return
         self._exact[key] = (slug, room)
 
     def get(self, slug: str) -> VenueInfo | None:
@@ -186,6 +198,27 @@ class VenueRegistry:
     def all(self) -> list[VenueInfo]:
         """Every registered venue in data order."""
         return list(self._venues.values())
+
+    def owner(self, spelling: str) -> tuple[str, str | None] | None:
+        """The venue slug (and room) whose name, alias or standalone room spelling ``spelling`` is."""
+        return self._exact.get(fold_key(spelling))
+
+    def closest(self, name: str, *, limit: int = 3, cutoff: float = 70.0) -> list[tuple[VenueInfo, float]]:
+        """The registered venues whose spellings come nearest to ``name``, best first, with the score
+        (rapidfuzz WRatio of the match keys without filler words, 0–100): a hint for an editor deciding
+        what an unknown venue name means, not a match."""
+        key = without_filler(fold_key(clean_text(name)))
+        if not key:
+            return []
+        spellings = list(self._exact)
+        best: dict[str, float] = {}
+        for _core, score, index in process.extract(
+            key, [without_filler(s) for s in spellings], scorer=fuzz.WRatio, score_cutoff=cutoff, limit=None
+        ):
+            slug = self._exact[spellings[index]][0]
+            best[slug] = max(best.get(slug, 0.0), float(score))
+        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return [(self._venues[slug], round(score, 1)) for slug, score in ranked]
 
     def room_name(self, slug: str, room: str) -> str:
         """The registered name of ``room`` at ``slug`` (``Westfalenhalle 1`` → ``Halle 1``), else ``room``."""

@@ -35,6 +35,8 @@ from calendar_api.admin import (
     home_pages,
     login_pages,
     people_pages,
+    source_pages,
+    venue_pages,
 )
 from calendar_api.admin.console import Console, ConsoleRuntime
 from calendar_api.admin.frame_texts import FRAME_TEXTS
@@ -42,7 +44,9 @@ from calendar_api.admin.frame_texts import FRAME_TEXTS
 PAGE_MODULES: tuple[ModuleType, ...] = (
     login_pages,
     home_pages,
+    source_pages,
     event_pages,
+    venue_pages,
     audit_pages,
     account_pages,
     people_pages,

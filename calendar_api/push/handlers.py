@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from aggregator.clock import Clock
 from aggregator.config import Settings
-from aggregator.ingest import IngestContext
+from aggregator.ingest import IngestContext, current_venues
 from aggregator.models import SourceRecord
 from calendar_api.push import writes
 from calendar_api.push.audit import read_log, record_write
@@ -226,7 +226,7 @@ class PushApi:
         rules = Rules(
             source=token.source,
             venues=token.venues,
-            registry=self.ctx.venues,
+            registry=current_venues(self.ctx),  # the stored registry, with the editors' aliases
             categories=self.ctx.categories,
             now=now,
             single_id=record_id,

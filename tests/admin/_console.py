@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -13,6 +14,8 @@ from starlette.testclient import TestClient
 from aggregator.accounts import add_account
 from aggregator.clock import FixedClock
 from aggregator.config import Settings
+from aggregator.ingest import IngestContext, ingest
+from aggregator.listing import Listing, Rejection
 from aggregator.normalise.venues import load_venues
 from calendar_api.app import create_app
 from stadtkalender.extensions import EXTENSIONS
@@ -86,3 +89,53 @@ def post(client: TestClient, path: str, data: dict[str, Any] | None = None) -> A
 def api_post(client: TestClient, path: str, body: Any = None) -> Any:
     """A JSON POST with the CSRF header (session-authenticated)."""
     return client.post(path, json=body, headers={"x-csrftoken": csrf(client)})
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A configured source as the console sees it (:class:`aggregator.health.SourceInfo`)."""
+
+    name: str
+    kind: str = "venue"
+    schedule: str = "interval:6h"
+    enabled: bool = True
+
+
+def add_held_run(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    *,
+    source: str = "domicil",
+    title: str = "Jazz im Keller",
+    venue: str = "domicil",
+) -> dict[str, str]:
+    """Runs of ``source``: twelve dates (one rejection, one warning), a run without the last date, and a
+    held-back run of two dates whose preview cancels that date and counts nine missing.
+
+    Returns the console's path samples: ``{"name": source, "run_id": <the held run>}``.
+    """
+    ctx = IngestContext(factory, settings, kinds={source: "venue"}, clock=FixedClock(now))
+
+    def programme(days: range) -> list[Listing]:
+        return [
+            Listing(
+                source=source,
+                record_id=f"{source}-{day}",
+                title=title,
+                series_key=source,
+                fetched_at=now,
+                start=now + timedelta(days=day, hours=10),
+                venue_name=venue,
+            )
+            for day in days
+        ]
+
+    bad = Rejection(source, f"{source}-x", "no start date", "start", "dates")
+    ingest(
+        ctx, source, programme(range(1, 13)), rejections=[bad], warnings=["unknown category: Swing"], now=now
+    )
+    ingest(ctx, source, programme(range(1, 12)), now=now + timedelta(minutes=10))
+    held = ingest(ctx, source, programme(range(1, 3)), now=now + timedelta(minutes=20))
+    assert held.status.value == "suspicious", held.error
+    return {"name": source, "run_id": str(held.run_id)}

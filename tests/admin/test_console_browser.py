@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from _console import EMAILS, PASSWORD, make_accounts
+from _console import EMAILS, PASSWORD, Spec, add_held_run, make_accounts
 from argon2 import PasswordHasher
 from browser_kit import (
     CHROMIUM,
@@ -27,9 +28,12 @@ from web_data import NOW, Runtime, populate, web_settings
 from aggregator import accounts
 from aggregator.clock import FixedClock
 from aggregator.db import make_engine, session_factory, upgrade
+from aggregator.ingest import IngestContext, ingest
+from aggregator.listing import Listing
 from calendar_api.admin import build_console
 
 pytestmark = pytest.mark.browser
+UNKNOWN_PLACE = "Schauburg"
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -46,9 +50,14 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     populate(factory)
     clock = FixedClock(NOW)
     make_accounts(factory, clock)
+    _send_an_unknown_venue(factory, clock)
+    SAMPLES.update(add_held_run(factory, web_settings(), NOW))
+    HELD.update(add_held_run(factory, web_settings(), NOW, source="keller", title="Lesung", venue="FZW"))
+    specs = {"domicil": Spec("domicil"), "keller": Spec("keller")}
 
     def make_app(url: str) -> Any:
-        return create_app(Runtime(web_settings(url), engine, factory), clock=clock, extensions=EXTENSIONS)
+        runtime = Runtime(web_settings(url), engine, factory, specs)
+        return create_app(runtime, clock=clock, extensions=EXTENSIONS)
 
     server, thread, url = serve_app(make_app)
     yield url
@@ -56,6 +65,20 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join(timeout=10)
     engine.dispose()
     accounts.HASHER = PasswordHasher()
+
+
+def _send_an_unknown_venue(factory: Any, clock: FixedClock) -> None:
+    """A source's event at a place the registry does not know: the venues page shows a suggestion."""
+    listing = Listing(
+        source="dortmund_de",
+        record_id="schauburg-1",
+        title="Stummfilm mit Orgel",
+        fetched_at=NOW,
+        start=NOW + timedelta(days=3),
+        venue_name=UNKNOWN_PLACE,
+    )
+    report = ingest(IngestContext(factory, web_settings(), clock=clock), "dortmund_de", [listing])
+    assert report.status.value == "success", report.error
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +144,10 @@ def _console_pages(sample: dict[str, str]) -> list[str]:
     return paths
 
 
-SAMPLES: dict[str, str] = {"id": "evflea", "oid": "ocflea"}
-"""Values for the path parameters of console pages (one real object each)."""
+SAMPLES: dict[str, str] = {"slug": "konzerthaus-dortmund", "id": "evflea", "oid": "ocflea"}
+"""Values for the path parameters of console pages (one real object each; ``app_url`` adds the runs')."""
+HELD: dict[str, str] = {}
+"""A second held-back run (``name``, ``run_id``), for the test that confirms one."""
 
 
 def test_every_console_page_has_no_axe_violations_in_either_language(
@@ -174,3 +199,51 @@ def test_issuing_a_push_token_by_keyboard_alone(new_page: Callable[[], Any], app
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/admin/login"))
     assert "Sie sind abgemeldet" in page.content()
+
+
+def test_an_editor_confirms_a_held_run_after_seeing_what_it_cancels(
+    new_page: Callable[[], Any], app_url: str
+) -> None:
+    page = new_page()
+    _sign_in(page, app_url, "editor")
+    page.goto(f"{app_url}/admin/runs/{HELD['run_id']}")
+    cancels = page.locator("table[aria-labelledby='cancels'] tbody tr")
+    assert cancels.count() == 1
+    assert (
+        "Lesung" in cancels.first.inner_text()
+        and "keine Quelle listet ihn mehr" in cancels.first.inner_text()
+    )
+    assert page.locator("table[aria-labelledby='counted'] tbody tr").count() == 9
+    event_link = cancels.first.locator("a").get_attribute("href")
+    assert event_link is not None and event_link.startswith("/events/")
+    date = cancels.first.locator("th").inner_text()
+    page.get_by_role("button", name="Bestätigen und anwenden").click()
+    page.wait_for_load_state()
+    assert "Der Lauf ist bestätigt und angewendet." in page.locator("p.notice").inner_text()
+    assert page.locator("table[aria-labelledby='cancels']").count() == 0
+    answer = page.request.get(f"{app_url}/api/v1{event_link}")
+    occurrences = answer.json()["occurrences"]
+    statuses = {o["status"] for o in occurrences}
+    assert statuses == {"scheduled", "cancelled"}, statuses
+    cancelled = [o for o in occurrences if o["status"] == "cancelled"]
+    assert len(cancelled) == 1 and cancelled[0]["start"].replace("T", " ").startswith(date)
+
+
+def test_settling_a_venue_suggestion_by_keyboard_alone(new_page: Callable[[], Any], app_url: str) -> None:
+    page = new_page()
+    _sign_in(page, app_url, "editor")
+    page.goto(f"{app_url}/admin/venues")
+    assert page.locator("#suggestions ~ table th[scope=row]", has_text=UNKNOWN_PLACE).count() == 1
+    page.focus("#s1-target")
+    page.keyboard.press("ArrowDown")  # the second choice
+    target = page.evaluate("document.querySelector('#s1-target').value")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{app_url}/admin/venues/{target}?moved=1&done=suggestion_aliased")
+    assert page.locator("[role=status]").first.inner_text() == (
+        "Der unbekannte Ort ist jetzt ein Alias; seine Termine sind umgezogen."
+    )
+    assert page.locator("td", has_text=UNKNOWN_PLACE).count() == 1  # the new alias
+    screenshot(page, "console-venue")
+    events = page.request.get(f"{app_url}/api/v1/events?venue={target}").json()["events"]
+    assert "Stummfilm mit Orgel" in [event["title"] for event in events]

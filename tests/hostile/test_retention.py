@@ -11,8 +11,10 @@ from fixed_clock import clock
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.actions import ActionRefused
 from aggregator.config import Settings, load_settings
-from aggregator.ingest import IngestContext, IngestError, confirm_run, ingest
+from aggregator.held_runs import confirm_run
+from aggregator.ingest import IngestContext, ingest
 from aggregator.listing import Listing
 from aggregator.models import ApiToken, PushLog, SourceRecord, SourceRun
 from aggregator.types import RunStatus
@@ -75,7 +77,7 @@ def test_a_held_run_past_retention_expires_and_can_never_apply(
             )
             == 20
         )
-    with pytest.raises(IngestError, match="is expired"):
+    with pytest.raises(ActionRefused, match="is expired"):
         confirm_run(IngestContext(factory, quiet_settings, clock=clock(NOW)), run_id)
 
 

@@ -9,8 +9,9 @@ from fixed_clock import NOW
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.models import SourceState
+from aggregator.schedules import next_scheduled_run, waiting_until
 from aggregator.types import RunStatus
-from scheduler.backoff import backoff_delay, record_outcome, waiting_until
+from scheduler.backoff import backoff_delay, record_outcome
 
 H = timedelta(hours=1)
 
@@ -24,18 +25,22 @@ def test_a_slot_longer_than_the_cap_is_never_shortened() -> None:
     assert backoff_delay(3, base=7 * 24 * H, cap=24 * H) == 7 * 24 * H
 
 
-def _state(next_attempt: datetime | None) -> SourceState:
-    return SourceState(
-        source="x", consecutive_failures=2, last_listings=0, enabled=True, next_attempt_at=next_attempt
-    )
-
-
 def test_waiting_tolerates_half_a_slot_of_jitter() -> None:
     due = NOW + 12 * H
-    assert waiting_until(_state(due), NOW + 6 * H, tolerance=3 * H) == due
-    assert waiting_until(_state(due), NOW + 9 * H, tolerance=3 * H) is None
-    assert waiting_until(_state(None), NOW, tolerance=3 * H) is None
+    assert waiting_until(due, NOW + 6 * H, tolerance=3 * H) == due
+    assert waiting_until(due, NOW + 9 * H, tolerance=3 * H) is None
     assert waiting_until(None, NOW, tolerance=3 * H) is None
+
+
+def test_the_next_scheduled_run_is_the_first_slot_the_backoff_lets_run() -> None:
+    plain = next_scheduled_run("interval:6h", name="fzw", now=NOW)
+    assert plain is not None and NOW < plain <= NOW + 6 * H
+    assert next_scheduled_run("interval:6h", name="fzw", now=NOW, next_attempt_at=plain + H) == plain
+    later = next_scheduled_run("interval:6h", name="fzw", now=NOW, next_attempt_at=plain + 4 * H)
+    assert later == plain + 6 * H
+    assert waiting_until(plain + 4 * H, plain, tolerance=3 * H) is not None
+    assert waiting_until(plain + 4 * H, later, tolerance=3 * H) is None
+    assert next_scheduled_run("manual", name="fzw", now=NOW, next_attempt_at=NOW + H) is None
 
 
 def _set_failures(factory: sessionmaker[Session], failures: int) -> None:

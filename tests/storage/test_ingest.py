@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings
-from aggregator.ingest import IngestContext, confirm_run, ingest
+from aggregator.held_runs import confirm_run
+from aggregator.ingest import IngestContext, ingest
 from aggregator.listing import Listing, OfferListing
 from aggregator.models import Event, EventRedirect, Occurrence, SourceRecord, SourceRun
 from aggregator.types import RunStatus, Status

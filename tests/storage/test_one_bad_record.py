@@ -16,6 +16,7 @@ from aggregator.listing import Listing, Rejection
 from aggregator.models import Occurrence, SourceRecord, SourceRun
 from aggregator.normalise.venues import VenueMatch, VenueRegistry, load_venues
 from aggregator.types import RunStatus
+from aggregator.venue_registry import load_registry
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -43,10 +44,14 @@ class _PoisonedRegistry(VenueRegistry):
 
 
 @pytest.fixture
-def ctx(factory: sessionmaker[Session], settings: Settings) -> IngestContext:
-    return IngestContext(
-        factory, settings, venues=_PoisonedRegistry(load_venues().all()), clock=FixedClock(NOW)
-    )
+def ctx(factory: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch) -> IngestContext:
+    """Runs match against the stored registry, poisoned as it is loaded."""
+
+    def poisoned(session: Session, seed: VenueRegistry | None = None) -> VenueRegistry:
+        return _PoisonedRegistry(load_registry(session, seed).all())
+
+    monkeypatch.setattr("aggregator.ingest.load_registry", poisoned)
+    return IngestContext(factory, settings, venues=load_venues(), clock=FixedClock(NOW))
 
 
 def _stored(factory: sessionmaker[Session]) -> set[str]:
