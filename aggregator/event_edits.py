@@ -223,11 +223,12 @@ def _checked(
     for name, raw in values.items():
         spec: FieldSpec = spec_of(level, name)
         checked[name] = check(spec, raw, categories=_vocabulary())
-        if spec.kind == "venue" and checked[name] is not None and session.get(Venue, checked[name]) is None:
+        venue = session.get(Venue, checked[name]) if spec.kind == "venue" and checked[name] else None
+        if spec.kind == "venue" and checked[name] is not None and (venue is None or not venue.known):
             raise OverrideError(
                 name,
-                f"there is no venue {checked[name]!r}; add it to the venues first",
-                f"es gibt keinen Ort „{checked[name]}“; bitte zuerst bei den Orten anlegen",
+                f"there is no venue {checked[name]!r} in the registry; add it to the venues first",
+                f"es gibt keinen Ort „{checked[name]}“ im Verzeichnis; bitte zuerst bei den Orten anlegen",
             )
     back = list(dict.fromkeys(reset))
     for name in back:

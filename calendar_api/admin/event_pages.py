@@ -377,12 +377,13 @@ def change_json(change: Change) -> dict[str, Any]:
 # -- the search ------------------------------------------------------------------------------------
 
 
-def _venues(ctx: Context) -> list[tuple[str, str]]:
+def _venues(ctx: Context, *, registered_or: str | None = "") -> list[tuple[str, str]]:
+    """Venues by name: every one (``registered_or=""``), or the registered ones and this slug."""
+    query = select(Venue.slug, Venue.name).order_by(Venue.name)
+    if registered_or != "":
+        query = query.where((Venue.known.is_(True)) | (Venue.slug == registered_or))
     with ctx.factory() as session:
-        return [
-            (slug, name)
-            for slug, name in session.execute(select(Venue.slug, Venue.name).order_by(Venue.name))
-        ]
+        return [(slug, name) for slug, name in session.execute(query)]
 
 
 def events_page(ctx: Context) -> Response:
@@ -462,7 +463,7 @@ def event_page(ctx: Context, *, status: int = 200, error: str = "", error_field:
         reason=ctx.field("reason") if error else "",
         until=ctx.field("until") if error else "",
         categories=categories,
-        venues=_venues(ctx),
+        venues=_venues(ctx, registered_or=values["venue"] or None),
         error=error,
         error_field=error_field,
         event_url=f"/admin/events/{quote(state.id, safe='')}",

@@ -463,3 +463,24 @@ def test_overrides_apply_to_a_status_the_source_also_changes(ctx: IngestContext,
     ingest(ctx, "konzerthaus", programme, now=LATER + timedelta(hours=1))
     with ctx.factory() as session:
         assert session.get_one(Occurrence, first).status == "scheduled"
+
+
+def test_a_venue_sources_sent_but_nobody_registered_is_refused(
+    ctx: IngestContext, priority: Priority
+) -> None:
+    from aggregator.models import Venue
+
+    ingest(
+        ctx,
+        "konzerthaus",
+        [_listing("konzerthaus", "keller-1", "Lesung im Keller", 20, venue_name="Irgendein Keller")],
+        complete=False,
+        now=NOW,
+    )
+    with ctx.factory() as session:
+        unknown = session.scalars(select(Venue.slug).where(Venue.name == "Irgendein Keller")).one()
+        assert session.get_one(Venue, unknown).known is False
+        event_id = session.scalars(select(Event.id).where(Event.title == "Die Zauberflöte")).one()
+    with editing(ctx.factory) as session, pytest.raises(OverrideError, match="in the registry") as raised:
+        edit_event(session, event_id, {"venue": unknown}, actor=EDITOR, now=LATER, priority=priority)
+    assert raised.value.field == "venue"
