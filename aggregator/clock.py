@@ -26,9 +26,7 @@ class FixedClock:
     """A clock that stands still until it is moved (tests, replays, the demo)."""
 
     def __init__(self, now: datetime) -> None:
-        if now.tzinfo is None:
-            raise ValueError(f"a clock needs an aware datetime, not {now!r}")
-        self._now = now.astimezone(UTC)
+        self.set(now)
 
     def __call__(self) -> datetime:
         return self._now

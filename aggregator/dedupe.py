@@ -19,8 +19,9 @@ from itertools import islice
 
 from rapidfuzz import fuzz, process
 
-from aggregator import ids, matching
+from aggregator import ids
 from aggregator.listing import Listing
+from aggregator.matching.rules import occurrence_match_score, production_key, same_production, time_known
 from aggregator.text import fold_key
 from aggregator.types import BERLIN
 
@@ -80,37 +81,53 @@ class DedupeResult:
     merges: list[tuple[str, str]]  # (merged away, surviving)
 
 
+def parse_rule(line: str) -> tuple[str, str]:
+    """Read one merge rule written as ``"A | B"`` (a key on each side of the bar)."""
+    left, sep, right = line.partition("|")
+    if not sep or not left.strip() or not right.strip():
+        raise ValueError(f"merge rule {line!r} must read 'KEY | KEY'")
+    return left.strip(), right.strip()
+
+
 @dataclass(frozen=True, slots=True)
 class MergeRules:
-    """Operator overrides from configuration: pairs of keys (event IDs or ``source:record``)."""
+    """Operator and editor overrides: pairs of keys (event IDs or ``source:record``), and sides of records.
+
+    ``never`` pairs and ``always`` pairs come from settings and stored decisions; ``apart`` rules are
+    the editors' "keep apart" and "split" decisions: two sets of ``source:record_id`` keys whose records
+    must not share an event.
+    """
 
     never: frozenset[frozenset[str]] = frozenset()
     always: tuple[tuple[str, str], ...] = ()
+    apart: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
 
     @classmethod
     def parse(cls, never: Iterable[str], always: Iterable[str]) -> MergeRules:
         """Read rules written as ``"A | B"``."""
-
-        def pairs(lines: Iterable[str]) -> list[tuple[str, str]]:
-            out = []
-            for line in lines:
-                left, sep, right = line.partition("|")
-                if not sep or not left.strip() or not right.strip():
-                    raise ValueError(f"merge rule {line!r} must read 'KEY | KEY'")
-                out.append((left.strip(), right.strip()))
-            return out
-
         return cls(
-            never=frozenset(frozenset(pair) for pair in pairs(never)),
-            always=tuple(pairs(always)),
+            never=frozenset(frozenset(parse_rule(line)) for line in never),
+            always=tuple(parse_rule(line) for line in always),
         )
 
     def forbids(self, a: set[str], b: set[str]) -> bool:
-        """True when a rule says the things with keys ``a`` and ``b`` must stay apart."""
-        return any(
+        """True when a rule says the things with keys ``a`` and ``b`` must stay apart.
+
+        A thing that already holds both sides of a rule is not kept from anything by it (a split
+        separates it first, see :mod:`aggregator.split`).
+        """
+        if any(
             len(rule) == 2 and rule & a and rule & b and not rule <= a and not rule <= b
             for rule in self.never
-        )
+        ):
+            return True
+        for left, right in self.apart:
+            a_left, a_right, b_left, b_right = left & a, right & a, left & b, right & b
+            if (a_left and a_right) or (b_left and b_right):
+                continue
+            if (a_left and b_right) or (a_right and b_left):
+                return True
+        return False
 
 
 def _start(listing: Listing) -> datetime:
@@ -124,8 +141,8 @@ def _local_day(start: datetime) -> date:
 
 
 def _timed(listing: Listing) -> bool:
-    """Whether a listing has a start time :func:`matching.same_time` compares within the tolerance."""
-    return not listing.all_day and matching.time_known(_start(listing), listing.time_text)
+    """Whether a listing has a start time the matching rules' ``same_time`` compares within the tolerance."""
+    return not listing.all_day and time_known(_start(listing), listing.time_text)
 
 
 def _signature(key: str) -> str:
@@ -237,7 +254,7 @@ class DedupeIndex:
         return int(start.timestamp() // (60 * self._slot_minutes))
 
     def _occurrence_candidates(self, listing: Listing) -> list[OccurrenceRef]:
-        """Occurrences at the listing's venue and local day that :func:`matching.same_time` may accept."""
+        """Occurrences at the listing's venue and local day that the rules' ``same_time`` may accept."""
         start = _start(listing)
         day = (listing.venue_slug, _local_day(start))
         block = self._blocks.get(day, [])
@@ -264,7 +281,7 @@ class DedupeIndex:
                 continue
             if listing.source in candidate.sources:
                 continue  # a source never lists one performance twice under two keys
-            score = matching.occurrence_match_score(
+            score = occurrence_match_score(
                 listing,
                 candidate.listing,
                 threshold=self.title_threshold,
@@ -322,7 +339,7 @@ class DedupeIndex:
                 continue
             if self._forbidden(listing, event_id):
                 continue
-            if matching.same_production(listing.title, event.title, threshold=self.title_threshold):
+            if same_production(listing.title, event.title, threshold=self.title_threshold):
                 return event_id
         return None
 
@@ -335,20 +352,25 @@ class DedupeIndex:
         """Assign one source run's normalised listings to events and occurrences."""
         groups: dict[str, list[Listing]] = defaultdict(list)
         for listing in listings:
-            groups[listing.series_key or matching.production_key(listing)].append(listing)
+            groups[listing.series_key or production_key(listing)].append(listing)
         assignments: list[Assignment] = []
         merges: list[tuple[str, str]] = []
         for group_key, members in groups.items():
-            event_id, new_event, group_merges = self._event_for_group(group_key, members, now)
+            event_id, new_event, group_merges, kept_apart = self._event_for_group(group_key, members, now)
             merges.extend(group_merges)
             for listing in members:
-                assignments.append(self._place(listing, event_id, new_event, now))
+                home = self._home(listing)
+                if home is not None and home in kept_apart:  # a rule split this production's dates
+                    assignments.append(self._place(listing, home, False, now))
+                else:
+                    assignments.append(self._place(listing, event_id, new_event, now))
         merges.extend(self._apply_always_rules())
         return DedupeResult(assignments, merges)
 
     def _event_for_group(
         self, group_key: str, members: list[Listing], now: datetime
-    ) -> tuple[str, bool, list[tuple[str, str]]]:
+    ) -> tuple[str, bool, list[tuple[str, str]], set[str]]:
+        """The event of one source's production, the merges it implies, and the events a rule keeps apart."""
         source = members[0].source
         found: list[str] = []
 
@@ -377,12 +399,19 @@ class DedupeIndex:
             self.events[event_id].keys |= {k for m in members for k in listing_keys(m)}
             self._set_series((source, group_key), event_id)
             self._index_titles(event_id, members)
-            return event_id, True, []
-        survivor, merges = self._merge(found)
-        self.events[survivor].keys |= {k for m in members for k in listing_keys(m)}
+            return event_id, True, [], set()
+        survivor, merges, kept_apart = self._merge(found)
+        self.events[survivor].keys |= {
+            k for m in members if self._home(m) not in kept_apart for k in listing_keys(m)
+        }
         self._set_series((source, group_key), survivor)
         self._index_titles(survivor, members)
-        return survivor, False, merges
+        return survivor, False, merges, kept_apart
+
+    def _home(self, listing: Listing) -> str | None:
+        """The event the listing's record is in, when the record is known."""
+        occurrence = self.records.get((listing.source, listing.record_id))
+        return None if occurrence is None else self.occurrences[occurrence].event_id
 
     def _index_titles(self, event_id: str, members: list[Listing]) -> None:
         """Let an event be found by the words of every title it was listed under, not only its own."""
@@ -395,15 +424,17 @@ class DedupeIndex:
         self._signatures[signature][event_id] = None
         self._event_signatures[event_id].add(signature)
 
-    def _merge(self, event_ids: list[str]) -> tuple[str, list[tuple[str, str]]]:
+    def _merge(self, event_ids: list[str]) -> tuple[str, list[tuple[str, str]], set[str]]:
+        """Merge events into the oldest; returns it, the merges, and the events a rule kept apart."""
         ordered = sorted(event_ids, key=lambda e: (self.events[e].created_at, e))
-        survivor, merges = ordered[0], []
+        survivor, merges, kept_apart = ordered[0], [], set()
         for other in ordered[1:]:
             if self.rules.forbids(self.events[survivor].keys | {survivor}, self.events[other].keys | {other}):
+                kept_apart.add(other)
                 continue
             merges.append((other, survivor))
             self._absorb(other, survivor)
-        return survivor, merges
+        return survivor, merges, kept_apart
 
     def _absorb(self, loser: str, survivor: str) -> None:
         lost = self.events.pop(loser)
@@ -428,7 +459,7 @@ class DedupeIndex:
         for left, right in self.rules.always:
             a, b = self._resolve_key(left), self._resolve_key(right)
             if a and b and a != b:
-                _survivor, done = self._merge([a, b])
+                _survivor, done, _kept = self._merge([a, b])
                 merges.extend(done)
         return merges
 

@@ -2,7 +2,10 @@
 
 Each field of an event or occurrence comes from the highest-priority active record that has it
 (the venue's own data over the city portal over ticket shops, configurable), and the source of each
-event field is recorded. A change in anything a subscriber sees raises SEQUENCE and the updated time.
+event field is recorded. An editor's pick (:class:`Picks`) puts the chosen records first for one
+field; an editor's override (:mod:`aggregator.override_fields`) replaces a field's value outright,
+and provenance then says ``editor``. A change in anything a subscriber sees raises SEQUENCE and the
+updated time.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -44,6 +48,42 @@ class Priority:
         return (self._order.get(kind, len(self._order)), record.first_seen, record.id or 0)
 
 
+PICK_FIELDS = ("start", "venue", "status", "price")
+"""The fields an editor can pick a source's value for, when the sources of one performance disagree."""
+
+
+@dataclass(frozen=True, slots=True)
+class Picks:
+    """Editors' picks: for each field of :data:`PICK_FIELDS`, the records (``source:record_id``) whose
+    value wins over source priority, and those set aside. A pick lapses while none of its winners is
+    active; set-aside prices are left out only while a winner gives one."""
+
+    winners: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    losers: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def ranked(self, name: str, records: Sequence[SourceRecord]) -> list[SourceRecord]:
+        """``records`` (in priority order) with the winners of field ``name`` first."""
+        winners = self.winners.get(name, frozenset())
+        if not winners:
+            return list(records)
+        first = [r for r in records if _key(r) in winners]
+        return [*first, *(r for r in records if _key(r) not in winners)]
+
+    def set_aside(self, name: str, records: Sequence[SourceRecord]) -> frozenset[str]:
+        """The keys whose value of field ``name`` is left out: the losers, while a winner is present."""
+        winners = self.winners.get(name, frozenset())
+        if not any(_key(r) in winners for r in records):
+            return frozenset()
+        return self.losers.get(name, frozenset())
+
+
+NO_PICKS = Picks()
+
+
+def _key(record: SourceRecord) -> str:
+    return f"{record.source}:{record.record_id}"
+
+
 def source_kind_default(source: str) -> str:
     """The kind of a source nobody configured: a venue's push, or a manual import."""
     return "push" if source.startswith("push:") else "import"
@@ -57,6 +97,7 @@ def derive_event(
     event: Event,
     records: Sequence[SourceRecord],
     priority: Priority,
+    picks: Picks = NO_PICKS,
     overrides: Mapping[str, Any] | None = None,
 ) -> bool:
     """Choose the event's fields from its active records, then apply the editor's ``overrides``.
@@ -76,11 +117,11 @@ def derive_event(
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     if active:
-        values, sources = source_values(active)
+        values, sources = source_values(active, picks)
     else:
         sources = {k: str(v) for k, v in (event.field_sources or {}).items() if v != EDITOR}
     if reverted:
-        fallback_values, fallback_sources = source_values(active or sorted(records, key=priority.rank))
+        fallback_values, fallback_sources = source_values(active or sorted(records, key=priority.rank), picks)
         for name in reverted:
             column = EVENT_OVERRIDES[name].column if name in EVENT_OVERRIDES else name
             values[column] = fallback_values.get(column)
@@ -106,10 +147,13 @@ def derive_event(
     return changed
 
 
-def source_values(ranked: Sequence[SourceRecord]) -> tuple[dict[str, Any], dict[str, str]]:
+def source_values(
+    ranked: Sequence[SourceRecord], picks: Picks = NO_PICKS
+) -> tuple[dict[str, Any], dict[str, str]]:
     """An event's field values (by model attribute) and their sources (by field) from ``ranked`` records.
 
-    ``ranked`` is best first (:meth:`Priority.rank`); fields no record has are left out.
+    ``ranked`` is best first (:meth:`Priority.rank`); an editor's pick of a venue puts its records
+    first for the venue. Fields no record has are left out.
     """
     listings = [(r.source, _listing(r)) for r in ranked]
     values: dict[str, Any] = {}
@@ -126,10 +170,11 @@ def source_values(ranked: Sequence[SourceRecord]) -> tuple[dict[str, Any], dict[
         categories.extend(c for c in listing.category_slugs if c not in categories)
     values["categories"] = categories
     values["venue_slug"] = None
-    for source, listing in listings:
-        if listing.venue_slug:
-            values["venue_slug"] = listing.venue_slug
-            sources["venue"] = source
+    for record in picks.ranked("venue", ranked):
+        slug = _listing(record).venue_slug
+        if slug:
+            values["venue_slug"] = slug
+            sources["venue"] = record.source
             break
     return values, sources
 
@@ -151,10 +196,46 @@ def _status(best: Listing | None) -> tuple[str, str | None]:
     return status, "source" if status == Status.CANCELLED else None
 
 
+def occurrence_source_values(
+    records: Sequence[SourceRecord], priority: Priority, picks: Picks = NO_PICKS
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """An occurrence's start, end, all-day flag, previous start, room and status as its records give
+    them (the active ones, or all when none is active; picks first), and the source of each."""
+    active = sorted((r for r in records if r.active), key=priority.rank)
+    ranked = active or sorted(records, key=priority.rank)
+    if not ranked:
+        return {}, {}
+    timed = picks.ranked("start", ranked)[0]
+    best = _listing(timed)
+    assert best.start is not None
+    values: dict[str, Any] = {
+        "start": best.start,
+        "end": best.end,
+        "all_day": best.all_day,
+        "previous_start": best.previous_start,
+        "room": None,
+    }
+    sources = {"start": timed.source, "end": timed.source}
+    for record in ranked:
+        room = _listing(record).room
+        if room:
+            values["room"] = room
+            sources["room"] = record.source
+            break
+    if active:
+        told = picks.ranked("status", active)[0]
+        values["status"], values["cancel_reason"] = _status(_listing(told))
+        sources["status"] = told.source
+    else:
+        values["status"], values["cancel_reason"] = _status(None)
+    return values, sources
+
+
 def derive_occurrence(
     occurrence: Occurrence,
     records: Sequence[SourceRecord],
     priority: Priority,
+    picks: Picks = NO_PICKS,
     overrides: Mapping[str, Any] | None = None,
 ) -> bool:
     """Choose the occurrence's time, status, room and offers, then apply the editor's ``overrides``.
@@ -165,14 +246,9 @@ def derive_occurrence(
     """
     overrides = overrides or {}
     active = sorted((r for r in records if r.active), key=priority.rank)
-    ranked = active or sorted(records, key=priority.rank)
-    listings = [(r.source, _listing(r)) for r in ranked]
-    values, _sources = occurrence_source_values(listings)
-    if active:
-        values["status"], values["cancel_reason"] = _status(listings[0][1])
-        values["previous_start"] = listings[0][1].previous_start
-    else:
-        values["status"] = Status.CANCELLED.value
+    values, _sources = occurrence_source_values(records, priority, picks)
+    if not active:
+        values.pop("previous_start", None)  # a vanished date keeps what it last said
         kept = occurrence.status == Status.CANCELLED and occurrence.cancel_reason not in (None, "editor")
         values["cancel_reason"] = occurrence.cancel_reason if kept else "vanished"
     for name in OCCURRENCE_OVERRIDES:
@@ -191,11 +267,14 @@ def derive_occurrence(
             changed = True
     if not active:
         return changed
+    listings = [(r.source, _listing(r)) for r in active]
+    aside = picks.set_aside("price", active)
     wanted = [
         (source, offer)
-        for source, listing in listings
+        for record, (source, listing) in zip(active, listings, strict=True)
         for offer in listing.offers
         if offer.price_min is not None or offer.price_max is not None or offer.url or offer.availability
+        if _key(record) not in aside or (offer.price_min is None and offer.price_max is None)
     ]
     current = [
         (
@@ -242,31 +321,6 @@ def derive_occurrence(
         ]
         changed = True
     return changed
-
-
-def occurrence_source_values(
-    listings: Sequence[tuple[str, Listing]],
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """An occurrence's start, end, all-day flag and room from ``(source, listing)`` pairs, best first,
-    and the source of each (empty when there are none)."""
-    if not listings:
-        return {}, {}
-    source, best = listings[0]
-    assert best.start is not None
-    values: dict[str, Any] = {"start": best.start, "end": best.end, "all_day": best.all_day, "room": None}
-    sources = {"start": source, "end": source, "status": source}
-    for room_source, listing in listings:
-        if listing.room:
-            values["room"] = listing.room
-            sources["room"] = room_source
-            break
-    return values, sources
-
-
-def listings_of(records: Sequence[SourceRecord], priority: Priority) -> list[tuple[str, Listing]]:
-    """``(source, listing)`` of ``records``, best first: the active ones, or all when none is active."""
-    active = sorted((r for r in records if r.active), key=priority.rank)
-    return [(r.source, _listing(r)) for r in active or sorted(records, key=priority.rank)]
 
 
 def _dec(value: Decimal | None) -> Decimal | None:

@@ -27,7 +27,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.audit import Actor
-from aggregator.derive import Priority, listings_of, occurrence_source_values
+from aggregator.decisions import load_picks
+from aggregator.derive import Priority, occurrence_source_values
 from aggregator.ingest import lock_for_ingest
 from aggregator.models import Event, EventOverride, Occurrence, OccurrenceOverride, Venue
 from aggregator.normalise.categories import load_categories
@@ -202,9 +203,13 @@ def _event_state(event: Event, names: Iterable[str]) -> dict[str, Any]:
 
 
 def _occurrence_state(
-    occurrence: Occurrence, names: Iterable[str], priority: Priority, overridden: Iterable[str]
+    session: Session,
+    occurrence: Occurrence,
+    names: Iterable[str],
+    priority: Priority,
+    overridden: Iterable[str],
 ) -> dict[str, Any]:
-    _values, sources = occurrence_source_values(listings_of(occurrence.records, priority))
+    _values, sources = occurrence_source_values(occurrence.records, priority, load_picks(session))
     editor = set(overridden)
     return {
         name: {
@@ -295,14 +300,14 @@ def edit_occurrence(
         )
     names = [*checked, *back]
     rows = _rows(session, "occurrence", occurrence_id)
-    before = _occurrence_state(occurrence, names, priority, rows)
+    before = _occurrence_state(session, occurrence, names, priority, rows)
     for name, value in checked.items():
         _put(session, "occurrence", occurrence_id, name, value, actor=actor, now=now)
     _drop(session, "occurrence", occurrence_id, back)
     session.flush()
     rederive(session, priority, {occurrence.event_id}, {occurrence_id}, now)
     after_rows = _rows(session, "occurrence", occurrence_id)
-    after = _occurrence_state(occurrence, names, priority, after_rows)
+    after = _occurrence_state(session, occurrence, names, priority, after_rows)
     return Change("occurrence.edit", "occurrence", occurrence_id, occurrence.event_id, before, after)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from aggregator.actions import COMMAND_LINE, ActionRefused, Change, audited
 from aggregator.audit import Actor
+from aggregator.decisions import merge_rules
 from aggregator.derive import status_of
 from aggregator.ingest import ingest, run_listings
 from aggregator.models import Event, Occurrence, SourceRecord, SourceRun, SourceState
@@ -112,7 +113,7 @@ def held_preview(session: Session, ctx: IngestContext, run_id: int) -> HeldPrevi
     venues = load_registry(session, ctx.venues)
     listings, _ = run_listings(replay, source, held, venues=venues, now=as_of)
 
-    index, own = load_index(session, replay, source, as_of)
+    index, own = load_index(session, replay, source, as_of, merge_rules(session))  # the stored decisions
     assignments = index.assign(listings, now=as_of).assignments
     placed = {a.listing.record_id: a for a in assignments}
     state = session.get(SourceState, source)

@@ -373,6 +373,38 @@ class AppSecret(Base):
     created_at: Mapped[datetime]
 
 
+class DedupeDecision(Base):
+    """An editor's decision on duplicates — merge, keep apart, or pick a value — or a settings rule.
+
+    ``key_a`` and ``key_b`` name the two sides as :class:`aggregator.dedupe.MergeRules` keys (event IDs,
+    ``source:record_id``, ``source:series_key``); ``value`` holds what was decided beyond the keys (the
+    records of each side, the picked side) and ``effect`` what applying it changed, so that an undo can
+    reverse it. A decision is in force until ``undone_at``; rows are never deleted.
+    """
+
+    __tablename__ = "dedupe_decisions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('merge', 'keep_apart', 'pick')", name="ck_dedupe_decisions_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key_a: Mapped[str] = mapped_column(String(1000))
+    key_b: Mapped[str] = mapped_column(String(1000))
+    field: Mapped[str | None] = mapped_column(String(20))
+    """For ``pick``: which field (``start``, ``venue``, ``status``, ``price``)."""
+    value: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    effect: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    author: Mapped[str] = mapped_column(String(320))
+    """The author's e-mail as it was, or ``settings`` for a rule imported from settings.toml."""
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None] = mapped_column(index=True)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    undone_by: Mapped[str | None] = mapped_column(String(320))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 # -- Editorial overrides (issue 14) ------------------------------------------------------------------
 
 

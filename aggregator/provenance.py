@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from aggregator.derive import Priority, listings_of, occurrence_source_values, source_values
+from aggregator.decisions import load_picks
+from aggregator.derive import Picks, Priority, occurrence_source_values, source_values
 from aggregator.models import Event, EventOverride, Occurrence, OccurrenceOverride
 from aggregator.override_fields import (
     EDITOR,
@@ -117,7 +118,8 @@ def event_state(session: Session, event_id: str, priority: Priority) -> EventSta
     ranked = sorted((r for r in event.records if r.active), key=priority.rank) or sorted(
         event.records, key=priority.rank
     )
-    values, sources = source_values(ranked)
+    picks = load_picks(session)
+    values, sources = source_values(ranked, picks)
     provenance = event.field_sources or {}
     fields = [
         FieldState(
@@ -137,7 +139,9 @@ def event_state(session: Session, event_id: str, priority: Priority) -> EventSta
             select(OccurrenceOverride).where(OccurrenceOverride.occurrence_id.in_(ids))
         ):
             occurrence_marks.setdefault(row.occurrence_id, {})[row.field] = _mark(row)
-    occurrences = [_occurrence_state(o, occurrence_marks.get(o.id, {}), priority) for o in event.occurrences]
+    occurrences = [
+        _occurrence_state(o, occurrence_marks.get(o.id, {}), priority, picks) for o in event.occurrences
+    ]
     records = sorted(
         (
             SourceRow(r.source, r.record_id, r.url, r.active, r.occurrence_id, r.last_seen)
@@ -159,16 +163,10 @@ def event_state(session: Session, event_id: str, priority: Priority) -> EventSta
     )
 
 
-def _occurrence_state(occurrence: Occurrence, marks: dict[str, Mark], priority: Priority) -> OccurrenceState:
-    listings = listings_of(occurrence.records, priority)
-    values, sources = occurrence_source_values(listings)
-    if listings:
-        best = listings[0][1]
-        values["status"] = (
-            (best.status.value if best.status else "scheduled")
-            if any(r.active for r in occurrence.records)
-            else "cancelled"
-        )
+def _occurrence_state(
+    occurrence: Occurrence, marks: dict[str, Mark], priority: Priority, picks: Picks
+) -> OccurrenceState:
+    values, sources = occurrence_source_values(occurrence.records, priority, picks)
     fields = [
         FieldState(
             name,

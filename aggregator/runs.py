@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator import dedupe
 from aggregator.clock import Clock
 from aggregator.config import Settings
 from aggregator.derive import Priority
@@ -70,10 +69,6 @@ class IngestContext:
     def priority(self) -> Priority:
         """Source priority from settings and the kinds of the configured sources."""
         return Priority(self.settings.dedupe.priority, self.kinds)
-
-    def rules(self) -> dedupe.MergeRules:
-        """The operator's merge rules from settings."""
-        return dedupe.MergeRules.parse(self.settings.dedupe.never_merge, self.settings.dedupe.always_merge)
 
 
 def start_run(

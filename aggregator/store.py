@@ -1,4 +1,9 @@
-"""The write phase of a run: venues, dedupe assignments, records, vanishing and merges, then re-derivation."""
+"""The write phase of a run: venues, dedupe assignments, records, vanishing and merges, then re-derivation.
+
+The run's merge rules and picks are the stored duplicate decisions (:mod:`aggregator.decisions`), with
+the settings' rules imported first; :func:`merge_events` and :func:`rederive` also serve the editors'
+decisions (:mod:`aggregator.review`), which change the stored events at once.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from aggregator.config import IngestSettings
+from aggregator.decisions import import_settings, load_picks, merge_rules
 from aggregator.derive import Priority, derive_event, derive_occurrence, visible_hash
 from aggregator.listing import Listing
 from aggregator.models import (
@@ -44,9 +50,10 @@ def apply_run(
     now: datetime,
 ) -> None:
     _ensure_venues(session, listings, now)
-    rules = ctx.rules()
+    import_settings(session, ctx.settings.dedupe, now)
+    rules = merge_rules(session)
     split_events, split_occurrences = split_forbidden(session, rules, now)
-    index, records = load_index(session, ctx, source, now)
+    index, records = load_index(session, ctx, source, now, rules)
     result = index.assign(listings, now=now)
     touched_events: set[str] = set(split_events)
     touched_occurrences: set[str] = set(split_occurrences)
@@ -86,7 +93,7 @@ def apply_run(
             )
     session.flush()
     for loser, survivor in result.merges:
-        _merge_events(session, loser, survivor, now)
+        merge_events(session, loser, survivor, now)
         touched_events.add(survivor)
 
     seen: set[str] = set()
@@ -224,7 +231,8 @@ def _starts_after(record: SourceRecord, now: datetime) -> bool:
     return bool(start) and datetime.fromisoformat(str(start)) > now
 
 
-def _merge_events(session: Session, loser: str, survivor: str, now: datetime) -> None:
+def merge_events(session: Session, loser: str, survivor: str, now: datetime) -> None:
+    """Move everything of event ``loser`` to ``survivor`` and leave a redirect (re-derive afterwards)."""
     if session.get(Event, loser) is None or loser == survivor:
         return
     session.execute(update(Occurrence).where(Occurrence.event_id == loser).values(event_id=survivor))
@@ -242,13 +250,14 @@ def _merge_events(session: Session, loser: str, survivor: str, now: datetime) ->
 def rederive(
     session: Session, priority: Priority, event_ids: set[str], occurrence_ids: set[str], now: datetime
 ) -> int:
-    """Derive events and occurrences again from their records and the editors' overrides.
+    """Derive events and occurrences again from their records, the editors' picks and their overrides.
 
     The one place both apply: every ingest and every editorial change ends here. Occurrences in
     ``occurrence_ids`` are derived; every occurrence of the events in ``event_ids`` gets its visible
     hash checked, and SEQUENCE and the updated time move when it changed. Returns how many
     occurrences became cancelled. An event left without records is deleted (its overrides stay, unused).
     """
+    picks = load_picks(session)
     cancelled = 0
     events = session.scalars(
         select(Event)
@@ -267,11 +276,12 @@ def rederive(
     occurrence_overrides = load_overrides(session, OccurrenceOverride, list(occurrences))
     for occurrence in occurrences.values():
         before = occurrence.status
-        derive_occurrence(occurrence, occurrence.records, priority, occurrence_overrides.get(occurrence.id))
+        overrides = occurrence_overrides.get(occurrence.id)
+        derive_occurrence(occurrence, occurrence.records, priority, picks, overrides)
         if occurrence.status == Status.CANCELLED and before != Status.CANCELLED:
             cancelled += 1
     for event in events:
-        if derive_event(event, event.records, priority, event_overrides.get(event.id)):
+        if derive_event(event, event.records, priority, picks, event_overrides.get(event.id)):
             event.sequence += 1 if event.updated_at != now else 0
             event.updated_at = now
         for occurrence in event.occurrences:

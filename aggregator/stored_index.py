@@ -12,7 +12,7 @@ from aggregator import dedupe
 from aggregator.listing import Listing
 from aggregator.models import Occurrence, SourceRecord
 from aggregator.runs import IngestContext
-from aggregator.split import record_keys
+from aggregator.split import keys_of
 
 
 def _index_occurrence(
@@ -40,12 +40,12 @@ def _index_occurrence(
 
 
 def load_index(
-    session: Session, ctx: IngestContext, source: str, now: datetime
+    session: Session, ctx: IngestContext, source: str, now: datetime, rules: dedupe.MergeRules
 ) -> tuple[dedupe.DedupeIndex, dict[str, SourceRecord]]:
-    """The dedupe index of recent occurrences, and ``source``'s own records by record id."""
+    """The dedupe index of recent occurrences under ``rules``, and ``source``'s own records by record id."""
     settings = ctx.settings
     index = dedupe.DedupeIndex(
-        rules=ctx.rules(),
+        rules=rules,
         title_threshold=settings.dedupe.title_threshold,
         tolerance_minutes=settings.dedupe.time_tolerance_minutes,
     )
@@ -67,9 +67,13 @@ def load_index(
         if record.occurrence_id not in index.occurrences:  # an older record of this source
             _index_occurrence(index, session.get_one(Occurrence, record.occurrence_id), {source}, now)
         index.add_record(source, record_id, record.occurrence_id, record.data.get("series_key"))
-    rules = index.rules
-    if rules.never or rules.always:  # rules need every known event's keys
-        known = select(SourceRecord).where(SourceRecord.event_id.in_(list(index.events)))
-        for record in session.scalars(known):
-            index.events[record.event_id].keys |= record_keys(record)
+    if rules.never or rules.always or rules.apart:  # rules need every known event's keys
+        known = select(
+            SourceRecord.event_id,
+            SourceRecord.source,
+            SourceRecord.record_id,
+            SourceRecord.data["series_key"].as_string(),
+        ).where(SourceRecord.event_id.in_(list(index.events)))
+        for event_id, record_source, record_id, series_key in session.execute(known):
+            index.events[event_id].keys |= keys_of(record_source, record_id, series_key or None)
     return index, own

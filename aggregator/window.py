@@ -38,14 +38,14 @@ class Window(NamedTuple):
             raise ValueError(f"past_days and future_days must not be negative ({past_days}, {future_days})")
         today = now.astimezone(BERLIN).date()
         start, end = today - timedelta(days=past_days), today + timedelta(days=future_days)
-        return cls(_midnight(start), _midnight(end))
+        return cls(berlin_midnight(start), berlin_midnight(end))
 
     @classmethod
     def of_days(cls, first: date, last: date) -> Window:
         """From the start of Berlin day ``first`` to the end of Berlin day ``last`` (both included)."""
         if last < first:
             raise ValueError(f"the window ends ({last}) before it starts ({first})")
-        return cls(_midnight(first), _midnight(last + timedelta(days=1)))
+        return cls(berlin_midnight(first), berlin_midnight(last + timedelta(days=1)))
 
     def outside(self, start: datetime, end: datetime | None = None) -> Outside | None:
         """Why an event from ``start`` to ``end`` is outside the window ("past"/"future"), or None.
@@ -123,5 +123,6 @@ class OutsideCount:
         return f"{self.total} {noun} outside the window {window.describe()} left out: {', '.join(parts)}"
 
 
-def _midnight(day: date) -> datetime:
+def berlin_midnight(day: date) -> datetime:
+    """Midnight at the start of ``day`` in Berlin (never skipped or repeated: clocks change at 2 and 3)."""
     return datetime.combine(day, time(), tzinfo=BERLIN)

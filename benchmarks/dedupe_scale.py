@@ -11,18 +11,10 @@ growth close to linear.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import resource
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from scale_runs import Row, main, normalise_and_assign, peak_mib
 
 WORDS = [
     "Sinfonie",
@@ -154,71 +146,41 @@ def synthesise(total: int, seed: int = 7) -> dict[str, list[object]]:
     return by_source
 
 
-def run_size(total: int) -> dict[str, float]:
+def run_size(total: int) -> Row:
     """Build, normalise and deduplicate ``total`` listings in this process; return the figures."""
-    from aggregator.dedupe import DedupeIndex
-    from aggregator.normalise.categories import load_categories
-    from aggregator.normalise.pipeline import normalise
-    from aggregator.normalise.venues import load_venues
-
     by_source = synthesise(total)
-    venues, categories = load_venues(), load_categories()
-    now = datetime(2026, 11, 21, tzinfo=UTC)
-    started = time.perf_counter()
-    index = DedupeIndex()
-    assigned = 0
-    for _source, listings in by_source.items():
-        result = normalise(listings, venues=venues, categories=categories, now=now)  # type: ignore[arg-type]
-        normalised = time.perf_counter()
-        assigned += len(index.assign(result.listings, now=now).assignments)
-    elapsed = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    del normalised
+    done = normalise_and_assign(by_source, datetime(2026, 11, 21, tzinfo=UTC))
     return {
         "listings": total,
-        "assigned": assigned,
-        "events": len(index.events),
-        "occurrences": len(index.occurrences),
-        "seconds": elapsed,
-        "peak_mib": peak_kib / 1024,
+        "assigned": len(done.assignments),
+        "events": len(done.index.events),
+        "occurrences": len(done.index.occurrences),
+        "seconds": done.seconds,
+        "peak_mib": peak_mib(),
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000])
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_size(args.one)))
-        return 0
-    print(
-        f"{'listings':>9} {'events':>8} {'occurr.':>8} {'seconds':>8} {'per s':>9} {'µs/listing':>10} {'peak MiB':>9}"
+def _line(row: Row) -> str:
+    return (
+        f"{row['listings']:>9} {row['events']:>8} {row['occurrences']:>8} {row['seconds']:>8.2f} "
+        f"{row['listings'] / row['seconds']:>9.0f} {1e6 * row['seconds'] / row['listings']:>10.1f} "
+        f"{row['peak_mib']:>9.0f}"
     )
-    rows = []
-    for size in args.sizes:
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True
-        )
-        row = json.loads(out.stdout.strip().splitlines()[-1])
-        rows.append(row)
-        print(
-            f"{row['listings']:>9} {row['events']:>8} {row['occurrences']:>8} {row['seconds']:>8.2f} "
-            f"{row['listings'] / row['seconds']:>9.0f} {1e6 * row['seconds'] / row['listings']:>10.1f} "
-            f"{row['peak_mib']:>9.0f}"
-        )
-    if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        ratio = (last["seconds"] / first["seconds"]) / (last["listings"] / first["listings"])
-        print(
-            f"time growth vs linear from {first['listings']} to {last['listings']}: ×{ratio:.2f} "
-            "(1.00 = exactly linear)"
-        )
-    hundred = next((r for r in rows if r["listings"] == 100_000), None)
-    if hundred:
-        print("goal 100k < 30 s:", "met" if hundred["seconds"] < 30 else "NOT met")
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(
+        main(
+            __file__,
+            __doc__ or "",
+            run_size,
+            sizes=[10_000, 100_000, 300_000],
+            header=(
+                f"{'listings':>9} {'events':>8} {'occurr.':>8} {'seconds':>8} {'per s':>9} {'µs/listing':>10} "
+                f"{'peak MiB':>9}"
+            ),
+            line=_line,
+            growth=[("seconds", "")],
+            goal=(100_000, 30),
+        )
+    )

@@ -18,18 +18,10 @@ close to linear.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import resource
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from scale_runs import Row, main, normalise_and_assign, peak_mib
 
 VENUE = "Dortmunder U"
 TOUR_KINDS = ("Öffentliche Führung", "Kuratorenführung", "Familienführung", "Kunstpause", "Dialogführung")
@@ -159,77 +151,50 @@ def synthesise(total: int, seed: int = 12) -> tuple[dict[str, list[object]], dic
     return by_source, truth
 
 
-def run_size(total: int) -> dict[str, float]:
+def run_size(total: int) -> Row:
     """Build, normalise and deduplicate ``total`` listings in this process; return the figures."""
-    from aggregator.dedupe import DedupeIndex
-    from aggregator.normalise.categories import load_categories
-    from aggregator.normalise.pipeline import normalise
-    from aggregator.normalise.venues import load_venues
-
     by_source, truth = synthesise(total)
-    venues, categories = load_venues(), load_categories()
-    now = FETCHED
-    started, cpu = time.perf_counter(), time.process_time()
-    index = DedupeIndex()
-    occurrence_of: dict[str, str] = {}
-    for _source, listings in by_source.items():
-        result = normalise(listings, venues=venues, categories=categories, now=now)  # type: ignore[arg-type]
-        for assignment in index.assign(result.listings, now=now).assignments:
-            occurrence_of[assignment.listing.record_id] = assignment.occurrence_id
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    done = normalise_and_assign(by_source, FETCHED)
+    occurrence_of = {
+        assignment.listing.record_id: assignment.occurrence_id for assignment in done.assignments
+    }
     found = sum(occurrence_of.get(portal) == occurrence_of.get(own) for portal, own in truth.items())
     return {
         "listings": total,
-        "events": len(index.events),
-        "occurrences": len(index.occurrences),
+        "events": len(done.index.events),
+        "occurrences": len(done.index.occurrences),
         "duplicates": len(truth),
         "found": found,
-        "widest_events": index.widest_event_lookup,
-        "widest_occurrences": index.widest_occurrence_lookup,
-        "seconds": elapsed,
-        "cpu_seconds": cpu,
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "widest_events": done.index.widest_event_lookup,
+        "widest_occurrences": done.index.widest_occurrence_lookup,
+        "seconds": done.seconds,
+        "cpu_seconds": done.cpu_seconds,
+        "peak_mib": peak_mib(),
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 10_000, 20_000, 50_000])
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_size(args.one)))
-        return 0
-    print(
-        f"{'listings':>9} {'events':>7} {'occurr.':>8} {'dups found':>13} {'cand. ev/occ':>12} {'seconds':>8} "
-        f"{'cpu s':>7} {'µs/listing':>10} {'cpu µs/l.':>9} {'peak MiB':>9}"
+def _line(row: Row) -> str:
+    return (
+        f"{row['listings']:>9} {row['events']:>7} {row['occurrences']:>8} "
+        f"{row['found']:>6}/{row['duplicates']:<6} {row['widest_events']:>6}/{row['widest_occurrences']:<5} "
+        f"{row['seconds']:>8.2f} {row['cpu_seconds']:>7.2f} {1e6 * row['seconds'] / row['listings']:>10.1f} "
+        f"{1e6 * row['cpu_seconds'] / row['listings']:>9.1f} {row['peak_mib']:>9.0f}"
     )
-    rows = []
-    for size in args.sizes:
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True
-        )
-        row = json.loads(out.stdout.strip().splitlines()[-1])
-        rows.append(row)
-        print(
-            f"{row['listings']:>9} {row['events']:>7} {row['occurrences']:>8} "
-            f"{row['found']:>6}/{row['duplicates']:<6} {row['widest_events']:>6}/{row['widest_occurrences']:<5} "
-            f"{row['seconds']:>8.2f} {row['cpu_seconds']:>7.2f} {1e6 * row['seconds'] / row['listings']:>10.1f} "
-            f"{1e6 * row['cpu_seconds'] / row['listings']:>9.1f} {row['peak_mib']:>9.0f}"
-        )
-    if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        for column, name in (("seconds", "wall"), ("cpu_seconds", "cpu")):
-            ratio = (last[column] / first[column]) / (last["listings"] / first["listings"])
-            print(
-                f"{name} time growth vs linear from {first['listings']} to {last['listings']}: ×{ratio:.2f} "
-                "(1.00 = exactly linear)"
-            )
-    fifty = next((r for r in rows if r["listings"] == 50_000), None)
-    if fifty:
-        print("goal 50k < 60 s:", "met" if fifty["seconds"] < 60 else "NOT met")
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(
+        main(
+            __file__,
+            __doc__ or "",
+            run_size,
+            sizes=[5_000, 10_000, 20_000, 50_000],
+            header=(
+                f"{'listings':>9} {'events':>7} {'occurr.':>8} {'dups found':>13} {'cand. ev/occ':>12} "
+                f"{'seconds':>8} {'cpu s':>7} {'µs/listing':>10} {'cpu µs/l.':>9} {'peak MiB':>9}"
+            ),
+            line=_line,
+            growth=[("seconds", "wall "), ("cpu_seconds", "cpu ")],
+            goal=(50_000, 60),
+        )
+    )

@@ -51,11 +51,10 @@ from calendar_api.filters import (
     parse_filters,
     path_value,
 )
-from calendar_api.ical_feed import FeedCalendar, FeedItem, render_calendar
+from calendar_api.ical_feed import ICAL_MEDIA_TYPE, FeedCalendar, FeedItem, render_calendar
 from calendar_api.json_shapes import CategoryCatalog
 from calendar_api.problems import gone, not_found
 
-MEDIA_TYPE = "text/calendar"
 _AVAILABILITY_DE = {
     Availability.AVAILABLE.value: "Karten erhältlich",
     Availability.FEW_LEFT.value: "Nur noch wenige Karten",
@@ -149,10 +148,10 @@ class Feeds:
             if found is None:
                 raise missing_event(session, event_id)
             event, rows = found
-            name = self.settings.server.calendar_name if event.hidden else _one_line(event.title)
+            name = self.settings.server.calendar_name if event.hidden else event.title
             description = f"{name} — {self.settings.server.calendar_name}"
             calendar = self._calendar(name, description, self.feed_url(request.url.path))
-            return self._render(calendar, rows, version), MEDIA_TYPE, version.time
+            return self._render(calendar, rows, version), ICAL_MEDIA_TYPE, version.time
 
         try:
             return self.publisher.serve(
@@ -185,7 +184,7 @@ class Feeds:
             name = self.feed_name(filters, [v for v in venues if v is not None])
             rows = queries.feed_rows(session, filters, window, cancelled_since=cancelled_since)
             calendar = self._calendar(name, self._description(name), source_url)
-            return self._render(calendar, rows, version), MEDIA_TYPE, version.time
+            return self._render(calendar, rows, version), ICAL_MEDIA_TYPE, version.time
 
         return self.publisher.serve(
             request,
@@ -258,10 +257,6 @@ def _changed(row: queries.FeedRow) -> datetime:
     venue = row.event.venue
     times = [row.occurrence.updated_at, row.event.updated_at, *([venue.updated_at] if venue else [])]
     return max(times)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def feed_item(

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from aggregator import window
 from aggregator.text import has_control_characters
 from aggregator.types import BERLIN, Status
 from calendar_api.problems import Problem, invalid_parameter
@@ -437,7 +438,7 @@ def feed_window(
 
 def berlin_midnight(day: date) -> datetime:
     """The UTC instant at which ``day`` begins in Berlin (days are 23 or 25 hours around DST changes)."""
-    return datetime.combine(day, time(), tzinfo=BERLIN).astimezone(UTC)
+    return window.berlin_midnight(day).astimezone(UTC)
 
 
 def path_value(path_params: Mapping[str, Any], name: str) -> str:

@@ -41,6 +41,8 @@ from aggregator.types import Status
 from calendar_api.vtimezone import vtimezone
 
 PRODID = "-//stadtkalender//stadtkalender Dortmund//DE"
+ICAL_MEDIA_TYPE = "text/calendar"
+"""The media type of iCalendar (RFC 5545): what the feeds serve and push accepts."""
 
 _STATUS = {
     Status.SCHEDULED: STATUS.CONFIRMED,

@@ -17,11 +17,11 @@ from aggregator.text import CONTROL_CODES
 from aggregator.types import Availability, Health, Status
 from calendar_api.extension_points import Extension
 from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, PARAMETERS, SORTS, ParameterSpec
+from calendar_api.ical_feed import ICAL_MEDIA_TYPE
 from calendar_api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
 Schema = dict[str, Any]
 _NO_CONTROL = f"^[^{CONTROL_CODES}]+$"
-_ICAL = "text/calendar"
 
 
 def _ref(name: str) -> Schema:
@@ -403,7 +403,7 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
             "Feed of events",
             f"Events matching the filters. {feed_note}",
             _feed_text(),
-            media_type=_ICAL,
+            media_type=ICAL_MEDIA_TYPE,
             parameters=filters,
             tag="Feeds",
         ),
@@ -411,7 +411,7 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
             "Feed of a venue",
             f"Events at one venue; the filters narrow it further. {feed_note}",
             _feed_text(),
-            media_type=_ICAL,
+            media_type=ICAL_MEDIA_TYPE,
             parameters=[_path("slug", "Venue slug."), *filters],
             not_found="No venue has this slug.",
             tag="Feeds",
@@ -420,7 +420,7 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
             "Feed of a category",
             f"Events of one category; the filters narrow it further. {feed_note}",
             _feed_text(),
-            media_type=_ICAL,
+            media_type=ICAL_MEDIA_TYPE,
             parameters=[_path("slug", "Category slug."), *filters],
             not_found="No category has this slug.",
             tag="Feeds",
@@ -429,7 +429,7 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
             "One event as iCalendar",
             f"Every occurrence of one event. {feed_note}",
             _feed_text(),
-            media_type=_ICAL,
+            media_type=ICAL_MEDIA_TYPE,
             parameters=[event_id],
             not_found="No event has this id.",
             moved=True,

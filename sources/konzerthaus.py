@@ -17,10 +17,11 @@ from collections.abc import Iterator
 
 from bs4 import BeautifulSoup, Tag
 
+from aggregator.formats.schemaorg.event_names import clean_event_name
+from aggregator.formats.schemaorg.jsonld_reader import parse_jsonld
 from aggregator.listing import Listing, OfferListing
 from sources._html import absolute, attr, parse_html, require_one, select_text, text_of
 from sources.base import Document, LayoutChanged, Source
-from sources.platforms.jsonld import clean_event_name, parse_jsonld
 
 _DETAIL = re.compile(r"/programm/(?P<key>\d{2}-\d{2}-\d{4}-(?P<slug>[a-z0-9-]+))/")
 _DETAIL_LINK = 'a[aria-label="Zur Detailseite dieser Veranstaltung"]'

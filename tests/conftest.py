@@ -117,3 +117,15 @@ def factory(engine: Any) -> sessionmaker[Session]:
 def settings(tmp_path: Path) -> Settings:
     """Settings from the repository's settings.toml, with no database override."""
     return load_settings(REPO / "settings.toml", env={})
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A migrated SQLite file in ``tmp_path`` that the CLI uses, with the working directory there."""
+    from stadtkalender.cli import main
+
+    path = tmp_path / "cli.db"
+    monkeypatch.setenv("STADTKALENDER_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.chdir(tmp_path)
+    assert main(["db", "upgrade"]) == 0
+    return path

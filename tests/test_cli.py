@@ -35,15 +35,6 @@ END:VCALENDAR\r
 """
 
 
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("STADTKALENDER_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.chdir(tmp_path)
-    assert main(["db", "upgrade"]) == 0
-    return path
-
-
 def test_commands_refuse_an_outdated_schema(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -27,15 +27,6 @@ CALENDAR = (
 )
 
 
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("STADTKALENDER_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.chdir(tmp_path)
-    assert main(["db", "upgrade"]) == 0
-    return path
-
-
 def test_runs_show_lists_what_a_run_rejected_and_warned(
     database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

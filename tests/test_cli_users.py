@@ -27,15 +27,6 @@ def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("STADTKALENDER_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.chdir(tmp_path)
-    assert main(["db", "upgrade"]) == 0
-    yield path
-
-
 def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
 

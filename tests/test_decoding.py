@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from aggregator.formats.decoding import decode
+from aggregator.formats.schemaorg.json_blocks import NotAnEventDocument
+from aggregator.formats.schemaorg.jsonld_reader import parse_jsonld
 from sources.platforms.detect import ImportFailed, detect_format, import_listings
-from sources.platforms.jsonld import NotAnEventDocument, parse_jsonld
 
 FETCHED_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TEXT = "BEGIN:VCALENDAR\r\nSUMMARY:Café\r\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aggregator.formats.html_text import html_to_text
-from aggregator.formats.schemaorg.reader import plain_text
+from aggregator.formats.schemaorg.event_reader import plain_text
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from aggregator.listing import Listing
-from aggregator.matching import (
+from aggregator.matching.rules import (
+    compare_titles,
     occurrence_match_score,
     production_key,
     same_production,
@@ -244,6 +245,32 @@ def test_subtitle_does_not_split_equal_titles() -> None:
 def test_threshold_is_applied() -> None:
     a, b = "Voodoo Jürgens", "VOODOO JURGENS"
     assert same_production(a, b) and not same_production(a, b, threshold=99.0)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "rule"),
+    [
+        ("Die Zauberflöte", "Die Zauberflöte für Kinder", "qualifiers"),
+        ("2. Philharmonisches Konzert", "3. Philharmonisches Konzert", "numbers"),
+        ("Kleiner Freitag: Queerslam", "Kleiner Freitag: Bier – die Graphic Novel", "prefix"),
+        ("Igor Levit spielt Beethoven", "Igor Levit: Beethoven-Sonaten", None),
+    ],
+)
+def test_compare_titles_names_the_rule_that_said_no_and_agrees_with_same_production(
+    a: str, b: str, rule: str | None
+) -> None:
+    verdict = compare_titles(a, b)
+    assert (verdict.same, verdict.rule) == (False, rule)
+    assert verdict.same == same_production(a, b)
+
+
+def test_compare_titles_scores_a_near_miss_below_the_threshold_and_a_match_above() -> None:
+    near, match = (
+        compare_titles("Igor Levit spielt Beethoven", "Igor Levit: Beethoven-Sonaten"),
+        compare_titles("Schwanensee", "Schwanensee – Ballett"),
+    )
+    assert 68.0 <= near.score < 88.0 and not near.same
+    assert (match.score, match.same, match.rule) == (100.0, True, None)
 
 
 def test_title_similarity_ignores_case_diacritics_and_punctuation() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator import matching
+from aggregator.matching import words
+from aggregator.matching.rules import same_production
 from aggregator.matching.title_analysis import analyse
 from aggregator.normalise.categories import load_categories
 from aggregator.normalise.datewords import MONTHS, WEEKDAYS
@@ -21,7 +22,7 @@ def test_both_spellings_are_one_dedupe_token(left: str, right: str) -> None:
 
 @pytest.mark.parametrize(("left", "right"), SPELLINGS)
 def test_both_spellings_are_one_production(left: str, right: str) -> None:
-    assert matching.same_production(f"Die {left}", f"Die {right}")
+    assert same_production(f"Die {left}", f"Die {right}")
 
 
 @pytest.mark.parametrize(("left", "right"), SPELLINGS)
@@ -70,16 +71,16 @@ def test_matching_cuts_dates_with_every_weekday_and_month_word(title: str) -> No
 
 def test_matching_word_lists_are_in_folded_form() -> None:
     lists = (
-        matching.NOISE_WORDS,
-        matching.VENUE_WORDS,
-        matching.GENRE_WORDS,
-        matching.GENERIC_WORDS,
-        matching.STOPWORDS,
-        matching.SERIES_WORDS,
-        matching.ORDINAL_WORDS,
-        matching.CARDINAL_WORDS,
-        matching.NOT_A_TOUR_PREFIXES,
-        matching.LOCATIVE_WORDS,
+        words.NOISE_WORDS,
+        words.VENUE_WORDS,
+        words.GENRE_WORDS,
+        words.GENERIC_WORDS,
+        words.STOPWORDS,
+        words.SERIES_WORDS,
+        words.ORDINAL_WORDS,
+        words.CARDINAL_WORDS,
+        words.NOT_A_TOUR_PREFIXES,
+        words.LOCATIVE_WORDS,
     )
     assert [word for words in lists for word in words if fold_key(word) != word] == []
 

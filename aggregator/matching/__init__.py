@@ -51,58 +51,13 @@ Mutter spielt Mozart und Previn" / "Anne-Sophie Mutter & Berliner Barock Soliste
 unmatched unless a subtitle bridges it; German compounds split differently ("Live Band" /
 "Liveband") lower the score.
 
-:func:`same_time` compares instants within a tolerance, or local (Europe/Berlin) dates when one
-side is all-day or has no time. :func:`occurrence_match_score` combines venue, room, time and
-title into a score, or ``None`` when the pair must not merge. :func:`production_key` groups one
+:func:`compare_titles` gives the score and the deciding rule behind :func:`same_production` (the
+editorial review queue shows the matcher's near misses with them). :func:`same_time` compares instants
+within a tolerance, or local (Europe/Berlin) dates when one side is all-day or has no time.
+:func:`occurrence_match_score` combines venue, room (:func:`rooms_compatible`), time and title into a
+score, or ``None`` when the pair must not merge. :func:`production_key` groups one
 source's listings into productions when the source has no ``series_key``.
+
+The modules: :mod:`.words` (the word lists), :mod:`.title_analysis` (one title cleaned and reduced to
+tokens, qualifiers and numbers) and :mod:`.rules` (the functions named here).
 """
-
-from __future__ import annotations
-
-from aggregator.matching.rules import (
-    DEFAULT_THRESHOLD,
-    DEFAULT_TOLERANCE_MINUTES,
-    occurrence_match_score,
-    production_key,
-    same_production,
-    same_time,
-    time_known,
-    title_similarity,
-)
-from aggregator.matching.words import (
-    CARDINAL_WORDS,
-    GENERIC_WORDS,
-    GENRE_WORDS,
-    LOCATIVE_WORDS,
-    NOISE_WORDS,
-    NOT_A_TOUR_ENDINGS,
-    NOT_A_TOUR_PREFIXES,
-    ORDINAL_WORDS,
-    QUALIFIERS,
-    SERIES_WORDS,
-    STOPWORDS,
-    VENUE_WORDS,
-)
-
-__all__ = [
-    "CARDINAL_WORDS",
-    "DEFAULT_THRESHOLD",
-    "DEFAULT_TOLERANCE_MINUTES",
-    "GENERIC_WORDS",
-    "GENRE_WORDS",
-    "LOCATIVE_WORDS",
-    "NOISE_WORDS",
-    "NOT_A_TOUR_ENDINGS",
-    "NOT_A_TOUR_PREFIXES",
-    "ORDINAL_WORDS",
-    "QUALIFIERS",
-    "SERIES_WORDS",
-    "STOPWORDS",
-    "VENUE_WORDS",
-    "occurrence_match_score",
-    "production_key",
-    "same_production",
-    "same_time",
-    "time_known",
-    "title_similarity",
-]

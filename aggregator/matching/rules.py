@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from rapidfuzz import fuzz
@@ -29,6 +30,47 @@ def title_similarity(a: str, b: str) -> float:
     return _similarity(analyse(a).tokens, analyse(b).tokens)
 
 
+@dataclass(frozen=True, slots=True)
+class TitleVerdict:
+    """What :func:`compare_titles` found: the fuzzy score, and the hard rule that said no, if any."""
+
+    score: float
+    """:func:`title_similarity` of the titles (each alone and with its subtitle, the best), 0..100."""
+    same: bool
+    """:func:`same_production`'s answer at the threshold the comparison was made with."""
+    rule: str | None = None
+    """Which rule kept them apart despite the score: ``qualifiers``, ``numbers``, ``years`` or
+    ``prefix`` (same prefix, different suffixes); ``None`` when the score decided."""
+
+
+def compare_titles(
+    a_title: str,
+    b_title: str,
+    *,
+    a_subtitle: str | None = None,
+    b_subtitle: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> TitleVerdict:
+    """Compare two titles as :func:`same_production` does, and say why: the score and the deciding rule.
+
+    The editorial review queue shows pairs the matcher kept apart with this score and rule.
+    """
+    a, b = analyse(a_title), analyse(b_title)
+    score = _best_similarity(a_title, a_subtitle, b_title, b_subtitle)
+    if a.qualifiers != b.qualifiers:
+        return TitleVerdict(score, False, "qualifiers")
+    if a.numbers and b.numbers and a.numbers != b.numbers:
+        return TitleVerdict(score, False, "numbers")
+    if a.years and b.years and a.years != b.years:
+        return TitleVerdict(score, False, "years")
+    a_sub = analyse(a_subtitle).tokens if a_subtitle else ()
+    b_sub = analyse(b_subtitle).tokens if b_subtitle else ()
+    verdict = _prefix_verdict(a, b, threshold, a_sub, b_sub)
+    if verdict is not None:
+        return TitleVerdict(score, verdict, None if verdict else "prefix")
+    return TitleVerdict(score, score >= threshold)
+
+
 def same_production(
     a_title: str,
     b_title: str,
@@ -42,19 +84,9 @@ def same_production(
     The rules are described in the module docstring: qualifiers, numbers and a shared prefix with
     different suffixes say no; otherwise the fuzzy score must reach ``threshold``.
     """
-    a, b = analyse(a_title), analyse(b_title)
-    if a.qualifiers != b.qualifiers:
-        return False
-    if a.numbers and b.numbers and a.numbers != b.numbers:
-        return False
-    if a.years and b.years and a.years != b.years:
-        return False
-    a_sub = analyse(a_subtitle).tokens if a_subtitle else ()
-    b_sub = analyse(b_subtitle).tokens if b_subtitle else ()
-    verdict = _prefix_verdict(a, b, threshold, a_sub, b_sub)
-    if verdict is not None:
-        return verdict
-    return _best_similarity(a_title, a_subtitle, b_title, b_subtitle) >= threshold
+    return compare_titles(
+        a_title, b_title, a_subtitle=a_subtitle, b_subtitle=b_subtitle, threshold=threshold
+    ).same
 
 
 def same_time(
@@ -100,7 +132,7 @@ def occurrence_match_score(
         return None
     if a.venue_slug and b.venue_slug and a.venue_slug != b.venue_slug:
         return None
-    if not _rooms_compatible(a.room, b.room):
+    if not rooms_compatible(a.room, b.room):
         return None
     a_time_known, b_time_known = time_known(a.start, a.time_text), time_known(b.start, b.time_text)
     if not same_time(
@@ -153,7 +185,7 @@ def time_known(start: datetime, time_text: str | None) -> bool:
     return bool(time_text) or _local(start).time() != time(0)
 
 
-def _rooms_compatible(a: str | None, b: str | None) -> bool:
+def rooms_compatible(a: str | None, b: str | None) -> bool:
     """Whether two room names can be the same room ("Halle 1" and "Westfalenhalle 1" can)."""
     if not a or not b:
         return True

@@ -9,26 +9,20 @@ only add categories.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from aggregator.normalise.data_files import DataFileError, read_data_file
 from aggregator.text import clean_text, fold_key
 
 Language = Literal["de", "en"]
 _SPLIT = re.compile(r"[,;|]")
 
 
-class CategoryDataError(ValueError):
+class CategoryDataError(DataFileError):
     """The category data file is malformed; names the file and the entry."""
-
-    def __init__(self, path: str, entry: str, message: str) -> None:
-        self.path = path
-        self.entry = entry
-        super().__init__(f"{path}: {entry}: {message}")
 
 
 class UnknownCategory(KeyError):
@@ -129,15 +123,7 @@ class CategoryVocabulary:
 
 def load_categories(path: Path | None = None) -> CategoryVocabulary:
     """Load the vocabulary from ``path`` (default: the packaged ``categories.toml``)."""
-    if path is None:
-        source = resources.files("aggregator.data").joinpath("categories.toml")
-        name, text = "aggregator/data/categories.toml", source.read_text(encoding="utf-8")
-    else:
-        name, text = str(path), path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise CategoryDataError(name, "file", str(error)) from error
+    name, data = read_data_file("categories.toml", path, CategoryDataError)
     categories = [_category(name, entry) for entry in data.get("category", [])]
     slugs = [category.slug for category in categories]
     if len(set(slugs)) != len(slugs):

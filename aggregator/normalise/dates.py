@@ -34,6 +34,7 @@ from aggregator.normalise.datewords import (
 from aggregator.normalise.times_of_day import ClockError, ClockTimes, parse_clock
 from aggregator.normalise.titles import clean_text, fold_text
 from aggregator.types import BERLIN
+from aggregator.window import berlin_midnight
 
 YEAR_GRACE_DAYS = 30
 MAX_DAILY_DAYS = 14
@@ -270,22 +271,17 @@ def _spans(first: date, last: date | None, clock: ClockTimes, max_daily_days: in
         return [_day_span(first, clock)]
     length = (last - first).days + 1
     if length > max_daily_days:
-        return [Span(_midnight(first), _midnight(last + timedelta(days=1)), True)]
+        return [Span(berlin_midnight(first), berlin_midnight(last + timedelta(days=1)), True)]
     return [_day_span(first + timedelta(days=offset), clock) for offset in range(length)]
 
 
 def _day_span(day: date, clock: ClockTimes) -> Span:
     """One day's span: all-day without a start time, else start and optional end."""
     if clock.start is None:
-        return Span(_midnight(day), None, True)
+        return Span(berlin_midnight(day), None, True)
     start = localize(datetime(day.year, day.month, day.day) + timedelta(minutes=clock.start))
     if clock.end is None or clock.end == clock.start:
         return Span(start, None, False)
     end_day = day if clock.end > clock.start else day + timedelta(days=1)
     end = localize(datetime(end_day.year, end_day.month, end_day.day) + timedelta(minutes=clock.end))
     return Span(start, end, False)
-
-
-def _midnight(day: date) -> datetime:
-    """Midnight at the start of ``day`` in Berlin."""
-    return localize(datetime(day.year, day.month, day.day))

@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from aggregator.normalise.data_files import DataFileError, read_data_file
 from aggregator.normalise.venue_matching import (
     address_key,
     find_tokens,
@@ -50,13 +49,8 @@ SLUG_LENGTH = 100  # venue slugs are stored in 120 characters
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-class VenueDataError(ValueError):
+class VenueDataError(DataFileError):
     """The venue data file is malformed; names the file and the entry."""
-
-    def __init__(self, path: str, entry: str, message: str) -> None:
-        self.path = path
-        self.entry = entry
-        super().__init__(f"{path}: {entry}: {message}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,17 +343,10 @@ def _specific(street: str) -> bool:
 
 def load_venues(path: Path | None = None) -> VenueRegistry:
     """Load the registry from ``path`` (default: the packaged ``venues.toml``)."""
-    if path is None:
-        name = "aggregator/data/venues.toml"
-        text = resources.files("aggregator.data").joinpath("venues.toml").read_text(encoding="utf-8")
-    else:
-        name, text = str(path), path.read_text(encoding="utf-8")
+    name, data = read_data_file("venues.toml", path, VenueDataError)
     try:
-        entries = tomllib.loads(text).get("venue", [])
-        venues = [_venue(entry) for entry in entries]
+        venues = [_venue(entry) for entry in data.get("venue", [])]
         return VenueRegistry(venues)
-    except tomllib.TOMLDecodeError as error:
-        raise VenueDataError(name, "file", str(error)) from error
     except (KeyError, TypeError, ValueError) as error:
         raise VenueDataError(name, "venue", str(error)) from error
 

@@ -35,6 +35,7 @@ from calendar_api.admin import (
     home_pages,
     login_pages,
     people_pages,
+    review_pages,
     source_pages,
     venue_pages,
 )
@@ -44,6 +45,7 @@ from calendar_api.admin.frame_texts import FRAME_TEXTS
 PAGE_MODULES: tuple[ModuleType, ...] = (
     login_pages,
     home_pages,
+    review_pages,
     source_pages,
     event_pages,
     venue_pages,

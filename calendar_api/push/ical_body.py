@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from icalendar import Calendar, Component
 
 from aggregator.formats.icalendar import NotACalendar, parse_calendar
-from aggregator.formats.schemaorg.reader import json_path as _join
+from aggregator.formats.schemaorg.event_reader import json_path as _join
 from aggregator.normalise.dates import localize
 from aggregator.types import BERLIN
 from calendar_api.push.batch import (

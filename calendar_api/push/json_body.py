@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from aggregator.formats.schemaorg.reader import StrictReader
-from aggregator.formats.schemaorg.reader import json_path as _join
-from aggregator.formats.schemaorg.reader import kind as _kind
+from aggregator.formats.schemaorg.event_reader import StrictReader
+from aggregator.formats.schemaorg.event_reader import json_path as _join
+from aggregator.formats.schemaorg.event_reader import kind as _kind
 from aggregator.formats.schemaorg.vocabulary import EVENT_TYPES
 from aggregator.formats.schemaorg.vocabulary import schema_name as _schema_name
 from aggregator.listing import Listing

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from aggregator.formats.schemaorg.vocabulary import AVAILABILITY, EVENT_TYPES, PREFIXES, STATUS, iri
+from calendar_api.ical_feed import ICAL_MEDIA_TYPE
 from calendar_api.problems import PROBLEM_MEDIA_TYPE
 from calendar_api.push.handlers import PREFIX
 from calendar_api.push.push_problems import PUSH_PROBLEMS
-from calendar_api.push.validate import ICAL_TYPE, MAX_ID, MAX_RECORDS
+from calendar_api.push.validate import MAX_ID, MAX_RECORDS
 
 Schema = dict[str, Any]
 SECURITY_SCHEME = "pushToken"
@@ -188,7 +189,7 @@ def _body(event: Schema) -> Schema:
         "content": {
             "application/ld+json": {"schema": event},
             "application/json": {"schema": event},
-            ICAL_TYPE: {"schema": _CALENDAR},
+            ICAL_MEDIA_TYPE: {"schema": _CALENDAR},
         },
     }
 

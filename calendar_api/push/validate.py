@@ -29,10 +29,11 @@ from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
 
-from aggregator.formats.schemaorg.reader import json_path as _join
+from aggregator.formats.schemaorg.event_reader import json_path as _join
 from aggregator.listing import Listing, OfferListing
 from aggregator.normalise.pipeline import normalise
 from aggregator.text import clean_text
+from calendar_api.ical_feed import ICAL_MEDIA_TYPE
 from calendar_api.push.batch import (
     FUTURE,
     ICAL_FIELDS,
@@ -56,7 +57,6 @@ from calendar_api.push.json_body import JsonReader
 
 __all__ = [
     "FUTURE",
-    "ICAL_TYPE",
     "JSON_TYPES",
     "MAX_DURATION",
     "MAX_ID",
@@ -78,7 +78,6 @@ __all__ = [
 ]
 
 JSON_TYPES = ("application/json", "application/ld+json")
-ICAL_TYPE = "text/calendar"
 
 _LIMITS = {
     "title": 500,
@@ -110,7 +109,7 @@ def read_batch(body: bytes, content_type: str | None, rules: Rules) -> Batch:
     try:
         if kind in JSON_TYPES or kind.endswith("+json"):
             items, faults, seen = JsonReader(rules).read(body)
-        elif kind == ICAL_TYPE:
+        elif kind == ICAL_MEDIA_TYPE:
             items, faults, seen = read_calendar(body, rules)
         else:
             shown = kind or "none"
@@ -120,7 +119,7 @@ def read_batch(body: bytes, content_type: str | None, rules: Rules) -> Batch:
                 f"Content-Type {shown!r} is not accepted; send application/ld+json, "
                 "application/json or text/calendar",
             )
-        return _check(items, faults, seen, rules, "json" if kind != ICAL_TYPE else "ical", kind)
+        return _check(items, faults, seen, rules, "json" if kind != ICAL_MEDIA_TYPE else "ical", kind)
     except RecursionError as error:
         raise BodyError(400, "invalid-body", "the body is nested too deeply") from error
 

@@ -63,22 +63,17 @@ class NotFound(Exception):
         super().__init__(f"no event with id {record_id!r}")
 
 
-class Held(Exception):
-    """The mass-cancellation guard held a sync back; nothing changed until an operator confirms the run."""
-
-    def __init__(self, run_id: int, message: str) -> None:
-        self.run_id = run_id
-        self.message = message
-        super().__init__(message)
-
-
 class WriteFailed(Exception):
-    """Ingest failed (a database problem, a bug); nothing was written."""
+    """Ingest failed (a database problem, a bug); nothing was written. ``run_id`` names the run."""
 
     def __init__(self, run_id: int, message: str) -> None:
         self.run_id = run_id
         self.message = message
         super().__init__(message)
+
+
+class Held(WriteFailed):
+    """The mass-cancellation guard held a sync back; nothing changed until an operator confirms the run."""
 
 
 @dataclass(slots=True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from aggregator.types import BERLIN
-from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, EventFilter, Window, parse_filters
+from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, EventFilter, Window, berlin_midnight, parse_filters
 from calendar_api.problems import invalid_parameter
 
 WHEN_CHOICES = ("today", "weekend", "week", "dates")
@@ -116,8 +116,3 @@ def weekend(today: date) -> tuple[date, date]:
     """The Saturday and Sunday of this weekend: the coming one on weekdays, the current one at weekends."""
     saturday = today + timedelta(days=5 - today.weekday())
     return saturday, saturday + timedelta(days=1)
-
-
-def berlin_midnight(day: date) -> datetime:
-    """The start of a Berlin day as a UTC instant."""
-    return datetime.combine(day, time(), tzinfo=BERLIN).astimezone(UTC)

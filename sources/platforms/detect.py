@@ -19,9 +19,10 @@ from aggregator.formats.decoding import decode
 from aggregator.formats.errors import DocumentError
 from aggregator.formats.icalendar import NotACalendar, parse_calendar
 from aggregator.formats.read_result import ReadResult
+from aggregator.formats.schemaorg.json_blocks import NotAnEventDocument
+from aggregator.formats.schemaorg.jsonld_reader import parse_jsonld
 from aggregator.listing import Listing
 from aggregator.window import Window
-from sources.platforms.jsonld import NotAnEventDocument, parse_jsonld
 
 Format = Literal["ical", "jsonld", "html", "unknown"]
 

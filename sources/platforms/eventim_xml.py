@@ -231,9 +231,6 @@ class EventimXmlSource(Source):
         images: list[str | None],
         document: Document,
     ) -> Listing:
-        def field(name: str) -> str | None:
-            return _text(event.find(name)) or _text(production.find(name))
-
         start_date, start_time = _text(event.find("start_date")), _text(event.find("start_time"))
         start = self._parse_start(start_date, _hhmm(start_time))
         end = self._parse_start(
@@ -255,7 +252,9 @@ class EventimXmlSource(Source):
                 _text(production.find("description_de")) or _text(production.find("teaser_de"))
             ),
             image=next((image for image in images if image), None),
-            venue_name=_single_line(field("location_title")) or self.options.get("venue") or self.venue,
+            venue_name=_single_line(_either(event, production, "location_title"))
+            or self.options.get("venue")
+            or self.venue,
             venue_address=_address(event) or _address(production),
             geo=_geo(event) or _geo(production),
             offers=[self._parse_ruhr_offer(event, production)],
@@ -270,19 +269,16 @@ class EventimXmlSource(Source):
     def _parse_ruhr_offer(self, event: Element, production: Element) -> OfferListing:
         """Prices, ticket link and ticket status (event values win over the production's)."""
 
-        def field(name: str) -> str | None:
-            return _text(event.find(name)) or _text(production.find(name))
-
         ticket_status = _text(event.find("ticket_status"))
-        free = (field("free_entrance") or "").lower() == "true"
+        free = (_either(event, production, "free_entrance") or "").lower() == "true"
         availability = {
             "sold_out": Availability.SOLD_OUT,
             "tickets_@_box_office": Availability.NOT_BOOKABLE_ONLINE,
         }.get(ticket_status or "")
         return OfferListing(
-            price_min=Decimal(0) if free else _decimal(field("price_from")),
-            price_max=Decimal(0) if free else _decimal(field("price_till")),
-            url=field("tickets_website"),
+            price_min=Decimal(0) if free else _decimal(_either(event, production, "price_from")),
+            price_max=Decimal(0) if free else _decimal(_either(event, production, "price_till")),
+            url=_either(event, production, "tickets_website"),
             availability=Availability.FREE if free and availability is None else availability,
             availability_text=ticket_status,
         )
@@ -310,6 +306,11 @@ def _hhmm(value: str | None) -> str | None:
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         return None
     return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _either(event: Element, production: Element, name: str) -> str | None:
+    """The event's value of ``name``, else the production's."""
+    return _text(event.find(name)) or _text(production.find(name))
 
 
 def _decimal(value: str | None) -> Decimal | None:

@@ -23,9 +23,10 @@ from browser_kit import (
     screenshot,
     serve_app,
 )
+from calendar_rows import Runtime
 from icalendar import Calendar
 from sqlalchemy import select
-from web_data import Runtime, web_settings
+from web_data import web_settings
 
 from aggregator import accounts
 from aggregator.clock import FixedClock

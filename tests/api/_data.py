@@ -7,47 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
+from calendar_rows import Rows, Runtime, berlin
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from aggregator.config import Settings
-from aggregator.models import (
-    Event,
-    EventRedirect,
-    Occurrence,
-    Offer,
-    SourceRecord,
-    SourceRun,
-    SourceState,
-    Venue,
-)
-from aggregator.types import BERLIN
+from aggregator.models import EventRedirect, SourceRun, SourceState
 from calendar_api.extension_points import Extension
 from stadtkalender.extensions import METRICS
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 CREATED = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
 UPDATED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def berlin(year: int, month: int, day: int, hour: int = 20, minute: int = 0) -> datetime:
-    """A Berlin wall-clock time as an aware UTC instant."""
-    return datetime(year, month, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
-
-
-@dataclass
-class Runtime:
-    """What :func:`calendar_api.app.create_app` needs of the real runtime."""
-
-    settings: Settings
-    engine: Any
-    factory: sessionmaker[Session]
-    specs: dict[str, Any] = field(default_factory=dict)
+ROWS = Rows(created=CREATED, updated=UPDATED)
 
 
 @dataclass(frozen=True)
@@ -60,121 +36,14 @@ class Spec:
     enabled: bool = True
 
 
-def venues() -> list[Venue]:
-    """Three venues: one with coordinates and accessibility notes, one in another district, one bare."""
-    return [
-        Venue(
-            slug="konzerthaus-dortmund",
-            name="Konzerthaus Dortmund",
-            street="Brückstraße 21",
-            postcode="44135",
-            city="Dortmund",
-            lat=51.5149,
-            lon=7.4636,
-            district="Innenstadt-West",
-            rooms=["Großer Saal"],
-            url="https://www.konzerthaus-dortmund.de/",
-            accessibility="Stufenloser Zugang über den Haupteingang.",
-            created_at=CREATED,
-            updated_at=CREATED,
-        ),
-        Venue(
-            slug="fzw",
-            name="FZW",
-            street="Ritterstraße 20",
-            postcode="44137",
-            city="Dortmund",
-            lat=51.5106,
-            lon=7.4527,
-            district="Innenstadt-West",
-            created_at=CREATED,
-            updated_at=CREATED,
-        ),
-        Venue(
-            slug="depot",
-            name="Depot",
-            street="Immermannstraße 29",
-            postcode="44147",
-            city="Dortmund",
-            district="Innenstadt-Nord",
-            created_at=CREATED,
-            updated_at=CREATED,
-        ),
-    ]
-
-
-def _event(event_id: str, title: str, venue: str | None, categories: list[str], **extra: Any) -> Event:
-    return Event(
-        id=event_id,
-        title=title,
-        title_key=title.lower(),
-        venue_slug=venue,
-        categories=categories,
-        created_at=CREATED,
-        updated_at=UPDATED,
-        sequence=0,
-        **extra,
-    )
-
-
-def _occurrence(
-    occurrence_id: str, event_id: str, start: datetime, end: datetime | None = None, **extra: Any
-) -> Occurrence:
-    values: dict[str, Any] = {
-        "status": "scheduled",
-        "sequence": 0,
-        "created_at": CREATED,
-        "updated_at": UPDATED,
-        "all_day": False,
-        "visible_hash": "x",
-    }
-    values.update(extra)
-    return Occurrence(id=occurrence_id, event_id=event_id, start=start, end=end, **values)
-
-
-def _offer(
-    occurrence_id: str,
-    low: str | None,
-    high: str | None,
-    availability: str | None,
-    url: str | None = None,
-    source: str = "konzerthaus",
-) -> Offer:
-    return Offer(
-        occurrence_id=occurrence_id,
-        source=source,
-        currency="EUR",
-        url=url,
-        availability=availability,
-        price_min=None if low is None else Decimal(low),
-        price_max=None if high is None else Decimal(high),
-    )
-
-
-def _record(source: str, record_id: str, event_id: str, occurrence_id: str, url: str | None) -> SourceRecord:
-    return SourceRecord(
-        source=source,
-        record_id=record_id,
-        url=url,
-        fetched_at=UPDATED,
-        content_hash="h",
-        raw={},
-        data={},
-        event_id=event_id,
-        occurrence_id=occurrence_id,
-        first_seen=CREATED,
-        last_seen=UPDATED,
-    )
-
-
 def populate(factory: sessionmaker[Session], *, extra_events: int = 0) -> None:
     """Insert the calendar (and ``extra_events`` filler events for paging)."""
     with factory() as session, session.begin():
-        session.add_all(venues())
+        session.add_all(ROWS.venues())
         session.flush()
         session.add_all(
             [
-                _event(
+                ROWS.event(
                     "evmahler",
                     "Mahler: Sinfonie Nr. 2",
                     "konzerthaus-dortmund",
@@ -185,7 +54,7 @@ def populate(factory: sessionmaker[Session], *, extra_events: int = 0) -> None:
                     url="https://www.konzerthaus-dortmund.de/mahler-2",
                     image="https://www.konzerthaus-dortmund.de/mahler.jpg",
                 ),
-                _event(
+                ROWS.event(
                     "evjazz",
                     "Jazz im Foyer",
                     "konzerthaus-dortmund",
@@ -193,27 +62,29 @@ def populate(factory: sessionmaker[Session], *, extra_events: int = 0) -> None:
                     language="en",
                     description="Free jazz; bring friends, \\ backslashes, and BEGIN:VEVENT lines\n🎷",
                 ),
-                _event("evpunk", "Punk-Nacht", "fzw", ["party"], description="Laut."),
-                _event(
+                ROWS.event("evpunk", "Punk-Nacht", "fzw", ["party"], description="Laut."),
+                ROWS.event(
                     "evkids", "Kinderflohmarkt", "depot", ["kinder-familie", "messe-markt"], language="de"
                 ),
-                _event("evnovenue", "Stadtspaziergang", None, ["fuehrung"]),
+                ROWS.event("evnovenue", "Stadtspaziergang", None, ["fuehrung"]),
             ]
         )
         session.flush()
         session.add_all(
             [
                 # Mahler: two dates, one sold out, one available; plus one long past.
-                _occurrence("ocmahler1", "evmahler", berlin(2026, 3, 28), berlin(2026, 3, 28, 22, 0)),
-                _occurrence(
+                ROWS.occurrence("ocmahler1", "evmahler", berlin(2026, 3, 28), berlin(2026, 3, 28, 22, 0)),
+                ROWS.occurrence(
                     "ocmahler2", "evmahler", berlin(2026, 4, 2), berlin(2026, 4, 2, 22, 0), sequence=2
                 ),
-                _occurrence("ocmahler0", "evmahler", berlin(2026, 1, 5), berlin(2026, 1, 5, 22, 0)),
+                ROWS.occurrence("ocmahler0", "evmahler", berlin(2026, 1, 5), berlin(2026, 1, 5, 22, 0)),
                 # Jazz: on the spring-forward night (02:30 does not exist; 03:30 CEST) and the day before.
-                _occurrence("ocjazzdst", "evjazz", datetime(2026, 3, 29, 1, 30, tzinfo=UTC), room="Foyer"),
-                _occurrence("ocjazz1", "evjazz", berlin(2026, 3, 28, 23, 0)),
+                ROWS.occurrence(
+                    "ocjazzdst", "evjazz", datetime(2026, 3, 29, 1, 30, tzinfo=UTC), room="Foyer"
+                ),
+                ROWS.occurrence("ocjazz1", "evjazz", berlin(2026, 3, 28, 23, 0)),
                 # Punk: cancelled recently (stays in feeds) and cancelled long ago (gone from feeds).
-                _occurrence(
+                ROWS.occurrence(
                     "ocpunk1",
                     "evpunk",
                     berlin(2026, 3, 25),
@@ -221,7 +92,7 @@ def populate(factory: sessionmaker[Session], *, extra_events: int = 0) -> None:
                     updated_at=NOW - timedelta(days=2),
                     sequence=1,
                 ),
-                _occurrence(
+                ROWS.occurrence(
                     "ocpunk2",
                     "evpunk",
                     berlin(2026, 5, 25),
@@ -229,30 +100,34 @@ def populate(factory: sessionmaker[Session], *, extra_events: int = 0) -> None:
                     updated_at=NOW - timedelta(days=60),
                     sequence=1,
                 ),
-                _occurrence("ocpunk3", "evpunk", berlin(2026, 4, 25)),
+                ROWS.occurrence("ocpunk3", "evpunk", berlin(2026, 4, 25)),
                 # Kids: all-day, free.
-                _occurrence(
+                ROWS.occurrence(
                     "ockids", "evkids", berlin(2026, 3, 22, 0, 0), berlin(2026, 3, 23, 0, 0), all_day=True
                 ),
-                _occurrence("ocwalk", "evnovenue", berlin(2026, 6, 1, 14, 0), status="postponed"),
+                ROWS.occurrence("ocwalk", "evnovenue", berlin(2026, 6, 1, 14, 0), status="postponed"),
             ]
         )
         session.flush()
         session.add_all(
             [
-                _offer("ocmahler1", "19", "59", "sold_out", "https://tickets.example/mahler-1"),
-                _offer("ocmahler2", "19.5", "59", "available", "https://tickets.example/mahler-2"),
-                _offer("ocmahler2", None, None, "sold_out", source="eventim"),
-                _offer("ockids", "0", "0", "free", source="depot"),
-                _offer("ocjazzdst", None, None, None, "https://tickets.example/jazz"),
+                ROWS.offer("ocmahler1", "19", "59", "sold_out", "https://tickets.example/mahler-1"),
+                ROWS.offer("ocmahler2", "19.5", "59", "available", "https://tickets.example/mahler-2"),
+                ROWS.offer("ocmahler2", None, None, "sold_out", source="eventim"),
+                ROWS.offer("ockids", "0", "0", "free", source="depot"),
+                ROWS.offer("ocjazzdst", None, None, None, "https://tickets.example/jazz"),
             ]
         )
         session.add_all(
             [
-                _record("konzerthaus", "mahler-2026-03-28", "evmahler", "ocmahler1", "https://kh.example/1"),
-                _record("konzerthaus", "mahler-2026-04-02", "evmahler", "ocmahler2", "https://kh.example/2"),
-                _record("eventim", "E-9", "evmahler", "ocmahler2", "https://eventim.example/9"),
-                _record("fzw", "punk-1", "evpunk", "ocpunk1", None),
+                ROWS.record(
+                    "konzerthaus", "mahler-2026-03-28", "evmahler", "ocmahler1", "https://kh.example/1"
+                ),
+                ROWS.record(
+                    "konzerthaus", "mahler-2026-04-02", "evmahler", "ocmahler2", "https://kh.example/2"
+                ),
+                ROWS.record("eventim", "E-9", "evmahler", "ocmahler2", "https://eventim.example/9"),
+                ROWS.record("fzw", "punk-1", "evpunk", "ocpunk1", None),
             ]
         )
         session.add(EventRedirect(old_id="evmahlerold", event_id="evmahler", created_at=CREATED))
@@ -291,10 +166,12 @@ def populate(factory: sessionmaker[Session], *, extra_events: int = 0) -> None:
         )
         for number in range(extra_events):
             event_id = f"evfill{number:03d}"
-            session.add(_event(event_id, f"Lesung {number}", "depot", ["lesung"]))
+            session.add(ROWS.event(event_id, f"Lesung {number}", "depot", ["lesung"]))
             session.flush()
             # Several events share a start, so paging must break ties by id.
-            session.add(_occurrence(f"ocfill{number:03d}", event_id, berlin(2026, 4, 10 + number % 5, 19, 0)))
+            session.add(
+                ROWS.occurrence(f"ocfill{number:03d}", event_id, berlin(2026, 4, 10 + number % 5, 19, 0))
+            )
 
 
 SPECS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -40,12 +40,6 @@ GET_PATHS = [
     "/healthz",
     "/readyz",
 ]
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    with open_client(settings, engine, factory) as client:
-        yield client
 
 
 @pytest.fixture
@@ -186,7 +180,8 @@ def test_data_version_comes_from_the_database(
 def test_version_is_reread_after_its_ttl(
     settings: Settings, engine: Any, factory: sessionmaker[Session], renders: list[str]
 ) -> None:
-    from _data import SPECS, Runtime, populate
+    from _data import SPECS, populate
+    from calendar_rows import Runtime
 
     from calendar_api.app import create_app
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _data import Runtime
+from calendar_rows import Runtime
 from fixed_clock import NOW, clock
 from icalendar import Calendar
 from sqlalchemy import select

@@ -26,12 +26,6 @@ from stadtkalender.extensions import EXTENSIONS, METRICS, PUSH
 BASE = "http://127.0.0.1:8080"
 
 
-@pytest.fixture
-def client(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    with open_client(settings, engine, factory) as client:
-        yield client
-
-
 def _ids(client: TestClient, query: str) -> list[str]:
     response = client.get(f"/api/v1/events?{query}")
     assert response.status_code == 200, response.text
@@ -387,7 +381,8 @@ def test_readiness_fails_on_outdated_schema(client: TestClient, monkeypatch: pyt
 
 
 def test_app_refuses_to_start_on_an_empty_database(settings: Settings, tmp_path: Any) -> None:
-    from _data import SPECS, Runtime
+    from _data import SPECS
+    from calendar_rows import Runtime
 
     from calendar_api.app import create_app
 
@@ -473,7 +468,8 @@ def test_a_broken_extension_is_not_silently_skipped(
     settings: Settings, engine: Any, factory: sessionmaker[Session]
 ) -> None:
     """An extension that cannot import one of its own dependencies is an error, not skipped."""
-    from _data import SPECS, Runtime
+    from _data import SPECS
+    from calendar_rows import Runtime
 
     from calendar_api.app import create_app
 

@@ -7,7 +7,6 @@ import hashlib
 import os
 import re
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,12 +23,6 @@ from aggregator.types import BERLIN
 DOMAIN = "stadtkalender.dortmund"
 VALIDATOR = Path(__file__).resolve().parents[2].parent / "shared" / "tools" / "ical-validate"
 DEFAULT_FEED = {"ockids", "ocpunk1", "ocmahler1", "ocjazz1", "ocjazzdst", "ocmahler2", "ocpunk3", "ocwalk"}
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    with open_client(settings, engine, factory) as client:
-        yield client
 
 
 def _feed(client: TestClient, path: str) -> Calendar:

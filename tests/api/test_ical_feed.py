@@ -417,6 +417,13 @@ def test_long_values_are_folded_and_round_trip() -> None:
     ) == (True, " ".join(LONG_TEXT.split()), "\n".join([LONG_TEXT] * 3), LONG_TEXT)
 
 
+@pytest.mark.parametrize("name", ["NAME", "X-WR-CALNAME"])
+def test_a_calendar_name_with_line_breaks_is_written_on_one_line(name: str) -> None:
+    # an event's feed is named after the event's title, which may hold line breaks
+    feed = _render(calendar=replace(CALENDAR, name="Mahler:\n  Sinfonie\u2028Nr. 2\r\n"))
+    assert _line(feed, name, calendar=True) == f"{name}:Mahler: Sinfonie Nr. 2"
+
+
 @pytest.mark.parametrize("name", ["NAME", "X-WR-CALNAME", "X-WR-CALDESC"])
 def test_calendar_text_is_escaped(name: str) -> None:
     # icalendar 7.3 parses these as untyped values: read the wire value back as a TEXT property.

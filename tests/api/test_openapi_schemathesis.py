@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from _data import NOW, SPECS, Runtime, populate
+from _data import NOW, SPECS, populate
+from calendar_rows import Runtime
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.specs.openapi.checks import positive_data_acceptance

@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 from rapidfuzz import process
 
-from aggregator import matching
 from aggregator.dedupe import MAX_CANDIDATE_EVENTS, SMALL_BLOCK, DedupeIndex
+from aggregator.formats.schemaorg.jsonld_reader import parse_jsonld
 from aggregator.listing import Listing, OfferListing
+from aggregator.matching.rules import occurrence_match_score
 from aggregator.normalise.categories import CategoryDataError, load_categories
 from aggregator.normalise.limits import TEXT_LIMITS, truncate
 from aggregator.normalise.pipeline import normalise
 from aggregator.normalise.venues import load_venues
-from sources.platforms.jsonld import parse_jsonld
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 FIRST = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -253,8 +253,8 @@ def test_a_portal_still_finds_productions_whose_words_all_are_common() -> None:
 def test_a_listing_is_compared_only_with_performances_near_its_time(monkeypatch: pytest.MonkeyPatch) -> None:
     # 480 tours on one day, one every three minutes: blocking by day alone compared each portal listing
     # with all 480; only those within the tolerance can be the same performance.
-    calls = _Counting(matching.occurrence_match_score, lambda a, b, **_: 1)
-    monkeypatch.setattr(matching, "occurrence_match_score", calls)
+    calls = _Counting(occurrence_match_score, lambda a, b, **_: 1)
+    monkeypatch.setattr("aggregator.dedupe.occurrence_match_score", calls)
     day = datetime(2026, 12, 5, 0, 0, tzinfo=UTC)
     own = [
         _listing("venue", f"v{n}", f"Kunstpause {n}", day + timedelta(minutes=3 * n), series_key=f"uid-{n}")
@@ -341,8 +341,8 @@ def test_merging_moves_only_the_losers_occurrences() -> None:
     _assign(index, [_listing("b", "b1", "Der Freischütz", FIRST + timedelta(days=1), series_key="b")])
     a_event = index.occurrences[index.records[("a", "a1")]].event_id
     b_event = index.occurrences[index.records[("b", "b1")]].event_id
-    survivor, merges = index._merge([a_event, b_event])
-    assert (survivor, merges) == (a_event, [(b_event, a_event)])
+    survivor, merges, kept_apart = index._merge([a_event, b_event])
+    assert (survivor, merges, kept_apart) == (a_event, [(b_event, a_event)], set())
     assert {ref.event_id for ref in index.occurrences.values()} == {a_event}
     assert index.series[("b", "b")] == a_event
     assert _assign(index, [_listing("b", "b2", "Der Freischütz", FIRST + timedelta(days=9), series_key="b")])

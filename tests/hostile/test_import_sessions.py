@@ -34,16 +34,13 @@ FILES = {
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("STADTKALENDER_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setenv("STADTKALENDER_HTTP_CACHE_DIR", str(tmp_path / "http-cache"))
+def database(database: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI's database (tests/conftest.py), with the import files beside it and a fast HTTP client."""
+    monkeypatch.setenv("STADTKALENDER_HTTP_CACHE_DIR", str(database.parent / "http-cache"))
     monkeypatch.setenv("STADTKALENDER_HTTP_REQUESTS_PER_SECOND", "100")
-    monkeypatch.chdir(tmp_path)
     for name, text in FILES.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    assert main(["db", "upgrade"]) == 0
-    return path
+        (database.parent / name).write_text(text, encoding="utf-8")
+    return database
 
 
 def _stored(database: Path) -> tuple[dict[str, str], dict[str, str]]:

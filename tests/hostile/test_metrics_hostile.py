@@ -23,7 +23,8 @@ pytestmark = pytest.mark.realtime  # a real uvicorn server on a socket
 @pytest.fixture
 def server(settings: Settings, engine: Any, factory: sessionmaker[Session]) -> Iterator[int]:
     """The app on a uvicorn server on loopback; yields its port."""
-    from _data import SPECS, Runtime
+    from _data import SPECS
+    from calendar_rows import Runtime
 
     app = create_app(Runtime(settings, engine, factory, SPECS), clock=lambda: API_NOW, extensions=(METRICS,))
     running = uvicorn.Server(

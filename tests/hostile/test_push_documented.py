@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _push_fixtures import Venue, konzerthaus, push_client, push_runtime
+from _push_fixtures import Venue, client, konzerthaus, push_settings, runtime
 
 from calendar_api.openapi import openapi_document
 from calendar_api.push import PREFIX
 from stadtkalender.extensions import PUSH
 
 DOCUMENT = openapi_document("http://127.0.0.1:8080", (PUSH,))
-FIXTURES = (konzerthaus, push_client, push_runtime)  # pytest finds fixtures by their names here
+FIXTURES = (client, konzerthaus, push_settings, runtime)  # pytest finds fixtures by their names here
 
 
 def _documented(path: str, method: str) -> set[str]:

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from _push_fixtures import Venue, event, konzerthaus, push_client, push_runtime  # noqa: F401 (fixtures)
+from _push_fixtures import Venue, client, event, konzerthaus, push_settings, runtime  # noqa: F401 (fixtures)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fixed_clock import clock
+from fixed_clock import NOW, clock
+from listing_builders import numbered_concert
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +21,6 @@ from aggregator.models import ApiToken, PushLog, SourceRecord, SourceRun
 from aggregator.types import RunStatus
 from scheduler.housekeeping import housekeeping
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parent.parent.parent
 
 
@@ -31,17 +31,7 @@ def quiet_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def _programme(n: int) -> list[Listing]:
-    return [
-        Listing(
-            source="hall",
-            record_id=f"r{i}",
-            title=f"Konzert Nummer {i}",
-            fetched_at=NOW,
-            start=datetime(2027, 1, 1, 19, 0, tzinfo=UTC) + timedelta(days=i),
-            venue_name="Konzerthaus Dortmund",
-        )
-        for i in range(n)
-    ]
+    return [numbered_concert("hall", i, datetime(2027, 1, 1, 19, 0, tzinfo=UTC)) for i in range(n)]
 
 
 def _held_run(factory: sessionmaker[Session], settings: Settings, held_at: datetime) -> int:

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fixed_clock import clock
+from fixed_clock import NOW, clock
+from listing_builders import numbered_concert
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,18 +23,9 @@ from scheduler.runner import run_source
 from sources.base import Document, Source, SourceResult
 from sources.catalog import SourceSpec
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-
 
 def _listing(number: int) -> Listing:
-    return Listing(
-        source="flaky",
-        record_id=f"r{number}",
-        title=f"Konzert Nummer {number}",
-        fetched_at=NOW,
-        start=datetime(2026, 12, 1, 19, 0, tzinfo=UTC) + timedelta(days=number),
-        venue_name="Konzerthaus Dortmund",
-    )
+    return numbered_concert("flaky", number, datetime(2026, 12, 1, 19, 0, tzinfo=UTC))
 
 
 class _Flaky(Source):

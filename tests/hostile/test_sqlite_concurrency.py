@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixed_clock import clock
+from fixed_clock import NOW, clock
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +20,6 @@ from aggregator.models import Event, Occurrence, SourceRecord, SourceRun
 from aggregator.types import RunStatus
 from calendar_api.queries import DataVersion, consistent_read, data_version
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parent.parent.parent
 VENUE = "konzerthaus-dortmund"
 ROUNDS, PER_ROUND = 15, 20

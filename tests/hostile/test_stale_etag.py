@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from fixed_clock import clock
+from fixed_clock import NOW, clock
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -17,14 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from aggregator.config import Settings
-from aggregator.ingest import IngestContext, ingest
+from aggregator.ingest import IngestContext, RunReport, ingest
 from aggregator.listing import Listing, OfferListing
 from aggregator.models import Base, SourceRecord
 from aggregator.types import Availability, RunStatus, Status
 from calendar_api.app import create_app
 from stadtkalender.runtime import Runtime
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 START = datetime(2026, 12, 5, 19, 0, tzinfo=UTC)
 SOURCE = "konzerthaus"
 WORDS = st.from_regex(r"[A-Z][a-z]{3,9}( [a-z]{3,9}){0,3}", fullmatch=True)
@@ -104,16 +104,52 @@ def _sequence(ics: str) -> int:
     return int(found[0])
 
 
-def _read(client: TestClient, event_id: str) -> tuple[str, str, int, str]:
+class _Seen(NamedTuple):
+    """What the API and the event's feed served."""
+
+    api_tag: str
+    feed_tag: str
+    sequence: int
+    body: str
+
+
+def _read(client: TestClient, event_id: str) -> _Seen:
     api = client.get(f"/api/v1/events/{event_id}")
     feed = client.get(f"/events/{event_id}.ics")
     assert api.status_code == 200 and feed.status_code == 200
-    return api.headers["etag"], feed.headers["etag"], _sequence(feed.text), api.text + feed.text
+    return _Seen(api.headers["etag"], feed.headers["etag"], _sequence(feed.text), api.text + feed.text)
 
 
 def _event_id(factory: sessionmaker[Session]) -> str:
     with factory() as session:
         return session.scalars(select(SourceRecord.event_id).where(SourceRecord.record_id == "r1")).one()
+
+
+@dataclass
+class _Served:
+    """The app serving one ingested event: what it shows, before and after a change of the event."""
+
+    ctx: IngestContext
+    client: TestClient
+    event_id: str
+
+    def change(self, listing: Listing, at: datetime) -> tuple[_Seen, _Seen, RunReport]:
+        """What was served, the change's ingest report, and what is served after it."""
+        before = _read(self.client, self.event_id)
+        report = ingest(self.ctx, SOURCE, [listing], complete=False, now=at)
+        return before, _read(self.client, self.event_id), report
+
+
+@contextmanager
+def _served(
+    engine: Engine, factory: sessionmaker[Session], settings: Settings, first: Listing
+) -> Iterator[_Served]:
+    """``first`` ingested at NOW, and the app serving it."""
+    ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"}, clock=clock(NOW))
+    assert ingest(ctx, SOURCE, [first], complete=False, now=NOW).status == RunStatus.SUCCESS
+    app = create_app(Runtime(settings, engine, factory, {}), clock=lambda: NOW, extensions=(), version_ttl=0)
+    with TestClient(app) as client:
+        yield _Served(ctx, client, _event_id(factory))
 
 
 @hypothesis_settings(
@@ -129,62 +165,43 @@ def test_every_visible_change_gives_a_new_etag_and_sequence(
     same_tick: bool,
 ) -> None:
     _empty(engine)
-    ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"}, clock=clock(NOW))
     base = _base()
-    assert ingest(ctx, SOURCE, [base], complete=False, now=NOW).status == RunStatus.SUCCESS
-    event_id = _event_id(factory)
-    app = create_app(Runtime(settings, engine, factory, {}), clock=lambda: NOW, extensions=(), version_ttl=0)
-    with TestClient(app) as client:
-        api_tag, feed_tag, sequence, _body = _read(client, event_id)
-        changed = CHANGES[name](base, text)
+    with _served(engine, factory, settings, base) as served:
         later = NOW if same_tick else NOW + timedelta(minutes=5)
-        report = ingest(ctx, SOURCE, [changed], complete=False, now=later)
-        assert (report.status, report.updated) == (RunStatus.SUCCESS, 1), (name, report.error)
-        new_api, new_feed, new_sequence, _body = _read(client, event_id)
-    assert new_api != api_tag, name
-    assert new_feed != feed_tag, name
-    assert new_sequence == sequence + 1, name
+        before, after, report = served.change(CHANGES[name](base, text), later)
+    assert (report.status, report.updated) == (RunStatus.SUCCESS, 1), (name, report.error)
+    assert after.api_tag != before.api_tag, name
+    assert after.feed_tag != before.feed_tag, name
+    assert after.sequence == before.sequence + 1, name
 
 
 def test_a_price_text_change_alone_is_served(
     engine: Engine, factory: sessionmaker[Session], settings: Settings
 ) -> None:
     """The reported case: only the offer's price text changes; JSON and .ics show the new text."""
-    ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"}, clock=clock(NOW))
-    ingest(ctx, SOURCE, [_base()], complete=False, now=NOW)
-    event_id = _event_id(factory)
-    app = create_app(Runtime(settings, engine, factory, {}), clock=lambda: NOW, extensions=(), version_ttl=0)
-    with TestClient(app) as client:
-        api_tag, feed_tag, sequence, _body = _read(client, event_id)
-        ingest(
-            ctx,
-            SOURCE,
-            [_offer(_base(), price_text="Kollekte am Ausgang")],
-            complete=False,
-            now=NOW + timedelta(minutes=1),
+    with _served(engine, factory, settings, _base()) as served:
+        changed = _offer(_base(), price_text="Kollekte am Ausgang")
+        before, after, _report = served.change(changed, NOW + timedelta(minutes=1))
+        stale = served.client.get(
+            f"/api/v1/events/{served.event_id}", headers={"If-None-Match": before.api_tag}
         )
-        new_api, new_feed, new_sequence, body = _read(client, event_id)
-        assert client.get(f"/api/v1/events/{event_id}", headers={"If-None-Match": api_tag}).status_code == 200
-    assert "Kollekte am Ausgang" in body
-    assert (new_api != api_tag, new_feed != feed_tag, new_sequence) == (True, True, sequence + 1)
+        assert stale.status_code == 200
+    assert "Kollekte am Ausgang" in after.body
+    assert (after.api_tag != before.api_tag, after.feed_tag != before.feed_tag, after.sequence) == (
+        True,
+        True,
+        before.sequence + 1,
+    )
 
 
 def test_a_new_previous_start_alone_is_served(
     engine: Engine, factory: sessionmaker[Session], settings: Settings
 ) -> None:
-    ctx = IngestContext(factory, settings, kinds={SOURCE: "venue"}, clock=clock(NOW))
-    moved = _rescheduled_again(_base(), "a")
-    ingest(ctx, SOURCE, [moved], complete=False, now=NOW)
-    event_id = _event_id(factory)
-    app = create_app(Runtime(settings, engine, factory, {}), clock=lambda: NOW, extensions=(), version_ttl=0)
-    with TestClient(app) as client:
-        api_tag, feed_tag, sequence, _body = _read(client, event_id)
-        ingest(
-            ctx,
-            SOURCE,
-            [_rescheduled_again(_base(), "abcdef")],
-            complete=False,
-            now=NOW + timedelta(minutes=1),
-        )
-        new_api, new_feed, new_sequence, _body = _read(client, event_id)
-    assert (new_api != api_tag, new_feed != feed_tag, new_sequence) == (True, True, sequence + 1)
+    with _served(engine, factory, settings, _rescheduled_again(_base(), "a")) as served:
+        changed = _rescheduled_again(_base(), "abcdef")
+        before, after, _report = served.change(changed, NOW + timedelta(minutes=1))
+    assert (after.api_tag != before.api_tag, after.feed_tag != before.feed_tag, after.sequence) == (
+        True,
+        True,
+        before.sequence + 1,
+    )

@@ -8,10 +8,11 @@ import pytest
 
 from aggregator.formats.errors import DocumentError, SourceError
 from aggregator.formats.icalendar import NotACalendar
+from aggregator.formats.schemaorg.json_blocks import NotAnEventDocument
 from sources.base import Document, LayoutChanged
 from sources.platforms.detect import ImportFailed
 from sources.platforms.ical import ICalFeedSource
-from sources.platforms.jsonld import JsonLdSource, NotAnEventDocument
+from sources.platforms.jsonld import JsonLdSource
 
 FETCHED_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 URL = "https://a.example/feed"

@@ -12,12 +12,11 @@ from fixed_clock import NOW
 
 from aggregator.formats.icalendar import (
     MAX_SUBDAILY_OCCURRENCES,
-    UNTITLED,
     NotACalendar,
     parse_calendar,
 )
 from aggregator.formats.icalendar import parser as ical
-from aggregator.formats.read_result import ReadResult
+from aggregator.formats.read_result import UNTITLED, ReadResult
 from aggregator.listing import Listing
 from aggregator.types import BERLIN, Status
 from sources.base import Document, registry

@@ -11,16 +11,14 @@ from pathlib import Path
 import pytest
 
 from aggregator.formats.read_result import ReadResult
+from aggregator.formats.schemaorg.event_names import clean_event_name
+from aggregator.formats.schemaorg.json_blocks import NotAnEventDocument
+from aggregator.formats.schemaorg.jsonld_reader import parse_jsonld
 from aggregator.listing import Listing
 from aggregator.types import BERLIN, Availability, Status
 from sources.base import Document, registry
 from sources.platforms.detect import ImportFailed, detect_format, import_listings
-from sources.platforms.jsonld import (
-    JsonLdSource,
-    NotAnEventDocument,
-    clean_event_name,
-    parse_jsonld,
-)
+from sources.platforms.jsonld import JsonLdSource
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "jsonld"
 ICAL_FIXTURES = Path(__file__).parents[1] / "fixtures" / "ical"

@@ -10,10 +10,10 @@ import pytest
 
 from aggregator.config import ConfigError, load_settings
 from aggregator.formats.icalendar import parse_calendar
+from aggregator.formats.schemaorg.jsonld_reader import parse_jsonld
 from aggregator.types import BERLIN
 from aggregator.window import OutsideCount, Window
 from sources.platforms.detect import import_listings
-from sources.platforms.jsonld import parse_jsonld
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 WINDOW = Window.around(NOW, past_days=1, future_days=30)

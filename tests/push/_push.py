@@ -1,14 +1,18 @@
-"""Helpers of the push API tests: a runtime, token holders, event bodies."""
+"""Helpers of the push API tests: a runtime, token holders, event bodies, and the fixtures built on them.
+
+``tests/push/conftest.py`` offers the fixtures to every push test; hostile tests import them by name.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from fixed_clock import NOW, clock
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -127,3 +131,34 @@ def programme(n: int, prefix: str = "p", **extra: Any) -> list[dict[str, Any]]:
 def later(hours: int) -> datetime:
     """:data:`NOW` plus some hours."""
     return NOW + timedelta(hours=hours)
+
+
+@pytest.fixture
+def push_settings(settings: Settings) -> Settings:
+    """Settings with a rate limit high enough for the tests that do not test it."""
+    return replace(settings, push=replace(settings.push, rate_limit_per_minute=10_000))
+
+
+@pytest.fixture
+def runtime(push_settings: Settings, engine: Engine, factory: sessionmaker[Session]) -> PushRuntime:
+    """A runtime on the parametrised, emptied database."""
+    return PushRuntime(push_settings, engine, factory)
+
+
+@pytest.fixture
+def client(runtime: PushRuntime) -> Iterator[TestClient]:
+    """A client of the push routes, at NOW."""
+    with make_client(runtime) as client:
+        yield client
+
+
+@pytest.fixture
+def konzerthaus(runtime: PushRuntime, client: TestClient) -> Venue:
+    """The Konzerthaus's read-write token."""
+    return give_token(runtime, client, KONZERTHAUS)
+
+
+@pytest.fixture
+def domicil(runtime: PushRuntime, client: TestClient) -> Venue:
+    """domicil's read-write token."""
+    return give_token(runtime, client, DOMICIL)

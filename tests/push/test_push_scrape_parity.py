@@ -11,11 +11,11 @@ import pytest
 from _push import KONZERTHAUS
 from fixed_clock import NOW
 
+from aggregator.formats.schemaorg.jsonld_reader import parse_jsonld
 from aggregator.listing import Listing
 from aggregator.normalise.categories import load_categories
 from aggregator.normalise.venues import load_venues
 from calendar_api.push.validate import Rules, read_batch
-from sources.platforms.jsonld import parse_jsonld
 
 SET_BY_PUSH = {"source", "venue_slug", "room"}
 """Who sent it, and the token's venue that push's permission check fills in: not read from the event."""

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from _push import PushRuntime, Venue, event, later, make_client, programme, title_of
+from calendar_rows import count
 from fixed_clock import NOW
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.ingest import ingest
@@ -16,11 +17,6 @@ from aggregator.models import Event, Occurrence, SourceRecord, SourceRun
 from aggregator.types import RunStatus
 
 ICAL = "text/calendar"
-
-
-def _count(factory: sessionmaker[Session], model: Any) -> int:
-    with factory() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def _results(response: Any) -> dict[str, str]:
@@ -49,7 +45,7 @@ def test_post_creates_each_record_and_says_so(konzerthaus: Venue, runtime: PushR
     assert _results(response) == {"p0": "created", "p1": "created", "p2": "created"}
     assert [r["path"] for r in response.json()["records"]] == ["$[0]", "$[1]", "$[2]"]
     assert response.json()["counts"] == {"created": 3}
-    assert _count(runtime.factory, Occurrence) == 3
+    assert count(runtime.factory, Occurrence) == 3
 
 
 def test_repeating_a_request_changes_nothing(konzerthaus: Venue, runtime: PushRuntime) -> None:
@@ -58,7 +54,7 @@ def test_repeating_a_request_changes_nothing(konzerthaus: Venue, runtime: PushRu
     response = konzerthaus.post("/events", programme(3))
     assert _results(response) == {"p0": "unchanged", "p1": "unchanged", "p2": "unchanged"}
     assert _state(runtime.factory) == before
-    assert (_count(runtime.factory, Event), _count(runtime.factory, SourceRecord)) == (3, 3)
+    assert (count(runtime.factory, Event), count(runtime.factory, SourceRecord)) == (3, 3)
 
 
 def test_a_changed_record_is_updated_in_place(konzerthaus: Venue, runtime: PushRuntime) -> None:
@@ -120,7 +116,7 @@ def test_put_creates_with_201_then_updates_with_200(konzerthaus: Venue, runtime:
     without_id = {k: v for k, v in event("neu-1", title="Umbenannt").items() if k != "@id"}
     updated = konzerthaus.put("neu-1", without_id)
     assert (updated.status_code, _results(updated)) == (200, {"neu-1": "updated"})
-    assert _count(runtime.factory, SourceRecord) == 1
+    assert count(runtime.factory, SourceRecord) == 1
 
 
 def test_put_ids_with_slashes_are_the_venues_own(konzerthaus: Venue) -> None:
@@ -156,7 +152,7 @@ def test_delete_marks_cancelled_and_keeps_history(konzerthaus: Venue, runtime: P
     assert _results(response) == {"p1": "cancelled"}
     occurrence = _occurrence(runtime.factory, konzerthaus.source, "p1")
     assert (occurrence.status, occurrence.cancel_reason) == ("cancelled", "source")
-    assert _count(runtime.factory, SourceRecord) == 2
+    assert count(runtime.factory, SourceRecord) == 2
     assert _occurrence(runtime.factory, konzerthaus.source, "p0").status == "scheduled"
     assert _results(konzerthaus.delete("p1")) == {"p1": "unchanged"}
     assert konzerthaus.get("/events/p1").json()["records"][0]["status"] == "cancelled"
@@ -249,7 +245,7 @@ def test_the_venues_push_outranks_its_scraped_listing(konzerthaus: Venue, runtim
         assert len(events) == 1, "the push should join the scraped event, not duplicate it"
         assert events[0].description == "Vom Haus selbst"
         assert events[0].field_sources["description"] == konzerthaus.source
-        assert _count(runtime.factory, Occurrence) == 1
+        assert count(runtime.factory, Occurrence) == 1
 
 
 def test_all_day_events_end_after_their_last_day(konzerthaus: Venue, runtime: PushRuntime) -> None:

@@ -5,6 +5,8 @@ Per-source files test what is particular to a publisher; what every adapter owes
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from fixed_clock import NOW
 
+import sources
 from aggregator.listing import Listing
 from sources.base import Source, SourceResult, registry
 from sources.catalog import load_adapters
@@ -28,6 +31,24 @@ def _replay(name: str) -> Source:
     return SOURCES[name](SnapshotFetcher(FIXTURES / name, NOW))
 
 
+def _adapters() -> dict[str, type[Source]]:
+    """The source class each module of ``sources/`` defines (one with a ``name``), by module name."""
+    found: dict[str, type[Source]] = {}
+    for module in pkgutil.iter_modules(sources.__path__):
+        loaded = importlib.import_module(f"sources.{module.name}")
+        for value in vars(loaded).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Source)
+                and value.__module__ == loaded.__name__
+                and value.__dict__.get("name")
+                and not value.__dict__.get("abstract", False)
+            ):
+                found[module.name] = value
+    return found
+
+
+ADAPTERS = _adapters()
 RESULTS: dict[str, SourceResult] = {name: _replay(name).run() for name in SOURCES}
 LISTINGS = [(name, item) for name, result in RESULTS.items() for item in result.listings]
 
@@ -50,6 +71,15 @@ def _aware(value: datetime | None) -> bool:
 
 def test_every_registered_source_has_fixtures_and_gives_listings(name: str) -> None:
     assert (FIXTURES / name / "urls.json").is_file() and RESULTS[name].listings
+
+
+@pytest.mark.parametrize("module", sorted(ADAPTERS))
+def test_adapter_is_registered_under_its_module_name(module: str) -> None:
+    assert registry()[module] is ADAPTERS[module]
+
+
+def test_every_registered_source_is_an_adapter_module() -> None:
+    assert sorted(ADAPTERS) == sorted(SOURCES)
 
 
 def test_record_ids_unique(name: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from fixed_clock import NOW
 
 from aggregator.listing import Listing
-from sources.base import Document, LayoutChanged, registry
+from sources.base import Document, LayoutChanged
 from sources.dortmunder_u import DortmunderUSource
 from sources.snapshots import SnapshotFetcher
 
@@ -33,10 +33,6 @@ def test_venue_name_present(listing: Listing) -> None:
 
 def test_every_event_is_parsed() -> None:
     assert len(LISTINGS) == 14
-
-
-def test_adapter_is_registered_under_its_module_name() -> None:
-    assert registry()["dortmunder_u"] is DortmunderUSource
 
 
 def test_first_page_url_does_not_depend_on_today() -> None:

@@ -10,7 +10,7 @@ from fixed_clock import NOW
 
 from aggregator.listing import Listing
 from aggregator.types import Availability, Status
-from sources.base import Document, LayoutChanged, registry
+from sources.base import Document, LayoutChanged
 from sources.fussballmuseum import FussballmuseumSource
 from sources.snapshots import SnapshotFetcher
 
@@ -39,10 +39,6 @@ def test_venue_name(listing: Listing) -> None:
 
 def test_every_event_and_sub_event_is_parsed() -> None:
     assert len(LISTINGS) == 8
-
-
-def test_adapter_is_registered_under_its_module_name() -> None:
-    assert registry()["fussballmuseum"] is FussballmuseumSource
 
 
 def test_title() -> None:

@@ -9,7 +9,7 @@ import pytest
 from fixed_clock import NOW
 
 from aggregator.listing import Listing
-from sources.base import Document, LayoutChanged, registry
+from sources.base import Document, LayoutChanged
 from sources.konzerthaus import KonzerthausSource
 from sources.snapshots import SnapshotFetcher
 
@@ -51,10 +51,6 @@ def test_every_event_block_is_parsed() -> None:
 
 def test_banners_are_skipped() -> None:
     assert not any("Wahlpaket" in item.title or "verpassen" in item.title for item in LISTINGS)
-
-
-def test_adapter_is_registered_under_its_module_name() -> None:
-    assert registry()["konzerthaus"] is KonzerthausSource
 
 
 # One field per test, on the first real block

@@ -9,7 +9,7 @@ import pytest
 from fixed_clock import NOW
 
 from aggregator.listing import Listing
-from sources.base import Document, LayoutChanged, registry
+from sources.base import Document, LayoutChanged
 from sources.phoenix_des_lumieres import PhoenixDesLumieresSource
 from sources.snapshots import SnapshotFetcher
 
@@ -19,10 +19,6 @@ LISTINGS = PhoenixDesLumieresSource(SnapshotFetcher(FIXTURES, NOW)).run().listin
 BY_ID = {item.record_id: item for item in LISTINGS}
 OZEAN = BY_ID["node-236"]
 PHARAONEN = BY_ID["node-231"]
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def test_record_id_is_the_node(listing: Listing) -> None:
@@ -43,10 +39,6 @@ def test_venue_name(listing: Listing) -> None:
 
 def test_every_teaser_is_parsed() -> None:
     assert len(LISTINGS) == 7
-
-
-def test_adapter_is_registered_under_its_module_name() -> None:
-    assert registry()["phoenix_des_lumieres"] is PhoenixDesLumieresSource
 
 
 def test_title() -> None:

@@ -10,7 +10,7 @@ import pytest
 from fixed_clock import NOW
 
 from aggregator.listing import Listing
-from sources.base import Document, LayoutChanged, registry
+from sources.base import Document, LayoutChanged
 from sources.snapshots import SnapshotFetcher
 from sources.theater_dortmund import TheaterDortmundSource
 
@@ -37,10 +37,6 @@ RENT = LISTINGS[0]
 
 def _by_title_and_date(title: str, date_text: str) -> Listing:
     return next(i for i in LISTINGS if i.title == title and i.date_text == date_text)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 # Invariants over every item
@@ -90,10 +86,6 @@ def test_paging_is_capped() -> None:
             return NOW
 
     assert len(list(TheaterDortmundSource(_Endless()).fetch())) == 40
-
-
-def test_adapter_is_registered_under_its_module_name() -> None:
-    assert registry()["theater_dortmund"] is TheaterDortmundSource
 
 
 # One field per test

@@ -9,7 +9,7 @@ import pytest
 from fixed_clock import NOW
 
 from aggregator.listing import Listing
-from sources.base import Document, LayoutChanged, registry
+from sources.base import Document, LayoutChanged
 from sources.snapshots import SnapshotFetcher
 from sources.westfalenhallen import WestfalenhallenSource
 
@@ -19,10 +19,6 @@ LISTINGS = WestfalenhallenSource(SnapshotFetcher(FIXTURES, NOW)).run().listings
 BY_ID = {item.record_id: item for item in LISTINGS}
 PROMS = BY_ID["uid-7312"]
 FAIR = BY_ID["uid-7322"]
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def test_record_id_is_the_uid(listing: Listing) -> None:
@@ -47,10 +43,6 @@ def test_room_is_a_hall(listing: Listing) -> None:
 
 def test_every_item_is_parsed() -> None:
     assert len(LISTINGS) == 9
-
-
-def test_adapter_is_registered_under_its_module_name() -> None:
-    assert registry()["westfalenhallen"] is WestfalenhallenSource
 
 
 def test_title() -> None:

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from calendar_rows import count
 from fixed_clock import NOW, clock
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings
@@ -53,11 +54,6 @@ def ctx(factory: sessionmaker[Session], settings: Settings) -> IngestContext:
     )
 
 
-def _count(factory: sessionmaker[Session], model: Any) -> int:
-    with factory() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 def _sequences(factory: sessionmaker[Session]) -> dict[str, int]:
     with factory() as session:
         return {k: v for k, v in session.execute(select(Occurrence.id, Occurrence.sequence)).all()}
@@ -66,8 +62,8 @@ def _sequences(factory: sessionmaker[Session]) -> dict[str, int]:
 def test_one_production_becomes_one_event_with_all_dates(ctx: IngestContext) -> None:
     report = ingest(ctx, "konzerthaus", _programme(), now=NOW)
     assert (report.status, report.added) == (RunStatus.SUCCESS, 8)
-    assert _count(ctx.factory, Event) == 1
-    assert _count(ctx.factory, Occurrence) == 8
+    assert count(ctx.factory, Event) == 1
+    assert count(ctx.factory, Occurrence) == 8
 
 
 def test_same_input_twice_changes_nothing(ctx: IngestContext) -> None:
@@ -76,7 +72,7 @@ def test_same_input_twice_changes_nothing(ctx: IngestContext) -> None:
     report = ingest(ctx, "konzerthaus", _programme(), now=NOW + timedelta(hours=6))
     assert (report.added, report.updated, report.unchanged) == (0, 0, 8)
     assert _sequences(ctx.factory) == before
-    assert _count(ctx.factory, Occurrence) == 8
+    assert count(ctx.factory, Occurrence) == 8
 
 
 def test_ids_survive_title_edit_and_reordering(ctx: IngestContext) -> None:
@@ -158,8 +154,8 @@ def test_same_performance_from_two_sources_is_one_occurrence_with_both_offers(ct
         )
     ]
     ingest(ctx, "dortmund_de", city, now=NOW)
-    assert _count(ctx.factory, Event) == 1
-    assert _count(ctx.factory, Occurrence) == 3
+    assert count(ctx.factory, Event) == 1
+    assert count(ctx.factory, Occurrence) == 3
     with ctx.factory() as session:
         shared = [o for o in session.scalars(select(Occurrence)) if len(o.records) == 2]
         assert len(shared) == 1
@@ -187,8 +183,8 @@ def test_traps_stay_apart(ctx: IngestContext) -> None:
         _listing("dortmund_de", "y", "3. Philharmonisches Konzert", 7),
     ]
     ingest(ctx, "dortmund_de", city, now=NOW)
-    assert _count(ctx.factory, Event) == 4
-    assert _count(ctx.factory, Occurrence) == 4
+    assert count(ctx.factory, Event) == 4
+    assert count(ctx.factory, Occurrence) == 4
 
 
 def test_merge_keeps_older_id_and_redirects(ctx: IngestContext) -> None:
@@ -221,7 +217,7 @@ def test_a_run_of_mostly_garbage_fails_and_writes_nothing(ctx: IngestContext) ->
     report = ingest(ctx, "konzerthaus", garbage, now=NOW + timedelta(hours=1))
     assert report.status == RunStatus.FAILED
     assert "only 0 of 10" in (report.error or "")
-    assert _count(ctx.factory, Occurrence) == 2
+    assert count(ctx.factory, Occurrence) == 2
 
 
 def test_never_merge_rule_splits_a_wrong_merge_on_the_next_run(ctx: IngestContext) -> None:
@@ -232,12 +228,12 @@ def test_never_merge_rule_splits_a_wrong_merge_on_the_next_run(ctx: IngestContex
     ingest(ctx, "konzerthaus", [_listing("konzerthaus", "r1", "Die Zauberflöte", 5)], now=NOW)
     city = [_listing("dortmund_de", "c1", "Die Zauberflöte", 5, venue_name="Konzerthaus")]
     ingest(ctx, "dortmund_de", city, now=NOW)
-    assert (_count(ctx.factory, Event), _count(ctx.factory, Occurrence)) == (1, 1)
+    assert (count(ctx.factory, Event), count(ctx.factory, Occurrence)) == (1, 1)
 
     dedupe_settings = replace(ctx.settings.dedupe, never_merge=["konzerthaus:r1 | dortmund_de:c1"])
     ctx.settings = replace(ctx.settings, dedupe=dedupe_settings)
     ingest(ctx, "dortmund_de", city, now=NOW + timedelta(hours=1))
-    assert (_count(ctx.factory, Event), _count(ctx.factory, Occurrence)) == (2, 2)
+    assert (count(ctx.factory, Event), count(ctx.factory, Occurrence)) == (2, 2)
     with ctx.factory() as session:
         city_record = session.scalars(select(SourceRecord).where(SourceRecord.source == "dortmund_de")).one()
         assert city_record.event_id == ids.event_id("dortmund_de", "c1")
@@ -249,7 +245,7 @@ def test_never_merge_rule_splits_a_wrong_merge_on_the_next_run(ctx: IngestContex
         now=NOW + timedelta(hours=2),
     )
     ingest(ctx, "dortmund_de", city, now=NOW + timedelta(hours=3))
-    assert (_count(ctx.factory, Event), _count(ctx.factory, Occurrence)) == (2, 2)
+    assert (count(ctx.factory, Event), count(ctx.factory, Occurrence)) == (2, 2)
 
 
 def test_always_merge_rule_joins_two_events(ctx: IngestContext) -> None:
@@ -257,14 +253,14 @@ def test_always_merge_rule_joins_two_events(ctx: IngestContext) -> None:
 
     ingest(ctx, "konzerthaus", [_listing("konzerthaus", "a1", "Carmen", 5)], now=NOW)
     ingest(ctx, "dortmund_de", [_listing("dortmund_de", "b1", "Bizet-Abend", 9)], now=NOW)
-    assert _count(ctx.factory, Event) == 2
+    assert count(ctx.factory, Event) == 2
     dedupe_settings = replace(ctx.settings.dedupe, always_merge=["konzerthaus:a1 | dortmund_de:b1"])
     ctx.settings = replace(ctx.settings, dedupe=dedupe_settings)
     ingest(
         ctx, "dortmund_de", [_listing("dortmund_de", "b1", "Bizet-Abend", 9)], now=NOW + timedelta(hours=1)
     )
-    assert _count(ctx.factory, Event) == 1
-    assert _count(ctx.factory, EventRedirect) == 1
+    assert count(ctx.factory, Event) == 1
+    assert count(ctx.factory, EventRedirect) == 1
 
 
 def test_a_record_id_repeated_within_one_run_is_written_once(ctx: IngestContext) -> None:

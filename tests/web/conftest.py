@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from calendar_rows import Runtime
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
-from web_data import NOW, Runtime, populate, web_settings
+from web_data import NOW, populate, web_settings
 
 from aggregator.db import make_engine, session_factory, upgrade
 

@@ -28,7 +28,8 @@ from browser_kit import (
     screenshot,
     serve_app,
 )
-from web_data import NOW, XSS_TITLE, Runtime, populate, web_settings
+from calendar_rows import Runtime
+from web_data import NOW, XSS_TITLE, populate, web_settings
 
 from aggregator.db import make_engine, session_factory, upgrade
 

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from calendar_rows import Rows
 
+from aggregator.formats.schemaorg.jsonld_reader import parse_jsonld
 from aggregator.listing import Listing
-from aggregator.models import Event, Occurrence, Offer, Venue
+from aggregator.models import Event, Occurrence, Offer
 from aggregator.types import BERLIN, Availability, Status
 from calendar_api.queries import EventView
 from calendar_api.web.jsonld_writer import event_jsonld, script_json
-from sources.platforms.jsonld import parse_jsonld
 
 PAGE = "https://kalender.example/events/evmahler"
 FETCHED_AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -23,15 +24,7 @@ ON_SALE = datetime(2026, 1, 10, 10, tzinfo=BERLIN)
 
 
 def _view() -> EventView:
-    venue = Venue(
-        slug="konzerthaus-dortmund",
-        name="Konzerthaus Dortmund",
-        street="Brückstraße 21",
-        postcode="44135",
-        city="Dortmund",
-        lat=51.5149,
-        lon=7.4636,
-    )
+    venue = Rows(created=FETCHED_AT, updated=FETCHED_AT).venue("konzerthaus-dortmund")
     event = Event(
         id="evmahler",
         title="Mahler: Sinfonie Nr. 2 </script>",

@@ -7,17 +7,15 @@ that is already running, one event outside the next week and one that is over, p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
+from calendar_rows import Rows, berlin
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings, load_settings
-from aggregator.models import Event, EventRedirect, Occurrence, Offer, SourceRecord, Venue
-from aggregator.types import BERLIN
+from aggregator.models import EventRedirect, Venue
 
 REPO = Path(__file__).resolve().parents[2]
 BASE_URL = "https://kalender.example"
@@ -26,16 +24,7 @@ XSS_TITLE = "<img src=x onerror=alert(1)>"
 XSS_SUBTITLE = '"><svg onload=alert(2)>'
 XSS_DESCRIPTION = "</script><script>alert(3)</script> & more"
 STAMP = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Runtime:
-    """What :func:`calendar_api.app.create_app` needs of the real runtime."""
-
-    settings: Settings
-    engine: Any
-    factory: sessionmaker[Session]
-    specs: dict[str, Any] = field(default_factory=dict)
+ROWS = Rows(created=STAMP, updated=STAMP)
 
 
 def web_settings(base_url: str = BASE_URL) -> Settings:
@@ -44,126 +33,26 @@ def web_settings(base_url: str = BASE_URL) -> Settings:
     return replace(settings, server=replace(settings.server, base_url=base_url))
 
 
-def berlin(month: int, day: int, hour: int = 20, minute: int = 0) -> datetime:
+def _in_2026(month: int, day: int, hour: int = 20, minute: int = 0) -> datetime:
     """A 2026 Berlin wall-clock time as an aware UTC instant."""
-    return datetime(2026, month, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
+    return berlin(2026, month, day, hour, minute)
 
 
 def _venues() -> list[Venue]:
-    return [
-        Venue(
-            slug="konzerthaus-dortmund",
-            name="Konzerthaus Dortmund",
-            street="Brückstraße 21",
-            postcode="44135",
-            city="Dortmund",
-            lat=51.5149,
-            lon=7.4636,
-            district="Innenstadt-West",
-            url="https://www.konzerthaus-dortmund.de/",
-            accessibility="Stufenloser Zugang.",
-            created_at=STAMP,
-            updated_at=STAMP,
-        ),
-        Venue(
-            slug="fzw",
-            name="FZW",
-            street="Ritterstraße 20",
-            postcode="44137",
-            city="Dortmund",
-            lat=51.5106,
-            lon=7.4527,
-            district="Innenstadt-West",
-            created_at=STAMP,
-            updated_at=STAMP,
-        ),
-        Venue(
-            slug="depot",
-            name="Depot",
-            street="Immermannstraße 29",
-            postcode="44147",
-            city="Dortmund",
-            district="Innenstadt-Nord",
-            created_at=STAMP,
-            updated_at=STAMP,
-        ),
-        Venue(
-            slug="museum-ostwall",
-            name="Museum Ostwall im Dortmunder U",
-            street="Leonie-Reygers-Terrasse",
-            postcode="44137",
-            city="Dortmund",
-            lat=51.5155,
-            lon=7.4551,
-            district="Innenstadt-Ost",
-            created_at=STAMP,
-            updated_at=STAMP,
-        ),
-    ]
-
-
-def _event(event_id: str, title: str, venue: str, categories: list[str], **extra: Any) -> Event:
-    return Event(
-        id=event_id,
-        title=title,
-        title_key=title.lower(),
-        venue_slug=venue,
-        categories=categories,
+    """The shared three venues and a museum in another district."""
+    museum = Venue(
+        slug="museum-ostwall",
+        name="Museum Ostwall im Dortmunder U",
+        street="Leonie-Reygers-Terrasse",
+        postcode="44137",
+        city="Dortmund",
+        lat=51.5155,
+        lon=7.4551,
+        district="Innenstadt-Ost",
         created_at=STAMP,
         updated_at=STAMP,
-        **extra,
     )
-
-
-def _occurrence(
-    occurrence_id: str, event_id: str, start: datetime, end: datetime | None = None, **extra: Any
-) -> Occurrence:
-    values: dict[str, Any] = {
-        "status": "scheduled",
-        "all_day": False,
-        "visible_hash": "x",
-        "created_at": STAMP,
-        "updated_at": STAMP,
-    }
-    values.update(extra)
-    return Occurrence(id=occurrence_id, event_id=event_id, start=start, end=end, **values)
-
-
-def _offer(
-    occurrence_id: str,
-    low: str | None,
-    high: str | None,
-    availability: str | None,
-    url: str | None = None,
-    source: str = "konzerthaus",
-    vendor: str | None = None,
-) -> Offer:
-    return Offer(
-        occurrence_id=occurrence_id,
-        source=source,
-        currency="EUR",
-        url=url,
-        vendor=vendor,
-        availability=availability,
-        price_min=None if low is None else Decimal(low),
-        price_max=None if high is None else Decimal(high),
-    )
-
-
-def _record(source: str, record_id: str, event_id: str, occurrence_id: str, url: str | None) -> SourceRecord:
-    return SourceRecord(
-        source=source,
-        record_id=record_id,
-        url=url,
-        fetched_at=STAMP,
-        content_hash="h",
-        raw={},
-        data={},
-        event_id=event_id,
-        occurrence_id=occurrence_id,
-        first_seen=STAMP,
-        last_seen=STAMP,
-    )
+    return [*ROWS.venues(), museum]
 
 
 def populate(factory: sessionmaker[Session], *, image: str = "https://images.example/mahler.jpg") -> None:
@@ -173,7 +62,7 @@ def populate(factory: sessionmaker[Session], *, image: str = "https://images.exa
         session.flush()
         session.add_all(
             [
-                _event(
+                ROWS.event(
                     "evmahler",
                     "Mahler: Sinfonie Nr. 2",
                     "konzerthaus-dortmund",
@@ -185,7 +74,7 @@ def populate(factory: sessionmaker[Session], *, image: str = "https://images.exa
                     organiser="Theater Dortmund",
                     url="https://www.konzerthaus-dortmund.de/mahler-2",
                 ),
-                _event(
+                ROWS.event(
                     "evxss",
                     XSS_TITLE,
                     "fzw",
@@ -194,36 +83,40 @@ def populate(factory: sessionmaker[Session], *, image: str = "https://images.exa
                     description=XSS_DESCRIPTION,
                     url="javascript:alert(4)",
                 ),
-                _event("evpunk", "Punk-Nacht", "fzw", ["party"], description="Laut."),
-                _event("evsold", "Kabarett am Sonntag", "depot", ["kabarett"]),
-                _event("evflea", "Kinderflohmarkt", "depot", ["kinder-familie", "messe-markt"]),
-                _event("evexpo", "Ausstellung: Licht und Schatten", "museum-ostwall", ["ausstellung"]),
-                _event("evreading", "Lesung: Ruhrgebietsgeschichten", "depot", ["lesung"]),
-                _event("evpast", "Winterkonzert", "konzerthaus-dortmund", ["konzert"]),
+                ROWS.event("evpunk", "Punk-Nacht", "fzw", ["party"], description="Laut."),
+                ROWS.event("evsold", "Kabarett am Sonntag", "depot", ["kabarett"]),
+                ROWS.event("evflea", "Kinderflohmarkt", "depot", ["kinder-familie", "messe-markt"]),
+                ROWS.event("evexpo", "Ausstellung: Licht und Schatten", "museum-ostwall", ["ausstellung"]),
+                ROWS.event("evreading", "Lesung: Ruhrgebietsgeschichten", "depot", ["lesung"]),
+                ROWS.event("evpast", "Winterkonzert", "konzerthaus-dortmund", ["konzert"]),
             ]
         )
         session.flush()
         session.add_all(
             [
-                _occurrence("ocmahler1", "evmahler", berlin(3, 20), berlin(3, 20, 22), room="Großer Saal"),
-                _occurrence("ocmahler2", "evmahler", berlin(3, 27), berlin(3, 27, 22)),
-                _occurrence("ocmahler3", "evmahler", berlin(4, 3), berlin(4, 3, 22)),
-                _occurrence("ocmahler0", "evmahler", berlin(1, 10), berlin(1, 10, 22)),
-                _occurrence("ocxss", "evxss", berlin(3, 21, 22)),
-                _occurrence("ocpunk", "evpunk", berlin(3, 21, 20), status="cancelled"),
-                _occurrence("ocsold", "evsold", berlin(3, 22, 19)),
-                _occurrence("ocflea", "evflea", berlin(3, 22, 0, 0), berlin(3, 23, 0, 0), all_day=True),
-                _occurrence("ocexpo", "evexpo", berlin(3, 1, 10), berlin(6, 30, 18)),
-                _occurrence("ocreading", "evreading", berlin(4, 15, 19, 30)),
-                _occurrence("ocpast", "evpast", berlin(2, 1, 18)),
+                ROWS.occurrence(
+                    "ocmahler1", "evmahler", _in_2026(3, 20), _in_2026(3, 20, 22), room="Großer Saal"
+                ),
+                ROWS.occurrence("ocmahler2", "evmahler", _in_2026(3, 27), _in_2026(3, 27, 22)),
+                ROWS.occurrence("ocmahler3", "evmahler", _in_2026(4, 3), _in_2026(4, 3, 22)),
+                ROWS.occurrence("ocmahler0", "evmahler", _in_2026(1, 10), _in_2026(1, 10, 22)),
+                ROWS.occurrence("ocxss", "evxss", _in_2026(3, 21, 22)),
+                ROWS.occurrence("ocpunk", "evpunk", _in_2026(3, 21, 20), status="cancelled"),
+                ROWS.occurrence("ocsold", "evsold", _in_2026(3, 22, 19)),
+                ROWS.occurrence(
+                    "ocflea", "evflea", _in_2026(3, 22, 0, 0), _in_2026(3, 23, 0, 0), all_day=True
+                ),
+                ROWS.occurrence("ocexpo", "evexpo", _in_2026(3, 1, 10), _in_2026(6, 30, 18)),
+                ROWS.occurrence("ocreading", "evreading", _in_2026(4, 15, 19, 30)),
+                ROWS.occurrence("ocpast", "evpast", _in_2026(2, 1, 18)),
             ]
         )
         session.flush()
         session.add_all(
             [
-                _offer("ocmahler1", "19", "59", "few_left", "https://tickets.example/mahler-1"),
-                _offer("ocmahler2", "19.5", "59", "available", "https://tickets.example/mahler-2"),
-                _offer(
+                ROWS.offer("ocmahler1", "19", "59", "few_left", "https://tickets.example/mahler-1"),
+                ROWS.offer("ocmahler2", "19.5", "59", "available", "https://tickets.example/mahler-2"),
+                ROWS.offer(
                     "ocmahler2",
                     "25",
                     "65",
@@ -232,24 +125,24 @@ def populate(factory: sessionmaker[Session], *, image: str = "https://images.exa
                     source="eventim",
                     vendor="Eventim",
                 ),
-                _offer("ocmahler3", "19", "59", "sold_out"),
-                _offer("ocxss", "12", "12", "available", "javascript:alert(5)", source="fzw"),
-                _offer("ocsold", "25", "25", "sold_out", source="depot"),
-                _offer("ocflea", "0", "0", "free", source="depot"),
-                _offer("ocreading", "8", "8", "available", source="depot"),
+                ROWS.offer("ocmahler3", "19", "59", "sold_out"),
+                ROWS.offer("ocxss", "12", "12", "available", "javascript:alert(5)", source="fzw"),
+                ROWS.offer("ocsold", "25", "25", "sold_out", source="depot"),
+                ROWS.offer("ocflea", "0", "0", "free", source="depot"),
+                ROWS.offer("ocreading", "8", "8", "available", source="depot"),
             ]
         )
         session.add_all(
             [
-                _record(
+                ROWS.record(
                     "konzerthaus",
                     "mahler-1",
                     "evmahler",
                     "ocmahler1",
                     "https://www.konzerthaus-dortmund.de/m1",
                 ),
-                _record("eventim", "E-9", "evmahler", "ocmahler2", "https://eventim.example/mahler"),
-                _record("fzw", "xss-1", "evxss", "ocxss", "javascript:alert(6)"),
+                ROWS.record("eventim", "E-9", "evmahler", "ocmahler2", "https://eventim.example/mahler"),
+                ROWS.record("fzw", "xss-1", "evxss", "ocxss", "javascript:alert(6)"),
             ]
         )
         session.add(EventRedirect(old_id="evmahlerold", event_id="evmahler", created_at=STAMP))

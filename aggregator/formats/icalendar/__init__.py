@@ -26,16 +26,15 @@ only itself:
   X-WR-TIMEZONE applies to floating times (x-wr-timezone); anything else is read as Europe/Berlin
   with a warning, since every source we import publishes Dortmund events.
 
-A VEVENT without a usable DTSTART becomes a :class:`Rejection`; one without SUMMARY is kept with
-the title ``"(ohne Titel)"`` and a warning, because a dated event with a place is still worth
-showing and the validation step may decide otherwise.
+A VEVENT without a usable DTSTART becomes a :class:`Rejection`; one without SUMMARY is kept with the
+title :data:`~aggregator.formats.read_result.UNTITLED` ("(ohne Titel)") and a warning, because a dated
+event with a place is still worth showing and the validation step may decide otherwise.
 """
 
 from __future__ import annotations
 
-from aggregator.formats.icalendar.reader import (
+from aggregator.formats.icalendar.calendar_reader import (
     MAX_LISTINGS,
-    UNTITLED,
     NotACalendar,
     parse_calendar,
 )
@@ -52,7 +51,6 @@ __all__ = [
     "MAX_STEPS_PER_CALENDAR",
     "MAX_STEPS_PER_SERIES",
     "MAX_SUBDAILY_OCCURRENCES",
-    "UNTITLED",
     "NotACalendar",
     "parse_calendar",
 ]

@@ -1,7 +1,7 @@
 """editorial overrides: editors' field values, hidden events and occurrences, highlights
 
 Revision ID: 0004
-Revises: 0006
+Revises: 0007_dedupe_decisions
 Create Date: 2026-12-08
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import aggregator.models
 
 revision = "0004"
-down_revision = "0006"
+down_revision = "0007_dedupe_decisions"
 branch_labels = None
 depends_on = None
 

@@ -118,6 +118,17 @@ def plain_string(value: Any) -> str | None:
     return None
 
 
+def lenient_link(value: Any, base_url: str | None, resolve: Callable[[Any], Any]) -> str | None:
+    """An absolute URL from a string or a (``resolve``d) object with ``url``/``contentUrl``/``@id``."""
+    value = resolve(as_list(value)[0]) if as_list(value) else None
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl") or value.get("@id")
+    text = plain_string(value)
+    if text is None:
+        return None
+    return urljoin(base_url, text) if base_url else text
+
+
 def plain_text(value: Any) -> str | None:
     """Text with HTML markup removed, one line per paragraph."""
     text = plain_string(value)
@@ -474,13 +485,7 @@ class LenientReader(EventReader):
         return plain_text(value)
 
     def link(self, path: str, value: Any) -> str | None:
-        value = self.resolve(as_list(value)[0]) if as_list(value) else None
-        if isinstance(value, dict):
-            value = value.get("url") or value.get("contentUrl") or value.get("@id")
-        text = plain_string(value)
-        if text is None:
-            return None
-        return urljoin(self.base_url, text) if self.base_url else text
+        return lenient_link(value, self.base_url, self.resolve)
 
     def moment(self, path: str, value: Any) -> tuple[datetime | None, bool]:
         text = plain_string(value)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fixed_clock import NOW
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,8 +18,6 @@ from aggregator.models import Occurrence, SourceRecord, SourceRun
 from aggregator.normalise.venues import VenueMatch, VenueRegistry, load_venues
 from aggregator.types import RunStatus
 from aggregator.venue_registry import load_registry
-
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _listing(record_id: str, day: int, **extra: Any) -> Listing:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from fixed_clock import NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,6 @@ from aggregator.normalise.venues import SLUG_LENGTH, load_venues
 
 VENUES = load_venues()
 CATEGORIES = load_categories()
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 START = datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
 
 

@@ -50,7 +50,7 @@ from aggregator.formats.icalendar.zones import (
     _utc_key,
     _utc_start,
 )
-from aggregator.formats.read_result import ReadResult
+from aggregator.formats.read_result import UNTITLED, ReadResult
 from aggregator.formats.record_ids import make_record_ids_unique
 from aggregator.listing import Listing, Rejection
 from aggregator.types import BERLIN
@@ -58,8 +58,6 @@ from aggregator.window import Window
 
 MAX_LISTINGS = 200_000
 """Occurrences one file yields at most (by default); the VEVENTs after that are rejected."""
-
-UNTITLED = "(ohne Titel)"
 
 
 class NotACalendar(DocumentError):
@@ -132,15 +130,10 @@ class _Importer:
         self._zones: dict[str, tzinfo] = {}
         self._texts: dict[int, str] = {}
 
-    def warn(self, message: str) -> None:
-        """Record a warning once."""
-        if message not in self.result.warnings:
-            self.result.warnings.append(message)
-
     def reject(self, record_id: str | None, reason: str, field_name: str | None = None) -> None:
         """Record a rejection and the matching warning."""
-        self.result.rejections.append(Rejection(self.source, record_id, reason, field_name))
-        self.warn(f"VEVENT {record_id or '(no UID)'}: {reason}")
+        rejection = Rejection(self.source, record_id, reason, field_name)
+        self.result.reject(rejection, f"VEVENT {record_id or '(no UID)'}")
 
     def import_calendar(self, calendar: Component) -> None:
         """Group the calendar's usable VEVENTs by UID and import each group."""
@@ -155,11 +148,13 @@ class _Importer:
             if self._usable(event, uid):
                 groups.setdefault(uid, []).append(event)
         if without_uid:
-            self.warn(f"{without_uid} VEVENT(s) without UID; record ids hash DTSTART, SUMMARY, LOCATION")
+            self.result.warn(
+                f"{without_uid} VEVENT(s) without UID; record ids hash DTSTART, SUMMARY, LOCATION"
+            )
         for uid, group in groups.items():
             parts = _split_reused_uid(group)
             if len(parts) > 1:
-                self.warn(f"VEVENT {uid}: UID used by {len(parts)} different events; each imported")
+                self.result.warn(f"VEVENT {uid}: UID used by {len(parts)} different events; each imported")
             for part in parts:
                 if len(self.result.listings) >= self.max_listings:
                     self.reject(uid, f"not read: the file already gave {self.max_listings} occurrences")
@@ -178,14 +173,14 @@ class _Importer:
             return calendar, BERLIN
         zone = _known_zone(str(name))
         if zone is None:
-            self.warn(f"X-WR-TIMEZONE {str(name)!r} is unknown; floating times read as Europe/Berlin")
+            self.result.warn(f"X-WR-TIMEZONE {str(name)!r} is unknown; floating times read as Europe/Berlin")
             return calendar, BERLIN
         try:
             with _WARNINGS_LOCK, warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 converted = x_wr_timezone.to_standard(calendar, timezone=zone)
         except Exception as error:
-            self.warn(f"X-WR-TIMEZONE {str(name)!r} could not be applied ({error})")
+            self.result.warn(f"X-WR-TIMEZONE {str(name)!r} could not be applied ({error})")
             return calendar, zone
         return converted, zone
 
@@ -196,7 +191,7 @@ class _Importer:
                 self.reject(uid, "VEVENT cut off by the end of the file")
                 return False
             if name is None:
-                self.warn(f"VEVENT {uid}: unreadable line skipped ({message})")
+                self.result.warn(f"VEVENT {uid}: unreadable line skipped ({message})")
         for name in list(event.keys()):
             values = event[name]
             if isinstance(values, list):
@@ -210,7 +205,7 @@ class _Importer:
                 self.reject(uid, f"DTSTART unreadable ({str(bad[0])!r})", "start")
                 return False
             if not name.startswith("X-"):
-                self.warn(f"VEVENT {uid}: {name} unreadable ({str(bad[0])!r}), ignored")
+                self.result.warn(f"VEVENT {uid}: {name} unreadable ({str(bad[0])!r}), ignored")
             del event[name]
             if good:
                 event[name] = good if len(good) > 1 else good[0]
@@ -219,7 +214,7 @@ class _Importer:
             self.reject(uid, "VEVENT without DTSTART", "start")
             return False
         if isinstance(start, list) and start:
-            self.warn(f"VEVENT {uid}: {len(start)} DTSTART lines; the first is used")
+            self.result.warn(f"VEVENT {uid}: {len(start)} DTSTART lines; the first is used")
             start = event["DTSTART"] = start[0]
         if isinstance(start, list) or not isinstance(getattr(start, "dt", None), date):
             raw = _raw_value(event, "DTSTART")
@@ -236,11 +231,11 @@ class _Importer:
             name in event for event in group for name in ("RRULE", "RDATE", "RECURRENCE-ID")
         )
         try:
-            occurrences = expand(uid, group, self.window, default_zone, self.budget, self.warn)
+            occurrences = expand(uid, group, self.window, default_zone, self.budget, self.result.warn)
         except _Refused:
             raise
         except Exception as error:
-            self.warn(
+            self.result.warn(
                 f"VEVENT {uid}: recurrence could not be expanded ({type(error).__name__}: {error}); "
                 "imported its own dates only"
             )
@@ -255,7 +250,9 @@ class _Importer:
             self._count_outside(uid, group, default_zone)
         room = self.max_listings - len(self.result.listings)
         if len(occurrences) > room:
-            self.warn(f"VEVENT {uid}: the file gives over {self.max_listings} occurrences; the rest dropped")
+            self.result.warn(
+                f"VEVENT {uid}: the file gives over {self.max_listings} occurrences; the rest dropped"
+            )
             del occurrences[room:]
         for occurrence in occurrences:
             origin = _origin_of(occurrence, group)
@@ -299,10 +296,10 @@ class _Importer:
             offset = _display_offset(tzid)
             if zone is None and offset is not None:
                 zone = timezone(offset)
-                self.warn(f"TZID {tzid!r} has no VTIMEZONE; read as fixed offset {zone}")
+                self.result.warn(f"TZID {tzid!r} has no VTIMEZONE; read as fixed offset {zone}")
             elif zone is None:
                 zone = BERLIN
-                self.warn(f"unknown TZID {tzid!r} without a usable VTIMEZONE; read as Europe/Berlin")
+                self.result.warn(f"unknown TZID {tzid!r} without a usable VTIMEZONE; read as Europe/Berlin")
             self._zones[tzid] = zone
         return self._zones[tzid]
 
@@ -328,7 +325,7 @@ class _Importer:
             previous_start = moved_from if moved_from != start else None
         title = _text(occurrence, "SUMMARY")
         if title is None:
-            self.warn(f"VEVENT {uid}: no SUMMARY; titled {UNTITLED!r}")
+            self.result.warn(f"VEVENT {uid}: no SUMMARY; titled {UNTITLED!r}")
         location = _text(occurrence, "LOCATION")
         venue_name, venue_address = _split_location(location) if location else (None, None)
         status_text = _text(occurrence, "STATUS")
@@ -380,6 +377,6 @@ class _Importer:
         elif all_day:
             end = start + timedelta(days=1)
         if end is not None and end < start:
-            self.warn(f"VEVENT {uid}: ends before it starts; end ignored")
+            self.result.warn(f"VEVENT {uid}: ends before it starts; end ignored")
             return None
         return end
