@@ -38,7 +38,7 @@ def _attention(ctx: Context) -> tuple[list[tuple[str, str]], list[SourceRun], in
     failing = [
         (row.name, row.health)
         for row in health
-        if row.health in (Health.FAILING.value, Health.SUSPICIOUS.value)
+        if row.health in (Health.FAILING.value, Health.SUSPICIOUS.value, Health.DEGRADED.value)
     ]
     with ctx.factory() as session:
         held = list(
