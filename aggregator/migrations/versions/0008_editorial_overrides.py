@@ -1,6 +1,6 @@
 """editorial overrides: editors' field values, hidden events and occurrences, highlights
 
-Revision ID: 0004
+Revision ID: 0008
 Revises: 0007_dedupe_decisions
 Create Date: 2026-12-08
 """
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import aggregator.models
 
-revision = "0004"
+revision = "0008"
 down_revision = "0007_dedupe_decisions"
 branch_labels = None
 depends_on = None
