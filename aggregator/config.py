@@ -151,6 +151,14 @@ class DemoSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenDataSettings:
+    """What the data offers reusers (:mod:`aggregator.changes`)."""
+
+    change_retention_days: int = 90
+    """How long every change (and the tombstone of a deleted or merged event) stays in the change feed."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -163,6 +171,7 @@ class Settings:
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     probe: ProbeSettings = field(default_factory=ProbeSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
+    open_data: OpenDataSettings = field(default_factory=OpenDataSettings)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: str | None = None
 

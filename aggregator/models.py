@@ -395,3 +395,36 @@ class DedupeDecision(Base):
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     undone_by: Mapped[str | None] = mapped_column(String(320))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Change(Base):
+    """One change the public can see, in commit order: the change feed (:mod:`aggregator.changes`).
+
+    ``id`` is the feed's cursor: a database sequence, assigned under a lock held until commit, so ids
+    become visible in order. Deleted and merged events stay here as tombstones until pruned. ``venue``,
+    ``categories`` and ``sources`` are the event's as it was (``|a|b|`` lists), for the feed's filters.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse an id, even after pruning
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(40), index=True)
+    occurrence_id: Mapped[str | None] = mapped_column(String(40))
+    fields: Mapped[list[Any]] = mapped_column(default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    venue: Mapped[str] = mapped_column(String(120), default="")
+    categories: Mapped[str] = mapped_column(String(2000), default="|")
+    sources: Mapped[str] = mapped_column(String(2000), default="|")
+
+
+class ChangePrune(Base):
+    """One pruning of the change feed: changes up to ``through_id`` are gone, so older cursors are stale."""
+
+    __tablename__ = "change_prunes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    through_id: Mapped[int] = mapped_column(Integer)

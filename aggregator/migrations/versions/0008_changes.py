@@ -1,0 +1,55 @@
+"""change feed: every public change in commit order, with tombstones
+
+Revision ID: 0008_changes
+Revises: 0007_dedupe_decisions
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import aggregator.models
+
+revision = "0008_changes"
+down_revision = "0007_dedupe_decisions"
+branch_labels = None
+depends_on = None
+
+_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "changes",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("at", aggregator.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("event_id", sa.String(length=40), nullable=False),
+        sa.Column("occurrence_id", sa.String(length=40), nullable=True),
+        sa.Column("fields", _JSON, nullable=False),
+        sa.Column("data", _JSON, nullable=False),
+        sa.Column("venue", sa.String(length=120), nullable=False),
+        sa.Column("categories", sa.String(length=2000), nullable=False),
+        sa.Column("sources", sa.String(length=2000), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
+    )
+    op.create_index(op.f("ix_changes_at"), "changes", ["at"], unique=False)
+    op.create_index(op.f("ix_changes_event_id"), "changes", ["event_id"], unique=False)
+    op.create_table(
+        "change_prunes",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("at", aggregator.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("through_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("change_prunes")
+    op.drop_index(op.f("ix_changes_event_id"), table_name="changes")
+    op.drop_index(op.f("ix_changes_at"), table_name="changes")
+    op.drop_table("changes")
