@@ -37,6 +37,7 @@ from aggregator.db import SchemaOutdated, check_schema, head_revision
 from aggregator.health import SourceInfo, source_health
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
+from calendar_api.changes import ChangeFeed
 from calendar_api.extension_points import Extension, ExtensionRuntime
 from calendar_api.feeds import Feeds, Moved, missing_event
 from calendar_api.filters import (
@@ -347,7 +348,13 @@ def create_app(
     api = JsonApi(runtime, publisher, feeds, categories)
     started = clock().replace(microsecond=0)
 
-    routes: list[BaseRoute] = [*api.routes(), *feeds.routes(), *_service_routes(runtime, extensions, started)]
+    changes = ChangeFeed(publisher, base_url)
+    routes: list[BaseRoute] = [
+        *api.routes(),
+        *changes.routes(),
+        *feeds.routes(),
+        *_service_routes(runtime, extensions, started),
+    ]
     for extension in extensions:
         if extension.routes is not None:
             routes.extend(extension.routes(runtime, clock))

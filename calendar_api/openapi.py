@@ -15,6 +15,7 @@ from typing import Any
 
 from aggregator.text import CONTROL_CODES
 from aggregator.types import Availability, Health, Status
+from calendar_api.changes import openapi_parameters, openapi_schemas
 from calendar_api.extension_points import Extension
 from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, PARAMETERS, ParameterSpec
 from calendar_api.ical_feed import ICAL_MEDIA_TYPE
@@ -372,6 +373,14 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
             not_found="No event has this id.",
             moved=True,
         ),
+        "/api/v1/changes": _get(
+            "Changes since a cursor",
+            "Every change of what the public sees, in commit order: created, updated (with the fields), "
+            "cancelled, rescheduled, hidden, merged and deleted (tombstones, kept for 90 days by default). "
+            "Ask again with since=cursor; the cursor is a database sequence, never a time.",
+            _ref("ChangePage"),
+            parameters=openapi_parameters(),
+        ),
         "/api/v1/venues": _get("List venues", "Every venue.", _ref("VenueList")),
         "/api/v1/venues/{slug}": _get(
             "One venue",
@@ -440,8 +449,11 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
         _object({"status": _TEXT, "schema": _TEXT}),
         tag="Service",
     )
+    paths["/api/v1/changes"]["get"]["responses"]["410"] = _problem(
+        "The changes after this cursor are no longer kept: load a full export again."
+    )
     paths["/readyz"]["get"]["responses"]["503"] = _problem("The database is unreachable or outdated.")
-    components: Schema = {"schemas": _schemas()}
+    components: Schema = {"schemas": {**_schemas(), **openapi_schemas()}}
     for extension in extensions:
         _merge(extension, paths, components)
     return {

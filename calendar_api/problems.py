@@ -25,6 +25,7 @@ PROBLEM_TYPES = {
     "not-found": "Not found",
     "method-not-allowed": "Method not allowed",
     "not-ready": "Service not ready",
+    "cursor-expired": "Cursor expired",
     "server-error": "Internal server error",
     "http-error": "HTTP error",
 }

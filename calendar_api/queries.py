@@ -16,7 +16,16 @@ from sqlalchemy import ColumnElement, and_, exists, func, literal, not_, or_, se
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from aggregator.models import Event, EventRedirect, Occurrence, Offer, SourceRecord, Venue
+from aggregator.models import (
+    Change,
+    ChangePrune,
+    Event,
+    EventRedirect,
+    Occurrence,
+    Offer,
+    SourceRecord,
+    Venue,
+)
 from aggregator.types import Availability, Status
 from calendar_api.filters import Cursor, EventFilter, Window
 
@@ -94,6 +103,8 @@ def data_version(session: Session) -> DataVersion:
             select(func.count()).select_from(Offer).scalar_subquery(),
             select(func.max(Offer.id)).scalar_subquery(),
             select(func.coalesce(func.sum(Occurrence.sequence), 0)).scalar_subquery(),
+            select(func.max(Change.id)).scalar_subquery(),
+            select(func.max(ChangePrune.id)).scalar_subquery(),
         )
     ).one()
     times = [value for value in row[:4] if value is not None]
