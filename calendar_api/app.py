@@ -42,6 +42,7 @@ from calendar_api.extension_points import Extension, ExtensionRuntime
 from calendar_api.feeds import Feeds, Moved, missing_event
 from calendar_api.filters import (
     FILTER_NAMES,
+    LIST_NAMES,
     PAGE_NAMES,
     list_window,
     no_parameters,
@@ -124,9 +125,11 @@ class JsonApi:
 
     def events(self, request: Request) -> Response:
         """Events with an occurrence matching the filters, by next occurrence, a page at a time."""
-        filters = parse_filters(request.query_params.multi_items(), FILTER_NAMES + PAGE_NAMES)
+        filters = parse_filters(request.query_params.multi_items(), FILTER_NAMES + PAGE_NAMES + LIST_NAMES)
         window = list_window(filters, self.publisher.clock())
-        feed_url = self.feeds.feed_url("/feeds/events.ics", filters.query_string(without=PAGE_NAMES))
+        feed_url = self.feeds.feed_url(
+            "/feeds/events.ics", filters.query_string(without=PAGE_NAMES + LIST_NAMES)
+        )
 
         def render(session: Session, _version: queries.DataVersion) -> Any:
             page = queries.event_page(session, filters, window)

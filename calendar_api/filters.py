@@ -100,6 +100,13 @@ PARAMETERS: dict[str, ParameterSpec] = {
         ParameterSpec(
             "status", "status", "Occurrence status; repeat for several. Default: all.", repeatable=True
         ),
+        ParameterSpec(
+            "updated_since",
+            "instant",
+            "Only events that changed at or after this instant (their own fields or any occurrence); "
+            "the list's window still applies. To follow every change, deletions included, use "
+            "/api/v1/changes.",
+        ),
         ParameterSpec("limit", "limit", f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
         ParameterSpec(
             "cursor", "cursor", "Opaque position from a previous page's `next` link.", max_length=300
@@ -120,6 +127,8 @@ FILTER_NAMES = (
     "status",
 )
 PAGE_NAMES = ("limit", "cursor")
+LIST_NAMES = ("updated_since",)
+"""Parameters of the event list only (not of the feeds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +160,7 @@ class EventFilter:
     accessible: bool = False
     lang: str | None = None
     statuses: tuple[str, ...] = ()
+    updated_since: datetime | None = None
     limit: int = DEFAULT_LIMIT
     cursor: Cursor | None = None
     normalised: tuple[tuple[str, str], ...] = field(default=())
@@ -224,6 +234,7 @@ def _build(parsed: Mapping[str, list[Any]], normalised: tuple[tuple[str, str], .
         accessible=bool(one("accessible")),
         lang=one("lang"),
         statuses=tuple(parsed.get("status", [])),
+        updated_since=one("updated_since")[0] if "updated_since" in parsed else None,
         limit=one("limit") or DEFAULT_LIMIT,
         cursor=one("cursor"),
         normalised=normalised,

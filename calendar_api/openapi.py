@@ -17,7 +17,7 @@ from aggregator.text import CONTROL_CODES
 from aggregator.types import Availability, Health, Status
 from calendar_api.changes import openapi_parameters, openapi_schemas
 from calendar_api.extension_points import Extension
-from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, PARAMETERS, ParameterSpec
+from calendar_api.filters import FILTER_NAMES, LIST_NAMES, PAGE_NAMES, PARAMETERS, ParameterSpec
 from calendar_api.ical_feed import ICAL_MEDIA_TYPE
 from calendar_api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
@@ -363,7 +363,7 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
             "Events with at least one occurrence matching the filters, sorted by their next occurrence in "
             "the window, one page at a time (follow `next`).",
             _ref("EventPage"),
-            parameters=filters + _query(PAGE_NAMES),
+            parameters=filters + _query(LIST_NAMES + PAGE_NAMES),
         ),
         "/api/v1/events/{id}": _get(
             "One event",

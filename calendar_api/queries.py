@@ -217,6 +217,10 @@ def event_conditions(filters: EventFilter, dialect: str) -> list[ColumnElement[b
         conditions.append(func.lower(Venue.district) == filters.district.lower())
     if filters.accessible:
         conditions.append(and_(Venue.accessibility.is_not(None), func.trim(Venue.accessibility) != ""))
+    if filters.updated_since is not None:
+        since = filters.updated_since
+        changed = exists().where(Occurrence.event_id == Event.id, Occurrence.updated_at >= since)
+        conditions.append(or_(Event.updated_at >= since, changed))
     if filters.lang is not None:
         conditions.append(
             or_(

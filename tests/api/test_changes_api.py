@@ -149,3 +149,17 @@ def test_a_cursor_older_than_the_kept_changes_is_gone(
     response = client.get("/api/v1/changes?since=0")
     assert response.status_code == 410
     assert response.json()["title"] == "Cursor expired"
+
+
+def test_updated_since_lists_only_the_events_changed_since(client: TestClient, ctx: IngestContext) -> None:
+    ingest(ctx, "konzerthaus", [_listing("r1", "Carmen", 5), _listing("t1", "Tosca", 9)], now=NOW)
+    later = NOW + timedelta(hours=1)
+    ingest(ctx, "konzerthaus", [_listing("r1", "Carmen", 5), _listing("t1", "Tosca!", 9)], now=later)
+    since = (NOW + timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
+    events = client.get(f"/api/v1/events?updated_since={since}").json()
+    assert [e["title"] for e in events["events"]] == ["Tosca!"]
+    assert "updated_since" not in events["feeds"]["url"]
+    everything = client.get("/api/v1/events?updated_since=2026-11-01").json()["events"]
+    assert sorted(e["title"] for e in everything) == ["Carmen", "Tosca!"]
+    bad = client.get("/api/v1/events?updated_since=gestern")
+    assert bad.status_code == 400 and bad.json()["parameter"] == "updated_since"
