@@ -156,6 +156,15 @@ class OpenDataSettings:
 
     change_retention_days: int = 90
     """How long every change (and the tombstone of a deleted or merged event) stays in the change feed."""
+    export_dir: str = "var/open-data"
+    """Where the nightly full exports (dumps) and their manifest are written and served from."""
+    export_cron: str = "0 4 * * *"
+    """When the scheduler writes the exports (Europe/Berlin)."""
+    licence_name: str = "Datenlizenz Deutschland – Namensnennung – Version 2.0"
+    licence_url: str = "https://www.govdata.de/dl-de/by-2-0"
+    """The data licence of the calendar as a whole (a source may name its own: ``sources.X.licence``)."""
+    attribution: str = "Stadtkalender Dortmund"
+    """The credit the licence asks reusers to give."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -408,7 +409,9 @@ class Change(Base):
     __tablename__ = "changes"
     __table_args__ = {"sqlite_autoincrement": True}  # never reuse an id, even after pruning
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
     at: Mapped[datetime] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(40), index=True)
@@ -427,4 +430,4 @@ class ChangePrune(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime]
-    through_id: Mapped[int] = mapped_column(Integer)
+    through_id: Mapped[int] = mapped_column(BigInteger)

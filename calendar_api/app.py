@@ -38,6 +38,7 @@ from aggregator.health import SourceInfo, source_health
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
 from calendar_api.changes import ChangeFeed
+from calendar_api.dumps import OpenDataFiles
 from calendar_api.extension_points import Extension, ExtensionRuntime
 from calendar_api.feeds import Feeds, Moved, missing_event
 from calendar_api.filters import (
@@ -355,6 +356,7 @@ def create_app(
     routes: list[BaseRoute] = [
         *api.routes(),
         *changes.routes(),
+        *OpenDataFiles(settings).routes(),
         *feeds.routes(),
         *_service_routes(runtime, extensions, started),
     ]

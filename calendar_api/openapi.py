@@ -449,6 +449,24 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
         _object({"status": _TEXT, "schema": _TEXT}),
         tag="Service",
     )
+    paths["/open-data/"] = _get(
+        "Open data: the manifest of the full exports",
+        "The files of the last nightly export (schema.org JSON-LD, CSV with one row per date, iCalendar; "
+        "gzip) with their size, SHA-256 and record count, the CSV columns, the data licence, and the "
+        "change-feed cursor of the exported state: load a file, then follow /api/v1/changes from it.",
+        {"type": "object"},
+        not_found="No export has been written yet.",
+        tag="Open data",
+    )
+    paths["/open-data/{name}"] = _get(
+        "Open data: one export file",
+        "A file the manifest lists, gzip-compressed, under a stable URL; its ETag is its SHA-256.",
+        {"type": "string", "format": "binary"},
+        media_type="application/gzip",
+        parameters=[_path("name", "File name from the manifest, e.g. occurrences.csv.gz.")],
+        not_found="No such export file, or no export yet.",
+        tag="Open data",
+    )
     paths["/api/v1/changes"]["get"]["responses"]["410"] = _problem(
         "The changes after this cursor are no longer kept: load a full export again."
     )
@@ -472,6 +490,7 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
         "tags": [
             {"name": "API", "description": "JSON"},
             {"name": "Feeds", "description": "iCalendar"},
+            {"name": "Open data", "description": "Full exports for reusers, with licence and manifest"},
             {"name": "Service", "description": "Documentation and health"},
         ],
         "paths": paths,

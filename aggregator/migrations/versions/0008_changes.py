@@ -24,7 +24,9 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgre
 def upgrade() -> None:
     op.create_table(
         "changes",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
         sa.Column("at", aggregator.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("event_id", sa.String(length=40), nullable=False),
@@ -43,7 +45,7 @@ def upgrade() -> None:
         "change_prunes",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("at", aggregator.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("through_id", sa.Integer(), nullable=False),
+        sa.Column("through_id", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
 
