@@ -165,6 +165,14 @@ class OpenDataSettings:
     """The data licence of the calendar as a whole (a source may name its own: ``sources.X.licence``)."""
     attribution: str = "Stadtkalender Dortmund"
     """The credit the licence asks reusers to give."""
+    licence_uri: str = "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+    """The licence in the DCAT-AP.de vocabulary (the catalogue's ``dct:license``)."""
+    publisher: str = "Stadtkalender Dortmund"
+    publisher_url: str = ""
+    contact_email: str = ""
+    """The catalogue's contact point; empty: the publisher's name only."""
+    contributor_id: str = ""
+    """The GovData contributor (``dcatde:contributorID``) the datasets are harvested for; empty: none."""
 
 
 @dataclass(frozen=True, slots=True)

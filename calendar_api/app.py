@@ -37,6 +37,7 @@ from aggregator.db import SchemaOutdated, check_schema, head_revision
 from aggregator.health import SourceInfo, source_health
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
+from calendar_api.catalog import Catalogue
 from calendar_api.changes import ChangeFeed
 from calendar_api.dumps import OpenDataFiles
 from calendar_api.extension_points import Extension, ExtensionRuntime
@@ -356,6 +357,7 @@ def create_app(
     routes: list[BaseRoute] = [
         *api.routes(),
         *changes.routes(),
+        *Catalogue(publisher, settings).routes(),
         *OpenDataFiles(settings).routes(),
         *feeds.routes(),
         *_service_routes(runtime, extensions, started),

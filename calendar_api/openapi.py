@@ -458,6 +458,18 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
         not_found="No export has been written yet.",
         tag="Open data",
     )
+    for suffix, media_type, syntax in (
+        ("jsonld", "application/ld+json", "JSON-LD"),
+        ("ttl", "text/turtle", "Turtle"),
+    ):
+        paths[f"/open-data/catalog.{suffix}"] = _get(
+            f"Open data: the DCAT-AP.de catalogue ({syntax})",
+            "The datasets and their distributions (API, change feed, iCalendar, exports) with publisher, "
+            "contact point, licence, update frequency, temporal and spatial coverage, for open-data portals.",
+            {"type": "object"} if suffix == "jsonld" else _TEXT,
+            media_type=media_type,
+            tag="Open data",
+        )
     paths["/open-data/{name}"] = _get(
         "Open data: one export file",
         "A file the manifest lists, gzip-compressed, under a stable URL; its ETag is its SHA-256.",

@@ -418,6 +418,8 @@ def test_openapi_documents_every_route(
         "/api/v1/sources",
         "/api/v1/changes",
         "/open-data/",
+        "/open-data/catalog.jsonld",
+        "/open-data/catalog.ttl",
         "/open-data/{name}",
         "/feeds/events.ics",
         "/feeds/venues/{slug}.ics",
