@@ -128,6 +128,8 @@ def _occurrence_state(occurrence: Occurrence) -> _OccurrenceState:
 
 def _event_state(event: Event) -> _EventState:
     values: dict[str, Any] = {name: getattr(event, name) for name in EVENT_FIELDS}
+    values["image_credit"] = event.image_credit
+    values["image_licence"] = event.image_licence
     values["categories"] = list(event.categories or ())
     values["venue"] = event.venue_slug
     values["sources"] = sorted((r.source, r.record_id, r.url or "") for r in event.records if r.active)

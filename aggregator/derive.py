@@ -107,6 +107,12 @@ def derive_event(
                     setattr(event, name, value)
                     changed = True
                 break
+    pictured = next((listing for _source, listing in listings if listing.image), None)
+    for name in ("image_credit", "image_licence"):  # the credit of the image shown, from its source
+        value = getattr(pictured, name) if pictured is not None else None
+        if getattr(event, name) != value:
+            setattr(event, name, value)
+            changed = True
     categories: list[str] = []
     for _source, listing in listings:
         categories.extend(c for c in listing.category_slugs if c not in categories)
@@ -255,6 +261,8 @@ def visible_hash(event: Event, occurrence: Occurrence) -> str:
             event.venue_slug,
             event.language,
             event.organiser,
+            # only when set: events without image credits keep their hash (and SEQUENCE)
+            *([event.image_credit, event.image_licence] if event.image_credit or event.image_licence else []),
         ],
         "when": [
             _instant(occurrence.start),

@@ -106,6 +106,8 @@ class Event(Base):
     categories: Mapped[list[Any]] = mapped_column(default=list)
     language: Mapped[str | None] = mapped_column(String(20))
     image: Mapped[str | None] = mapped_column(String(1000))
+    image_credit: Mapped[str | None] = mapped_column(String(300))
+    image_licence: Mapped[str | None] = mapped_column(String(300))
     url: Mapped[str | None] = mapped_column(String(1000))
     organiser: Mapped[str | None] = mapped_column(String(300))
     venue_slug: Mapped[str | None] = mapped_column(ForeignKey("venues.slug"), index=True)

@@ -35,6 +35,7 @@ from aggregator.clock import Clock
 from aggregator.config import Settings
 from aggregator.db import SchemaOutdated, check_schema, head_revision
 from aggregator.health import SourceInfo, source_health
+from aggregator.licences import Licences
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
 from calendar_api.catalog import Catalogue
@@ -98,6 +99,7 @@ class JsonApi:
         self.feeds = feeds
         self.categories = categories
         self.base_url = runtime.settings.server.base_url.rstrip("/")
+        self.licences = Licences.from_settings(runtime.settings)
 
     def routes(self) -> list[Route]:
         """The JSON routes (GET and HEAD)."""
@@ -151,6 +153,7 @@ class JsonApi:
             view,
             api_url=f"{self.base_url}{API}/events/{event_id}",
             feed_url=self.feeds.feed_url(f"/events/{event_id}.ics"),
+            licences=self.licences,
         )
 
     def event(self, request: Request) -> Response:

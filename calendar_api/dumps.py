@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from aggregator.config import Settings
 from aggregator.derive import availability_of
+from aggregator.licences import Licences
 from aggregator.models import Change
 from calendar_api import queries
 from calendar_api.caching import Rendered, respond
@@ -93,9 +94,15 @@ CSV_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ticket_url", "Where to buy tickets."),
     ("url", "The event's own web page (at the venue or organiser)."),
     ("image", "Image URL."),
+    ("image_credit", "Who to credit for the image."),
+    ("image_licence", "The image's licence (name or URL)."),
     ("language", "Language of the event (BCP 47)."),
     ("organiser", "Organiser."),
     ("sources", "The sources this date's event was merged from, separated by |."),
+    (
+        "licence",
+        "The data licence(s) of those sources, separated by | (the calendar's unless a source has its own).",
+    ),
     ("sequence", "Raised whenever what a subscriber sees of this date changes."),
     ("updated", "When this date last changed, ISO 8601."),
     ("api_url", "The event in the JSON API."),
@@ -120,7 +127,7 @@ def _decimal(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def _csv(rows: Sequence[queries.FeedRow], api: str) -> bytes:
+def _csv(rows: Sequence[queries.FeedRow], api: str, licences: Licences) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([name for name, _ in CSV_COLUMNS])
@@ -154,9 +161,13 @@ def _csv(rows: Sequence[queries.FeedRow], api: str) -> bytes:
             "ticket_url": next((o.url for o in occurrence.offers if o.url), None),
             "url": event.url,
             "image": event.image,
+            "image_credit": event.image_credit,
+            "image_licence": event.image_licence,
             "language": event.language,
             "organiser": event.organiser,
             "sources": "|".join(sorted({s.source for s in row.sources})),
+            "licence": "|".join(sorted({licences.of(s.source).name for s in row.sources}))
+            or licences.default.name,
             "sequence": occurrence.sequence,
             "updated": berlin(occurrence.updated_at),
             "api_url": f"{api}/events/{event.id}",
@@ -200,10 +211,21 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def licence_json(settings: Settings) -> dict[str, str]:
-    """The calendar's data licence and the credit it asks for."""
+def licence_json(settings: Settings) -> dict[str, Any]:
+    """The calendar's data licence, the credit it asks for, and the sources whose data has its own terms."""
     data = settings.open_data
-    return {"name": data.licence_name, "url": data.licence_url, "attribution": data.attribution}
+    licences = Licences.from_settings(settings)
+    own = {
+        name: licences.of(name).as_json()
+        for name in sorted(settings.sources)
+        if licences.of(name) != licences.default
+    }
+    return {
+        "name": data.licence_name,
+        "url": data.licence_url,
+        "attribution": data.attribution,
+        "sources": own,
+    }
 
 
 def write_exports(
@@ -220,7 +242,7 @@ def write_exports(
     api = f"{base_url}/api/v1"
     bodies = {
         "events.jsonld.gz": _jsonld(snapshot.rows, base_url),
-        "occurrences.csv.gz": _csv(snapshot.rows, api),
+        "occurrences.csv.gz": _csv(snapshot.rows, api, Licences.from_settings(settings)),
         "events.ics.gz": _ical(snapshot.rows, settings, snapshot.version.time, catalog),
     }
     directory = settings.project_path(settings.open_data.export_dir)

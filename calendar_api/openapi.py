@@ -150,7 +150,12 @@ def _schemas() -> dict[str, Schema]:
                 "source": _TEXT,
                 "id": {"type": "string", "description": "The source's record id."},
                 "url": _nullable(_TEXT),
-            }
+                "licence": {
+                    **_object({"name": _TEXT, "url": _nullable(_TEXT)}),
+                    "description": "Licence of this source's data (the calendar's unless it has its own).",
+                },
+            },
+            required=["source", "id", "url"],
         ),
         "Event": _object(
             {
@@ -164,6 +169,8 @@ def _schemas() -> dict[str, Schema]:
                 "venue": _nullable(_ref("VenueSummary")),
                 "url": _nullable(_TEXT),
                 "image": _nullable(_TEXT),
+                "image_credit": {**_nullable(_TEXT), "description": "Who to credit for the image."},
+                "image_licence": {**_nullable(_TEXT), "description": "The image's licence (name or URL)."},
                 "occurrences": {
                     "type": "array",
                     "items": _ref("Occurrence"),

@@ -1,4 +1,4 @@
-"""change feed: every public change in commit order, with tombstones
+"""open data: the change feed (every public change in commit order, with tombstones); image credits
 
 Revision ID: 0008_changes
 Revises: 0007_dedupe_decisions
@@ -49,8 +49,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
 
+    with op.batch_alter_table("events") as batch:
+        batch.add_column(sa.Column("image_credit", sa.String(length=300), nullable=True))
+        batch.add_column(sa.Column("image_licence", sa.String(length=300), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("events") as batch:
+        batch.drop_column("image_licence")
+        batch.drop_column("image_credit")
     op.drop_table("change_prunes")
     op.drop_index(op.f("ix_changes_event_id"), table_name="changes")
     op.drop_index(op.f("ix_changes_at"), table_name="changes")
