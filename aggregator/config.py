@@ -173,6 +173,18 @@ class OpenDataSettings:
     """The catalogue's contact point; empty: the publisher's name only."""
     contributor_id: str = ""
     """The GovData contributor (``dcatde:contributorID``) the datasets are harvested for; empty: none."""
+    webhook_poll_seconds: int = 30
+    """How often the scheduler queues new changes for the webhooks and delivers what is due (0: never)."""
+    webhook_timeout_seconds: float = 10.0
+    webhook_batch: int = 100
+    """Changes per delivery at most."""
+    webhook_retry_seconds: int = 30
+    """The first retry's delay; each further one doubles (with jitter) up to the maximum below."""
+    webhook_retry_max_seconds: int = 21600
+    webhook_max_failures: int = 20
+    """Consecutive failed attempts after which a webhook is disabled (an editor enables it again)."""
+    webhooks_allow_private: bool = False
+    """True: webhooks may point at loopback and private addresses (a test receiver, an intranet)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import signal
 import threading
 import time
@@ -45,7 +46,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator import metrics
+from aggregator import metrics, webhooks
 from aggregator.clock import Clock
 from aggregator.config import ConfigError, Settings
 from aggregator.ingest import IngestContext, RunReport
@@ -64,6 +65,7 @@ log = logging.getLogger(__name__)
 
 HOUSEKEEPING_JOB = "housekeeping"
 REQUESTS_JOB = "run-requests"
+WEBHOOKS_JOB = "webhooks"
 _HOUSEKEEPING_LOCK = "__housekeeping__"
 MAX_WORKERS = 4
 """Sources fetched in parallel; ingest itself serialises the writes."""
@@ -224,6 +226,16 @@ class SchedulerService:
                     name=job.name,
                     replace_existing=True,
                 )
+            if self.runtime.settings.open_data.webhook_poll_seconds > 0:
+                self.scheduler.add_job(
+                    self.deliver_webhooks,
+                    IntervalTrigger(
+                        seconds=self.runtime.settings.open_data.webhook_poll_seconds, timezone=BERLIN
+                    ),
+                    id=WEBHOOKS_JOB,
+                    name="webhooks",
+                    replace_existing=True,
+                )
             if settings.request_poll_seconds > 0:
                 self.scheduler.add_job(
                     self.poll_requests,
@@ -382,6 +394,22 @@ class SchedulerService:
             if not taken:
                 return None
             return housekeeping(self.runtime.factory, self.runtime.settings, now=self.clock())
+
+    def deliver_webhooks(self) -> list[webhooks.Outcome]:
+        """Queue new changes for the webhooks and POST what is due (the queue is in the database)."""
+        if self.stopping:
+            return []
+        try:
+            return webhooks.deliver_due(
+                self.runtime.factory,
+                post=webhooks.http_post,
+                settings=self.runtime.settings.open_data,
+                clock=self.clock,
+                jitter=random.random,
+            )
+        except Exception:  # the next poll tries again; nothing is lost, the queue is in the database
+            log.exception("delivering webhooks failed")
+            return []
 
     def run_extra(self, job: ExtraJob) -> bool:
         """Run one of the wiring's jobs; True when this instance ran it without an error."""

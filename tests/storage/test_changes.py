@@ -60,7 +60,8 @@ def _event_id(factory: sessionmaker[Session], record_id: str) -> str:
 def test_the_migration_creates_the_tables_the_model_describes(engine: Engine) -> None:
     with engine.connect() as connection:
         diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert [diff for diff in diffs if "change" in repr(diff)] == []
+    mine = ("change", "webhook", "image_credit", "image_licence")
+    assert [diff for diff in diffs if any(name in repr(diff) for name in mine)] == []
 
 
 def test_a_new_event_is_created_once_and_an_unchanged_run_records_nothing(ctx: IngestContext) -> None:
