@@ -16,6 +16,7 @@ from stadtkalender import (
     scheduler_commands,
     token_commands,
     user_commands,
+    webhook_commands,
 )
 
 WEB = Extension("web", routes=web.routes)
@@ -57,6 +58,8 @@ PROBE = Extension("probe", add_commands=probe_commands.add_commands)
 
 OPEN_DATA = Extension("open-data", add_commands=open_data_commands.add_commands)
 """The ``open-data export`` command (the exports' routes and the change feed are the API's own)."""
+WEBHOOKS = Extension("webhooks", add_commands=webhook_commands.add_commands)
+"""The ``webhooks`` commands: register, list, see the delivery log, enable again."""
 
-EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS, USERS, ADMIN, PROBE, OPEN_DATA)
+EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS, USERS, ADMIN, PROBE, OPEN_DATA, WEBHOOKS)
 """Every built-in part, in the order its routes are mounted and its commands listed."""
