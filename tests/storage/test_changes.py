@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fixed_clock import NOW, clock
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.changes import ChangeKind, StaleCursor, prune_changes, read_changes, record_change
@@ -183,8 +183,8 @@ def test_concurrent_writers_and_a_reader_following_the_cursor(postgres_schema_ur
     upgrade(engine)
     factory = session_factory(engine)
     with factory() as session, session.begin():
-        session.execute(Change.__table__.delete())
-        session.execute(ChangePrune.__table__.delete())
+        session.execute(delete(Change))
+        session.execute(delete(ChangePrune))
         since = 0
     writers, per_writer = 4, 200
     done = threading.Event()
