@@ -84,7 +84,7 @@ def refresh(mirror: Mirror, base: str, event_id: str) -> None:
     mirror["events"].pop(event_id, None)
     if status == 308:
         refresh(mirror, base, headers["Location"].rsplit("/", 1)[-1])
-    elif status != 404:
+    elif status not in (404, 410):  # 410: hidden by the editors
         raise RuntimeError(f"event {event_id}: HTTP {status}")
 
 

@@ -315,7 +315,10 @@ def detail(
         url = safe_url(ref.url)
         if (ref.source, url) not in seen:
             seen.add((ref.source, url))
+            # only a source's own terms are named; the rest is under the calendar's licence
             licence = licences.of(ref.source) if licences is not None else None
+            if licences is not None and licence == licences.default:
+                licence = None
             sources.append(
                 SourceLine(
                     ref.source,
