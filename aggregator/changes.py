@@ -87,12 +87,14 @@ class _OccurrenceState:
     start: datetime
     values: dict[str, Any]
     shown: bool
+    hidden: bool
 
 
 @dataclass(frozen=True, slots=True)
 class _EventState:
     values: dict[str, Any]
     occurrences: dict[str, _OccurrenceState]
+    hidden: bool
 
     @property
     def shown(self) -> bool:
@@ -123,7 +125,7 @@ def _occurrence_state(occurrence: Occurrence) -> _OccurrenceState:
         "room": occurrence.room,
         "offers": offers,
     }
-    return _OccurrenceState(occurrence.start, values, bool(occurrence.visible_hash))
+    return _OccurrenceState(occurrence.start, values, bool(occurrence.visible_hash), occurrence.hidden)
 
 
 def _event_state(event: Event) -> _EventState:
@@ -132,8 +134,9 @@ def _event_state(event: Event) -> _EventState:
     values["image_licence"] = event.image_licence
     values["categories"] = list(event.categories or ())
     values["venue"] = event.venue_slug
+    values["highlight"] = event.highlight
     values["sources"] = sorted((r.source, r.record_id, r.url or "") for r in event.records if r.active)
-    return _EventState(values, {o.id: _occurrence_state(o) for o in event.occurrences})
+    return _EventState(values, {o.id: _occurrence_state(o) for o in event.occurrences}, event.hidden)
 
 
 class Watch:
@@ -161,8 +164,13 @@ class Watch:
                 continue
             after = _event_state(event)
             if not before.shown:
-                if after.occurrences:
+                if after.occurrences and not after.hidden:
                     record_change(session, ChangeKind.CREATED, event, now=now)
+                continue
+            if before.hidden or after.hidden:  # a hidden event tells the public nothing but that
+                if before.hidden != after.hidden:
+                    kind = ChangeKind.HIDDEN if after.hidden else ChangeKind.UNHIDDEN
+                    record_change(session, kind, event, now=now)
                 continue
             fields = [name for name, value in after.values.items() if before.values.get(name) != value]
             added = sorted(set(after.occurrences) - {k for k, o in before.occurrences.items() if o.shown})
@@ -193,6 +201,11 @@ class Watch:
     ) -> None:
         if not old.shown:
             return  # a new date: the event's ``occurrences`` change names it
+        if old.hidden or new.hidden:
+            if old.hidden != new.hidden:
+                kind = ChangeKind.HIDDEN if new.hidden else ChangeKind.UNHIDDEN
+                record_change(session, kind, event, now=now, occurrence_id=occurrence_id)
+            return
         changed = [name for name, value in new.values.items() if old.values[name] != value]
         if new.values["status"] == Status.CANCELLED and old.values["status"] != Status.CANCELLED:
             record_change(session, ChangeKind.CANCELLED, event, now=now, occurrence_id=occurrence_id)

@@ -34,10 +34,11 @@ from aggregator.config import Settings
 from aggregator.derive import availability_of
 from aggregator.licences import Licences
 from aggregator.models import Change
+from aggregator.types import BERLIN
 from calendar_api import queries
 from calendar_api.caching import Rendered, respond
 from calendar_api.feeds import feed_item
-from calendar_api.filters import EARLIEST, EventFilter, Window, no_parameters, path_value
+from calendar_api.filters import EARLIEST, EventFilter, Window, berlin_midnight, no_parameters, path_value
 from calendar_api.ical_feed import FeedCalendar, render_calendar
 from calendar_api.json_shapes import CategoryCatalog, berlin
 from calendar_api.problems import not_found
@@ -116,9 +117,9 @@ class _Snapshot:
     version: queries.DataVersion
 
 
-def _read(session: Session, version: queries.DataVersion) -> _Snapshot:
+def _read(session: Session, version: queries.DataVersion, today: datetime) -> _Snapshot:
     cursor = session.scalar(select(func.max(Change.id))) or 0
-    every = Window(EARLIEST, None, None)
+    every = Window(EARLIEST, None, None, today)
     rows = queries.feed_rows(session, EventFilter(), every, cancelled_since=None)
     return _Snapshot(rows, int(cursor), version)
 
@@ -237,7 +238,10 @@ def write_exports(
 ) -> dict[str, Any]:
     """Write the files of :data:`EXPORTS` and the manifest from one consistent state; returns the manifest."""
     catalog = categories or CategoryCatalog.load()
-    _version, snapshot = queries.consistent_read(factory, _read)
+    today = berlin_midnight(now.astimezone(BERLIN).date())
+    _version, snapshot = queries.consistent_read(
+        factory, lambda session, version: _read(session, version, today)
+    )
     base_url = settings.server.base_url.rstrip("/")
     api = f"{base_url}/api/v1"
     bodies = {

@@ -133,6 +133,7 @@ def event_json(view: EventView, *, api_url: str, feed_url: str, licences: Licenc
         "image": event.image,
         "image_credit": event.image_credit,
         "image_licence": event.image_licence,
+        "highlight": view.highlight,
         "occurrences": [occurrence_json(o) for o in view.occurrences],
         "sources": _sources(view, licences),
         "updated": berlin(updated),

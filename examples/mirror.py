@@ -91,7 +91,7 @@ def refresh(mirror: Mirror, base: str, event_id: str) -> None:
 def apply(mirror: Mirror, base: str, change: dict[str, Any]) -> None:
     """Apply one change of the feed to the mirror."""
     kind, event_id, occurrence = change["kind"], change["event"], change["occurrence"]
-    if kind == "deleted" and occurrence is not None:
+    if kind in ("deleted", "hidden") and occurrence is not None:
         mirror["events"].get(event_id, {}).get("occurrences", {}).pop(occurrence, None)
     elif kind in ("deleted", "hidden"):
         mirror["events"].pop(event_id, None)

@@ -226,3 +226,41 @@ def test_concurrent_writers_and_a_reader_following_the_cursor(postgres_schema_ur
     assert len(seen) == len(set(seen)) == writers * per_writer
     for number in range(writers):
         assert [step for event_id, step in seen if event_id == f"w{number}"] == list(range(per_writer))
+
+
+def test_hiding_and_showing_again_are_changes_and_a_hidden_event_tells_nothing_more(
+    ctx: IngestContext,
+) -> None:
+    from aggregator.audit import Actor
+    from aggregator.event_edits import hide_event, hide_occurrence, unhide_event
+
+    editor = Actor(7, "anna.schmidt@dortmund.de")
+    listings = [_listing("konzerthaus", f"r{day}", "Carmen", day, series_key="carmen") for day in (5, 6)]
+    ingest(ctx, "konzerthaus", listings, now=NOW)
+    event_id = _event_id(ctx.factory, "r5")
+    later = NOW + timedelta(hours=1)
+    with ctx.factory() as session, session.begin():
+        hide_event(session, event_id, "Doppelt eingetragen", actor=editor, now=later, priority=ctx.priority)
+    renamed = [listing.evolve(title="Carmen!") for listing in listings]
+    ingest(ctx, "konzerthaus", renamed, now=later + timedelta(hours=1))
+    with ctx.factory() as session, session.begin():
+        unhide_event(session, event_id, actor=editor, now=later + timedelta(hours=2), priority=ctx.priority)
+    with ctx.factory() as session:
+        occurrence_id = session.scalars(
+            select(SourceRecord.occurrence_id).where(SourceRecord.record_id == "r6")
+        ).one()
+    with ctx.factory() as session, session.begin():
+        hide_occurrence(
+            session,
+            occurrence_id,
+            "Fällt aus",
+            actor=editor,
+            now=later + timedelta(hours=3),
+            priority=ctx.priority,
+        )
+    changes = [(c.kind, c.event_id, c.occurrence_id) for c in _feed(ctx.factory) if c.at > NOW]
+    assert changes == [
+        ("hidden", event_id, None),
+        ("unhidden", event_id, None),
+        ("hidden", event_id, occurrence_id),
+    ]

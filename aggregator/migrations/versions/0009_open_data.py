@@ -1,8 +1,8 @@
 """open data: the change feed (every public change in commit order, with tombstones), webhooks and their
 delivery queue, image credits
 
-Revision ID: 0008_changes
-Revises: 0007_dedupe_decisions
+Revision ID: 0009_open_data
+Revises: 0008
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 import aggregator.models
 
-revision = "0008_changes"
-down_revision = "0007_dedupe_decisions"
+revision = "0009_open_data"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
