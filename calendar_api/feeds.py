@@ -130,8 +130,8 @@ class Feeds:
 
     def category_feed(self, request: Request) -> Response:
         """The events of one category (further filters allowed)."""
-        slug = path_value(request.path_params, "slug")
-        filters = parse_filters(request.query_params.multi_items(), FILTER_NAMES)
+        filters = parse_filters(request.query_params.multi_items(), FILTER_NAMES)  # a bad query: 400 first,
+        slug = path_value(request.path_params, "slug")  # as for venues
         if self.categories.has_vocabulary and self.categories.get(slug) is None:
             raise not_found(f"There is no category {slug!r}; see /api/v1/categories.")
         return self._filtered(request, filters, extra_venue=None, extra_category=slug)

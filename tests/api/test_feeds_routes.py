@@ -297,3 +297,10 @@ def test_consumers_accept_served_feeds_and_agree(client: TestClient, tmp_path: P
         assert verdict != "FAIL", f"{name}: {result.stdout}"
         if "sig" in counts:
             assert counts["sig"] == expected, f"{name} disagrees on the start instants: {result.stdout}"
+
+
+def test_a_bad_query_is_refused_before_the_category_is_looked_up(client: TestClient) -> None:
+    """As for venues: ``from`` after ``to`` is a 400 even where the slug is not a category (found by schemathesis)."""
+    answer = client.get("/feeds/categories/%251F.ics?from=2026-12-10&to=2026-12-01")
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
