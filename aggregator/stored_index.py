@@ -29,6 +29,7 @@ def _index_occurrence(
         source="",
         record_id=occurrence.id,
         title=event.title,
+        subtitle=event.subtitle,
         fetched_at=now,
         start=occurrence.start,
         end=occurrence.end,

@@ -333,11 +333,11 @@ def _slot_verdict(
 ) -> TitleVerdict:
     """Weigh the evidence beyond title likeness for two listings in one slot whose titles alone did not match.
 
-    Read through the lexicon, the titles match when they are alike (``translation``), or when they name the
-    same known work (``work``) or at least two of the same names (``names``: performers, composers, words of
-    a work's title). A shared prefix with different suffixes (one series, different evenings) says no unless
-    the prefix carries the number both titles have (a numbered concert: ``number``) or a known work, or the
-    suffixes share two names. Anything less is a near miss for the review queue.
+    Read through the lexicon, the titles match when they are alike (``translation``), when both name the
+    same known work (``work``), or when the names they share identify one performance (``names``, see
+    :func:`names_agree`). A shared prefix with different suffixes (one series, different evenings) says no
+    unless the prefix carries the number both titles have (a numbered concert: ``number``) or a known work,
+    or the suffixes' names agree. Anything less is a near miss for the review queue.
     """
     slot = Evidence("slot")
     a, b = read_across(a_title), read_across(b_title)
@@ -351,41 +351,78 @@ def _slot_verdict(
         _similarity(x, y) for x in _across_variants(a, a_extra) for y in _across_variants(b, b_extra)
     )
     best = max(score, translated)
-    numbered = (
-        (Evidence("number", ", ".join(map(str, sorted(a.numbers)))),)
-        if a.numbers and a.numbers == b.numbers
-        else ()
-    )
-    works = a.works & b.works
-    work = tuple(Evidence("work", name) for name in sorted(works))
+    number = ", ".join(map(str, sorted(a.numbers))) if a.numbers and a.numbers == b.numbers else ""
+    works = sorted(a.works & b.works)
     agree, conflict = _prefix_conflict(a, b, threshold, a_extra, b_extra)
     if agree:
         return TitleVerdict(best, True, None, (slot, Evidence("translation", f"{translated:.0f}")))
-    if conflict is not None:
+    if conflict is not None:  # one series' prefix: only what tells its evenings apart counts
         a_split, b_split = conflict
-        shared = _names(a_split.suffix, a_sub) & _names(b_split.suffix, b_sub)
-        prefix_words = set(a_split.prefix.split())
+        a_names, b_names = _names(a_split.suffix, a_sub), _names(b_split.suffix, b_sub)
+        prefix = set(a_split.prefix.split())
         reasons = [
-            *(e for e in numbered if prefix_words & {str(n) for n in a.numbers}),
-            *(e for e in work if set(e.detail.split()) <= prefix_words),
-            *((Evidence("names", " ".join(sorted(shared))),) if len(shared) >= 2 else ()),
+            *([Evidence("number", number)] if number and prefix & {str(n) for n in a.numbers} else []),
+            *(Evidence("work", work) for work in works if set(work.split()) <= prefix),
+            *([Evidence("names", _joined(a_names & b_names))] if names_agree(a_names, b_names) else []),
         ]
         if reasons:
             return TitleVerdict(best, True, None, (slot, *reasons))
-        evidence = [slot, *numbered, *((Evidence("names", " ".join(sorted(shared))),) if shared else ())]
-        return TitleVerdict(best, False, "prefix", tuple(evidence), (_prefix_evidence(a, b),))
+        return TitleVerdict(
+            best,
+            False,
+            "prefix",
+            (slot, *_partial(number, a_names, b_names)),
+            (_prefix_evidence(a, b), *_other_names(a_names, b_names)),
+        )
     if translated >= threshold:
         return TitleVerdict(best, True, None, (slot, Evidence("translation", f"{translated:.0f}")))
-    shared = _names(a.tokens, a_sub) & _names(b.tokens, b_sub)
-    if work or len(shared) >= 2:
-        names = (Evidence("names", " ".join(sorted(shared))),) if len(shared) >= 2 else ()
-        return TitleVerdict(best, True, None, (slot, *work, *names))
-    evidence_for = [slot, *numbered, *((Evidence("names", " ".join(sorted(shared))),) if shared else ())]
-    against = [Evidence("low_score", f"{best:.0f}")]
-    a_only, b_only = a.names - shared, b.names - shared
-    if a_only and b_only:
-        against.append(Evidence("other_names", f"{' '.join(sorted(a_only))} / {' '.join(sorted(b_only))}"))
-    return TitleVerdict(best, False, None, tuple(evidence_for), tuple(against))
+    a_names, b_names = _names(a.tokens, a_sub), _names(b.tokens, b_sub)
+    if works or names_agree(a_names, b_names):
+        names = [Evidence("names", _joined(a_names & b_names))] if names_agree(a_names, b_names) else []
+        return TitleVerdict(best, True, None, (slot, *(Evidence("work", work) for work in works), *names))
+    return TitleVerdict(
+        best,
+        False,
+        None,
+        (slot, *_partial(number, a_names, b_names)),
+        (Evidence("low_score", f"{best:.0f}"), *_other_names(a_names, b_names)),
+    )
+
+
+MIN_SHARED_NAMES = 3
+"""Shared names that identify one performance whatever else each title names ("Igor Levit spielt
+Beethoven" / "Igor Levit: Beethoven-Sonaten"); two suffice when one title names nothing else."""
+
+
+def names_agree(a_names: set[str], b_names: set[str]) -> bool:
+    """Whether the names two titles share identify one performance in one slot.
+
+    At least :data:`MIN_SHARED_NAMES` shared names, or two that are every name one side gives (a teaser
+    naming only the performer: "Axel Milberg liest"). Two shared names beside others on both sides
+    ("Tribute to Hans Zimmer" / "The Music of Hans Zimmer & Others") are a near miss, not a match: two
+    halls of one complex can play them at the same hour.
+    """
+    shared = a_names & b_names
+    return len(shared) >= MIN_SHARED_NAMES or (len(shared) >= 2 and shared in (a_names, b_names))
+
+
+def _partial(number: str, a_names: set[str], b_names: set[str]) -> list[Evidence]:
+    """Evidence for that did not suffice: a shared number, shared names."""
+    shared = a_names & b_names
+    return [
+        *([Evidence("number", number)] if number else []),
+        *([Evidence("names", _joined(shared))] if shared else []),
+    ]
+
+
+def _other_names(a_names: set[str], b_names: set[str]) -> list[Evidence]:
+    """Evidence against: names each side gives that the other does not."""
+    a_only, b_only = a_names - b_names, b_names - a_names
+    return [Evidence("other_names", f"{_joined(a_only)} / {_joined(b_only)}")] if a_only and b_only else []
+
+
+def _joined(words: set[str]) -> str:
+    return " ".join(sorted(words))
 
 
 def _across_variants(title: Title, subtitle: tuple[str, ...]) -> list[tuple[str, ...]]:
