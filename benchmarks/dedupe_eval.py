@@ -104,6 +104,7 @@ def evaluate(path: Path = LABELLED, *, verbose: bool = False) -> dict[str, float
             "westfalenhallen": "venue",
             "dortmunder_u": "venue",
             "dortmund_de": "city",
+            "visit_dortmund": "platform",
         }
         ctx = IngestContext(factory, settings, kinds=kinds, clock=FixedClock(FETCHED))
         now = FETCHED

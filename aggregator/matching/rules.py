@@ -333,11 +333,12 @@ def _slot_verdict(
 ) -> TitleVerdict:
     """Weigh the evidence beyond title likeness for two listings in one slot whose titles alone did not match.
 
-    Read through the lexicon, the titles match when they are alike (``translation``), when both name the
-    same known work (``work``), or when the names they share identify one performance (``names``, see
-    :func:`names_agree`). A shared prefix with different suffixes (one series, different evenings) says no
-    unless the prefix carries the number both titles have (a numbered concert: ``number``) or a known work,
-    or the suffixes' names agree. Anything less is a near miss for the review queue.
+    Read through the lexicon, the titles match when they are alike (``translation``), when both have the
+    same numbered segment ("6. Philharmonisches Konzert" / "6th Philharmonic Concert": ``number``), when
+    both name the same known work (``work``), or when the names they share identify one performance
+    (``names``, see :func:`names_agree`). A shared prefix with different suffixes (one series, different
+    evenings) says no unless the prefix is a known work or the suffixes' names agree. Anything less is a
+    near miss for the review queue.
     """
     slot = Evidence("slot")
     a, b = read_across(a_title), read_across(b_title)
@@ -356,12 +357,14 @@ def _slot_verdict(
     agree, conflict = _prefix_conflict(a, b, threshold, a_extra, b_extra)
     if agree:
         return TitleVerdict(best, True, None, (slot, Evidence("translation", f"{translated:.0f}")))
+    numbered = sorted(a.numbered & b.numbered)
+    if numbered:  # "6. Philharmonisches Konzert" on both sides: the number names the evening
+        return TitleVerdict(best, True, None, (slot, Evidence("number", numbered[0])))
     if conflict is not None:  # one series' prefix: only what tells its evenings apart counts
         a_split, b_split = conflict
         a_names, b_names = _names(a_split.suffix, a_sub), _names(b_split.suffix, b_sub)
         prefix = set(a_split.prefix.split())
         reasons = [
-            *([Evidence("number", number)] if number and prefix & {str(n) for n in a.numbers} else []),
             *(Evidence("work", work) for work in works if set(work.split()) <= prefix),
             *([Evidence("names", _joined(a_names & b_names))] if names_agree(a_names, b_names) else []),
         ]

@@ -86,6 +86,9 @@ class Title:
     """Words that may name a performer, composer or work: content words no word list knows."""
     works: frozenset[str] = frozenset()
     """Known works of the lexicon the title names, folded (:func:`read_across` only)."""
+    numbered: frozenset[str] = frozenset()
+    """A number with the words after it in its segment, when they hold a content word
+    ("6 philharmonisches konzert"): a numbered evening of a series."""
 
 
 @lru_cache(maxsize=8192)
@@ -130,6 +133,7 @@ def _analyse(title: str, *, translate: bool) -> Title:
             tokens.append(str(number))
         elif not _is_noise(folded):
             tokens.extend(folded.split())
+    numbered = frozenset(phrase for part in segment_tokens if (phrase := _numbered_phrase(part, numbers)))
     if translate:
         segment_tokens = [
             [token for token in part if token not in LEXICON.stopwords] for part in segment_tokens
@@ -143,7 +147,23 @@ def _analyse(title: str, *, translate: bool) -> Title:
         splits=_splits(segment_tokens),
         names=frozenset(token for token in tokens if is_name(token)),
         works=_works(tokens) if translate else frozenset(),
+        numbered=numbered,
     )
+
+
+def _numbered_phrase(tokens: list[str], numbers: set[int]) -> str:
+    """The number of a segment with the words after it up to a stopword ("5 philharmonisches konzert" of
+    "5. Philharmonisches Konzert mit Nobby Dickel"), when they hold a content word; else ``""``."""
+    for index, token in enumerate(tokens):
+        if token.isdigit() and int(token) in numbers:
+            phrase = [token]
+            for word in tokens[index + 1 :]:
+                if word in LEXICON.stopwords:
+                    break
+                phrase.append(word)
+            if any(is_content(word) for word in phrase):
+                return " ".join(phrase)
+    return ""
 
 
 def _translate(segment: str) -> str:
