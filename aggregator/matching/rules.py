@@ -151,10 +151,15 @@ def same_minute(a_start: datetime, b_start: datetime, *, a_timed: bool = True, b
     start are not one slot."""
     if a_timed != b_timed:
         return False
-    a_local, b_local = _local(a_start), _local(b_start)
     if not a_timed:
-        return a_local.date() == b_local.date()
-    return a_local.replace(second=0, microsecond=0) == b_local.replace(second=0, microsecond=0)
+        return _local(a_start).date() == _local(b_start).date()
+    return _minute(a_start) == _minute(b_start)
+
+
+def _minute(moment: datetime) -> int:
+    """The minute of an instant (Berlin's offsets are whole hours, so its minutes begin with UTC's)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=BERLIN)
+    return int(aware.timestamp() // 60)
 
 
 def occurrence_match_score(
@@ -208,7 +213,8 @@ def occurrence_match_score(
     )
     if not verdict.same:
         return None
-    read = read_across if one_slot else analyse
+    decided_by_score = any(evidence.kind == "score" for evidence in verdict.evidence_for)
+    read = analyse if decided_by_score else read_across
     exactness = fuzz.token_sort_ratio(" ".join(read(a.title).tokens), " ".join(read(b.title).tokens))
     score = (verdict.score + exactness) / 2
     if a_time_known and b_time_known and not (a.all_day or b.all_day):

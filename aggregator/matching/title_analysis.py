@@ -83,7 +83,8 @@ class Title:
     years: frozenset[int]
     splits: tuple[Split, ...]
     names: frozenset[str] = frozenset()
-    """Words that may name a performer, composer or work: content words no word list knows."""
+    """Words that may name a performer, composer or work: content words no word list knows
+    (:func:`read_across` only)."""
     works: frozenset[str] = frozenset()
     """Known works of the lexicon the title names, folded (:func:`read_across` only)."""
     numbered: frozenset[str] = frozenset()
@@ -145,7 +146,7 @@ def _analyse(title: str, *, translate: bool) -> Title:
         numbers=frozenset(numbers),
         years=frozenset(years),
         splits=_splits(segment_tokens),
-        names=frozenset(token for token in tokens if is_name(token)),
+        names=frozenset(token for token in tokens if is_name(token)) if translate else frozenset(),
         works=_works(tokens) if translate else frozenset(),
         numbered=numbered,
     )

@@ -132,7 +132,7 @@ def test_a_teaser_naming_only_the_performer_joins_the_recital_not_the_talk_befor
 def test_two_halls_of_one_complex_at_one_hour_stay_apart_though_they_share_a_composer(
     ctx: IngestContext,
 ) -> None:
-    hall = {"venue_name": "Westfalenhallen Dortmund"}
+    hall: dict[str, Any] = {"venue_name": "Westfalenhallen Dortmund"}
     ingest(
         ctx,
         "dortmund_de",
