@@ -60,12 +60,16 @@ class TitleVerdict:
     """:func:`title_similarity` of the titles (each alone and with its subtitle, the best), 0..100; in one
     slot also read through the bilingual lexicon."""
     same: bool
-    """:func:`same_production`'s answer at the threshold the comparison was made with."""
+    """:func:`same_production`'s answer at the threshold the comparison was made with (in one slot: whether
+    the evidence makes the two one performance)."""
     rule: str | None = None
     """Which rule kept them apart despite the score: ``qualifiers``, ``numbers``, ``years`` or
-    ``prefix`` (same prefix, different suffixes); ``None`` when the score decided."""
+    ``prefix`` (same prefix, different suffixes); ``None`` when the score or the evidence decided."""
     evidence_for: tuple[Evidence, ...] = ()
+    """What spoke for one production: ``slot`` first in one slot, then what decided (when ``same``) or what
+    did not suffice."""
     evidence_against: tuple[Evidence, ...] = ()
+    """What spoke against it (empty when ``same``)."""
 
 
 def compare_titles(
