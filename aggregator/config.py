@@ -127,6 +127,22 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeSettings:
+    """``stadtkalender probe``: how much of a site one probe may read, and where it may not go."""
+
+    max_pages: int = 40
+    """Requests one probe makes at most (robots.txt included)."""
+    max_bytes: int = 5_000_000
+    """A document larger than this is not read."""
+    timeout_seconds: float = 10.0
+    """Per connection and read."""
+    max_seconds: float = 120.0
+    """The whole probe (and each document's body) stops after this long."""
+    allow_private_networks: bool = False
+    """True: loopback and private addresses may be probed (a test server, an intranet)."""
+
+
+@dataclass(frozen=True, slots=True)
 class DemoSettings:
     """Set by ``stadtkalender demo``: the snapshots' dates moved forward, and from which day (ISO)."""
 
@@ -145,6 +161,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     push: PushSettings = field(default_factory=PushSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    probe: ProbeSettings = field(default_factory=ProbeSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: str | None = None
@@ -268,4 +285,33 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     sources = data.get("sources", {})
     if not isinstance(sources, dict) or not all(isinstance(v, dict) for v in sources.values()):
         raise ConfigError("sources", "expected one table per source ([sources.NAME])", origin)
+    folder = (chosen.parent if chosen.exists() else PROJECT_ROOT) / SOURCES_DIR
+    sources = {**sources, **source_files(folder, taken=sources, origin=origin)}
     return Settings(**sections, sources=sources, path=str(chosen) if chosen.exists() else None)
+
+
+SOURCES_DIR = "sources.d"
+"""A folder beside ``settings.toml`` with one ``NAME.toml`` per source, each holding its ``[sources.NAME]``
+table (``stadtkalender probe URL --save NAME`` writes them; settings.toml and its comments stay)."""
+
+
+def source_files(folder: Path, *, taken: Mapping[str, Any], origin: str) -> dict[str, dict[str, Any]]:
+    """The ``[sources.NAME]`` tables of ``folder/*.toml``; a file must hold exactly its own name's table."""
+    found: dict[str, dict[str, Any]] = {}
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError("(file)", f"not valid TOML: {exc}", str(path)) from exc
+        table = data.get("sources")
+        name = path.stem
+        if set(data) != {"sources"} or not isinstance(table, dict) or set(table) != {name}:
+            raise ConfigError(f"sources.{name}", f"the file must hold one table [sources.{name}]", str(path))
+        if not isinstance(table[name], dict):
+            raise ConfigError(f"sources.{name}", "expected a table", str(path))
+        if name in taken:
+            raise ConfigError(f"sources.{name}", f"also defined in {origin}; keep one", str(path))
+        found[name] = table[name]
+    return found

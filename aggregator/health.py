@@ -53,6 +53,8 @@ def verdict(enabled: bool, last: SourceRun | None, failures: int) -> Health:
         return Health.FAILING
     if last.status in (RunStatus.SUSPICIOUS.value, RunStatus.EXPIRED.value, RunStatus.DISCARDED.value):
         return Health.SUSPICIOUS
+    if last.status == RunStatus.DEGRADED.value:
+        return Health.DEGRADED
     return Health.OK
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from aggregator.degraded import adopt_stored_ids, take_back_provisional
 from aggregator.listing import Listing, Rejection
 from aggregator.normalise.pipeline import NormaliseResult, normalise
 from aggregator.normalise.venues import VenueRegistry
@@ -63,11 +64,14 @@ def ingest(
     complete: bool = True,
     force: bool = False,
     now: datetime | None = None,
+    degraded: str | None = None,
 ) -> RunReport:
     """Apply one run of ``source``.
 
     ``complete`` says the listings are the source's whole current programme (so missing ones count
     as vanished); ``force`` applies a run even when the mass-cancellation guard would hold it.
+    ``degraded`` is why the adapter failed when the listings come from a fallback instead
+    (:mod:`aggregator.degraded`): the run is never complete and ends ``degraded``.
     Raises nothing for bad data: the run ends failed or suspicious and says why.
     """
     now = now or ctx.clock()
@@ -106,15 +110,18 @@ def ingest(
     report = RunReport(
         run_id,
         source,
-        RunStatus.SUCCESS,
+        RunStatus.DEGRADED if degraded else RunStatus.SUCCESS,
         listings=len(valid),
         rejected=len(rejected),
         warnings=notes,
         rejections=rejected,
+        error=degraded,
     )
     try:
         with ctx.factory() as session, session.begin():
             lock_for_ingest(session)
+            valid = _fallback_ids(session, ctx, source, valid, degraded=degraded is not None)
+            complete = complete and degraded is None
             apply_run(session, ctx, source, valid, report, complete=complete, force=force, now=now)
             finish_run(session, run_id, report, ctx.clock())
     except Held as held:
@@ -162,9 +169,10 @@ def current_venues(ctx: IngestContext) -> VenueRegistry:
 
 
 def lock_for_ingest(session: Session) -> None:
-    """One ingest at a time per database, across processes, for the whole read-modify-write.
+    """One writer at a time per database (a run or an editor's change), across processes.
 
-    Editors' duplicate decisions (:mod:`aggregator.review`) take the same lock: they change events too.
+    Held for the whole read-modify-write of the transaction. Editors' duplicate decisions
+    (:mod:`aggregator.review`) and their field edits (:mod:`aggregator.event_edits`) take it too.
 
     PostgreSQL: an advisory transaction lock per schema (not across installations sharing a server).
     SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock before the first read (waiting up to
@@ -185,6 +193,19 @@ def wait_for_ingest(session: Session) -> None:
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"), {"key": INGEST_LOCK}
         )
+
+
+def _fallback_ids(
+    session: Session, ctx: IngestContext, source: str, listings: list[Listing], *, degraded: bool
+) -> list[Listing]:
+    """A degraded run's listings under the ids of the full records they are; a good run takes back the
+    provisional records of an earlier degraded run (see :mod:`aggregator.degraded`)."""
+    tolerance = timedelta(minutes=ctx.settings.dedupe.time_tolerance_minutes)
+    threshold = ctx.settings.dedupe.title_threshold
+    if degraded:
+        return adopt_stored_ids(session, source, listings, tolerance=tolerance, threshold=threshold)
+    take_back_provisional(session, source, listings, tolerance=tolerance, threshold=threshold)
+    return listings
 
 
 def _one_per_record(listings: Iterable[Listing]) -> list[Listing]:

@@ -124,6 +124,11 @@ def _families() -> dict[str, _Family]:
             "When the last successful run finished.",
             labels=["source"],
         ),
+        "degraded": GaugeMetricFamily(
+            "stadtkalender_source_degraded",
+            "1 while the source's last finished run was degraded (read from the pages' structured data).",
+            labels=["source"],
+        ),
         "up": GaugeMetricFamily(
             "stadtkalender_database_up",
             "1 if the database answered the metrics queries, else 0.",
@@ -170,6 +175,15 @@ class DatabaseCollector(Collector):
                 .group_by(SourceRecord.source)
             ).all()
             failures = session.execute(select(SourceState.source, SourceState.consecutive_failures)).all()
+            last_status = session.execute(
+                select(SourceRun.source, SourceRun.status).where(
+                    SourceRun.id.in_(
+                        select(func.max(SourceRun.id))
+                        .where(SourceRun.status != RunStatus.RUNNING.value)
+                        .group_by(SourceRun.source)
+                    )
+                )
+            ).all()
             successes = session.execute(
                 select(SourceRun.source, func.max(SourceRun.finished_at))
                 .where(SourceRun.status.in_([RunStatus.SUCCESS.value, RunStatus.CONFIRMED.value]))
@@ -183,6 +197,8 @@ class DatabaseCollector(Collector):
         _add_all(families["listings"], listings)
         _add_all(families["occurrences"], occurrences)
         _add_all(families["failures"], failures)
+        for source, status in last_status:
+            families["degraded"].add_metric([source], 1 if status == RunStatus.DEGRADED.value else 0)
         for source, finished in successes:
             if finished is not None:
                 families["last_success"].add_metric([source], finished.timestamp())

@@ -116,6 +116,7 @@ def finish_run(session: Session, run_id: int, report: RunReport, finished: datet
     for name in ("listings", "added", "updated", "unchanged", "cancelled", "rejected"):
         setattr(run, name, getattr(report, name))
     run.warnings = run_notes(report)
+    run.error = report.error[:4000] if report.error else None
     run.finished_at = finished
     _bump_state(session, run.source, failed=False, listings=report.listings, now=finished)
 

@@ -37,6 +37,7 @@ class RunStatus(StrEnum):
 
     RUNNING = "running"
     SUCCESS = "success"
+    DEGRADED = "degraded"  # the adapter failed; events came from the pages' structured data, nothing vanished
     FAILED = "failed"
     SUSPICIOUS = "suspicious"  # held back by a guard; nothing applied until confirmed
     CONFIRMED = "confirmed"  # a held-back run that an operator applied
@@ -49,6 +50,7 @@ class Health(StrEnum):
     """Health of a source as shown to operators."""
 
     OK = "ok"
+    DEGRADED = "degraded"  # the last run read the pages' structured data: fewer details, nothing lost
     FAILING = "failing"
     SUSPICIOUS = "suspicious"
     DISABLED = "disabled"

@@ -1,7 +1,9 @@
 """One run of one source: fetch and parse through the adapter, then hand the listings to ingest.
 
 Whatever goes wrong inside the adapter (network, layout change, a bug) ends this run as failed with
-the reason; the source's stored data is untouched and other sources are unaffected.
+the reason; the source's stored data is untouched and other sources are unaffected. A changed layout
+first tries the structured data of the pages fetched (:mod:`scheduler.degrade`): a plausible run ends
+``degraded`` with those events.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import logging
 from datetime import datetime
 
 from aggregator.ingest import IngestContext, RunReport, fail_run, ingest, start_run
-from sources.base import Fetcher, SourceError
+from scheduler.degrade import degrade_or_fail
+from sources.base import Fetcher, LayoutChanged, SourceError
 from sources.catalog import SourceSpec
+from sources.fallback import CapturingFetcher
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +52,12 @@ def run_source(
 
 
 def _run(ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, run_id: int, now: datetime) -> RunReport:
+    capture = CapturingFetcher(fetcher)  # keeps the pages for the structured-data fallback
     try:
-        fetcher.new_run()  # the page budget is per run, the client lives for the process
-        result = spec.build(fetcher).run()
+        capture.new_run()  # the page budget is per run, the client lives for the process
+        result = spec.build(capture).run()
+    except LayoutChanged as exc:
+        return degrade_or_fail(ctx, spec, capture.documents, exc, run_id, now)
     except SourceError as exc:
         return fail_run(ctx, run_id, str(exc))
     return ingest(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import urldefrag, urljoin
 
 from bs4 import BeautifulSoup, Tag
 
@@ -65,3 +65,13 @@ def require_one(root: Tag, selector: str, *, source: str, document: Document) ->
 def require_text(root: Tag, selector: str, *, source: str, document: Document) -> str:
     """The cleaned text of the first node matching ``selector`` ('' if empty); LayoutChanged when absent."""
     return text_of(require_one(root, selector, source=source, document=document)) or ""
+
+
+def page_links(document: Document) -> list[str]:
+    """Every ``http(s)`` link of an HTML page, absolute, without fragment, once each, in page order."""
+    links: dict[str, None] = {}
+    for anchor in parse_html(document).select("a[href]"):
+        url = absolute(document, attr(anchor, "href"))
+        if url and url.startswith(("http://", "https://")):
+            links.setdefault(urldefrag(url).url, None)
+    return list(links)

@@ -99,6 +99,9 @@ class Source:
     start_urls: ClassVar[tuple[str, ...]] = ()
     schedule: ClassVar[str] = "interval:6h"
     kind: ClassVar[str] = "venue"  # for field priority: venue, city, platform, ticketing, push, import
+    places: ClassVar[tuple[str, ...]] = ()
+    """Where the source's events take place (names, or a city for a city-wide source), for the
+    structured-data fallback's plausibility check (``sources/fallback.py``); empty: its ``venue``."""
     abstract: ClassVar[bool] = False
     empty_page_is_error: ClassVar[bool] = False
     """True: a document without any event means the page changed (:class:`LayoutChanged`), never an

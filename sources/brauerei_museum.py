@@ -18,3 +18,4 @@ class BrauereiMuseumSource(DortmundDeSource):
     venue = "Brauerei-Museum Dortmund"
     start_urls = ("https://www.dortmund.de/veranstaltungskalender/?einrichtung=brauereimuseum",)
     schedule = "cron:25 5 * * *"
+    places = ("Brauerei-Museum", "Steigerstraße 16")

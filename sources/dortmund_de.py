@@ -35,6 +35,7 @@ class DortmundDeSource(Source):
     kind = "city"
     start_urls: ClassVar[tuple[str, ...]] = ("https://www.dortmund.de/veranstaltungskalender/",)
     schedule = "interval:12h"
+    places: ClassVar[tuple[str, ...]] = ("Dortmund",)
 
     def fetch(self) -> Iterator[Document]:
         """The list pages (following ``rel="next"``), then the detail pages of multi-date entries."""

@@ -22,6 +22,7 @@ class DortmunderUSource(TribeEventsSource):
     venue = "Dortmunder U"
     start_urls = ("https://dortmunder-u.de",)
     schedule = "interval:12h"
+    places = ("Dortmunder U", "Kino im U", "Leonie-Reygers-Terrasse")
 
     def first_page_url(self) -> str:
         """``/wp-json/tribe/events/v1/events?per_page=N``: upcoming events, a URL stable across days."""

@@ -12,6 +12,7 @@
 - conditional requests from an on-disk cache (:class:`ConditionalCache`): a page that answers
   ``304 Not Modified`` is returned with the cached body and ``Document.status == 304``;
   every other successful page has ``status == 200``;
+- bodies of at most ``max_bytes``, read in at most ``max_seconds`` when given;
 - a page budget per run (:class:`PageBudgetExceeded`), reset by :meth:`HttpClient.new_run`
   (call it at the start of every source run: the client is shared and long-lived).
 
@@ -246,6 +247,7 @@ class HttpClient:
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
         max_bytes: int | None = DEFAULT_MAX_BYTES,
+        max_seconds: float | None = None,
     ) -> None:
         self.settings = settings
         self.wall_clock = wall_clock
@@ -253,6 +255,8 @@ class HttpClient:
         self.robots_agent = settings.user_agent.split("/", 1)[0].split()[0] if settings.user_agent else "*"
         self.cache = ConditionalCache(cache_root / settings.cache_dir) if cache_root is not None else None
         self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
+        self._monotonic = clock
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = self.user_agent
         self._sleep = sleep
@@ -414,12 +418,17 @@ class HttpClient:
 
     def _read_body(self, url: str, response: requests.Response) -> bytes:
         limit = self.max_bytes if self.max_bytes is not None else math.inf
+        deadline = self._monotonic() + self.max_seconds if self.max_seconds is not None else math.inf
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_content(_CHUNK):
             size += len(chunk)
             if size > limit:
                 raise FetchError(url, f"body larger than {self.max_bytes} bytes", response.status_code)
+            if self._monotonic() > deadline:  # a server trickling bytes keeps every read within the timeout
+                raise FetchError(
+                    url, f"body not complete after {self.max_seconds:.0f} s", response.status_code
+                )
             chunks.append(chunk)
         body = b"".join(chunks)
         declared = response.headers.get("Content-Length")

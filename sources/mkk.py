@@ -18,3 +18,4 @@ class MkkSource(DortmundDeSource):
     venue = "Museum für Kunst und Kulturgeschichte"
     start_urls = ("https://www.dortmund.de/veranstaltungskalender/?einrichtung=mkk",)
     schedule = "cron:20 5 * * *"
+    places = ("Museum für Kunst und Kulturgeschichte", "MKK", "Hansastraße 3")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import ClassVar
 
 from bs4 import Tag
 
@@ -46,6 +47,7 @@ class TheaterDortmundSource(Source):
     name = "theater_dortmund"
     start_urls = ("https://www.theaterdo.de/kalender/",)
     schedule = "interval:6h"
+    places: ClassVar[tuple[str, ...]] = ("Dortmund",)
 
     def fetch(self) -> Iterator[Document]:
         """Calendar pages 1, 2, … up to the first page without event blocks (at most ``MAX_PAGES``)."""

@@ -21,3 +21,4 @@ class ZooWestfalenparkSource(DortmundDeSource):
         "https://www.dortmund.de/veranstaltungskalender/?einrichtung=westfalenpark",
     )
     schedule = "cron:30 5 * * *"
+    places = ("Zoo Dortmund", "Mergelteichstraße 80", "Westfalenpark", "An der Buschmühle 3")

@@ -60,7 +60,9 @@ def _cmd_db(args: argparse.Namespace) -> int:
 
 
 def _print_report(report: RunReport) -> None:
-    colour = {"success": "green", "failed": "red", "suspicious": "yellow"}.get(report.status.value, "white")
+    colour = {"success": "green", "failed": "red", "suspicious": "yellow", "degraded": "yellow"}.get(
+        report.status.value, "white"
+    )
     console.print(
         f"[{colour}]{report.source}: {report.status.value}[/] — {report.listings} listings, "
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
@@ -188,7 +190,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     reports = _run_sources(runtime, args.sources, offline=args.offline, trigger="cli")
     for report in reports:
         _print_report(report)
-    return 0 if all(r.status == RunStatus.SUCCESS for r in reports) else 1
+    return 0 if all(r.status in (RunStatus.SUCCESS, RunStatus.DEGRADED) for r in reports) else 1
 
 
 def _cmd_sources(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from aggregator import metrics
 from calendar_api import admin, push, web
 from calendar_api.app import metrics_routes
 from calendar_api.extension_points import Extension
-from stadtkalender import scheduler_commands, token_commands, user_commands
+from stadtkalender import probe_commands, scheduler_commands, token_commands, user_commands
 
 WEB = Extension("web", routes=web.routes)
 """The public HTML pages and the embeddable widget."""
@@ -46,5 +46,8 @@ ADMIN = Extension(
 )
 """The editorial console (``/admin``) and its JSON API (``/api/v1/admin``)."""
 
-EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS, USERS, ADMIN)
+PROBE = Extension("probe", add_commands=probe_commands.add_commands)
+"""The ``probe`` command: a venue's sources of events found by its URL, saved as a source table."""
+
+EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS, USERS, ADMIN, PROBE)
 """Every built-in part, in the order its routes are mounted and its commands listed."""

@@ -31,6 +31,7 @@ from aggregator.clock import Clock
 from calendar_api.admin import (
     account_pages,
     audit_pages,
+    event_pages,
     home_pages,
     login_pages,
     people_pages,
@@ -46,6 +47,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     home_pages,
     review_pages,
     source_pages,
+    event_pages,
     venue_pages,
     audit_pages,
     account_pages,

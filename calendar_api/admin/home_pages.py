@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from aggregator.audit import entries
 from aggregator.health import source_health
 from aggregator.models import SourceRun
+from aggregator.review_queue import review_queue
 from aggregator.types import Health, RunStatus
 from calendar_api.admin.console import EDITORS, EVERYONE, Console, Context, NavItem, Texts
 
@@ -21,6 +22,10 @@ TEXTS: Texts = {
         "Lauf {id} von {source} wurde zurückgehalten ({when})",
         "Run {id} of {source} was held back ({when})",
     ),
+    "home_review": (
+        "{count} mögliche Dubletten und Widersprüche warten auf eine Entscheidung",
+        "{count} possible duplicates and conflicts await a decision",
+    ),
     "home_recent": ("Letzte Änderungen", "Recent changes"),
     "home_sources": ("{count} Quellen", "{count} sources"),
 }
@@ -33,7 +38,7 @@ def _attention(ctx: Context) -> tuple[list[tuple[str, str]], list[SourceRun], in
     failing = [
         (row.name, row.health)
         for row in health
-        if row.health in (Health.FAILING.value, Health.SUSPICIOUS.value)
+        if row.health in (Health.FAILING.value, Health.SUSPICIOUS.value, Health.DEGRADED.value)
     ]
     with ctx.factory() as session:
         held = list(
@@ -53,7 +58,10 @@ def home(ctx: Context) -> Response:
     failing, held, count = _attention(ctx)
     with ctx.factory() as session:
         recent = entries(session).entries[:10]
-    return ctx.render("home.html", failing=failing, held=held, recent=recent, source_count=count)
+        open_items = len(review_queue(session, ctx.console.settings.dedupe, ctx.now))
+    return ctx.render(
+        "home.html", failing=failing, held=held, recent=recent, source_count=count, open_items=open_items
+    )
 
 
 def me(ctx: Context) -> Response:

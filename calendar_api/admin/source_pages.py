@@ -68,6 +68,10 @@ TEXTS: Texts = {
     "health_suspicious": ("verdächtig", "suspicious"),
     "health_disabled": ("abgeschaltet", "disabled"),
     "health_never_run": ("noch nie gelaufen", "never run"),
+    "health_degraded": (
+        "eingeschränkt (nur strukturierte Daten der Seiten)",
+        "degraded (structured data of the pages only)",
+    ),
     "status_running": ("läuft", "running"),
     "status_success": ("erfolgreich", "success"),
     "status_failed": ("fehlgeschlagen", "failed"),
@@ -76,6 +80,7 @@ TEXTS: Texts = {
     "status_aborted": ("abgebrochen", "aborted"),
     "status_expired": ("verfallen", "expired"),
     "status_discarded": ("verworfen", "discarded"),
+    "status_degraded": ("eingeschränkt", "degraded"),
     "run_title": ("Lauf {id} von {source}", "Run {id} of {source}"),
     "run_id": ("Lauf", "Run"),
     "run_status": ("Ergebnis", "Outcome"),

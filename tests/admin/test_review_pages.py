@@ -321,3 +321,9 @@ def test_the_review_paths_are_in_the_openapi_document(as_editor: TestClient) -> 
         "/api/v1/admin/events/{event_id}/split",
     ):
         assert path in paths
+
+
+def test_the_overview_counts_the_open_review_items(as_editor: TestClient, near_miss: tuple[str, str]) -> None:
+    page = as_editor.get("/admin/")
+    assert "1 mögliche Dubletten und Widersprüche warten auf eine Entscheidung" in page.text
+    assert 'href="/admin/review"' in page.text

@@ -317,3 +317,13 @@ def _app(runtime: ConsoleRuntime, clock: FixedClock) -> Any:
     from _console import client_for
 
     return client_for(runtime, clock).app
+
+
+def test_every_health_word_and_run_status_has_a_console_text_in_both_languages() -> None:
+    from aggregator.types import Health, RunStatus
+    from calendar_api.admin import source_pages
+
+    for health in Health:
+        assert all(source_pages.TEXTS[f"health_{health.value}"]), health
+    for status in RunStatus:
+        assert all(source_pages.TEXTS[f"status_{status.value}"]), status

@@ -25,7 +25,7 @@ def test_every_adapter_module_registers_a_source_of_its_own_name(settings: Setti
         m.name
         for m in pkgutil.iter_modules(sources.__path__)
         if not m.name.startswith("_")
-        and m.name not in {"base", "catalog", "http", "snapshots", "record"}
+        and m.name not in {"base", "catalog", "fallback", "http", "snapshots", "record"}
         and not m.ispkg
     ]
     assert modules, "no adapter modules found"

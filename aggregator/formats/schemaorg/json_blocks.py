@@ -45,15 +45,28 @@ def json_blocks(data: bytes | str, origin: str, source: str, notes: list[str]) -
     blocks = _ld_json_scripts(text)
     if not blocks:
         raise NotAnEventDocument(origin, "the page has no application/ld+json block", source)
-    documents = []
-    for number, block in enumerate(blocks, 1):
-        try:
-            documents.append(_loads(block))
-        except ValueError as error:
-            notes.append(f"ld+json block {number} of {len(blocks)} is not valid JSON ({error}); skipped")
+    documents = _parse_blocks(blocks, notes)
     if not documents:
         raise NotAnEventDocument(origin, f"none of its {len(blocks)} ld+json blocks is valid JSON", source)
     return documents
+
+
+def ld_json_values(page: str, notes: list[str]) -> list[Any]:
+    """The JSON value of every ``application/ld+json`` block of an HTML page that parses (none: ``[]``).
+
+    A block that is not JSON costs only itself, with a note.
+    """
+    return _parse_blocks(_ld_json_scripts(page), notes)
+
+
+def _parse_blocks(blocks: list[str], notes: list[str]) -> list[Any]:
+    values = []
+    for number, block in enumerate(blocks, 1):
+        try:
+            values.append(_loads(block))
+        except ValueError as error:
+            notes.append(f"ld+json block {number} of {len(blocks)} is not valid JSON ({error}); skipped")
+    return values
 
 
 def _text(data: bytes | str) -> str:

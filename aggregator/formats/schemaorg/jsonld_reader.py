@@ -61,9 +61,36 @@ def parse_jsonld(
     Raises :class:`~aggregator.formats.schemaorg.json_blocks.NotAnEventDocument` when there is no
     JSON-LD at all; broken blocks and records are reported in the result.
     """
-    result = ReadResult()
+    notes: list[str] = []
     origin = origin or base_url or ""
-    documents = json_blocks(data, origin, source, result.warnings)
+    documents = json_blocks(data, origin, source, notes)
+    result = read_schemaorg(
+        documents,
+        source=source,
+        fetched_at=fetched_at,
+        base_url=base_url,
+        window=window,
+        clean_name=clean_name,
+    )
+    result.warnings[:0] = notes
+    return result
+
+
+def read_schemaorg(
+    documents: list[Any],
+    *,
+    source: str,
+    fetched_at: datetime,
+    base_url: str | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    clean_name: NameCleaner | None = None,
+) -> ReadResult:
+    """Read the schema.org events of JSON values already parsed (JSON-LD, or microdata/RDFa made into it).
+
+    The one reader behind :func:`parse_jsonld` and :mod:`sources.platforms.embedded`; see
+    :func:`parse_jsonld` for ``base_url``, ``window`` and ``clean_name``.
+    """
+    result = ReadResult()
     bounds = Window(*window) if window else Window.around(fetched_at, past_days=0)
     graph = Graph(documents, base_url)
     reader = _DocumentReader(
