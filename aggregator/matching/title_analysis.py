@@ -55,9 +55,10 @@ _TOKEN_QUALIFIER_RES = {
 }
 _ENGLISH_ORDINAL_RE = re.compile(r"^(\d{1,3})(?:st|nd|rd|th)$")
 _ROMAN_ORDINAL_RE = re.compile(r"(?<![\w.])([IVX]{1,6})\.(?=\s+[^\W\d_])")
-_WORKS_BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
-for _work in sorted(LEXICON.works):
-    _WORKS_BY_FIRST_WORD.setdefault(_work[0], []).append(_work)
+_WORKS_BY_FIRST_WORD: dict[str, tuple[tuple[str, ...], ...]] = {
+    first: tuple(work for work in sorted(LEXICON.works) if work[0] == first)
+    for first in {work[0] for work in LEXICON.works}
+}
 _NOT_NAMES = (
     (LEXICON.vocabulary | LEXICON.stopwords | LEXICON.venue_words | GENRE_WORDS | NOISE_WORDS | SERIES_WORDS)
     | frozenset(ORDINAL_WORDS)
@@ -89,7 +90,7 @@ class Title:
     """Known works of the lexicon the title names, folded (:func:`read_across` only)."""
     numbered: frozenset[str] = frozenset()
     """A number with the words after it in its segment, when they hold a content word
-    ("6 philharmonisches konzert"): a numbered evening of a series."""
+    ("6 philharmonisches konzert"): a numbered evening of a series (:func:`read_across` only)."""
 
 
 @lru_cache(maxsize=8192)
@@ -134,7 +135,9 @@ def _analyse(title: str, *, translate: bool) -> Title:
             tokens.append(str(number))
         elif not _is_noise(folded):
             tokens.extend(folded.split())
-    numbered = frozenset(phrase for part in segment_tokens if (phrase := _numbered_phrase(part, numbers)))
+    numbered = frozenset(
+        phrase for part in segment_tokens if translate and (phrase := _numbered_phrase(part, numbers))
+    )
     if translate:
         segment_tokens = [
             [token for token in part if token not in LEXICON.stopwords] for part in segment_tokens
