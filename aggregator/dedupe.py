@@ -302,12 +302,12 @@ class DedupeIndex:
         if not titles:
             return {}
         empty: dict[str, None] = {}
-        distinct = set(key.split())
+        distinct = sorted(set(key.split()))  # sorted: ties between candidates break the same in every process
         words = sorted((self._tokens.get((venue, t), empty) for t in distinct), key=len)
         rarest = [posting for posting in words if posting][:BLOCKING_TOKENS]
         postings = [self._signatures.get((venue, " ".join(sorted(distinct))), empty), *rarest]
         if sum(len(posting) for posting in postings) <= MAX_CANDIDATE_EVENTS:
-            every = {event: titles[event] for event in set().union(*postings) if event in titles}
+            every = {event: titles[event] for posting in postings for event in posting if event in titles}
             self.widest_event_lookup = max(self.widest_event_lookup, len(every))
             return every
         candidates: dict[str, str] = {}

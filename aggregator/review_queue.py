@@ -6,7 +6,9 @@ Computed from the store, from the local day of ``now`` on:
   matcher takes for the same (within ``time_tolerance_minutes``, rooms compatible, no source listing
   both), whose titles :func:`aggregator.matching.rules.compare_titles` scores within :data:`NEAR_MISS_MARGIN`
   below the merge threshold — or above it, when a hard rule (qualifiers, numbers, years, a shared
-  prefix) or the order the sources came in kept them apart.
+  prefix) or the order the sources came in kept them apart — or, when they start at the same minute, for
+  which some evidence beyond the titles' likeness spoke (shared names, a shared number) without deciding.
+  Each near miss carries the evidence that spoke for and against the merge.
 - **Conflicts** inside one event: two performances on one local day from disjoint sources whose starts
   lie further apart than the tolerance; or the records of one performance disagreeing on its start,
   venue, status or price.
@@ -33,7 +35,15 @@ from aggregator.decisions import Kind, in_force, merge_rules, pick_of
 from aggregator.dedupe import MergeRules
 from aggregator.derive import PICK_FIELDS, Priority
 from aggregator.listing import Listing
-from aggregator.matching.rules import TitleVerdict, compare_titles, rooms_compatible, same_time, time_known
+from aggregator.matching.rules import (
+    Evidence,
+    TitleVerdict,
+    compare_titles,
+    rooms_compatible,
+    same_minute,
+    same_time,
+    time_known,
+)
 from aggregator.models import Event, Occurrence, SourceRecord
 from aggregator.serialise import listing_from_data
 from aggregator.split import record_key, record_keys
@@ -80,6 +90,10 @@ class ReviewItem:
     threshold: float | None = None
     rule: str | None = None
     """Near misses: the rule of :func:`aggregator.matching.rules.compare_titles` that said no, if any."""
+    evidence_for: tuple[Evidence, ...] = ()
+    """Near misses: what spoke for one performance (one slot, shared names, a shared number, ...)."""
+    evidence_against: tuple[Evidence, ...] = ()
+    """Near misses: what spoke against it (a qualifier, a number, a low title score, other names, ...)."""
 
 
 def review_queue(
@@ -145,22 +159,26 @@ def near_misses(
     for occurrence in occurrences:
         if occurrence.event.venue_slug and _active(occurrence):
             blocks[(occurrence.event.venue_slug, local_day(occurrence.start))].append(occurrence)
-    verdicts: dict[tuple[str, str], TitleVerdict | None] = {}
+    verdicts: dict[tuple[str, str, bool], TitleVerdict | None] = {}
     found: dict[tuple[str, str], list[tuple[Occurrence, Occurrence]]] = defaultdict(list)
+    chosen: dict[tuple[str, str], TitleVerdict] = {}
     for block in blocks.values():
         for first, second in combinations(block, 2):
             if first.event_id == second.event_id or not _same_slot(first, second, dedupe):
                 continue
             a, b = sorted((first, second), key=lambda o: o.event_id)
             pair = (a.event_id, b.event_id)
-            if pair not in verdicts:
-                verdicts[pair] = _near(a.event, b.event, rules, dedupe, margin)
-            if verdicts[pair] is not None:
+            one_slot = same_minute(a.start, b.start, a_timed=timed(a), b_timed=timed(b))
+            if (*pair, one_slot) not in verdicts:
+                verdicts[(*pair, one_slot)] = _near(a.event, b.event, rules, dedupe, margin, one_slot)
+            verdict = verdicts[(*pair, one_slot)]
+            if verdict is not None:
                 found[pair].append((a, b))
+                if pair not in chosen or one_slot:  # the evidence of one slot says the most
+                    chosen[pair] = verdict
     items = []
     for pair, slots in found.items():
-        verdict = verdicts[pair]
-        assert verdict is not None
+        verdict = chosen[pair]
         left, right = [a for a, _ in slots], [b for _, b in slots]
         items.append(
             ReviewItem(
@@ -175,6 +193,8 @@ def near_misses(
                 score=round(verdict.score, 1),
                 threshold=dedupe.title_threshold,
                 rule=verdict.rule,
+                evidence_for=verdict.evidence_for,
+                evidence_against=verdict.evidence_against,
             )
         )
     return items
@@ -198,13 +218,23 @@ def _same_slot(a: Occurrence, b: Occurrence, dedupe: DedupeSettings) -> bool:
 
 
 def _near(
-    a: Event, b: Event, rules: MergeRules, dedupe: DedupeSettings, margin: float
+    a: Event, b: Event, rules: MergeRules, dedupe: DedupeSettings, margin: float, one_slot: bool = False
 ) -> TitleVerdict | None:
-    """The title verdict of two events when they are a near miss nobody decided on, else None."""
+    """The title verdict of two events when they are a near miss nobody decided on, else None.
+
+    ``one_slot``: a performance of each starts at the same minute (the venue is the same already), so the
+    evidence beyond the titles' likeness is weighed, and any of it makes a near miss.
+    """
     verdict = compare_titles(
-        a.title, b.title, a_subtitle=a.subtitle, b_subtitle=b.subtitle, threshold=dedupe.title_threshold
+        a.title,
+        b.title,
+        a_subtitle=a.subtitle,
+        b_subtitle=b.subtitle,
+        threshold=dedupe.title_threshold,
+        same_slot=one_slot,
     )
-    if verdict.score < dedupe.title_threshold - margin:
+    spoke = any(evidence.kind != "slot" for evidence in verdict.evidence_for)
+    if verdict.score < dedupe.title_threshold - margin and not spoke:
         return None
     keys_a, keys_b = event_keys(a), event_keys(b)
     if rules.forbids(keys_a, keys_b):

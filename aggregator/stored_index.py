@@ -30,6 +30,7 @@ class _Stored(NamedTuple):
     room: str | None
     venue_slug: str | None
     title: str
+    subtitle: str | None
     created_at: datetime
 
 
@@ -42,6 +43,7 @@ _COLUMNS = (
     Occurrence.room,
     Event.venue_slug,
     Event.title,
+    Event.subtitle,
     Event.created_at,
 )
 
@@ -67,6 +69,7 @@ def _index_occurrence(index: dedupe.DedupeIndex, stored: _Stored, sources: set[s
         source="",
         record_id=stored.id,
         title=stored.title,
+        subtitle=stored.subtitle,
         fetched_at=now,
         start=stored.start,
         end=stored.end,

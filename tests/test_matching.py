@@ -17,14 +17,17 @@ import pytest
 
 from aggregator.listing import Listing
 from aggregator.matching.rules import (
+    Evidence,
     compare_titles,
     occurrence_match_score,
     production_key,
+    same_minute,
     same_production,
     same_time,
     time_known,
     title_similarity,
 )
+from aggregator.matching.title_analysis import analyse, read_across
 from aggregator.types import BERLIN
 
 LABELLED = Path(__file__).parent / "fixtures" / "dedupe" / "labelled.json"
@@ -295,6 +298,255 @@ def test_title_similarity_is_low_for_unrelated_titles() -> None:
 
 def test_title_similarity_does_not_reward_a_shared_generic_word() -> None:
     assert title_similarity("Konzert", "8. Philharmonisches Konzert") < 60.0
+
+
+# ---------------------------------------------------------------- evidence in one slot
+
+# (a_title, a_subtitle, b_title, b_subtitle, evidence): the same performance, told apart by title likeness
+# alone, merged on the evidence the slot allows (same venue and hall, day and start minute).
+SAME_SLOT = {
+    "performer-teaser": ("Igor Levit spielt Beethoven", None, "Igor Levit: Beethoven-Sonaten", None, "names"),
+    "performer-teaser-two-names-covered": (
+        "Peter und der Wolf – Axel Milberg liest",
+        None,
+        "Peter und der Wolf – für Erwachsene erzählt von Axel Milberg",
+        None,
+        "work",
+    ),
+    "performer-and-partner": (
+        "Anne-Sophie Mutter spielt Mozart und Previn",
+        None,
+        "ANNE-SOPHIE MUTTER & BERLINER BAROCK SOLISTEN - TICKETS",
+        None,
+        "names",
+    ),
+    "english-work-and-konzertant": (
+        "The Magic Flute (concert performance)",
+        None,
+        "Die Zauberflöte (konzertant)",
+        None,
+        "translation",
+    ),
+    "english-numbered-motto": (
+        "6th Philharmonic Concert: Powers of Fate",
+        None,
+        "6. Philharmonisches Konzert: Schicksalsmächte",
+        None,
+        "number",
+    ),
+    "ordinal-word-and-orchestra-first": (
+        "Sechstes Philharmonisches Konzert: Schicksalsmächte",
+        None,
+        "DORTMUNDER PHILHARMONIKER - 6. PHILHARMONISCHES KONZERT - TICKETS",
+        None,
+        "number",
+    ),
+    "transliteration": ("Tchaikovsky: Swan Lake", None, "Tschaikowsky: Schwanensee", None, "translation"),
+    "transliterated-composer-english-work": (
+        "Stravinsky: The Rite of Spring",
+        None,
+        "Strawinsky: Le Sacre du printemps",
+        None,
+        "translation",
+    ),
+    "known-work-as-prefix": (
+        "Verklärte Nacht – Ein Abend für sechs Streicher",
+        None,
+        "Verklärte Nacht – Sextett-Abend mit Werken von Brahms, Schönberg und Grädener",
+        None,
+        "work",
+    ),
+    "english-family-concert": (
+        "Peter and the Wolf – Family Concert",
+        None,
+        "Peter und der Wolf – Familienkonzert",
+        None,
+        "translation",
+    ),
+    "english-piano-recital": (
+        "Igor Levit – Piano Recital: Beethoven's Last Three Sonatas",
+        None,
+        "Klavierabend Igor Levit: Beethoven, Die letzten drei Sonaten",
+        None,
+        "names",
+    ),
+    "names-in-the-subtitle": (
+        "Tschaikowsky: Pathétique – WDR Sinfonieorchester",
+        None,
+        "Tschaikowsky: Sinfonie Nr. 6 „Pathétique“",
+        "WDR Sinfonieorchester · Cristian Măcelaru",
+        "names",
+    ),
+}
+
+# (a_title, b_title): different events even in one slot. Each is what one of the rules above must NOT merge.
+SLOT_TRAPS = {
+    "names-two-halls-one-complex": ("Tribute to Hans Zimmer", "THE MUSIC OF HANS ZIMMER & OTHERS - TICKETS"),
+    "names-only-in-the-series-prefix": (
+        "Kleiner Freitag: Queerslam",
+        "Kleiner Freitag: Bier – die Graphic Novel",
+    ),
+    "names-series-prefix-sommer": ("Sommer am U: DJ Eike Galle", "Sommer am U: Poetry Slam"),
+    "names-one-festival-two-artists": (
+        "Jazzfestival Dortmund: Nils Wogram",
+        "Jazzfestival Dortmund: Michael Wollny",
+    ),
+    "names-same-composer-other-opera": ("Gaetano Donizetti: La favorite", "Gaetano Donizetti: Don Pasquale"),
+    "names-talk-with-the-performer": ("Igor Levit im Gespräch", "Klavierabend Igor Levit"),
+    "translation-children-version": ("The Magic Flute for Children", "Die Zauberflöte"),
+    "translation-introduction": ("Introduction: The Magic Flute", "Die Zauberflöte"),
+    "translation-guided-tour": (
+        "Guided Tour: Nam June Paik – I Expose the Music",
+        "Nam June Paik: I Expose the Music",
+    ),
+    "work-family-and-evening": (
+        "Peter and the Wolf – Family Concert",
+        "Peter und der Wolf – Axel Milberg liest",
+    ),
+    "work-rehearsal": ("Open Rehearsal: Swan Lake", "Schwanensee"),
+    "number-other-number": (
+        "6th Philharmonic Concert: Powers of Fate",
+        "5. Philharmonisches Konzert: Schicksalsmächte",
+    ),
+    "number-roman-ordinal": ("V. Philharmonisches Konzert", "6. Philharmonisches Konzert"),
+    "number-english-ordinal-word": ("Fourth Chamber Concert", "3. Kammerkonzert"),
+    "number-without-a-series-word": ("Eventkino: Dune – Teil 2", "Eventkino: Wicked – Teil 2"),
+    "number-other-year": ("DEW21 Museum Night 2024", "DEW21 Museumsnacht 2025"),
+    "nothing-but-the-slot": (
+        "„Das ‚U’ als Zeitzeuge“",
+        "Tag des offenen Denkmals 2024: Eröffnungsveranstaltung",
+    ),
+    "two-tours-at-one-time": (
+        "Führung „Dortmunder U – Vom Brauturm zur Kreativquelle“",
+        "Öffentliche Führung „Kunst -> Leben -> Kunst“",
+    ),
+}
+
+
+@pytest.mark.parametrize(("a", "a_sub", "b", "b_sub", "evidence"), SAME_SLOT.values(), ids=SAME_SLOT.keys())
+def test_one_slot_merges_on_the_evidence_named(
+    a: str, a_sub: str | None, b: str, b_sub: str | None, evidence: str
+) -> None:
+    verdict = compare_titles(a, b, a_subtitle=a_sub, b_subtitle=b_sub, same_slot=True)
+    kinds = [item.kind for item in verdict.evidence_for]
+    assert verdict.same and kinds[0] == "slot" and evidence in kinds
+
+
+@pytest.mark.parametrize(("a", "a_sub", "b", "b_sub", "evidence"), SAME_SLOT.values(), ids=SAME_SLOT.keys())
+def test_one_slot_evidence_is_symmetric(
+    a: str, a_sub: str | None, b: str, b_sub: str | None, evidence: str
+) -> None:
+    assert compare_titles(b, a, a_subtitle=b_sub, b_subtitle=a_sub, same_slot=True).same
+
+
+@pytest.mark.parametrize(("a", "a_sub", "b", "b_sub", "evidence"), SAME_SLOT.values(), ids=SAME_SLOT.keys())
+def test_slot_evidence_needs_the_slot(
+    a: str, a_sub: str | None, b: str, b_sub: str | None, evidence: str
+) -> None:
+    verdict = compare_titles(a, b, a_subtitle=a_sub, b_subtitle=b_sub)
+    assert not verdict.same and not verdict.evidence_for
+
+
+@pytest.mark.parametrize(("a", "b"), SLOT_TRAPS.values(), ids=SLOT_TRAPS.keys())
+def test_one_slot_keeps_the_trap_apart(a: str, b: str) -> None:
+    assert not compare_titles(a, b, same_slot=True).same
+    assert not compare_titles(b, a, same_slot=True).same
+
+
+def test_a_near_miss_in_one_slot_says_what_spoke_for_and_against() -> None:
+    verdict = compare_titles(
+        "Tribute to Hans Zimmer", "THE MUSIC OF HANS ZIMMER & OTHERS - TICKETS", same_slot=True
+    )
+    assert (verdict.same, verdict.evidence_for, verdict.evidence_against) == (
+        False,
+        (Evidence("slot"), Evidence("names", "hans zimmer")),
+        (Evidence("low_score", "73"), Evidence("other_names", "tribute / others")),
+    )
+
+
+def test_a_hard_rule_in_one_slot_names_the_rule_and_its_sides() -> None:
+    verdict = compare_titles(
+        "Peter and the Wolf – Family Concert", "Peter und der Wolf – Axel Milberg liest", same_slot=True
+    )
+    assert (verdict.rule, verdict.evidence_against) == ("qualifiers", (Evidence("qualifiers", "young / –"),))
+
+
+@pytest.mark.parametrize(
+    ("title", "numbers"),
+    [
+        ("5th Philharmonic Concert", {5}),
+        ("Fifth Chamber Concert", {5}),
+        ("V. Philharmonisches Konzert", {5}),
+        ("XII. Sinfoniekonzert", {12}),
+        ("Die Zauberflöte – Oper von W. A. Mozart", set()),
+        ("Beethoven NOW I", {1}),
+        ("DEW21 Museumsnacht", set()),
+    ],
+)
+def test_ordinals_are_read_as_numbers(title: str, numbers: set[int]) -> None:
+    assert analyse(title).numbers == numbers
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Peter and the Wolf – Family Concert", "Peter and the Wolf"),
+        ("The Magic Flute for Children", "The Magic Flute"),
+        ("Guided Tour: Nam June Paik", "Nam June Paik"),
+        ("Introduction: The Magic Flute", "The Magic Flute"),
+        ("Swan Lake – Open Rehearsal", "Swan Lake"),
+    ],
+)
+def test_english_qualifiers_keep_titles_apart_in_any_slot(a: str, b: str) -> None:
+    assert not same_production(a, b) and not same_production(b, a)
+
+
+@pytest.mark.parametrize(
+    ("title", "tokens", "works"),
+    [
+        ("The Magic Flute (concert performance)", ("zauberfloete",), {"zauberfloete"}),
+        ("Tchaikovsky: Swan Lake at Dortmund Concert Hall", ("tschaikowsky", "schwanensee"), {"schwanensee"}),
+        ("6th Philharmonic Concert", ("6", "philharmonisches", "konzert"), set()),
+        (
+            "Children's Concert: Carnival of the Animals",
+            ("kinderkonzert", "karneval", "tiere"),
+            {"karneval tiere"},
+        ),
+    ],
+)
+def test_read_across_gives_the_german_reading(title: str, tokens: tuple[str, ...], works: set[str]) -> None:
+    read = read_across(title)
+    assert (read.tokens, set(read.works)) == (tokens, works)
+
+
+def test_names_are_words_no_list_knows() -> None:
+    assert read_across("Igor Levit spielt Beethoven: Die letzten drei Sonaten im Konzert").names == {
+        "igor",
+        "levit",
+        "beethoven",
+        "letzten",
+    }
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("2023-12-02T19:30+01:00", "2023-12-02T19:30:40+01:00", True),
+        ("2023-12-02T19:30+01:00", "2023-12-02T18:30+00:00", True),
+        ("2023-12-02T19:30+01:00", "2023-12-02T19:31+01:00", False),
+    ],
+)
+def test_same_minute_of_two_timed_starts(a: str, b: str, expected: bool) -> None:
+    assert same_minute(_at(a), _at(b)) is expected
+
+
+def test_same_minute_of_untimed_starts_is_the_day_and_never_a_timed_start() -> None:
+    day, evening = _at("2023-12-02T00:00+01:00"), _at("2023-12-02T19:30+01:00")
+    assert [
+        same_minute(day, _at("2023-12-02T10:00+01:00"), a_timed=False, b_timed=False),
+        same_minute(day, evening, a_timed=False),
+        same_minute(day, _at("2023-12-03T00:00+01:00"), a_timed=False, b_timed=False),
+    ] == [True, False, False]
 
 
 # ---------------------------------------------------------------- same_time
@@ -580,6 +832,8 @@ def test_labelled_set_has_every_trap_kind(listings: list[tuple[dict[str, Any], L
         "numbered",
         "series_prefix",
         "addon",
+        "two_venues",
+        "two_halls",
     }
 
 
@@ -598,9 +852,22 @@ def _production_results(
         want = a_item["truth"] == b_item["truth"]
         if traps_only and (want or not ("trap" in a_item or "trap" in b_item)):
             continue
-        got = same_production(a.title, b.title, a_subtitle=a.subtitle, b_subtitle=b.subtitle)
+        got = compare_titles(
+            a.title, b.title, a_subtitle=a.subtitle, b_subtitle=b.subtitle, same_slot=_one_slot(a, b)
+        ).same
         results.append((got, want, f"{a.title!r} / {b.title!r}: labelled {want}, got {got}"))
     return results
+
+
+def _one_slot(a: Listing, b: Listing) -> bool:
+    """Whether two listings of one venue and day start at the same minute, as the dedupe engine asks."""
+    assert a.start is not None and b.start is not None
+    return same_minute(
+        a.start,
+        b.start,
+        a_timed=not a.all_day and time_known(a.start, a.time_text),
+        b_timed=not b.all_day and time_known(b.start, b.time_text),
+    )
 
 
 def test_labelled_productions_traps_all_kept_apart(

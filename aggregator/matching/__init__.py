@@ -45,19 +45,37 @@ How :func:`same_production` decides, in this order:
    ``token_sort_ratio``. Qualifier words both sides share are left out of the comparison. The
    subtitles, when given, are tried appended to their titles; they can only help a match, never
    split one, because sources write different teasers under the same title.
+6. **Evidence in one slot** (only when the caller says ``same_slot``: one resolved venue and compatible
+   hall, one Europe/Berlin day, the same start minute — or both without a time; see
+   :func:`.rules.same_minute`). Titles the rules above kept apart are read again through the bilingual
+   lexicon (``aggregator/data/lexicon.toml``, :func:`.title_analysis.read_across`): English words and
+   phrases in the German form ("Piano Recital" → "Klavierabend", "concert performance" → "konzertant"),
+   known works ("The Magic Flute" → "Die Zauberflöte"), transliterated names ("Tchaikovsky" →
+   "Tschaikowsky"), stopwords of both languages and a trailing English venue phrase left out. They are
+   the same performance when, read so, they are alike (*translation*); when both have the same numbered
+   phrase ("6. Philharmonisches Konzert" / "6th Philharmonic Concert": *number*); when both name the same
+   known work (*work*); or when the names they share — words no list knows: performers, composers,
+   works — identify one performance (*names*: three or more, or two that are all one side names). A
+   shared series prefix with different suffixes still says no, unless the prefix is a known work or the
+   suffixes' names agree. Qualifiers, numbers and years keep titles apart in any slot; English
+   qualifiers ("Family Concert", "Guided Tour", "for Children") count as German ones do everywhere, and
+   "5th", "Fifth" and "V." are numbers everywhere.
 
-Known limits: a teaser that shares only a performer's name with the venue's title ("Anne-Sophie
-Mutter spielt Mozart und Previn" / "Anne-Sophie Mutter & Berliner Barock Solisten") stays
-unmatched unless a subtitle bridges it; German compounds split differently ("Live Band" /
-"Liveband") lower the score.
+Known limits: German compounds split differently ("Live Band" / "Liveband") lower the score; two
+listings at a complex with several halls that both omit the hall and share three names at the same
+minute are taken for one. Pairs in one slot with evidence that did not decide (one shared name, two
+beside other names) go to the editorial review queue as near misses, with that evidence.
 
-:func:`compare_titles` gives the score and the deciding rule behind :func:`same_production` (the
-editorial review queue shows the matcher's near misses with them). :func:`same_time` compares instants
-within a tolerance, or local (Europe/Berlin) dates when one side is all-day or has no time.
-:func:`occurrence_match_score` combines venue, room (:func:`rooms_compatible`), time and title into a
-score, or ``None`` when the pair must not merge. :func:`production_key` groups one
-source's listings into productions when the source has no ``series_key``.
+:func:`compare_titles` gives the score, the deciding rule and the evidence for and against behind
+:func:`same_production` (the editorial review queue shows the matcher's near misses with them).
+:func:`same_time` compares instants within a tolerance, or local (Europe/Berlin) dates when one side is
+all-day or has no time. :func:`occurrence_match_score` combines venue, room (:func:`rooms_compatible`),
+time and title into a score, or ``None`` when the pair must not merge; it asks :func:`compare_titles`
+with ``same_slot`` when both listings are at one known venue and :func:`same_minute`.
+:func:`production_key` groups one source's listings into productions when the source has no
+``series_key``.
 
-The modules: :mod:`.words` (the word lists), :mod:`.title_analysis` (one title cleaned and reduced to
-tokens, qualifiers and numbers) and :mod:`.rules` (the functions named here).
+The modules: :mod:`.words` (the word lists and the lexicon), :mod:`.title_analysis` (one title cleaned and
+reduced to tokens, qualifiers, numbers and names, and read across the lexicon) and :mod:`.rules` (the
+functions named here).
 """

@@ -9,7 +9,15 @@ from datetime import datetime, time, timedelta
 from rapidfuzz import fuzz
 
 from aggregator.listing import Listing
-from aggregator.matching.title_analysis import Title, analyse, is_content, token_qualifies
+from aggregator.matching.title_analysis import (
+    Split,
+    Title,
+    analyse,
+    is_content,
+    is_name,
+    read_across,
+    token_qualifies,
+)
 from aggregator.text import fold_key
 from aggregator.types import BERLIN
 
@@ -31,16 +39,37 @@ def title_similarity(a: str, b: str) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """One thing that spoke for or against two listings being one performance, with what it saw."""
+
+    kind: str
+    """For: ``slot`` (one venue and hall, one day, one start minute), ``score`` (the titles are alike),
+    ``translation`` (alike when read through the bilingual lexicon), ``names`` (performers, composers or
+    works both name), ``number`` (a numbered concert of one series), ``work`` (one known work).
+    Against: ``qualifiers``, ``numbers``, ``years``, ``prefix`` (one series, different evenings),
+    ``low_score`` (the titles are not alike), ``other_names`` (each side names someone the other does not)."""
+    detail: str = ""
+    """What was seen, folded: the score, the shared names, the numbers, the prefix."""
+
+
+@dataclass(frozen=True, slots=True)
 class TitleVerdict:
-    """What :func:`compare_titles` found: the fuzzy score, and the hard rule that said no, if any."""
+    """What :func:`compare_titles` found: the fuzzy score, the hard rule that said no, and the evidence."""
 
     score: float
-    """:func:`title_similarity` of the titles (each alone and with its subtitle, the best), 0..100."""
+    """:func:`title_similarity` of the titles (each alone and with its subtitle, the best), 0..100; in one
+    slot also read through the bilingual lexicon."""
     same: bool
-    """:func:`same_production`'s answer at the threshold the comparison was made with."""
+    """:func:`same_production`'s answer at the threshold the comparison was made with (in one slot: whether
+    the evidence makes the two one performance)."""
     rule: str | None = None
     """Which rule kept them apart despite the score: ``qualifiers``, ``numbers``, ``years`` or
-    ``prefix`` (same prefix, different suffixes); ``None`` when the score decided."""
+    ``prefix`` (same prefix, different suffixes); ``None`` when the score or the evidence decided."""
+    evidence_for: tuple[Evidence, ...] = ()
+    """What spoke for one production: ``slot`` first in one slot, then what decided (when ``same``) or what
+    did not suffice."""
+    evidence_against: tuple[Evidence, ...] = ()
+    """What spoke against it (empty when ``same``)."""
 
 
 def compare_titles(
@@ -50,25 +79,34 @@ def compare_titles(
     a_subtitle: str | None = None,
     b_subtitle: str | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    same_slot: bool = False,
 ) -> TitleVerdict:
-    """Compare two titles as :func:`same_production` does, and say why: the score and the deciding rule.
+    """Compare two titles as :func:`same_production` does, and say why: the score, the rule, the evidence.
 
-    The editorial review queue shows pairs the matcher kept apart with this score and rule.
+    ``same_slot`` says the caller knows both listings are at one resolved venue (and compatible hall), on
+    one day, and start at the same minute (or both have no time). Only then does evidence beyond the
+    titles' likeness count, weighed together (see :func:`_slot_verdict`): the titles read through the
+    bilingual lexicon (English, transliterations, works), names both titles share, and the number of a
+    numbered concert. Qualifiers, numbers and years keep two listings apart in any slot.
+
+    The editorial review queue shows pairs the matcher kept apart with this score, rule and evidence.
     """
     a, b = analyse(a_title), analyse(b_title)
     score = _best_similarity(a_title, a_subtitle, b_title, b_subtitle)
-    if a.qualifiers != b.qualifiers:
-        return TitleVerdict(score, False, "qualifiers")
-    if a.numbers and b.numbers and a.numbers != b.numbers:
-        return TitleVerdict(score, False, "numbers")
-    if a.years and b.years and a.years != b.years:
-        return TitleVerdict(score, False, "years")
+    slot = (Evidence("slot"),) if same_slot else ()
+    hard = _hard_rule(a, b)
+    if hard is not None:
+        return TitleVerdict(score, False, hard.kind, slot, (hard,))
     a_sub = analyse(a_subtitle).tokens if a_subtitle else ()
     b_sub = analyse(b_subtitle).tokens if b_subtitle else ()
-    verdict = _prefix_verdict(a, b, threshold, a_sub, b_sub)
-    if verdict is not None:
-        return TitleVerdict(score, verdict, None if verdict else "prefix")
-    return TitleVerdict(score, score >= threshold)
+    prefix = _prefix_verdict(a, b, threshold, a_sub, b_sub)
+    same = score >= threshold if prefix is None else prefix
+    if same:
+        return TitleVerdict(score, True, None, (*slot, Evidence("score", f"{score:.0f}")))
+    if same_slot:
+        return _slot_verdict(a_title, a_subtitle, b_title, b_subtitle, threshold, score)
+    against = _prefix_evidence(a, b) if prefix is False else Evidence("low_score", f"{score:.0f}")
+    return TitleVerdict(score, False, "prefix" if prefix is False else None, (), (against,))
 
 
 def same_production(
@@ -111,6 +149,23 @@ def same_time(
     return abs(a_local - b_local) <= timedelta(minutes=tolerance_minutes)
 
 
+def same_minute(a_start: datetime, b_start: datetime, *, a_timed: bool = True, b_timed: bool = True) -> bool:
+    """Whether two starts are one slot for the evidence beyond titles: the same Europe/Berlin minute, or
+    the same Berlin date when neither has a time (all-day, or no time given). A timed and an untimed
+    start are not one slot."""
+    if a_timed != b_timed:
+        return False
+    if not a_timed:
+        return _local(a_start).date() == _local(b_start).date()
+    return _minute(a_start) == _minute(b_start)
+
+
+def _minute(moment: datetime) -> int:
+    """The minute of an instant (Berlin's offsets are whole hours, so its minutes begin with UTC's)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=BERLIN)
+    return int(aware.timestamp() // 60)
+
+
 def occurrence_match_score(
     a: Listing,
     b: Listing,
@@ -122,7 +177,8 @@ def occurrence_match_score(
 
     None when: either has no start; both venue slugs are known and differ; both rooms are known
     and differ; the starts are not :func:`same_time` within ``tolerance_minutes``; the titles are
-    not :func:`same_production` at ``threshold``.
+    not the same production by :func:`compare_titles` at ``threshold`` — with the evidence beyond
+    the titles' likeness when both are at one known venue and :func:`same_minute`.
     Otherwise a score (higher is better, at most 100) used to pick the best of several candidates:
     the mean of the title similarity and the plain word-order-free ratio of the cleaned titles (so
     the same wording beats a mere subset of words), minus half a point per minute between the
@@ -145,12 +201,26 @@ def occurrence_match_score(
         tolerance_minutes=tolerance_minutes,
     ):
         return None
-    if not same_production(
-        a.title, b.title, a_subtitle=a.subtitle, b_subtitle=b.subtitle, threshold=threshold
-    ):
+    a_timed, b_timed = a_time_known and not a.all_day, b_time_known and not b.all_day
+    one_slot = (
+        bool(a.venue_slug)
+        and a.venue_slug == b.venue_slug
+        and same_minute(a.start, b.start, a_timed=a_timed, b_timed=b_timed)
+    )
+    verdict = compare_titles(
+        a.title,
+        b.title,
+        a_subtitle=a.subtitle,
+        b_subtitle=b.subtitle,
+        threshold=threshold,
+        same_slot=one_slot,
+    )
+    if not verdict.same:
         return None
-    exactness = fuzz.token_sort_ratio(" ".join(analyse(a.title).tokens), " ".join(analyse(b.title).tokens))
-    score = (_best_similarity(a.title, a.subtitle, b.title, b.subtitle) + exactness) / 2
+    decided_by_score = any(evidence.kind == "score" for evidence in verdict.evidence_for)
+    read = analyse if decided_by_score else read_across
+    exactness = fuzz.token_sort_ratio(" ".join(read(a.title).tokens), " ".join(read(b.title).tokens))
+    score = (verdict.score + exactness) / 2
     if a_time_known and b_time_known and not (a.all_day or b.all_day):
         minutes = abs(_local(a.start) - _local(b.start)) / timedelta(minutes=1)
         score -= minutes / 2
@@ -241,17 +311,163 @@ def _prefix_verdict(
     side's subtitle agrees: one source wrote the episode into the title, the other into the
     subtitle ("Kopfnoten: Impressionismus …").
     """
+    return _prefix_conflict(a, b, threshold, a_subtitle, b_subtitle)[0]
+
+
+def _suffixes_agree(
+    a_split: Split, b_split: Split, threshold: float, a_subtitle: tuple[str, ...], b_subtitle: tuple[str, ...]
+) -> bool:
+    """Whether two suffixes after one prefix are alike, or one is alike to the other side's subtitle."""
+    return (
+        _similarity(a_split.suffix, b_split.suffix) >= threshold
+        or bool(b_subtitle and _similarity(a_split.suffix, b_subtitle) >= threshold)
+        or bool(a_subtitle and _similarity(b_split.suffix, a_subtitle) >= threshold)
+    )
+
+
+def _hard_rule(a: Title, b: Title) -> Evidence | None:
+    """The rule that keeps two titles apart whatever else they share: qualifiers, numbers, years."""
+    if a.qualifiers != b.qualifiers:
+        return Evidence(
+            "qualifiers", " / ".join(", ".join(sorted(q)) or "–" for q in (a.qualifiers, b.qualifiers))
+        )
+    if a.numbers and b.numbers and a.numbers != b.numbers:
+        return Evidence("numbers", " / ".join(", ".join(map(str, sorted(n))) for n in (a.numbers, b.numbers)))
+    if a.years and b.years and a.years != b.years:
+        return Evidence("years", " / ".join(", ".join(map(str, sorted(y))) for y in (a.years, b.years)))
+    return None
+
+
+def _slot_verdict(
+    a_title: str, a_subtitle: str | None, b_title: str, b_subtitle: str | None, threshold: float, score: float
+) -> TitleVerdict:
+    """Weigh the evidence beyond title likeness for two listings in one slot whose titles alone did not match.
+
+    Read through the lexicon, the titles match when they are alike (``translation``), when both have the
+    same numbered segment ("6. Philharmonisches Konzert" / "6th Philharmonic Concert": ``number``), when
+    both name the same known work (``work``), or when the names they share identify one performance
+    (``names``, see :func:`names_agree`). A shared prefix with different suffixes (one series, different
+    evenings) says no unless the prefix is a known work or the suffixes' names agree. Anything less is a
+    near miss for the review queue.
+    """
+    slot = Evidence("slot")
+    a, b = read_across(a_title), read_across(b_title)
+    hard = _hard_rule(a, b)
+    if hard is not None:
+        return TitleVerdict(score, False, hard.kind, (slot,), (hard,))
+    a_sub = read_across(a_subtitle) if a_subtitle else None
+    b_sub = read_across(b_subtitle) if b_subtitle else None
+    a_extra, b_extra = (a_sub.tokens if a_sub else ()), (b_sub.tokens if b_sub else ())
+    translated = max(
+        _similarity(x, y) for x in _across_variants(a, a_extra) for y in _across_variants(b, b_extra)
+    )
+    best = max(score, translated)
+    number = ", ".join(map(str, sorted(a.numbers))) if a.numbers and a.numbers == b.numbers else ""
+    works = sorted(a.works & b.works)
+    agree, conflict = _prefix_conflict(a, b, threshold, a_extra, b_extra)
+    if agree:
+        return TitleVerdict(best, True, None, (slot, Evidence("translation", f"{translated:.0f}")))
+    numbered = sorted(a.numbered & b.numbered)
+    if numbered:  # "6. Philharmonisches Konzert" on both sides: the number names the evening
+        return TitleVerdict(best, True, None, (slot, Evidence("number", numbered[0])))
+    if conflict is not None:  # one series' prefix: only what tells its evenings apart counts
+        a_split, b_split = conflict
+        a_names, b_names = _names(a_split.suffix, a_sub), _names(b_split.suffix, b_sub)
+        prefix = set(a_split.prefix.split())
+        reasons = [
+            *(Evidence("work", work) for work in works if set(work.split()) <= prefix),
+            *([Evidence("names", _joined(a_names & b_names))] if names_agree(a_names, b_names) else []),
+        ]
+        if reasons:
+            return TitleVerdict(best, True, None, (slot, *reasons))
+        return TitleVerdict(
+            best,
+            False,
+            "prefix",
+            (slot, *_partial(number, a_names, b_names)),
+            (_prefix_evidence(a, b), *_other_names(a_names, b_names)),
+        )
+    if translated >= threshold:
+        return TitleVerdict(best, True, None, (slot, Evidence("translation", f"{translated:.0f}")))
+    a_names, b_names = _names(a.tokens, a_sub), _names(b.tokens, b_sub)
+    if works or names_agree(a_names, b_names):
+        names = [Evidence("names", _joined(a_names & b_names))] if names_agree(a_names, b_names) else []
+        return TitleVerdict(best, True, None, (slot, *(Evidence("work", work) for work in works), *names))
+    return TitleVerdict(
+        best,
+        False,
+        None,
+        (slot, *_partial(number, a_names, b_names)),
+        (Evidence("low_score", f"{best:.0f}"), *_other_names(a_names, b_names)),
+    )
+
+
+MIN_SHARED_NAMES = 3
+"""Shared names that identify one performance whatever else each title names ("Igor Levit spielt
+Beethoven" / "Igor Levit: Beethoven-Sonaten"); two suffice when one title names nothing else."""
+
+
+def names_agree(a_names: set[str], b_names: set[str]) -> bool:
+    """Whether the names two titles share identify one performance in one slot.
+
+    At least :data:`MIN_SHARED_NAMES` shared names, or two that are every name one side gives (a teaser
+    naming only the performer: "Axel Milberg liest"). Two shared names beside others on both sides
+    ("Tribute to Hans Zimmer" / "The Music of Hans Zimmer & Others") are a near miss, not a match: two
+    halls of one complex can play them at the same hour.
+    """
+    shared = a_names & b_names
+    return len(shared) >= MIN_SHARED_NAMES or (len(shared) >= 2 and shared in (a_names, b_names))
+
+
+def _partial(number: str, a_names: set[str], b_names: set[str]) -> list[Evidence]:
+    """Evidence for that did not suffice: a shared number, shared names."""
+    shared = a_names & b_names
+    return [
+        *([Evidence("number", number)] if number else []),
+        *([Evidence("names", _joined(shared))] if shared else []),
+    ]
+
+
+def _other_names(a_names: set[str], b_names: set[str]) -> list[Evidence]:
+    """Evidence against: names each side gives that the other does not."""
+    a_only, b_only = a_names - b_names, b_names - a_names
+    return [Evidence("other_names", f"{_joined(a_only)} / {_joined(b_only)}")] if a_only and b_only else []
+
+
+def _joined(words: set[str]) -> str:
+    return " ".join(sorted(words))
+
+
+def _across_variants(title: Title, subtitle: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """A title read across, alone and with its subtitle's words appended, shared qualifier words left out."""
+    variants = [_without_qualifiers(title.tokens)]
+    if subtitle:
+        variants.append(variants[0] + _without_qualifiers(subtitle))
+    return variants
+
+
+def _names(tokens: tuple[str, ...], subtitle: Title | None) -> set[str]:
+    """The names among a title's (or a suffix's) words and its subtitle's."""
+    found = {token for token in tokens if is_name(token)}
+    return found | subtitle.names if subtitle else found
+
+
+def _prefix_conflict(
+    a: Title, b: Title, threshold: float, a_subtitle: tuple[str, ...], b_subtitle: tuple[str, ...]
+) -> tuple[bool | None, tuple[Split, Split] | None]:
+    """:func:`_prefix_verdict`, and when it is False the first pair of splits whose suffixes differ."""
     verdict: bool | None = None
     for a_split in a.splits:
         for b_split in b.splits:
             if a_split.prefix != b_split.prefix:
                 continue
-            if (
-                _similarity(a_split.suffix, b_split.suffix) >= threshold
-                or (b_subtitle and _similarity(a_split.suffix, b_subtitle) >= threshold)
-                or (a_subtitle and _similarity(b_split.suffix, a_subtitle) >= threshold)
-            ):
-                verdict = True
-            else:
-                return False
-    return verdict
+            if not _suffixes_agree(a_split, b_split, threshold, a_subtitle, b_subtitle):
+                return False, (a_split, b_split)
+            verdict = True
+    return verdict, None
+
+
+def _prefix_evidence(a: Title, b: Title) -> Evidence:
+    """The shared prefix that kept two titles apart (the longest)."""
+    prefixes = {split.prefix for split in a.splits} & {split.prefix for split in b.splits}
+    return Evidence("prefix", max(prefixes, key=len) if prefixes else "")

@@ -11,6 +11,7 @@ from aggregator.matching.words import (
     CARDINAL_WORDS,
     GENERIC_WORDS,
     GENRE_WORDS,
+    LEXICON,
     LOCATIVE_WORDS,
     NOISE_WORDS,
     NOT_A_TOUR_ENDINGS,
@@ -52,6 +53,17 @@ _QUALIFIER_RES = {
 _TOKEN_QUALIFIER_RES = {
     category: re.compile("^(?:" + "|".join(patterns) + ")$") for category, patterns in QUALIFIERS.items()
 }
+_ENGLISH_ORDINAL_RE = re.compile(r"^(\d{1,3})(?:st|nd|rd|th)$")
+_ROMAN_ORDINAL_RE = re.compile(r"(?<![\w.])([IVX]{1,6})\.(?=\s+[^\W\d_])")
+_WORKS_BY_FIRST_WORD: dict[str, tuple[tuple[str, ...], ...]] = {
+    first: tuple(work for work in sorted(LEXICON.works) if work[0] == first)
+    for first in {work[0] for work in LEXICON.works}
+}
+_NOT_NAMES = (
+    (LEXICON.vocabulary | LEXICON.stopwords | LEXICON.venue_words | GENRE_WORDS | NOISE_WORDS | SERIES_WORDS)
+    | frozenset(ORDINAL_WORDS)
+    | frozenset(CARDINAL_WORDS)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +83,38 @@ class Title:
     numbers: frozenset[int]
     years: frozenset[int]
     splits: tuple[Split, ...]
+    names: frozenset[str] = frozenset()
+    """Words that may name a performer, composer or work: content words no word list knows
+    (:func:`read_across` only)."""
+    works: frozenset[str] = frozenset()
+    """Known works of the lexicon the title names, folded (:func:`read_across` only)."""
+    numbered: frozenset[str] = frozenset()
+    """A number with the words after it in its segment, when they hold a content word
+    ("6 philharmonisches konzert"): a numbered evening of a series (:func:`read_across` only)."""
 
 
 @lru_cache(maxsize=8192)
 def analyse(title: str) -> Title:
     """Clean one title and extract its tokens, qualifiers, numbers and prefix/suffix splits."""
+    return _analyse(title, translate=False)
+
+
+@lru_cache(maxsize=8192)
+def read_across(title: str) -> Title:
+    """:func:`analyse` through the bilingual lexicon: English words, works and transliterated names in the
+    German form Dortmund's listings use, stopwords of both languages left out.
+
+    "The Magic Flute (concert performance)" reads ``("zauberfloete",)`` as "Die Zauberflöte (konzertant)"
+    does; "6th Philharmonic Concert" reads ``("6", "philharmonisches", "konzert")``; "Tchaikovsky" reads
+    ``("tschaikowsky",)``. A trailing English venue phrase ("at Dortmund Concert Hall") is dropped.
+    """
+    return _analyse(title, translate=True)
+
+
+def _analyse(title: str, *, translate: bool) -> Title:
     segments = _segments(_clean(title))
+    if translate:
+        segments = [translated for segment in segments if (translated := _translate(segment))]
     kept = _meaningful_segments(segments)
     numbers: set[int] = set()
     years = {int(word) for segment in segments for word in fold_key(segment).split() if _is_year(word)}
@@ -97,6 +135,13 @@ def analyse(title: str) -> Title:
             tokens.append(str(number))
         elif not _is_noise(folded):
             tokens.extend(folded.split())
+    numbered = frozenset(
+        phrase for part in segment_tokens if translate and (phrase := _numbered_phrase(part, numbers))
+    )
+    if translate:
+        segment_tokens = [
+            [token for token in part if token not in LEXICON.stopwords] for part in segment_tokens
+        ]
     tokens = [token for part in segment_tokens for token in part]
     return Title(
         tokens=tuple(tokens) or tuple(fold_key(" ".join(kept)).split()),
@@ -104,7 +149,65 @@ def analyse(title: str) -> Title:
         numbers=frozenset(numbers),
         years=frozenset(years),
         splits=_splits(segment_tokens),
+        names=frozenset(token for token in tokens if is_name(token)) if translate else frozenset(),
+        works=_works(tokens) if translate else frozenset(),
+        numbered=numbered,
     )
+
+
+def _numbered_phrase(tokens: list[str], numbers: set[int]) -> str:
+    """The number of a segment with the words after it up to a stopword ("5 philharmonisches konzert" of
+    "5. Philharmonisches Konzert mit Nobby Dickel"), when they hold a content word; else ``""``."""
+    for index, token in enumerate(tokens):
+        if token.isdigit() and int(token) in numbers:
+            phrase = [token]
+            for word in tokens[index + 1 :]:
+                if word in LEXICON.stopwords:
+                    break
+                phrase.append(word)
+            if any(is_content(word) for word in phrase):
+                return " ".join(phrase)
+    return ""
+
+
+def _translate(segment: str) -> str:
+    """One segment in the lexicon's German: phrases replaced (the longest first), a trailing English venue
+    phrase dropped; words the lexicon does not know keep their spelling (roman numerals stay upper case)."""
+    words = _WORD_RE.findall(segment)
+    folded = [fold_key(word) for word in words]
+    for index in range(1, len(words) - 1):
+        if folded[index] in LEXICON.locatives and all(
+            word in LEXICON.venue_words or word in LEXICON.stopwords for word in folded[index + 1 :]
+        ):
+            words, folded = words[:index], folded[:index]
+            break
+    content = [index for index, word in enumerate(folded) if word not in LEXICON.stopwords]
+    out: list[str] = []
+    copied = 0
+    at = 0
+    while at < len(content):
+        for length in range(min(LEXICON.longest, len(content) - at), 0, -1):
+            target = LEXICON.phrases.get(tuple(folded[content[at + step]] for step in range(length)))
+            if target is not None:
+                out.extend(words[copied : content[at]])
+                out.extend(target)
+                copied = content[at + length - 1] + 1
+                at += length
+                break
+        else:
+            at += 1
+    out.extend(words[copied:])
+    return " ".join(out)
+
+
+def _works(tokens: list[str]) -> frozenset[str]:
+    """The lexicon's works whose German titles stand in ``tokens`` (already read across)."""
+    found = set()
+    for start, token in enumerate(tokens):
+        for work in _WORKS_BY_FIRST_WORD.get(token, ()):
+            if tuple(tokens[start : start + len(work)]) == work:
+                found.add(" ".join(work))
+    return frozenset(found)
 
 
 def _is_noise(folded: str) -> bool:
@@ -121,7 +224,14 @@ def _clean(title: str) -> str:
     text = _DATE_RE.sub(" ", text)
     text = _TIME_RE.sub(" ", text)
     text = _AGE_RE.sub(" ", text)
+    text = _ROMAN_ORDINAL_RE.sub(_roman_ordinal, text)
     return " ".join(text.split())
+
+
+def _roman_ordinal(match: re.Match[str]) -> str:
+    """ "V." before a word is the ordinal "5." ("V. Philharmonisches Konzert"); other capitals stay."""
+    numeral = match.group(1)
+    return f"{_roman_value(numeral)}." if _ROMAN_RE.match(numeral) else match.group()
 
 
 def _segments(text: str) -> list[str]:
@@ -182,6 +292,9 @@ def _number(word: str, folded: str, previous: str, *, is_last: bool) -> int | No
     """The number a word stands for: digits, an ordinal word, a roman numeral, "zwei" after "Teil"."""
     if folded.isdigit():
         return int(folded)
+    ordinal = _ENGLISH_ORDINAL_RE.match(folded)
+    if ordinal:
+        return int(ordinal.group(1))
     if folded in ORDINAL_WORDS:
         return ORDINAL_WORDS[folded]
     if previous in SERIES_WORDS and folded in CARDINAL_WORDS:
@@ -237,6 +350,12 @@ def token_qualifies(token: str) -> bool:
     if _is_tour_word(token):
         return True
     return any(pattern.match(token) for pattern in _TOKEN_QUALIFIER_RES.values())
+
+
+def is_name(token: str) -> bool:
+    """Whether a folded word may name a performer, composer or work: a content word that no word list
+    (lexicon, genre, noise, venue, qualifier, number words) knows, and not a number."""
+    return is_content(token) and token not in _NOT_NAMES and not token_qualifies(token)
 
 
 def is_content(token: str) -> bool:

@@ -1,6 +1,14 @@
-"""Word lists of title matching, in folded form: qualifiers, noise, venue, genre, generic and number words."""
+"""Word lists of title matching, in folded form: qualifiers, noise, venue, genre, generic and number words,
+and the bilingual lexicon (``aggregator/data/lexicon.toml``)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aggregator.normalise.data_files import DataFileError, read_data_file
+from aggregator.text import fold_key
 
 QUALIFIERS: dict[str, tuple[str, ...]] = {
     "young": (
@@ -11,13 +19,30 @@ QUALIFIERS: dict[str, tuple[str, ...]] = {
         r"familien\w*",
         r"baby\w*",
         r"sitzkissen\w*",
+        r"for (?:children|kids|families|the whole family)",
+        r"family (?:concert|show|performance|matinee)s?",
+        r"children s \w+",
     ),
-    "intro": (r"\w*einfuehrung\w*",),
-    "tour": (r"\w*rundgang\w*", r"\w*spaziergang\w*"),  # "...führung" is handled by _TOUR_RE
-    "rehearsal": (r"\w*proben?",),
+    "intro": (r"\w*einfuehrung\w*", r"introduction", r"pre concert talk"),
+    "tour": (r"\w*rundgang\w*", r"\w*spaziergang\w*", r"guided tours?"),  # "...führung": _TOUR_RE
+    "rehearsal": (r"\w*proben?", r"rehearsals?"),
     "workshop": (r"workshops?", r"masterclass\w*", r"meisterkurs\w*"),
-    "talk": (r"\w*gespraech\w*", r"\w*vortrag\w*", r"\w*diskussion\w*"),
-    "opening": (r"\w*eroeffnung\w*", r"vernissage", r"finissage", r"\w*abschluss\w*"),
+    "talk": (
+        r"\w*gespraech\w*",
+        r"\w*vortrag\w*",
+        r"\w*diskussion\w*",
+        r"artist talk",
+        r"panel discussion",
+        r"lecture",
+    ),
+    "opening": (
+        r"\w*eroeffnung\w*",
+        r"vernissage",
+        r"finissage",
+        r"\w*abschluss\w*",
+        r"opening",
+        r"closing concert",
+    ),
     "singalong": (r"sing ?along", r"mitsing\w*"),
     "addon": (
         r"parkticket\w*",
@@ -32,7 +57,10 @@ QUALIFIERS: dict[str, tuple[str, ...]] = {
         r"fanpaket\w*",
     ),
 }
-"""Words that turn the same name into a different event, by category (regexes on folded text)."""
+"""Words that turn the same name into a different event, by category (regexes on folded text).
+
+English qualifiers are here too ("Family Concert", "Guided Tour"): a tourism portal's English listing of a
+children's version must stay apart from the evening performance however its title is read."""
 
 NOT_A_TOUR_PREFIXES = frozenset(
     {
@@ -123,11 +151,103 @@ ORDINAL_WORDS: dict[str, int] = {
     **dict.fromkeys(("zehnte", "zehnter", "zehntes", "zehnten", "zehntem"), 10),
     **dict.fromkeys(("elfte", "elfter", "elftes", "elften"), 11),
     **dict.fromkeys(("zwoelfte", "zwoelfter", "zwoelftes", "zwoelften"), 12),
-}
-"""Folded German ordinal words and their numbers ("Zweites Philharmonisches Konzert")."""
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+}  # fmt: skip
+"""Folded German and English ordinal words and their numbers ("Zweites Philharmonisches Konzert",
+"Fifth Chamber Concert"); "5th" and "V." are read as numbers by the title analysis."""
 
 CARDINAL_WORDS: dict[str, int] = {
     "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5, "sechs": 6, "sieben": 7, "acht": 8,
     "neun": 9, "zehn": 10, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
 }  # fmt: skip
 """Spelled cardinals, counted only after a series word ("Teil zwei", "Part Two")."""
+
+
+class LexiconDataError(DataFileError):
+    """``lexicon.toml`` is malformed; names the file and the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The bilingual lexicon, folded: what to read alike, the known works, and the words that name no one.
+
+    Phrase keys are folded and without stopwords ("The Magic Flute" → ``("magic", "flute")``); a phrase
+    is replaced by its German form, folded, stopwords kept ("für Kinder" → ``("fuer", "kinder")``), so that
+    qualifiers are found in the result as in a German title.
+    """
+
+    phrases: dict[tuple[str, ...], tuple[str, ...]]
+    longest: int
+    """The most words a phrase key has."""
+    works: frozenset[tuple[str, ...]]
+    """The known works' German titles, folded, without stopwords."""
+    vocabulary: frozenset[str]
+    """Words that describe the kind of event or the announcement; never a name."""
+    stopwords: frozenset[str]
+    """German and English stopwords."""
+    locatives: frozenset[str]
+    venue_words: frozenset[str]
+
+
+def load_lexicon(path: Path | None = None) -> Lexicon:
+    """Load the lexicon from ``path`` (default: the packaged ``lexicon.toml``)."""
+    name, data = read_data_file("lexicon.toml", path, LexiconDataError)
+    common = _table(name, data, "common")
+    stopwords = STOPWORDS | _words(name, common, "common.stopwords")
+    phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+    vocabulary: set[str] = set(_words(name, common, "common.not_names"))
+
+    def add(entry: str, spelling: str, target: str) -> tuple[str, ...]:
+        key = tuple(word for word in fold_key(spelling).split() if word not in stopwords)
+        value = tuple(fold_key(target).split())
+        if not key or not value:
+            raise LexiconDataError(name, entry, f"{spelling!r} → {target!r} has no word to match")
+        if phrases.setdefault(key, value) != value:
+            raise LexiconDataError(name, entry, f"{spelling!r} is read as {phrases[key]!r} already")
+        return key
+
+    for spelling, target in _table(name, data, "words").items():
+        if not isinstance(target, str):
+            raise LexiconDataError(name, f"words.{spelling}", "must be a string (the German wording)")
+        vocabulary.update(add(f"words.{spelling}", spelling, target))
+        vocabulary.update(fold_key(target).split())
+    works: set[tuple[str, ...]] = set()
+    for table in ("works", "names"):
+        for german, others in _table(name, data, table).items():
+            if not isinstance(others, list) or not all(isinstance(other, str) for other in others):
+                raise LexiconDataError(
+                    name, f"{table}.{german}", "must be a list of strings (other spellings)"
+                )
+            canonical = add(f"{table}.{german}", german, german)
+            for other in others:
+                add(f"{table}.{german}", other, german)
+            if table == "works":
+                works.add(canonical)
+    return Lexicon(
+        phrases=phrases,
+        longest=max((len(key) for key in phrases), default=1),
+        works=frozenset(works),
+        vocabulary=frozenset(vocabulary - stopwords),
+        stopwords=frozenset(stopwords),
+        locatives=LOCATIVE_WORDS | _words(name, common, "common.locatives"),
+        venue_words=VENUE_WORDS | _words(name, common, "common.venue_words"),
+    )
+
+
+def _table(name: str, data: dict[str, Any], key: str) -> dict[str, Any]:
+    table = data.get(key, {})
+    if not isinstance(table, dict):
+        raise LexiconDataError(name, key, "must be a table")
+    return table
+
+
+def _words(name: str, table: dict[str, Any], entry: str) -> frozenset[str]:
+    words = table.get(entry.rpartition(".")[2], [])
+    if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+        raise LexiconDataError(name, entry, "must be a list of strings")
+    return frozenset(token for word in words for token in fold_key(word).split())
+
+
+LEXICON = load_lexicon()
+"""The packaged lexicon."""

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from starlette.responses import JSONResponse, Response
 
 from aggregator.decisions import Kind
+from aggregator.matching.rules import Evidence
 from aggregator.models import Event, Occurrence
 from aggregator.review import (
     Change,
@@ -70,6 +71,26 @@ TEXTS: Texts = {
         "Gleicher Reihentitel, aber verschiedene Untertitel hielten sie getrennt.",
         "The same series title with different subtitles kept them apart.",
     ),
+    "review_for": ("Dafür spricht: {items}.", "For a merge: {items}."),
+    "review_against": ("Dagegen spricht: {items}.", "Against: {items}."),
+    "evidence_slot": ("gleicher Ort, gleicher Tag, gleiche Beginnzeit", "same venue, day and start time"),
+    "evidence_score": ("Titelähnlichkeit {detail}", "title similarity {detail}"),
+    "evidence_translation": (
+        "gleicher Titel in der Übersetzung (Ähnlichkeit {detail})",
+        "the same title in translation (similarity {detail})",
+    ),
+    "evidence_names": ("gemeinsame Namen: {detail}", "shared names: {detail}"),
+    "evidence_number": ("gleiche Nummer: {detail}", "the same number: {detail}"),
+    "evidence_work": ("dasselbe Werk: {detail}", "the same work: {detail}"),
+    "evidence_qualifiers": ("verschiedene Zusätze: {detail}", "different qualifiers: {detail}"),
+    "evidence_numbers": ("verschiedene Nummern: {detail}", "different numbers: {detail}"),
+    "evidence_years": ("verschiedene Jahre: {detail}", "different years: {detail}"),
+    "evidence_prefix": (
+        "gleicher Reihentitel „{detail}“, verschiedene Untertitel",
+        "the same series title “{detail}”, different subtitles",
+    ),
+    "evidence_low_score": ("Titelähnlichkeit nur {detail}", "title similarity only {detail}"),
+    "evidence_other_names": ("Namen nur auf einer Seite: {detail}", "names on one side only: {detail}"),
     "review_conflict_intro": (
         "Eine Veranstaltung, verschiedene Angaben der Quellen zu einem Termin.",
         "One event; its sources say different things about one performance.",
@@ -185,8 +206,15 @@ def item_json(item: ReviewItem) -> dict[str, Any]:
         "score": item.score,
         "threshold": item.threshold,
         "rule": item.rule,
+        "evidence_for": [evidence_json(evidence) for evidence in item.evidence_for],
+        "evidence_against": [evidence_json(evidence) for evidence in item.evidence_against],
         "sides": [side_json(side) for side in item.sides],
     }
+
+
+def evidence_json(evidence: Evidence) -> dict[str, str]:
+    """One piece of evidence for or against a merge: its kind and what the matcher saw (folded words)."""
+    return {"kind": evidence.kind, "detail": evidence.detail}
 
 
 def decision_json(view: DecisionView) -> dict[str, Any]:
@@ -257,6 +285,11 @@ def _value_text(ctx: Context, name: str | None, value: str | None) -> str:
     return value
 
 
+def _evidence_text(ctx: Context, evidence: Evidence) -> str:
+    key = f"evidence_{evidence.kind}"
+    return ctx.t(key, detail=evidence.detail) if key in ctx.console.texts else evidence.kind
+
+
 def _item_view(ctx: Context, number: int, item: ReviewItem) -> _ItemView:
     day = item.day.isoformat()
     sides = [ctx.t("review_side", n=index + 1) for index in range(len(item.sides))]
@@ -280,6 +313,9 @@ def _item_view(ctx: Context, number: int, item: ReviewItem) -> _ItemView:
         explain = [ctx.t("review_score", score=f"{item.score:.0f}", threshold=f"{item.threshold:.0f}")]
         if item.rule:
             explain.append(ctx.t(f"review_rule_{item.rule}"))
+        for key, evidence in (("review_for", item.evidence_for), ("review_against", item.evidence_against)):
+            if evidence:
+                explain.append(ctx.t(key, items="; ".join(_evidence_text(ctx, e) for e in evidence)))
         a, b = item.sides[0].event_id, item.sides[1].event_id
         pair = f"{item.sides[0].title} / {item.sides[1].title}"
         actions = [

@@ -56,7 +56,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
                 _listing("konzerthaus", "k2", "Kosmos", other),
             ],
             "dortmund_de": [
-                _listing("dortmund_de", "c1", "Igor Levit: Beethoven-Sonaten", evening),
+                _listing("dortmund_de", "c1", "Igor Levit: Beethoven-Sonaten", evening.replace(minute=40)),
                 _listing("dortmund_de", "c2", "Kosmos", other.replace(hour=19, minute=30)),
             ],
         }

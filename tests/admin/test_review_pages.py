@@ -46,7 +46,8 @@ def _at(day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture
 def near_miss(runtime: ConsoleRuntime, clock: FixedClock) -> tuple[str, str]:
-    """Two events the matcher kept apart: the venue's and the city portal's title of one recital."""
+    """Two events the matcher kept apart: the venue's and the city portal's title of one recital, ten
+    minutes apart (at the same minute, the names they share would merge them)."""
     _run(
         runtime,
         clock,
@@ -57,7 +58,7 @@ def near_miss(runtime: ConsoleRuntime, clock: FixedClock) -> tuple[str, str]:
         runtime,
         clock,
         "dortmund_de",
-        [_listing("dortmund_de", "c1", "Igor Levit: Beethoven-Sonaten", _at(5, 19, 30))],
+        [_listing("dortmund_de", "c1", "Igor Levit: Beethoven-Sonaten", _at(5, 19, 40))],
     )
     return _event_of(runtime, "konzerthaus", "k1"), _event_of(runtime, "dortmund_de", "c1")
 
@@ -113,6 +114,31 @@ def test_the_queue_shows_a_near_miss_side_by_side_in_both_languages(
     assert "Titelähnlichkeit" in page.text
     english = as_editor.get("/admin/review?lang=en")
     assert "Near miss on 2026-12-05" in english.text and ">Keep apart</button>" in english.text
+
+
+def test_a_near_miss_in_one_slot_shows_the_evidence_for_and_against_in_both_languages(
+    as_editor: TestClient, runtime: ConsoleRuntime, clock: FixedClock
+) -> None:
+    for source, record_id, title in (
+        ("konzerthaus", "k1", "Tribute to Hans Zimmer"),
+        ("dortmund_de", "c1", "The Music of Hans Zimmer & Others"),
+    ):
+        _run(runtime, clock, source, [_listing(source, record_id, title, _at(5, 20))])
+    page = as_editor.get("/admin/review")
+    assert (
+        "Dafür spricht: gleicher Ort, gleicher Tag, gleiche Beginnzeit; gemeinsame Namen: hans zimmer."
+        in page.text
+    )
+    against = "Dagegen spricht: Titelähnlichkeit nur 73; Namen nur auf einer Seite: {}."
+    assert against.format("tribute / others") in page.text or against.format("others / tribute") in page.text
+    english = as_editor.get("/admin/review?lang=en")
+    assert "For a merge: same venue, day and start time; shared names: hans zimmer." in english.text
+    [item] = as_editor.get("/api/v1/admin/review").json()["items"]
+    assert item["evidence_for"] == [
+        {"kind": "slot", "detail": ""},
+        {"kind": "names", "detail": "hans zimmer"},
+    ]
+    assert [e["kind"] for e in item["evidence_against"]] == ["low_score", "other_names"]
 
 
 def test_merging_from_the_queue_changes_the_events_at_once_and_is_audited(

@@ -84,9 +84,10 @@ def _undo(ctx: IngestContext, decision_id: int) -> None:
 
 
 def _levit(ctx: IngestContext) -> tuple[list[Listing], list[Listing]]:
-    """A near miss: the venue and the city portal list one recital under titles the matcher keeps apart."""
+    """A near miss: the venue and the city portal list one recital under titles the matcher keeps apart
+    (ten minutes apart: at the same minute the names they share would merge them)."""
     venue = [listing("konzerthaus", "k1", "Igor Levit spielt Beethoven", at(5, 19, 30))]
-    city = [listing("dortmund_de", "c1", "Igor Levit: Beethoven-Sonaten", at(5, 19, 30))]
+    city = [listing("dortmund_de", "c1", "Igor Levit: Beethoven-Sonaten", at(5, 19, 40))]
     run(ctx, "konzerthaus", venue)
     run(ctx, "dortmund_de", city)
     return venue, city

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aggregator.config import Settings
 from aggregator.decisions import Kind
 from aggregator.ingest import IngestContext
+from aggregator.matching.rules import Evidence
 from aggregator.review import DecisionRequest, Winner, decide, undo
 from aggregator.review_queue import NEAR_MISS_MARGIN, ReviewItem, review_queue
 from aggregator.types import Status
@@ -39,8 +40,10 @@ def _decide(
 
 
 def _pair(
-    ctx: IngestContext, venue_title: str, city_title: str, city_hour: int = 19, minute: int = 30
+    ctx: IngestContext, venue_title: str, city_title: str, city_hour: int = 19, minute: int = 40
 ) -> None:
+    """The venue's and the city portal's listing of one evening, the city's ten minutes later by default
+    (at the same minute, the evidence beyond title likeness decides more pairs)."""
     run(ctx, "konzerthaus", [listing("konzerthaus", "k1", venue_title, at(5, 19, 30))])
     run(ctx, "dortmund_de", [listing("dortmund_de", "c1", city_title, at(5, city_hour, minute))])
 
@@ -86,6 +89,36 @@ def test_a_pair_a_hard_rule_kept_apart_shows_the_rule(ctx: IngestContext) -> Non
     _pair(ctx, "Die Zauberflöte", "Die Zauberflöte für Kinder")
     [item] = _queue(ctx)
     assert (item.kind, item.rule, item.score) == ("near_miss", "qualifiers", 100.0)
+
+
+def test_a_pair_in_one_slot_the_evidence_cannot_decide_is_a_near_miss_with_what_spoke_for_and_against(
+    ctx: IngestContext,
+) -> None:
+    _pair(ctx, "Tribute to Hans Zimmer", "The Music of Hans Zimmer & Others", 19, 30)
+    [item] = _queue(ctx)
+    assert (item.kind, item.rule) == ("near_miss", None)
+    assert item.evidence_for == (Evidence("slot"), Evidence("names", "hans zimmer"))
+    low, other = item.evidence_against
+    assert low == Evidence("low_score", "73") and other.kind == "other_names"
+    assert set(other.detail.split(" / ")) == {"tribute", "others"}  # in the order of the sides
+
+
+def test_shared_names_far_below_the_title_score_make_a_near_miss_in_one_slot_only(ctx: IngestContext) -> None:
+    _pair(ctx, "Cityring-Konzerte: Filmmusikgala", "Filmmusikgala: Die Musik von John Williams", 19, 30)
+    [item] = _queue(ctx)
+    assert item.score is not None and item.score < 88.0 - NEAR_MISS_MARGIN
+    assert Evidence("names", "filmmusikgala") in item.evidence_for
+
+
+def test_a_pair_the_slot_evidence_decided_is_merged_and_no_near_miss(ctx: IngestContext) -> None:
+    _pair(ctx, "Igor Levit spielt Beethoven", "Igor Levit: Beethoven-Sonaten", 19, 30)
+    assert _queue(ctx) == []
+
+
+def test_a_near_miss_outside_one_slot_has_no_slot_evidence(ctx: IngestContext) -> None:
+    _pair(ctx, "Igor Levit spielt Beethoven", "Igor Levit: Beethoven-Sonaten")
+    [item] = _queue(ctx)
+    assert item.evidence_for == () and [e.kind for e in item.evidence_against] == ["low_score"]
 
 
 def test_two_titles_one_source_lists_at_the_same_time_are_no_near_miss(ctx: IngestContext) -> None:
