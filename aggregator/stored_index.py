@@ -50,7 +50,7 @@ _COLUMNS = (
 
 def _stored(session: Session, where: ColumnElement[bool]) -> Iterator[_Stored]:
     rows = session.execute(select(*_COLUMNS).join(Event, Event.id == Occurrence.event_id).where(where))
-    return (_Stored(*row) for row in rows)
+    return (_Stored._make(row) for row in rows)
 
 
 def _index_occurrence(index: dedupe.DedupeIndex, stored: _Stored, sources: set[str], now: datetime) -> None:

@@ -69,7 +69,7 @@ def hooks(settings: Settings) -> OpenDataSettings:
     return replace(
         settings.open_data,
         webhooks_allow_private=True,
-        webhook_timeout_seconds=0.5,
+        webhook_timeout_seconds=3.0,  # a loaded CI machine answers a 500 within this; "hang" waits it out
         webhook_retry_seconds=60,
         webhook_max_failures=4,
         webhook_batch=2,
