@@ -44,11 +44,21 @@ def _joined(values: Iterable[str]) -> str:
 
 
 def lock_changes(session: Session) -> None:
-    """Hold the change lock until ``session``'s transaction ends (PostgreSQL; re-entrant)."""
-    if session.get_bind().dialect.name == "postgresql":
+    """Hold the change lock until ``session``'s transaction ends (PostgreSQL; re-entrant).
+
+    Taken once per transaction, without flushing: a run records thousands of changes, and a lock
+    statement (with its autoflush) per change would turn the bulk write path back into one row at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get("change_lock") is transaction:
+        return
+    with session.no_autoflush:
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"), {"key": CHANGE_LOCK}
         )
+    session.info["change_lock"] = transaction
 
 
 def record_change(
@@ -63,6 +73,8 @@ def record_change(
 ) -> None:
     """Record one change of ``event`` in the current transaction (call it where the write happens)."""
     lock_changes(session)
+    with session.no_autoflush:
+        sources = _joined(r.source for r in event.records)
     session.add(
         Change(
             at=now,
@@ -73,7 +85,7 @@ def record_change(
             data=data or {},
             venue=event.venue_slug or "",
             categories=_joined(str(c) for c in event.categories or ()),
-            sources=_joined(r.source for r in event.records),
+            sources=sources,
         )
     )
 
