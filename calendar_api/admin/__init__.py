@@ -32,6 +32,7 @@ from calendar_api.admin import (
     account_pages,
     audit_pages,
     home_pages,
+    invitation_pages,
     login_pages,
     people_pages,
     review_pages,
@@ -50,6 +51,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     audit_pages,
     account_pages,
     people_pages,
+    invitation_pages,
 )
 """Every part of the console, in the order of the navigation."""
 

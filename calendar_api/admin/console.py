@@ -11,7 +11,8 @@ Every console URL is made by :meth:`Console.page` (HTML under ``/admin``) or :me
 CSRF is asgi-csrf's double-submit cookie, wrapped around both sub-apps: every request but GET/HEAD
 must carry the ``csrftoken`` form field (or ``x-csrftoken`` header) matching the signed cookie; a key
 in ``Authorization`` skips it, since no browser sends one on its own. The login form is always
-checked, so a foreign site cannot sign a visitor in to an account of its choosing.
+checked (as is every public form), so a foreign site cannot sign a visitor in to an account of its
+choosing.
 
 Handlers are plain functions ``handler(ctx: Context) -> Response`` and run in a worker thread, so
 they may use the database directly.
@@ -275,6 +276,10 @@ class Console:
         route = Route(path, endpoint, methods=list(methods))
         (self._pages if kind == "page" else self._api).append(route)
 
+    def public_writes(self) -> set[str]:
+        """Paths of public forms (the login, the welcome link): CSRF-checked even without a cookie."""
+        return {r.path for r in self.registered if r.roles == PUBLIC and set(r.methods) - {"GET", "HEAD"}}
+
     def routes(self) -> list[BaseRoute]:
         """The console's two mounts (each behind CSRF and ``no-store``) and ``/admin`` → ``/admin/``."""
 
@@ -288,7 +293,7 @@ class Console:
                 return asgi_csrf(  # type: ignore[no-any-return]
                     app,
                     signing_secret=secret,
-                    always_protect={f"{ADMIN_PREFIX}/login"},
+                    always_protect=self.public_writes(),
                     cookie_secure=self.secure,
                     send_csrf_failed=self._csrf_failed(kind),
                 )
