@@ -57,6 +57,8 @@ CSRF_COOKIE = "csrftoken"
 CSRF_FIELD = "csrftoken"
 LANG_COOKIE = "sk_lang"
 ADMIN_PREFIX = "/admin"
+PORTAL_PREFIX = "/venue"
+"""The venue portal: pages of the same console (sessions, CSRF, guard, texts) under their own prefix."""
 API_PREFIX = "/api/v1/admin"
 
 ADMINS: tuple[Role, ...] = ("admin",)
@@ -242,8 +244,7 @@ class Console:
             value, ensure_ascii=False, indent=2, default=str
         )
         self.registered: list[Registered] = []
-        self._pages: list[BaseRoute] = []
-        self._api: list[BaseRoute] = []
+        self._mounts: dict[str, list[BaseRoute]] = {}
 
     def text(self, lang: Lang, key: str, **values: object) -> str:
         """The text ``key`` in ``lang``."""
@@ -256,32 +257,48 @@ class Console:
     # -- registration -------------------------------------------------------------------------
 
     def page(
-        self, path: str, handler: Handler, *, roles: tuple[Role, ...], methods: Sequence[str] = ("GET",)
+        self,
+        path: str,
+        handler: Handler,
+        *,
+        roles: tuple[Role, ...],
+        methods: Sequence[str] = ("GET",),
+        prefix: str = ADMIN_PREFIX,
     ) -> None:
-        """An HTML page or form target at ``/admin{path}`` for ``roles`` (``PUBLIC``: anyone)."""
-        self._register("page", path, handler, roles, methods)
+        """An HTML page or form target at ``{prefix}{path}`` for ``roles`` (``PUBLIC``: anyone).
+
+        ``prefix`` is ``/admin`` (the console) or :data:`PORTAL_PREFIX` (the venue portal).
+        """
+        if prefix not in (ADMIN_PREFIX, PORTAL_PREFIX):
+            raise ValueError(f"no console prefix {prefix!r}")
+        self._register("page", path, handler, roles, methods, prefix)
 
     def api(
         self, path: str, handler: Handler, *, roles: tuple[Role, ...], methods: Sequence[str] = ("GET",)
     ) -> None:
         """A JSON endpoint at ``/api/v1/admin{path}`` for ``roles``."""
-        self._register("api", path, handler, roles, methods)
+        self._register("api", path, handler, roles, methods, API_PREFIX)
 
     def _register(
-        self, kind: Kind, path: str, handler: Handler, roles: tuple[Role, ...], methods: Sequence[str]
+        self,
+        kind: Kind,
+        path: str,
+        handler: Handler,
+        roles: tuple[Role, ...],
+        methods: Sequence[str],
+        prefix: str,
     ) -> None:
-        prefix = ADMIN_PREFIX if kind == "page" else API_PREFIX
         self.registered.append(Registered(kind, prefix + path, tuple(methods), roles))
         endpoint = self._guarded(kind, handler, roles)
         route = Route(path, endpoint, methods=list(methods))
-        (self._pages if kind == "page" else self._api).append(route)
+        self._mounts.setdefault(prefix, []).append(route)
 
     def public_writes(self) -> set[str]:
         """Paths of public forms (the login, the welcome link): CSRF-checked even without a cookie."""
         return {r.path for r in self.registered if r.roles == PUBLIC and set(r.methods) - {"GET", "HEAD"}}
 
     def routes(self) -> list[BaseRoute]:
-        """The console's two mounts (each behind CSRF and ``no-store``) and ``/admin`` → ``/admin/``."""
+        """The console's mounts (each behind CSRF and ``no-store``) and ``/admin`` → ``/admin/``."""
 
         def protect(routes: list[BaseRoute], kind: Kind) -> ASGIApp:
             def build() -> ASGIApp:
@@ -300,11 +317,12 @@ class Console:
 
             return _NoStore(_BuiltOnFirstRequest(build))
 
-        return [
-            Route(ADMIN_PREFIX, lambda request: RedirectResponse(f"{ADMIN_PREFIX}/", status_code=308)),
-            Mount(ADMIN_PREFIX, app=protect(self._pages, "page")),
-            Mount(API_PREFIX, app=protect(self._api, "api")),
-        ]
+        routes: list[BaseRoute] = []
+        for prefix, mounted in self._mounts.items():
+            if prefix != API_PREFIX:
+                routes.append(Route(prefix, _slash_redirect(prefix)))
+            routes.append(Mount(prefix, app=protect(mounted, "api" if prefix == API_PREFIX else "page")))
+        return routes
 
     # -- the guard ----------------------------------------------------------------------------
 
@@ -415,6 +433,13 @@ class Console:
                 {"httponly": True, "samesite": "lax", "secure": self.secure, "path": "/", "max_age": 0},
             )
         )
+
+
+def _slash_redirect(prefix: str) -> Callable[[Request], Response]:
+    def redirect(_request: Request) -> Response:
+        return RedirectResponse(f"{prefix}/", status_code=308)
+
+    return redirect
 
 
 async def _json_body(request: Request) -> Any:

@@ -7,7 +7,16 @@ from starlette.responses import RedirectResponse, Response
 from aggregator.accounts import LoginRefused, verify_login
 from aggregator.login_sessions import end_session, start_session
 from aggregator.login_throttle import note_failure, retry_after, throttle_keys
-from calendar_api.admin.console import ADMIN_PREFIX, EVERYONE, PUBLIC, SESSION_COOKIE, Console, Context, Texts
+from calendar_api.admin.console import (
+    ADMIN_PREFIX,
+    EVERYONE,
+    PORTAL_PREFIX,
+    PUBLIC,
+    SESSION_COOKIE,
+    Console,
+    Context,
+    Texts,
+)
 
 TEXTS: Texts = {
     "login_title": ("Anmelden", "Sign in"),
@@ -38,7 +47,7 @@ def landing(role: str, target: str) -> str:
     """Where an account goes after signing in: ``target`` when it is safe, else its role's home."""
     if target:
         return _safe_next(target)
-    return f"{ADMIN_PREFIX}/account" if role == "venue" else f"{ADMIN_PREFIX}/"
+    return f"{PORTAL_PREFIX}/" if role == "venue" else f"{ADMIN_PREFIX}/"
 
 
 def login_form(ctx: Context) -> Response:

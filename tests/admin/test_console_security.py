@@ -30,7 +30,22 @@ def test_the_console_has_routes_of_every_kind(runtime: ConsoleRuntime, clock: Fi
     routes = _routes(runtime, clock)
     assert {r.kind for r in routes} == {"page", "api"}
     assert any("POST" in r.methods for r in routes)
-    assert all(r.path.startswith(("/admin", "/api/v1/admin")) for r in routes)
+    assert all(r.path.startswith(("/admin", "/api/v1/admin", "/venue")) for r in routes)
+    assert any(r.path.startswith("/venue") for r in routes), "the venue portal registers its pages here"
+
+
+def test_the_portal_admits_venue_accounts_only(
+    runtime: ConsoleRuntime, clock: FixedClock, as_editor: TestClient, as_admin: TestClient
+) -> None:
+    portal = [r for r in _routes(runtime, clock) if r.path.startswith("/venue")]
+    assert portal
+    for route in portal:
+        assert route.roles == ("venue",), route.path
+        for client in (as_editor, as_admin):
+            for method in route.methods:
+                headers = {"x-csrftoken": csrf(client)}
+                status = client.request(method, _concrete(route.path), headers=headers).status_code
+                assert status == 403, (method, route.path, status)
 
 
 def test_anonymous_visitors_get_nothing_but_the_login_page(
