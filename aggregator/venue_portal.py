@@ -39,6 +39,8 @@ class DateRow:
     room: str | None
     offers: tuple[tuple[str, str], ...]
     """(source, what it offers: price text or range, availability)."""
+    own: bool = False
+    """The venue's own push source gave this date (the portal may change it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +114,13 @@ def _offer_text(
     return " · ".join(part for part in (price, availability or "") if part) or "–"
 
 
-def venue_event(session: Session, event_id: str, slugs: Sequence[str]) -> EventDetail | None:
-    """The event ``event_id`` with its provenance, or ``None`` unless it is at one of ``slugs``."""
+def venue_event(
+    session: Session, event_id: str, slugs: Sequence[str], *, own_source: str | None = None
+) -> EventDetail | None:
+    """The event ``event_id`` with its provenance, or ``None`` unless it is at one of ``slugs``.
+
+    A date with a record of ``own_source`` (the venue's push source) is marked ``own``.
+    """
     event = session.get(Event, event_id)
     if event is None or event.venue_slug not in slugs:
         return None
@@ -139,6 +146,7 @@ def venue_event(session: Session, event_id: str, slugs: Sequence[str]) -> EventD
                 )
                 for offer in o.offers
             ),
+            own_source is not None and any(r.source == own_source for r in o.records),
         )
         for o in session.scalars(
             select(Occurrence).where(Occurrence.event_id == event.id).order_by(Occurrence.start)

@@ -36,6 +36,7 @@ from calendar_api.admin import (
     invitation_pages,
     login_pages,
     people_pages,
+    portal_entry_pages,
     portal_pages,
     review_pages,
     source_pages,
@@ -55,6 +56,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     people_pages,
     invitation_pages,
     portal_pages,
+    portal_entry_pages,
 )
 """Every part of the console, in the order of the navigation."""
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from aggregator.health import source_health
 from aggregator.venue_portal import venue_event, venue_events, venue_names, venue_sources
 from calendar_api.admin.console import PORTAL_PREFIX, VENUES, Console, Context, NavItem, Problem, Texts
+from calendar_api.push.tokens import default_source
 
 TEXTS: Texts = {
     "nav_portal": ("Meine Termine", "My events"),
@@ -93,7 +94,12 @@ def home(ctx: Context) -> Response:
 def event(ctx: Context) -> Response:
     """``/venue/events/{event_id}``: one event of the account's venues with its provenance."""
     with ctx.factory() as session:
-        detail = venue_event(session, str(ctx.request.path_params["event_id"]), _slugs(ctx))
+        detail = venue_event(
+            session,
+            str(ctx.request.path_params["event_id"]),
+            _slugs(ctx),
+            own_source=default_source(_slugs(ctx)),
+        )
         names = venue_names(session, _slugs(ctx))
     if detail is None:
         raise Problem(404, ctx.t("portal_not_yours"))
