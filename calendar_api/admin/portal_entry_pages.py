@@ -33,7 +33,7 @@ from calendar_api.admin.event_form import (
 from calendar_api.push.audit import record_write
 from calendar_api.push.handlers import Answer, apply_write
 from calendar_api.push.push_problems import PushProblem
-from calendar_api.push.tokens import PushToken, TokenError, portal_token
+from calendar_api.push.tokens import PushToken, TokenError, default_source, portal_token
 
 TEXTS: Texts = {
     "nav_portal_new": ("Termin eintragen", "Enter an event"),
@@ -284,7 +284,7 @@ def _own_record(ctx: Context, occurrence_id: str) -> tuple[str, str, dict[str, A
     404 for another venue's date or an unknown one; 403 for a date of the venue that another source gave.
     """
     assert ctx.account is not None
-    token = _token(ctx)
+    source = default_source(ctx.account.venues)
     with ctx.factory() as session:
         row = session.execute(
             select(Occurrence.id, Event.id, Event.venue_slug)
@@ -295,7 +295,7 @@ def _own_record(ctx: Context, occurrence_id: str) -> tuple[str, str, dict[str, A
             raise Problem(404, ctx.t("portal_not_yours"))
         found = session.scalars(
             select(SourceRecord).where(
-                SourceRecord.occurrence_id == occurrence_id, SourceRecord.source == token.source
+                SourceRecord.occurrence_id == occurrence_id, SourceRecord.source == source
             )
         ).first()
         if found is None:
