@@ -38,6 +38,7 @@ from calendar_api.admin import (
     people_pages,
     portal_entry_pages,
     portal_pages,
+    portal_upload_pages,
     review_pages,
     source_pages,
     venue_pages,
@@ -57,6 +58,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     invitation_pages,
     portal_pages,
     portal_entry_pages,
+    portal_upload_pages,
 )
 """Every part of the console, in the order of the navigation."""
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlencode
 
 from asgi_csrf import asgi_csrf  # type: ignore[import-untyped]
+from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -57,6 +59,8 @@ CSRF_COOKIE = "csrftoken"
 CSRF_FIELD = "csrftoken"
 LANG_COOKIE = "sk_lang"
 ADMIN_PREFIX = "/admin"
+MULTIPART_MAX_BYTES = 2_000_000
+"""The largest body a file form (``multipart=True``) may send; a larger one is refused unread."""
 PORTAL_PREFIX = "/venue"
 """The venue portal: pages of the same console (sessions, CSRF, guard, texts) under their own prefix."""
 API_PREFIX = "/api/v1/admin"
@@ -245,6 +249,8 @@ class Console:
         )
         self.registered: list[Registered] = []
         self._mounts: dict[str, list[BaseRoute]] = {}
+        self._multipart: set[str] = set()
+        self._csrf_secret = ""
 
     def text(self, lang: Lang, key: str, **values: object) -> str:
         """The text ``key`` in ``lang``."""
@@ -264,13 +270,19 @@ class Console:
         roles: tuple[Role, ...],
         methods: Sequence[str] = ("GET",),
         prefix: str = ADMIN_PREFIX,
+        multipart: bool = False,
     ) -> None:
         """An HTML page or form target at ``{prefix}{path}`` for ``roles`` (``PUBLIC``: anyone).
 
         ``prefix`` is ``/admin`` (the console) or :data:`PORTAL_PREFIX` (the venue portal).
+        ``multipart``: the form sends a file (``multipart/form-data``, at most
+        :data:`MULTIPART_MAX_BYTES`); its CSRF token is checked by the guard once the form is read,
+        since asgi-csrf's own multipart reading fails with the python-multipart of today.
         """
         if prefix not in (ADMIN_PREFIX, PORTAL_PREFIX):
             raise ValueError(f"no console prefix {prefix!r}")
+        if multipart:
+            self._multipart.add(prefix + path)
         self._register("page", path, handler, roles, methods, prefix)
 
     def api(
@@ -305,6 +317,7 @@ class Console:
                 secret = self.settings.console.csrf_secret or shared_secret(
                     self.factory, "csrf", now=self.clock()
                 )
+                self._csrf_secret = secret
                 app = Starlette(routes=routes)
                 app.router.redirect_slashes = False
                 return asgi_csrf(  # type: ignore[no-any-return]
@@ -312,6 +325,7 @@ class Console:
                     signing_secret=secret,
                     always_protect=self.public_writes(),
                     cookie_secure=self.secure,
+                    skip_if_scope=self._checks_own_csrf,
                     send_csrf_failed=self._csrf_failed(kind),
                 )
 
@@ -325,6 +339,22 @@ class Console:
         return routes
 
     # -- the guard ----------------------------------------------------------------------------
+
+    def _checks_own_csrf(self, scope: Scope) -> bool:
+        """A file form of a ``multipart`` page: the guard checks its token (:meth:`_multipart_csrf`)."""
+        return scope.get("path") in self._multipart and _is_multipart(Request(scope))
+
+    def _multipart_csrf(self, request: Request, form: FormData) -> bool:
+        """The form's token matches the signed cookie (asgi-csrf's double submit, checked here)."""
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        sent = form.get(CSRF_FIELD)
+        if not cookie or not isinstance(sent, str) or not self._csrf_secret:
+            return False
+        try:
+            URLSafeSerializer(self._csrf_secret).loads(cookie, "csrftoken")
+        except BadSignature:
+            return False
+        return secrets.compare_digest(sent, cookie)
 
     def language(self, request: Request) -> Lang:
         """``?lang=``, then the language cookie, then ``Accept-Language``."""
@@ -367,10 +397,17 @@ class Console:
                 if account.role not in roles:
                     return self._refuse(kind, request, lang, 403, "problem_forbidden")
             ctx = Context(self, request, account, lang, now)
+            own_csrf = request.url.path in self._multipart and _is_multipart(request)
+            if own_csrf:
+                length = request.headers.get("content-length", "")
+                if not length.isdigit() or int(length) > MULTIPART_MAX_BYTES:
+                    return self._refuse(kind, request, lang, 413, "problem_too_large")
             try:
                 if request.method not in ("GET", "HEAD"):
                     if kind == "page":
-                        ctx.form = await request.form(max_files=20, max_fields=2000)
+                        ctx.form = await request.form(max_files=1 if own_csrf else 20, max_fields=2000)
+                        if own_csrf and not self._multipart_csrf(request, ctx.form):
+                            return self._refuse(kind, request, lang, 403, "problem_csrf")
                     else:
                         ctx.body = await _json_body(request)
                 response = await run_in_threadpool(handler, ctx)
@@ -433,6 +470,10 @@ class Console:
                 {"httponly": True, "samesite": "lax", "secure": self.secure, "path": "/", "max_age": 0},
             )
         )
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
 
 
 def _slash_redirect(prefix: str) -> Callable[[Request], Response]:

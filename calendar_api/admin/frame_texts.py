@@ -27,6 +27,10 @@ FRAME_TEXTS: Texts = {
         "versuchen Sie es noch einmal.",
         "The form was stale or did not come from this site. Please reload the page and try again.",
     ),
+    "problem_too_large": (
+        "Die Datei ist zu groß (höchstens 2 MB).",
+        "The file is too large (at most 2 MB).",
+    ),
     "problem_key_only_api": (
         "Ein Schlüssel im Authorization-Header gilt nur für die JSON-API unter /api/v1/admin.",
         "A key in the Authorization header is accepted by the JSON API under /api/v1/admin only.",

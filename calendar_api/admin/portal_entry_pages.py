@@ -131,14 +131,16 @@ NAV = [NavItem(f"{PORTAL_PREFIX}/new", "nav_portal_new", VENUES)]
 _FIELDS = tuple(name for name in EventInput.__dataclass_fields__ if name != "categories")
 
 
-def _ingest_context(ctx: Context) -> IngestContext:
+def ingest_context(ctx: Context) -> IngestContext:
+    """The runtime's ingest context (its source kinds rank the sources), or one of the settings."""
     context = getattr(ctx.console.runtime, "ingest_context", None)
     if isinstance(context, IngestContext):
         return context
     return IngestContext(ctx.factory, ctx.console.settings, clock=ctx.console.clock)
 
 
-def _token(ctx: Context) -> PushToken:
+def portal_write_token(ctx: Context) -> PushToken:
+    """The account's portal token (made at the first write); 409 when its push source is another's."""
     assert ctx.account is not None
     try:
         return portal_token(
@@ -153,19 +155,27 @@ def _token(ctx: Context) -> PushToken:
 
 
 def write(
-    ctx: Context, action: str, record_id: str | None, nodes: list[dict[str, Any]] | None, audit: str
+    ctx: Context,
+    action: str,
+    record_id: str | None,
+    nodes: list[dict[str, Any]] | bytes | None,
+    audit: str,
+    *,
+    content_type: str = "application/ld+json",
 ) -> Answer:
     """Write through the push API's path with the portal token; log it as a push and audit it.
 
+    ``nodes`` are schema.org Event objects, or a whole body of ``content_type`` (an uploaded file).
     Raises :class:`PushProblem` when the write is refused (nothing was written; the refusal is logged).
     """
-    token = _token(ctx)
-    body = json.dumps(nodes, ensure_ascii=False).encode("utf-8") if nodes is not None else b""
+    token = portal_write_token(ctx)
+    if isinstance(nodes, bytes):
+        body = nodes
+    else:
+        body = json.dumps(nodes, ensure_ascii=False).encode("utf-8") if nodes is not None else b""
     status, summary = 500, {"error": "push-write-failed"}
     try:
-        answer = apply_write(
-            _ingest_context(ctx), token, action, record_id, body, "application/ld+json", ctx.now
-        )
+        answer = apply_write(ingest_context(ctx), token, action, record_id, body, content_type, ctx.now)
         status = answer.status
         summary = {k: answer.body[k] for k in ("run_id", "counts", "records") if k in answer.body}
         return answer
@@ -210,7 +220,7 @@ def _names(ctx: Context) -> dict[str, str]:
 
 
 def _categories(ctx: Context) -> list[tuple[str, str]]:
-    vocabulary = _ingest_context(ctx).categories
+    vocabulary = ingest_context(ctx).categories
     return [(c.de, c.de if ctx.lang == "de" else c.en) for c in vocabulary.all()]
 
 

@@ -75,7 +75,9 @@ def apply_write(
     ``action`` is ``upsert`` (POST /events), ``replace`` (PUT), ``cancel`` (DELETE) or ``sync``.
     Raises :class:`PushProblem` for anything refused; then nothing was written. Runs in a worker thread.
     """
-    batch = None if action == "cancel" else _batch(ctx, token, action, record_id, body, content_type, now)
+    batch = (
+        None if action == "cancel" else check_batch(ctx, token, action, record_id, body, content_type, now)
+    )
     try:
         if action == "upsert":
             assert batch is not None
@@ -120,7 +122,7 @@ def apply_write(
     )
 
 
-def _batch(
+def check_batch(
     ctx: IngestContext,
     token: PushToken,
     action: str,
@@ -129,6 +131,10 @@ def _batch(
     content_type: str | None,
     now: datetime,
 ) -> Batch:
+    """The body read and checked as the push API does (:func:`calendar_api.push.validate.read_batch`).
+
+    Raises :class:`PushProblem` for a body that is refused as a whole or has bad records.
+    """
     rules = Rules(
         source=token.source,
         venues=token.venues,
