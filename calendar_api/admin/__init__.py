@@ -38,6 +38,7 @@ from calendar_api.admin import (
     people_pages,
     portal_entry_pages,
     portal_pages,
+    portal_token_pages,
     portal_upload_pages,
     review_pages,
     source_pages,
@@ -59,6 +60,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     portal_pages,
     portal_entry_pages,
     portal_upload_pages,
+    portal_token_pages,
 )
 """Every part of the console, in the order of the navigation."""
 

@@ -15,6 +15,7 @@ from aggregator.clock import FixedClock
 from aggregator.models import ApiToken, AuditEntry, Event, Occurrence, PushLog, SourceRecord
 from aggregator.normalise.venues import load_venues
 from calendar_api.admin import build_console
+from calendar_api.push.tokens import issue_token
 
 OPERA = "oper@theaterdo.de"
 FORM = {"title": "Tosca", "venue": "opernhaus-dortmund", "dates": "05.12.2026 19:30", "status": "scheduled"}
@@ -38,7 +39,10 @@ def _opera(runtime: ConsoleRuntime, clock: FixedClock) -> dict[str, str]:
         assert answer.status_code == 303, answer.text
     with runtime.factory() as session:
         event_id, occurrence_id = session.execute(select(Event.id, Occurrence.id).join(Occurrence)).one()
-    return {"event_id": event_id, "occurrence_id": occurrence_id}
+    token, _secret = issue_token(
+        runtime.factory, ["opernhaus-dortmund"], name="Tosca-Export", registry=load_venues(), now=clock()
+    )
+    return {"event_id": event_id, "occurrence_id": occurrence_id, "token_id": str(token.id)}
 
 
 def _state(runtime: ConsoleRuntime) -> tuple[int, ...]:
@@ -69,6 +73,7 @@ def test_every_portal_url_with_another_venues_ids_is_refused_and_writes_nothing(
             if not params and method == "GET":
                 page = as_venue.get(url)
                 assert page.status_code == 200 and "Tosca" not in page.text, url
+                assert "push:opernhaus" not in page.text, url
                 continue
             data: dict[str, Any] = {**WRITES.get(url.rsplit("/", 1)[-1], {})}
             if not params:  # a form without ids: it names the other venue instead
