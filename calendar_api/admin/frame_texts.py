@@ -6,6 +6,7 @@ from calendar_api.admin.console import Texts
 
 FRAME_TEXTS: Texts = {
     "console_name": ("Redaktion · Stadtkalender", "Editorial console · Stadtkalender"),
+    "portal_name": ("Veranstaltungsorte · Stadtkalender", "Venues · Stadtkalender"),
     "skip": ("Zum Inhalt springen", "Skip to content"),
     "main_nav": ("Hauptnavigation", "Main navigation"),
     "other_language_label": ("English", "Deutsch"),

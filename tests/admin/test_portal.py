@@ -57,6 +57,7 @@ def test_a_venue_account_lands_on_the_portal(runtime: ConsoleRuntime, clock: Fix
         page = client.get("/venue/")
         assert page.status_code == 200
         assert "Ihre Termine" in page.text and 'href="/venue/"' in page.text
+        assert '<a class="brand" href="/venue/">Veranstaltungsorte · Stadtkalender</a>' in page.text
 
 
 def test_the_portal_shows_the_own_events_and_the_health_of_their_sources_only(
