@@ -3,7 +3,9 @@
 Each field of an event or occurrence comes from the highest-priority active record that has it
 (the venue's own data over the city portal over ticket shops, configurable), and the source of each
 event field is recorded. An editor's pick (:class:`Picks`) puts the chosen records first for one
-field. A change in anything a subscriber sees raises SEQUENCE and the updated time.
+field; an editor's override (:mod:`aggregator.override_fields`) replaces a field's value outright,
+and provenance then says ``editor``. A change in anything a subscriber sees raises SEQUENCE and the
+updated time.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from typing import Any
 from aggregator.listing import Listing
 from aggregator.models import Event, Occurrence, Offer, SourceRecord
 from aggregator.normalise.titles import match_key
+from aggregator.override_fields import EDITOR, HIDDEN, HIGHLIGHT
+from aggregator.override_fields import EVENT_FIELDS as EVENT_OVERRIDES
+from aggregator.override_fields import OCCURRENCE_FIELDS as OCCURRENCE_OVERRIDES
 from aggregator.serialise import listing_from_data
 from aggregator.types import Availability, Status
 
@@ -89,30 +94,48 @@ def _listing(record: SourceRecord) -> Listing:
 
 
 def derive_event(
-    event: Event, records: Sequence[SourceRecord], priority: Priority, picks: Picks = NO_PICKS
+    event: Event,
+    records: Sequence[SourceRecord],
+    priority: Priority,
+    picks: Picks = NO_PICKS,
+    overrides: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Choose the event's fields from its active records; True when anything changed."""
+    """Choose the event's fields from its active records, then apply the editor's ``overrides``.
+
+    ``overrides`` maps a field of :data:`~aggregator.override_fields.EVENT_FIELDS` (or the marks
+    ``hidden`` and ``highlight``) to its value as :func:`~aggregator.override_fields.from_json` reads it;
+    an overridden field's provenance is ``editor``. A field whose override was removed goes back to
+    the sources (to the inactive records when no record is active). True when anything changed.
+    """
+    overrides = overrides or {}
     active = sorted((r for r in records if r.active), key=priority.rank)
-    if not active:
-        return False
-    listings = [(r.source, _listing(r)) for r in active]
-    changed = False
+    reverted = {
+        name
+        for name, source in (event.field_sources or {}).items()
+        if source == EDITOR and name not in overrides
+    }
+    values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for name in EVENT_FIELDS:
-        for source, listing in listings:
-            value = getattr(listing, name)
-            if value:
-                sources[name] = source
-                if getattr(event, name) != value:
-                    setattr(event, name, value)
-                    changed = True
-                break
-    categories: list[str] = []
-    for _source, listing in listings:
-        categories.extend(c for c in listing.category_slugs if c not in categories)
-    by_venue = [_listing(r) for r in picks.ranked("venue", active)]
-    venue = next((lst.venue_slug for lst in by_venue if lst.venue_slug), None)
-    for name, value in (("categories", categories), ("venue_slug", venue)):
+    if active:
+        values, sources = source_values(active, picks)
+    else:
+        sources = {k: str(v) for k, v in (event.field_sources or {}).items() if v != EDITOR}
+    if reverted:
+        fallback_values, fallback_sources = source_values(active or sorted(records, key=priority.rank), picks)
+        for name in reverted:
+            column = EVENT_OVERRIDES[name].column if name in EVENT_OVERRIDES else name
+            values[column] = fallback_values.get(column)
+            if name in fallback_sources:
+                sources[name] = fallback_sources[name]
+    for name, value in overrides.items():
+        if name in EVENT_OVERRIDES:
+            values[EVENT_OVERRIDES[name].column] = value
+            sources[name] = EDITOR
+    values[HIDDEN] = HIDDEN in overrides
+    values[HIGHLIGHT] = HIGHLIGHT in overrides
+    values["highlight_until"] = overrides.get(HIGHLIGHT)
+    changed = False
+    for name, value in values.items():
         if getattr(event, name) != value:
             setattr(event, name, value)
             changed = True
@@ -122,6 +145,38 @@ def derive_event(
     if event.field_sources != sources:
         event.field_sources = sources
     return changed
+
+
+def source_values(
+    ranked: Sequence[SourceRecord], picks: Picks = NO_PICKS
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """An event's field values (by model attribute) and their sources (by field) from ``ranked`` records.
+
+    ``ranked`` is best first (:meth:`Priority.rank`); an editor's pick of a venue puts its records
+    first for the venue. Fields no record has are left out.
+    """
+    listings = [(r.source, _listing(r)) for r in ranked]
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in EVENT_FIELDS:
+        for source, listing in listings:
+            value = getattr(listing, name)
+            if value:
+                values[name] = value
+                sources[name] = source
+                break
+    categories: list[str] = []
+    for _source, listing in listings:
+        categories.extend(c for c in listing.category_slugs if c not in categories)
+    values["categories"] = categories
+    values["venue_slug"] = None
+    for record in picks.ranked("venue", ranked):
+        slug = _listing(record).venue_slug
+        if slug:
+            values["venue_slug"] = slug
+            sources["venue"] = record.source
+            break
+    return values, sources
 
 
 def status_of(records: Sequence[SourceRecord], priority: Priority) -> tuple[str, str | None]:
@@ -141,34 +196,78 @@ def _status(best: Listing | None) -> tuple[str, str | None]:
     return status, "source" if status == Status.CANCELLED else None
 
 
-def derive_occurrence(
-    occurrence: Occurrence, records: Sequence[SourceRecord], priority: Priority, picks: Picks = NO_PICKS
-) -> bool:
-    """Choose the occurrence's time, status, room and offers; True when anything changed."""
+def occurrence_source_values(
+    records: Sequence[SourceRecord], priority: Priority, picks: Picks = NO_PICKS
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """An occurrence's start, end, all-day flag, previous start, room and status as its records give
+    them (the active ones, or all when none is active; picks first), and the source of each."""
     active = sorted((r for r in records if r.active), key=priority.rank)
-    if not active:
-        if occurrence.status != Status.CANCELLED:
-            occurrence.status, occurrence.cancel_reason = _status(None)
-            return True
-        return False
-    listings = [(r.source, _listing(r)) for r in active]
-    best = _listing(picks.ranked("start", active)[0])
+    ranked = active or sorted(records, key=priority.rank)
+    if not ranked:
+        return {}, {}
+    timed = picks.ranked("start", ranked)[0]
+    best = _listing(timed)
     assert best.start is not None
-    status, cancel_reason = _status(_listing(picks.ranked("status", active)[0]))
     values: dict[str, Any] = {
         "start": best.start,
         "end": best.end,
         "all_day": best.all_day,
-        "room": next((lst.room for _s, lst in listings if lst.room), None),
-        "status": status,
-        "cancel_reason": cancel_reason,
         "previous_start": best.previous_start,
+        "room": None,
     }
+    sources = {"start": timed.source, "end": timed.source}
+    for record in ranked:
+        room = _listing(record).room
+        if room:
+            values["room"] = room
+            sources["room"] = record.source
+            break
+    if active:
+        told = picks.ranked("status", active)[0]
+        values["status"], values["cancel_reason"] = _status(_listing(told))
+        sources["status"] = told.source
+    else:
+        values["status"], values["cancel_reason"] = _status(None)
+    return values, sources
+
+
+def derive_occurrence(
+    occurrence: Occurrence,
+    records: Sequence[SourceRecord],
+    priority: Priority,
+    picks: Picks = NO_PICKS,
+    overrides: Mapping[str, Any] | None = None,
+) -> bool:
+    """Choose the occurrence's time, status, room and offers, then apply the editor's ``overrides``.
+
+    ``overrides`` maps ``start``, ``end``, ``status``, ``room`` (and the mark ``hidden``) to values.
+    Without an active record the occurrence is cancelled as vanished (unless an editor set its status)
+    and its time and room are those of its inactive records. True when anything changed.
+    """
+    overrides = overrides or {}
+    active = sorted((r for r in records if r.active), key=priority.rank)
+    values, _sources = occurrence_source_values(records, priority, picks)
+    if not active:
+        values.pop("previous_start", None)  # a vanished date keeps what it last said
+        kept = occurrence.status == Status.CANCELLED and occurrence.cancel_reason not in (None, "editor")
+        values["cancel_reason"] = occurrence.cancel_reason if kept else "vanished"
+    for name in OCCURRENCE_OVERRIDES:
+        if name in overrides:
+            values[name] = overrides[name]
+    if "status" in overrides:
+        values["cancel_reason"] = "editor" if overrides["status"] == Status.CANCELLED else None
+    end = values.get("end")
+    if "start" in overrides and "end" not in overrides and end is not None and end <= overrides["start"]:
+        values["end"] = None  # a source's end before the editor's start fits nothing
+    values[HIDDEN] = HIDDEN in overrides
     changed = False
     for name, value in values.items():
         if getattr(occurrence, name) != value:
             setattr(occurrence, name, value)
             changed = True
+    if not active:
+        return changed
+    listings = [(r.source, _listing(r)) for r in active]
     aside = picks.set_aside("price", active)
     wanted = [
         (source, offer)
@@ -244,7 +343,7 @@ def visible_hash(event: Event, occurrence: Occurrence) -> str:
     rescheduled date, the source records' links — so that any visible change raises SEQUENCE and the
     updated time, and with them the data version and every ETag.
     """
-    data = {
+    data: dict[str, Any] = {
         "event": [
             event.title,
             event.subtitle,
@@ -280,6 +379,10 @@ def visible_hash(event: Event, occurrence: Occurrence) -> str:
         ],
         "sources": sorted([r.source, r.record_id, r.url or ""] for r in event.records),
     }
+    if (
+        event.hidden or occurrence.hidden
+    ):  # only when set: hashes from before hiding existed stay as they were
+        data["hidden"] = [event.hidden, occurrence.hidden]
     encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 

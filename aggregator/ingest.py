@@ -169,9 +169,10 @@ def current_venues(ctx: IngestContext) -> VenueRegistry:
 
 
 def lock_for_ingest(session: Session) -> None:
-    """One ingest at a time per database, across processes, for the whole read-modify-write.
+    """One writer at a time per database (a run or an editor's change), across processes.
 
-    Editors' duplicate decisions (:mod:`aggregator.review`) take the same lock: they change events too.
+    Held for the whole read-modify-write of the transaction. Editors' duplicate decisions
+    (:mod:`aggregator.review`) and their field edits (:mod:`aggregator.event_edits`) take it too.
 
     PostgreSQL: an advisory transaction lock per schema (not across installations sharing a server).
     SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock before the first read (waiting up to

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -112,6 +113,11 @@ class Event(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Hidden by an editor (an :class:`EventOverride` ``hidden``): no public page, list or feed shows it."""
+    highlight: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Marked as a highlight by an editor, up to ``highlight_until`` (exclusive) when that is set."""
+    highlight_until: Mapped[datetime | None]
 
     venue: Mapped[Venue | None] = relationship(lazy="joined")
     occurrences: Mapped[list[Occurrence]] = relationship(
@@ -148,6 +154,8 @@ class Occurrence(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(index=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Hidden by an editor (an :class:`OccurrenceOverride` ``hidden``): no public list or feed shows it."""
 
     event: Mapped[Event] = relationship(back_populates="occurrences")
     offers: Mapped[list[Offer]] = relationship(
@@ -395,6 +403,46 @@ class DedupeDecision(Base):
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     undone_by: Mapped[str | None] = mapped_column(String(320))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# -- Editorial overrides (issue 14) ------------------------------------------------------------------
+
+
+class EventOverride(Base):
+    """An editor's word on one event: a field's value (``title``, ``venue``, …), ``hidden`` or ``highlight``.
+
+    It wins over every source until the editor removes it; re-derivation applies it after the sources
+    (:func:`aggregator.store.rederive`). Keyed by the event id without a foreign key: when the matcher
+    merges the event away the row stays, unused, and applies again if a split brings the id back.
+    """
+
+    __tablename__ = "event_overrides"
+
+    event_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[Any] = mapped_column(JsonType, nullable=True)
+    """The value in its JSON form (:mod:`aggregator.override_fields`); null clears an optional field."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    account_email: Mapped[str] = mapped_column(String(320))
+    set_at: Mapped[datetime]
+
+
+class OccurrenceOverride(Base):
+    """An editor's word on one occurrence: ``start``, ``end``, ``status``, ``room`` or ``hidden``.
+
+    Like :class:`EventOverride`; it follows the occurrence when a merge moves it to another event.
+    """
+
+    __tablename__ = "occurrence_overrides"
+
+    occurrence_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[Any] = mapped_column(JsonType, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    account_email: Mapped[str] = mapped_column(String(320))
+    set_at: Mapped[datetime]
 
 
 class AccountLink(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -18,7 +19,17 @@ from aggregator.config import IngestSettings
 from aggregator.decisions import import_settings, load_picks, merge_rules
 from aggregator.derive import Priority, derive_event, derive_occurrence, visible_hash
 from aggregator.listing import Listing
-from aggregator.models import Event, EventRedirect, Occurrence, SourceRecord, SourceState, Venue
+from aggregator.models import (
+    Event,
+    EventOverride,
+    EventRedirect,
+    Occurrence,
+    OccurrenceOverride,
+    SourceRecord,
+    SourceState,
+    Venue,
+)
+from aggregator.override_fields import from_json
 from aggregator.runs import Held, IngestContext, RunReport
 from aggregator.serialise import content_hash, listing_to_data
 from aggregator.split import split_forbidden
@@ -239,10 +250,12 @@ def merge_events(session: Session, loser: str, survivor: str, now: datetime) -> 
 def rederive(
     session: Session, priority: Priority, event_ids: set[str], occurrence_ids: set[str], now: datetime
 ) -> int:
-    """Derive the given events and occurrences again from their records and the editors' picks; returns
-    how many became cancelled.
+    """Derive events and occurrences again from their records, the editors' picks and their overrides.
 
-    A visible change bumps the SEQUENCE of what changed; an event left without records is deleted.
+    The one place both apply: every ingest and every editorial change ends here. Occurrences in
+    ``occurrence_ids`` are derived; every occurrence of the events in ``event_ids`` gets its visible
+    hash checked, and SEQUENCE and the updated time move when it changed. Returns how many
+    occurrences became cancelled. An event left without records is deleted (its overrides stay, unused).
     """
     picks = load_picks(session)
     cancelled = 0
@@ -259,13 +272,16 @@ def rederive(
             .options(selectinload(Occurrence.records), selectinload(Occurrence.offers))
         )
     }
+    event_overrides = load_overrides(session, EventOverride, [e.id for e in events])
+    occurrence_overrides = load_overrides(session, OccurrenceOverride, list(occurrences))
     for occurrence in occurrences.values():
         before = occurrence.status
-        derive_occurrence(occurrence, occurrence.records, priority, picks)
+        overrides = occurrence_overrides.get(occurrence.id)
+        derive_occurrence(occurrence, occurrence.records, priority, picks, overrides)
         if occurrence.status == Status.CANCELLED and before != Status.CANCELLED:
             cancelled += 1
     for event in events:
-        if derive_event(event, event.records, priority, picks):
+        if derive_event(event, event.records, priority, picks, event_overrides.get(event.id)):
             event.sequence += 1 if event.updated_at != now else 0
             event.updated_at = now
         for occurrence in event.occurrences:
@@ -278,3 +294,18 @@ def rederive(
         if not event.records:
             session.delete(event)
     return cancelled
+
+
+def load_overrides(
+    session: Session, model: type[EventOverride] | type[OccurrenceOverride], ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The editors' overrides of these events (or occurrences): id → field → value, as derivation takes it."""
+    key = model.event_id if model is EventOverride else OccurrenceOverride.occurrence_id
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        for target, name, value in session.execute(
+            select(key, model.field, model.value).where(key.in_(chunk))
+        ):
+            found.setdefault(target, {})[name] = from_json(name, value)
+    return found

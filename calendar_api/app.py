@@ -35,13 +35,15 @@ from aggregator.clock import Clock
 from aggregator.config import Settings
 from aggregator.db import SchemaOutdated, check_schema, head_revision
 from aggregator.health import SourceInfo, source_health
+from aggregator.types import BERLIN
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
 from calendar_api.extension_points import Extension, ExtensionRuntime
-from calendar_api.feeds import Feeds, Moved, missing_event
+from calendar_api.feeds import Feeds, Moved, public_view
 from calendar_api.filters import (
     FILTER_NAMES,
     PAGE_NAMES,
+    berlin_midnight,
     list_window,
     no_parameters,
     parse_filters,
@@ -152,13 +154,14 @@ class JsonApi:
         no_parameters(request.query_params.multi_items())
         event_id = path_value(request.path_params, "id")
 
+        today = berlin_midnight(self.publisher.clock().astimezone(BERLIN).date())
+
         def render(session: Session, _version: queries.DataVersion) -> Any:
-            view = queries.event_view(session, event_id)
-            if view is None:
-                raise missing_event(session, event_id)
-            return self._event_json(view)
+            return self._event_json(public_view(session, event_id, today))
 
         try:
+            # No day bucket: "highlight" may show a highlight that ended until the data next changes
+            # (any run or edit); lists, which filter and sort by it, are bucketed by day or minute.
             return self._serve(request, render)
         except Moved as moved:
             return RedirectResponse(

@@ -7,7 +7,18 @@
   LAST-MODIFIED are the occurrence's; DTSTAMP is the newest change among the feed's own rows (the
   time of the data version the feed shows, as far as this feed is concerned).
 * Window: from yesterday to 400 days ahead (Berlin days) unless ``from``/``to`` say otherwise.
-  Cancelled occurrences stay for ``feeds.cancelled_retention_days`` after they last changed.
+  Cancelled occurrences stay for ``feeds.cancelled_retention_days`` after they last changed — and
+  so do vanished ones (a date no source lists any more becomes cancelled, see
+  :func:`aggregator.derive.derive_occurrence`): a source dropping a date usually means it is off.
+* Hidden by an editor (an event or one occurrence): the VEVENT is left out of every feed at once,
+  not sent as ``STATUS:CANCELLED``. Hiding is not cancelling — the performance may well take place
+  (a duplicate the matcher missed, an entry that is not for the public calendar) — and "Abgesagt:"
+  would tell subscribers something false and stay in their calendars, struck through, for the
+  retention days. Subscribed calendars (Apple, Google, Outlook, Thunderbird, ICSx⁵) replace the
+  whole calendar at each refresh, so a UID that is gone is dropped. The hidden occurrence's
+  SEQUENCE moves, so that if it is shown again it comes back newer than any copy a client kept.
+  A hidden event's own ``/events/{id}.ics`` answers an empty calendar (subscribers drop every date);
+  its page and JSON answer 410 Gone.
 * ``webcal://`` is the same path: a client subscribing by webcal fetches it over http(s).
 """
 
@@ -42,7 +53,7 @@ from calendar_api.filters import (
 )
 from calendar_api.ical_feed import ICAL_MEDIA_TYPE, FeedCalendar, FeedItem, render_calendar
 from calendar_api.json_shapes import CategoryCatalog
-from calendar_api.problems import not_found
+from calendar_api.problems import gone, not_found
 
 _AVAILABILITY_DE = {
     Availability.AVAILABLE.value: "Karten erhältlich",
@@ -69,6 +80,16 @@ def missing_event(session: Session, event_id: str) -> Exception:
     if target is not None:
         return Moved(event_id, target)
     return not_found(f"There is no event {event_id!r}.")
+
+
+def public_view(session: Session, event_id: str, today: datetime) -> queries.EventView:
+    """The event for its public page and JSON: :class:`Moved`, 404 when there is none, 410 when hidden."""
+    view = queries.event_view(session, event_id, today)
+    if view is None:
+        raise missing_event(session, event_id)
+    if view.event.hidden:
+        raise gone(f"The event {event_id!r} was taken off the calendar.")
+    return view
 
 
 class Feeds:
@@ -120,13 +141,16 @@ class Feeds:
         no_parameters(request.query_params.multi_items())
         event_id = path_value(request.path_params, "id")
 
+        today = berlin_midnight(self.publisher.clock().astimezone(BERLIN).date())
+
         def render(session: Session, version: queries.DataVersion) -> tuple[bytes, str, datetime]:
-            found = queries.event_feed_rows(session, event_id)
+            found = queries.event_feed_rows(session, event_id, today)
             if found is None:
                 raise missing_event(session, event_id)
             event, rows = found
-            description = f"{event.title} — {self.settings.server.calendar_name}"
-            calendar = self._calendar(event.title, description, self.feed_url(request.url.path))
+            name = self.settings.server.calendar_name if event.hidden else event.title
+            description = f"{name} — {self.settings.server.calendar_name}"
+            calendar = self._calendar(name, description, self.feed_url(request.url.path))
             return self._render(calendar, rows, version), ICAL_MEDIA_TYPE, version.time
 
         try:

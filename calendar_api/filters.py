@@ -25,7 +25,7 @@ from aggregator.text import has_control_characters
 from aggregator.types import BERLIN, Status
 from calendar_api.problems import Problem, invalid_parameter
 
-Kind = Literal["instant", "slug", "text", "language", "flag", "status", "limit", "cursor"]
+Kind = Literal["instant", "slug", "text", "language", "flag", "status", "limit", "cursor", "sort"]
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -38,6 +38,8 @@ _DATE_TIME = re.compile(
 )
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 _CURSOR = re.compile(r"[A-Za-z0-9_-]{1,300}")
+SORTS = ("next", "highlights")
+"""Orders of the event list: by next occurrence (default), or the editors' highlights first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,11 @@ PARAMETERS: dict[str, ParameterSpec] = {
         ParameterSpec("available", "flag", "true: only occurrences not sold out and not cancelled."),
         ParameterSpec("accessible", "flag", "true: only venues with accessibility information."),
         ParameterSpec(
+            "highlight",
+            "flag",
+            "true: only the editors' highlights (events the city's editorial team recommends today).",
+        ),
+        ParameterSpec(
             "lang",
             "language",
             "Language of the event (BCP 47 tag, e.g. de or en); de also matches de-DE.",
@@ -103,6 +110,13 @@ PARAMETERS: dict[str, ParameterSpec] = {
         ParameterSpec("limit", "limit", f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
         ParameterSpec(
             "cursor", "cursor", "Opaque position from a previous page's `next` link.", max_length=300
+        ),
+        ParameterSpec(
+            "sort",
+            "sort",
+            "Order of the list: `next` (default) by next occurrence; `highlights` puts the editors' "
+            "highlights first, each part by next occurrence.",
+            max_length=20,
         ),
     )
 }
@@ -116,22 +130,31 @@ FILTER_NAMES = (
     "free",
     "available",
     "accessible",
+    "highlight",
     "lang",
     "status",
 )
-PAGE_NAMES = ("limit", "cursor")
+PAGE_NAMES = ("limit", "cursor", "sort")
+"""Parameters of the list only (how it is paged and ordered); feeds take none of them."""
 
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """Where the next page starts: after this (next occurrence start, event id)."""
+    """Where the next page starts: after this (next occurrence start, event id).
+
+    With ``sort=highlights`` it also says whether the last event shown was a highlight.
+    """
 
     start: datetime
     event_id: str
+    highlight: bool | None = None
 
     def encode(self) -> str:
         """The opaque, URL-safe text form."""
-        raw = json.dumps([self.start.astimezone(UTC).isoformat(), self.event_id], separators=(",", ":"))
+        fields: list[Any] = [self.start.astimezone(UTC).isoformat(), self.event_id]
+        if self.highlight is not None:
+            fields.append(self.highlight)
+        raw = json.dumps(fields, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
 
 
@@ -149,10 +172,12 @@ class EventFilter:
     free: bool = False
     available: bool = False
     accessible: bool = False
+    highlight: bool = False
     lang: str | None = None
     statuses: tuple[str, ...] = ()
     limit: int = DEFAULT_LIMIT
     cursor: Cursor | None = None
+    sort: str = "next"
     normalised: tuple[tuple[str, str], ...] = field(default=())
 
     def query_string(self, *, without: Iterable[str] = ()) -> str:
@@ -163,11 +188,15 @@ class EventFilter:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """The time range a request covers; ``bucket`` is set when it depends on the current time."""
+    """The time range a request covers; ``bucket`` is set when it depends on the current time.
+
+    ``today`` is the instant today began in Berlin: a highlight counts while it ends after it.
+    """
 
     start: datetime
     end: datetime | None
     bucket: datetime | None
+    today: datetime
 
 
 def parse_filters(params: Sequence[tuple[str, str]], allowed: Iterable[str]) -> EventFilter:
@@ -210,6 +239,10 @@ def _build(parsed: Mapping[str, list[Any]], normalised: tuple[tuple[str, str], .
     end, end_is_date = (end_pair[0], end_pair[1]) if end_pair else (None, False)
     if start is not None and end is not None and start > end:
         raise invalid_parameter("from", "'from' is after 'to'.")
+    sort = one("sort") or "next"
+    cursor: Cursor | None = one("cursor")
+    if cursor is not None and (cursor.highlight is not None) != (sort == "highlights"):
+        raise invalid_parameter("cursor", "cursor belongs to a list in another order; follow a `next` link.")
     terms = tuple(word for text in parsed.get("q", []) for word in text.split())
     return EventFilter(
         start=start,
@@ -222,10 +255,12 @@ def _build(parsed: Mapping[str, list[Any]], normalised: tuple[tuple[str, str], .
         free=bool(one("free")),
         available=bool(one("available")),
         accessible=bool(one("accessible")),
+        highlight=bool(one("highlight")),
         lang=one("lang"),
         statuses=tuple(parsed.get("status", [])),
         limit=one("limit") or DEFAULT_LIMIT,
-        cursor=one("cursor"),
+        cursor=cursor,
+        sort=sort,
         normalised=normalised,
     )
 
@@ -324,11 +359,13 @@ def _parse_cursor(spec: ParameterSpec, value: str) -> Cursor:
         raise bad
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        start_text, event_id = json.loads(raw.decode("utf-8"))
+        start_text, event_id, *rest = json.loads(raw.decode("utf-8"))
         start = datetime.fromisoformat(start_text)
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
         raise bad from exc
     if not isinstance(event_id, str) or start.utcoffset() is None or not event_id:
+        raise bad
+    if len(rest) > 1 or (rest and not isinstance(rest[0], bool)):
         raise bad
     try:  # a forged instant such as year 1 at +14:00 cannot be converted, and no page starts there
         instant = start.astimezone(UTC)
@@ -336,7 +373,13 @@ def _parse_cursor(spec: ParameterSpec, value: str) -> Cursor:
         raise bad from exc
     if not EARLIEST <= instant <= LATEST:
         raise bad
-    return Cursor(instant, event_id)
+    return Cursor(instant, event_id, rest[0] if rest else None)
+
+
+def _parse_sort(spec: ParameterSpec, value: str) -> str:
+    if value not in SORTS:
+        raise invalid_parameter(spec.name, f"sort={value!r}: use one of {', '.join(SORTS)}.")
+    return value
 
 
 _PARSERS: dict[Kind, Any] = {
@@ -348,6 +391,7 @@ _PARSERS: dict[Kind, Any] = {
     "status": _parse_status,
     "limit": _parse_limit,
     "cursor": _parse_cursor,
+    "sort": _parse_sort,
 }
 
 
@@ -360,10 +404,16 @@ def no_parameters(params: Sequence[tuple[str, str]]) -> None:
 
 def list_window(filters: EventFilter, now: datetime) -> Window:
     """The JSON list's window: from ``from`` (default: now, to the minute) to ``to`` (default: open)."""
+    today = berlin_midnight(now.astimezone(BERLIN).date())
     if filters.start is not None:
-        return Window(filters.start, filters.end, None)
+        return Window(filters.start, filters.end, today if uses_highlights(filters) else None, today)
     minute = now.astimezone(UTC).replace(second=0, microsecond=0)
-    return Window(minute, filters.end, minute)
+    return Window(minute, filters.end, minute, today)
+
+
+def uses_highlights(filters: EventFilter) -> bool:
+    """Whether the answer depends on which highlights are current (so on the day)."""
+    return filters.highlight or filters.sort == "highlights"
 
 
 def feed_window(
@@ -380,8 +430,10 @@ def feed_window(
     end = filters.end
     if end is None:
         end = max(berlin_midnight(today + timedelta(days=days_after)), start + timedelta(days=days_after))
-    bucket = berlin_midnight(today) if filters.start is None or filters.end is None else None
-    return Window(min(start, LATEST), min(end, LATEST + timedelta(days=days_after)), bucket)
+    depends = filters.start is None or filters.end is None or uses_highlights(filters)
+    bucket = berlin_midnight(today) if depends else None
+    window_end = min(end, LATEST + timedelta(days=days_after))
+    return Window(min(start, LATEST), window_end, bucket, berlin_midnight(today))
 
 
 def berlin_midnight(day: date) -> datetime:

@@ -129,6 +129,7 @@ def event_json(view: EventView, *, api_url: str, feed_url: str) -> JSON:
         "venue": venue_summary_json(event.venue) if event.venue is not None else None,
         "url": event.url,
         "image": event.image,
+        "highlight": view.highlight,
         "occurrences": [occurrence_json(o) for o in view.occurrences],
         "sources": _sources(view),
         "updated": berlin(updated),

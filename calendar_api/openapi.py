@@ -16,7 +16,7 @@ from typing import Any
 from aggregator.text import CONTROL_CODES
 from aggregator.types import Availability, Health, Status
 from calendar_api.extension_points import Extension
-from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, PARAMETERS, ParameterSpec
+from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, PARAMETERS, SORTS, ParameterSpec
 from calendar_api.ical_feed import ICAL_MEDIA_TYPE
 from calendar_api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
@@ -163,6 +163,11 @@ def _schemas() -> dict[str, Schema]:
                 "venue": _nullable(_ref("VenueSummary")),
                 "url": _nullable(_TEXT),
                 "image": _nullable(_TEXT),
+                "highlight": {
+                    "type": "boolean",
+                    "description": "The city's editorial team recommends this event today (see `highlight` "
+                    "and `sort=highlights`).",
+                },
                 "occurrences": {
                     "type": "array",
                     "items": _ref("Occurrence"),
@@ -253,6 +258,7 @@ def _parameter_schema(spec: ParameterSpec) -> Schema:
         "status": {"type": "string", "enum": [s.value for s in Status]},
         "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
         "cursor": {"type": "string", "maxLength": spec.max_length, "pattern": "^[A-Za-z0-9_-]+$"},
+        "sort": {"type": "string", "enum": list(SORTS), "default": "next"},
     }
     single = kinds[spec.kind]
     if spec.repeatable:
@@ -307,6 +313,7 @@ def _get(
     parameters: list[Schema] | None = None,
     not_found: str | None = None,
     moved: bool = False,
+    gone: bool = False,
     tag: str = "API",
 ) -> Schema:
     responses: dict[str, Schema] = {
@@ -324,6 +331,8 @@ def _get(
         }
     if not_found:
         responses["404"] = _problem(not_found)
+    if gone:
+        responses["410"] = _problem("The city's editorial team took this event off the calendar.")
     operation: Schema = {
         "summary": summary,
         "description": description,
@@ -354,23 +363,27 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
     event_id = _path("id", "Event id.")
     feed_note = (
         "One VEVENT per occurrence; UID, SEQUENCE and LAST-MODIFIED let clients update in place. "
+        "A date the editorial team hid leaves the feed (no VEVENT, not STATUS:CANCELLED). "
         "Subscribe with the same URL and the webcal:// scheme."
     )
     paths: dict[str, Schema] = {
         "/api/v1/events": _get(
             "List events",
             "Events with at least one occurrence matching the filters, sorted by their next occurrence in "
-            "the window, one page at a time (follow `next`).",
+            "the window (with `sort=highlights`, the editors' highlights first), one page at a time "
+            "(follow `next`). Events and dates the editorial team hid are never listed.",
             _ref("EventPage"),
             parameters=filters + _query(PAGE_NAMES),
         ),
         "/api/v1/events/{id}": _get(
             "One event",
-            "An event with all its occurrences. A merged event's old id answers 308.",
+            "An event with all its occurrences. A merged event's old id answers 308; an event the "
+            "editorial team took off the calendar answers 410.",
             _ref("Event"),
             parameters=[event_id],
             not_found="No event has this id.",
             moved=True,
+            gone=True,
         ),
         "/api/v1/venues": _get("List venues", "Every venue.", _ref("VenueList")),
         "/api/v1/venues/{slug}": _get(

@@ -23,6 +23,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPES = {
     "invalid-parameter": "Invalid parameter",
     "not-found": "Not found",
+    "gone": "Gone",
     "method-not-allowed": "Method not allowed",
     "not-ready": "Service not ready",
     "server-error": "Internal server error",
@@ -64,6 +65,11 @@ def invalid_parameter(parameter: str, detail: str) -> Problem:
 def not_found(detail: str) -> Problem:
     """A 404 for an unknown resource."""
     return Problem(404, "not-found", detail)
+
+
+def gone(detail: str) -> Problem:
+    """A 410 for a resource that was taken off the public calendar (an event an editor hid)."""
+    return Problem(410, "gone", detail)
 
 
 def problem_body(problem: Problem, docs_url: str) -> dict[str, Any]:

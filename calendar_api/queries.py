@@ -2,6 +2,8 @@
 
 Everything here takes a :class:`~sqlalchemy.orm.Session` and returns plain values or detached ORM
 rows; nothing writes. :func:`consistent_read` runs a read so that it sees one committed state.
+Events and occurrences an editor hid are in no list, page or feed (:func:`occurrence_conditions`,
+:func:`event_conditions`, :func:`event_view`); a hidden event's own view says it is hidden.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, not_, or_, select, type_coerce
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, not_, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from aggregator.event_search import highlight_now
 from aggregator.models import Event, EventRedirect, Occurrence, Offer, SourceRecord, Venue
 from aggregator.types import Availability, Status
 from calendar_api.filters import Cursor, EventFilter, Window
@@ -35,9 +38,9 @@ _MAX_REDIRECT_HOPS = 10
 @dataclass(frozen=True, slots=True)
 class DataVersion:
     """What the public data looks like right now, cheaply: a token that changes with every visible
-    change (newest update, row counts, newest source record and offer, merges, the sum of the
-    occurrences' SEQUENCEs — so two writes within one clock tick still differ) and the newest
-    update time."""
+    change (newest update, row counts, newest source record and offer, merges, the sums of the
+    occurrences' and the events' SEQUENCEs — so two writes within one clock tick still differ, and a
+    highlight, which moves only the event's, shows) and the newest update time."""
 
     token: str
     time: datetime
@@ -54,11 +57,15 @@ class SourceRef:
 
 @dataclass(slots=True)
 class EventView:
-    """An event with the occurrences a request asked for and every source record behind it."""
+    """An event with the occurrences a request asked for and every source record behind it.
+
+    ``highlight``: the editors recommend it today.
+    """
 
     event: Event
     occurrences: list[Occurrence]
     sources: list[SourceRef] = field(default_factory=list)
+    highlight: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,7 @@ def data_version(session: Session) -> DataVersion:
             select(func.count()).select_from(Offer).scalar_subquery(),
             select(func.max(Offer.id)).scalar_subquery(),
             select(func.coalesce(func.sum(Occurrence.sequence), 0)).scalar_subquery(),
+            select(func.coalesce(func.sum(Event.sequence), 0)).scalar_subquery(),
         )
     ).one()
     times = [value for value in row[:4] if value is not None]
@@ -145,9 +153,10 @@ def _aware(value: Any) -> datetime:
 def occurrence_conditions(
     filters: EventFilter, window: Window, *, cancelled_since: datetime | None = None
 ) -> list[ColumnElement[bool]]:
-    """Conditions on :class:`Occurrence`: in the window, and matching status, free and available."""
+    """Conditions on :class:`Occurrence`: not hidden, in the window, matching status, free and available."""
     start = window.start
     conditions: list[ColumnElement[bool]] = [
+        Occurrence.hidden.is_(False),
         or_(
             Occurrence.end > start,
             and_(Occurrence.end.is_(None), Occurrence.start >= start),
@@ -156,7 +165,7 @@ def occurrence_conditions(
                 Occurrence.all_day.is_(True),
                 Occurrence.start > start - timedelta(days=1),
             ),
-        )
+        ),
     ]
     if window.end is not None:
         conditions.append(Occurrence.start < window.end)
@@ -185,9 +194,11 @@ def occurrence_conditions(
     return conditions
 
 
-def event_conditions(filters: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
-    """Conditions on :class:`Event` and an outer-joined :class:`Venue`."""
-    conditions: list[ColumnElement[bool]] = []
+def event_conditions(filters: EventFilter, dialect: str, window: Window) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Event` and an outer-joined :class:`Venue`; hidden events never match."""
+    conditions: list[ColumnElement[bool]] = [Event.hidden.is_(False)]
+    if filters.highlight:
+        conditions.append(highlight_now(window.today))
     if filters.venues:
         conditions.append(Event.venue_slug.in_(filters.venues))
     if filters.categories:
@@ -227,7 +238,10 @@ def _has_any_category(slugs: Sequence[str], dialect: str) -> ColumnElement[bool]
 
 
 def event_page(session: Session, filters: EventFilter, window: Window) -> EventPage:
-    """Events with an occurrence matching ``filters`` in ``window``, by next occurrence then id."""
+    """Events with an occurrence matching ``filters`` in ``window``, by next occurrence then id.
+
+    With ``sort=highlights`` the editors' highlights come first, each part in that order.
+    """
     dialect = session.get_bind().dialect.name
     occurrence_where = occurrence_conditions(filters, window)
     nexts = (
@@ -236,36 +250,44 @@ def event_page(session: Session, filters: EventFilter, window: Window) -> EventP
         .group_by(Occurrence.event_id)
         .subquery()
     )
+    first = filters.sort == "highlights"
+    rank = case((highlight_now(window.today), 0), else_=1) if first else literal(1)
     statement = (
-        select(Event.id, nexts.c.next_start)
+        select(Event.id, nexts.c.next_start, rank)
         .join(nexts, nexts.c.event_id == Event.id)
         .outerjoin(Venue, Venue.slug == Event.venue_slug)
-        .where(*event_conditions(filters, dialect))
+        .where(*event_conditions(filters, dialect, window))
     )
     if filters.cursor is not None:
         cursor = filters.cursor
-        statement = statement.where(
-            or_(
-                nexts.c.next_start > cursor.start,
-                and_(nexts.c.next_start == cursor.start, Event.id > cursor.event_id),
-            )
+        after = or_(
+            nexts.c.next_start > cursor.start,
+            and_(nexts.c.next_start == cursor.start, Event.id > cursor.event_id),
         )
-    rows = session.execute(statement.order_by(nexts.c.next_start, Event.id).limit(filters.limit + 1)).all()
+        if first:
+            cursor_rank = 0 if cursor.highlight else 1
+            after = or_(rank > cursor_rank, and_(rank == cursor_rank, after))
+        statement = statement.where(after)
+    order = (rank, nexts.c.next_start, Event.id) if first else (nexts.c.next_start, Event.id)
+    rows = session.execute(statement.order_by(*order).limit(filters.limit + 1)).all()
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     ids = [row[0] for row in rows]
-    views = _views(session, ids, occurrence_where)
-    next_cursor = Cursor(_aware(rows[-1][1]), rows[-1][0]) if more else None
+    views = _views(session, ids, occurrence_where, window.today)
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = Cursor(_aware(last[1]), last[0], (last[2] == 0) if first else None)
     return EventPage([views[event_id] for event_id in ids if event_id in views], next_cursor)
 
 
 def _views(
-    session: Session, ids: Sequence[str], occurrence_where: Iterable[ColumnElement[bool]]
+    session: Session, ids: Sequence[str], occurrence_where: Iterable[ColumnElement[bool]], today: datetime
 ) -> dict[str, EventView]:
     if not ids:
         return {}
     events = session.scalars(select(Event).where(Event.id.in_(ids))).unique().all()
-    views = {event.id: EventView(event, []) for event in events}
+    views = {event.id: EventView(event, [], highlight=is_highlight(event, today)) for event in events}
     occurrences = session.scalars(
         select(Occurrence)
         .where(Occurrence.event_id.in_(ids), *occurrence_where)
@@ -277,6 +299,12 @@ def _views(
     for event_id, refs in source_refs(session, ids).items():
         views[event_id].sources = refs
     return views
+
+
+def is_highlight(event: Event, today: datetime) -> bool:
+    """Whether the editors recommend ``event`` on the Berlin day that began at ``today``."""
+    until = event.highlight_until
+    return event.highlight and (until is None or _aware(until) > today)
 
 
 def source_refs(session: Session, event_ids: Sequence[str]) -> dict[str, list[SourceRef]]:
@@ -294,9 +322,12 @@ def source_refs(session: Session, event_ids: Sequence[str]) -> dict[str, list[So
     return refs
 
 
-def event_view(session: Session, event_id: str) -> EventView | None:
-    """One event with all its occurrences, or None."""
-    views = _views(session, [event_id], [])
+def event_view(session: Session, event_id: str, today: datetime) -> EventView | None:
+    """One event with all its occurrences an editor did not hide, or None.
+
+    A hidden event is returned too (``view.event.hidden``): the caller answers 410 Gone for it.
+    """
+    views = _views(session, [event_id], [Occurrence.hidden.is_(False)], today)
     return views.get(event_id)
 
 
@@ -324,7 +355,7 @@ def feed_rows(
         .join(Event, Occurrence.event_id == Event.id)
         .outerjoin(Venue, Venue.slug == Event.venue_slug)
         .where(*occurrence_conditions(filters, window, cancelled_since=cancelled_since))
-        .where(*event_conditions(filters, dialect))
+        .where(*event_conditions(filters, dialect, window))
         .order_by(Occurrence.start, Occurrence.id)
         .options(selectinload(Occurrence.offers))
     )
@@ -333,11 +364,14 @@ def feed_rows(
     return [FeedRow(occurrence, event, refs.get(event.id, [])) for occurrence, event in pairs]
 
 
-def event_feed_rows(session: Session, event_id: str) -> tuple[Event, list[FeedRow]] | None:
-    """Every occurrence of one event, for its own .ics; None when there is no such event."""
-    view = event_view(session, event_id)
+def event_feed_rows(session: Session, event_id: str, today: datetime) -> tuple[Event, list[FeedRow]] | None:
+    """Every occurrence of one event an editor did not hide, for its own .ics (none when the event is
+    hidden); None when there is no such event."""
+    view = event_view(session, event_id, today)
     if view is None:
         return None
+    if view.event.hidden:
+        return view.event, []
     return view.event, [FeedRow(o, view.event, view.sources) for o in view.occurrences]
 
 

@@ -32,6 +32,7 @@ from aggregator.clock import Clock
 from calendar_api.admin import (
     account_pages,
     audit_pages,
+    event_pages,
     home_pages,
     invitation_pages,
     login_pages,
@@ -52,6 +53,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     home_pages,
     review_pages,
     source_pages,
+    event_pages,
     venue_pages,
     audit_pages,
     account_pages,

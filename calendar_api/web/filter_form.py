@@ -15,16 +15,29 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from aggregator.types import BERLIN
-from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, EventFilter, Window, parse_filters
+from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, EventFilter, Window, berlin_midnight, parse_filters
 from calendar_api.problems import invalid_parameter
 
 WHEN_CHOICES = ("today", "weekend", "week", "dates")
-LIST_FIELDS = ("when", "from", "to", "venue", "category", "district", "q", "free", "available", "cursor")
-EMBED_FIELDS = ("venue", "category", "district", "q", "free", "available", "limit")
+LIST_FIELDS = (
+    "when",
+    "from",
+    "to",
+    "venue",
+    "category",
+    "district",
+    "q",
+    "free",
+    "available",
+    "highlight",
+    "sort",
+    "cursor",
+)
+EMBED_FIELDS = ("venue", "category", "district", "q", "free", "available", "highlight", "sort", "limit")
 PAGE_LIMIT = 40
 EMBED_LIMIT = 5
 EMBED_MAX = 50
-_FEED_DROPS = ("from", "to", "limit", "cursor")
+_FEED_DROPS = ("from", "to", "limit", "cursor", "sort")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +89,7 @@ def list_request(
     filters = parse_filters([*pairs, ("limit", str(limit))], FILTER_NAMES + PAGE_NAMES)
     minute = now.astimezone(UTC).replace(second=0, microsecond=0)
     start = max(filters.start, minute) if filters.start is not None else minute
-    window = Window(start, filters.end, minute if start == minute else None)
+    window = Window(start, filters.end, minute if start == minute else None, berlin_midnight(today))
     feed_pairs = [(n, v) for n, v in pairs if n not in _FEED_DROPS]
     if when == "dates":
         feed_pairs += window_pairs

@@ -87,6 +87,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "any_district": {"de": "Alle Stadtbezirke", "en": "All districts"},
     "free_only": {"de": "Nur Eintritt frei", "en": "Free admission only"},
     "available_only": {"de": "Nur mit freien Plätzen", "en": "Still available only"},
+    "highlight_only": {"de": "Nur Tipps der Redaktion", "en": "Editors' picks only"},
+    "highlights_first": {"de": "Tipps der Redaktion zuerst", "en": "Editors' picks first"},
+    "highlight": {"de": "Tipp der Redaktion", "en": "Editors' pick"},
+    "highlights_heading": {"de": "Tipps der Redaktion", "en": "Editors' picks"},
     "search": {"de": "Suche", "en": "Search"},
     "search_hint": {"de": "Titel, Beschreibung oder Ort", "en": "Title, description or venue"},
     "apply": {"de": "Anzeigen", "en": "Show events"},
@@ -146,6 +150,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "not_found": {
         "de": "Diese Veranstaltung gibt es nicht (mehr).",
         "en": "This event does not exist (any more).",
+    },
+    "gone_title": {"de": "Nicht mehr im Kalender", "en": "No longer listed"},
+    "gone": {
+        "de": "Die Redaktion hat diese Veranstaltung aus dem Kalender genommen.",
+        "en": "The editorial team has taken this event off the calendar.",
     },
     "bad_request_title": {"de": "Ungültige Anfrage", "en": "Invalid request"},
     "bad_request": {

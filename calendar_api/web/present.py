@@ -54,6 +54,7 @@ class Card:
     price: str | None
     dates_count: int
     next_dates: list[str]
+    highlight: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,12 +211,13 @@ def card(
         when=_when(first, texts, now),
         start_iso=first.start.astimezone(BERLIN).isoformat(),
         cancelled=first.status == Status.CANCELLED.value,
-        badges=badges(first, texts),
+        badges=([Badge("highlight", texts("highlight"))] if view.highlight else []) + badges(first, texts),
         price=None
         if first.status == Status.CANCELLED.value or is_free(first.offers)
         else price_text(first.offers, texts),
         dates_count=len(view.occurrences),
         next_dates=[_short(o, texts) for o in later],
+        highlight=view.highlight,
     )
 
 

@@ -31,8 +31,8 @@ from aggregator.types import BERLIN
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
 from calendar_api.demo_notice import demo_notice
-from calendar_api.feeds import Moved, missing_event
-from calendar_api.filters import Cursor, path_value
+from calendar_api.feeds import Moved, public_view
+from calendar_api.filters import Cursor, berlin_midnight, path_value
 from calendar_api.json_shapes import CategoryCatalog, feed_links
 from calendar_api.problems import Problem
 from calendar_api.web.filter_form import EMBED_FIELDS, EMBED_LIMIT, PAGE_LIMIT, ListRequest, list_request
@@ -44,7 +44,18 @@ STATIC = Path(__file__).resolve().parent / "static"
 HTML = "text/html; charset=utf-8"
 PAGE_CACHE = "public, max-age=60"
 _log = logging.getLogger(__name__)
-WIDGET_ATTRIBUTES = ("venue", "category", "district", "q", "free", "available", "limit", "lang")
+WIDGET_ATTRIBUTES = (
+    "venue",
+    "category",
+    "district",
+    "q",
+    "free",
+    "available",
+    "highlight",
+    "sort",
+    "limit",
+    "lang",
+)
 _CSP = (
     "default-src 'self'; img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'"
@@ -211,10 +222,14 @@ class Site:
         return response
 
     def _error(self, request: Request, texts: Texts, links: Links, problem: Problem) -> Response:
-        title = {404: "not_found_title", 400: "bad_request_title"}.get(problem.status, "error_title")
-        message = {404: texts("not_found"), 400: f"{texts('bad_request')} {problem.detail}"}.get(
-            problem.status, problem.detail
+        title = {404: "not_found_title", 410: "gone_title", 400: "bad_request_title"}.get(
+            problem.status, "error_title"
         )
+        message = {
+            404: texts("not_found"),
+            410: texts("gone"),
+            400: f"{texts('bad_request')} {problem.detail}",
+        }.get(problem.status, problem.detail)
         page = self._render(
             "error.html", texts, links, request, title=texts(title), message=message, status=problem.status
         )
@@ -257,13 +272,18 @@ class Site:
         def render(session: Session) -> str:
             cards, cursor = self._cards(session, listing, texts, links, now)
             next_url = None if cursor is None else links.with_lang(listing.url("/", cursor=cursor.encode()))
+            first = listing.filters.sort == "highlights"
+            picks = [c for c in cards if c.highlight] if first else []
             return self._render(
                 "index.html",
                 texts,
                 links,
                 request,
                 listing=listing,
-                days=by_day(cards, texts, now.astimezone(BERLIN).date()),
+                highlights=picks,
+                days=by_day(
+                    [c for c in cards if not (first and c.highlight)], texts, now.astimezone(BERLIN).date()
+                ),
                 next_url=next_url,
                 feeds=feeds,
                 reset_url=links.with_lang("/"),
@@ -281,10 +301,10 @@ class Site:
         except Problem as problem:
             return self._error(request, texts, links, problem)
 
+        today = berlin_midnight(now.astimezone(BERLIN).date())
+
         def render(session: Session) -> str:
-            view = queries.event_view(session, event_id)
-            if view is None:
-                raise missing_event(session, event_id)
+            view = public_view(session, event_id, today)
             page_url = links.absolute(f"/events/{quote(event_id, safe='')}")
             return self._render(
                 "event.html",
@@ -364,9 +384,11 @@ def _builder_choices(params: list[tuple[str, str]]) -> dict[str, str]:
         del chosen["limit"]
     if chosen.get("lang") not in (None, "de", "en"):
         del chosen["lang"]
-    for flag in ("free", "available"):
+    for flag in ("free", "available", "highlight"):
         if chosen.get(flag) not in (None, "true"):
             del chosen[flag]
+    if chosen.get("sort") not in (None, "highlights"):
+        del chosen["sort"]
     return chosen
 
 

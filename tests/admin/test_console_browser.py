@@ -149,7 +149,12 @@ def _console_pages(sample: dict[str, str], role: str = "admin") -> list[str]:
     return paths
 
 
-SAMPLES: dict[str, str] = {"slug": "konzerthaus-dortmund", "event_id": "evmahler"}
+SAMPLES: dict[str, str] = {
+    "slug": "konzerthaus-dortmund",
+    "event_id": "evmahler",
+    "id": "evflea",
+    "oid": "ocflea",
+}
 """Values for the path parameters of console pages (one real object each; ``app_url`` adds the runs')."""
 HELD: dict[str, str] = {}
 """A second held-back run (``name``, ``run_id``), for the test that confirms one."""

@@ -7,7 +7,7 @@
   var base = form.getAttribute("data-base");
   var title = form.getAttribute("data-iframe-title");
   var preview = document.getElementById("preview");
-  var ORDER = ["venue", "category", "district", "q", "free", "available", "limit", "lang"];
+  var ORDER = ["venue", "category", "district", "q", "free", "available", "highlight", "sort", "limit", "lang"];
 
   function escapeAttribute(value) {
     return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
@@ -19,7 +19,7 @@
     ORDER.forEach(function (name) {
       var input = form.querySelector('[data-attribute="' + name + '"]');
       if (!input) return;
-      var value = input.type === "checkbox" ? (input.checked ? "true" : "") : input.value.trim().slice(0, 120);
+      var value = input.type === "checkbox" ? (input.checked ? input.value : "") : input.value.trim().slice(0, 120);
       if (name === "limit" && !(/^\d+$/.test(value) && +value >= 1 && +value <= 50)) value = "";
       if (value) found.push([name, value]);
     });

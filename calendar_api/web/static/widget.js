@@ -1,5 +1,5 @@
 /* stadtkalender widget: <stadtkalender-events venue="…" category="…" district="…" q="…" free available
-   limit="5" lang="de"></stadtkalender-events>. Reads the JSON API of the server this script was loaded
+   highlight sort="highlights" limit="5" lang="de"></stadtkalender-events>. Reads the JSON API of the server this script was loaded
    from and lists the next events, each linking to its page. Data is only ever inserted as text. */
 (function () {
   "use strict";
@@ -9,9 +9,9 @@
   var BASE = new URL("../", script && script.src ? script.src : location.href).href.replace(/\/$/, "");
   var CSS = "__WIDGET_CSS__" + ":host{display:block}:host([hidden]){display:none}";
   var ZONE = "Europe/Berlin";
-  var FILTERS = ["venue", "category", "district", "q", "free", "available"];
+  var FILTERS = ["venue", "category", "district", "q", "free", "available", "highlight", "sort"];
   var LISTS = { venue: 1, category: 1 };
-  var FLAGS = { free: 1, available: 1 };
+  var FLAGS = { free: 1, available: 1, highlight: 1 };
   var TEXT = {
     de: {
       locale: "de-DE", label: "Veranstaltungen", all: "Alle Termine im Stadtkalender",
@@ -19,13 +19,14 @@
       error: "Die Termine konnten nicht geladen werden.", allDay: "ganztägig", suffix: " Uhr",
       until: "bis ", dates: " Termine", free: "Eintritt frei", cancelled: "Abgesagt", postponed: "Verschoben",
       rescheduled: "Verlegt", sold_out: "Ausverkauft", few_left: "Nur noch wenige Karten",
-      waiting_list: "Warteliste"
+      waiting_list: "Warteliste", highlight: "Tipp der Redaktion"
     },
     en: {
       locale: "en-GB", label: "Events", all: "All events in the city calendar", empty: "No upcoming events.",
       loading: "Loading events …", error: "The events could not be loaded.", allDay: "all day", suffix: "",
       until: "until ", dates: " dates", free: "Free admission", cancelled: "Cancelled", postponed: "Postponed",
-      rescheduled: "Rescheduled", sold_out: "Sold out", few_left: "Few tickets left", waiting_list: "Waiting list"
+      rescheduled: "Rescheduled", sold_out: "Sold out", few_left: "Few tickets left", waiting_list: "Waiting list",
+      highlight: "Editors' pick"
     }
   };
   var BADGES = { sold_out: 1, few_left: 1, waiting_list: 1 };
@@ -232,6 +233,7 @@
         var meta = [event.venue && event.venue.name, cost].filter(Boolean).join(" · ");
         item.appendChild(make("span", "sk-meta", meta));
         var found = badges(text, occurrence);
+        if (event.highlight === true) found.unshift(["highlight", text.highlight]);
         var count = (event.occurrences || []).length;
         if (found.length || count > 1) {
           var row = make("span", "sk-badges");

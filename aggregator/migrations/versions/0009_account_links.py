@@ -1,7 +1,7 @@
 """account links: one-time invitation and password-reset links of console and portal accounts
 
-Revision ID: 0008_account_links
-Revises: 0007_dedupe_decisions
+Revision ID: 0009_account_links
+Revises: 0008
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import aggregator.models
 
-revision = "0008_account_links"
-down_revision = "0007_dedupe_decisions"
+revision = "0009_account_links"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
