@@ -12,23 +12,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from _console import EMAILS, PASSWORD, Spec, add_held_run, make_accounts
-from argon2 import PasswordHasher
+from _console import EMAILS, PASSWORD, Spec, add_held_run
 from browser_kit import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    axe_bundle,
-    axe_violations,
-    require_chromium,
     screenshot,
-    serve_app,
 )
 from calendar_rows import Runtime
+from console_browser import assert_axe_clean, chromium, console_server, pages, sign_in
 from web_data import NOW, populate, web_settings
 
-from aggregator import accounts
 from aggregator.clock import FixedClock
-from aggregator.db import make_engine, session_factory, upgrade
 from aggregator.ingest import IngestContext, ingest
 from aggregator.listing import Listing
 from calendar_api.admin import build_console
@@ -41,31 +33,20 @@ DESKTOP = {"width": 1280, "height": 900}
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The whole app on a free port, with the web tests' calendar and one account per role."""
-    from calendar_api.app import create_app
-    from stadtkalender.extensions import EXTENSIONS
-
-    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('console') / 'console.db'}")
-    upgrade(engine)
-    factory = session_factory(engine)
-    populate(factory)
     clock = FixedClock(NOW)
-    make_accounts(factory, clock)
-    _send_an_unknown_venue(factory, clock)
-    SAMPLES.update(add_held_run(factory, web_settings(), NOW))
-    HELD.update(add_held_run(factory, web_settings(), NOW, source="keller", title="Lesung", venue="FZW"))
+
+    def fill(factory: Any) -> None:
+        populate(factory)
+        _send_an_unknown_venue(factory, clock)
+        SAMPLES.update(add_held_run(factory, web_settings(), NOW))
+        HELD.update(add_held_run(factory, web_settings(), NOW, source="keller", title="Lesung", venue="FZW"))
+
     specs = {"domicil": Spec("domicil"), "keller": Spec("keller")}
-
-    def make_app(url: str) -> Any:
-        runtime = Runtime(web_settings(url), engine, factory, specs)
-        return create_app(runtime, clock=clock, extensions=EXTENSIONS)
-
-    server, thread, url = serve_app(make_app)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
-    accounts.HASHER = PasswordHasher()
+    with console_server(tmp_path_factory.mktemp("console") / "console.db", clock, fill, specs=specs) as (
+        url,
+        _,
+    ):
+        yield url
 
 
 def _send_an_unknown_venue(factory: Any, clock: FixedClock) -> None:
@@ -85,48 +66,15 @@ def _send_an_unknown_venue(factory: Any, clock: FixedClock) -> None:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Callable[[], Any]]:
     """Fresh browser contexts in German and Berlin time; fails the test on any console error."""
-    errors: list[str] = []
-    contexts: list[Any] = []
-
-    def make() -> Any:
-        context = browser.new_context(viewport=DESKTOP, locale="de-DE", timezone_id="Europe/Berlin")
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, errors
-
-
-def _sign_in(page: Any, app_url: str, role: str) -> None:
-    page.goto(f"{app_url}/admin/login")
-    page.get_by_label("E-Mail-Adresse").fill(EMAILS[role])
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_load_state()
-
-
-def _clean(page: Any, axe: str) -> None:
-    violations = axe_violations(page, axe)
-    assert violations == [], f"axe-core on {page.url}: {violations}"
+    with pages(browser) as make:
+        yield make
 
 
 def _console_pages(sample: dict[str, str], role: str = "admin") -> list[str]:
@@ -163,16 +111,15 @@ HELD: dict[str, str] = {}
 def test_every_console_page_has_no_axe_violations_in_either_language(
     new_page: Callable[[], Any], app_url: str
 ) -> None:
-    axe = axe_bundle()
     page = new_page()
     page.goto(f"{app_url}/admin/login")
-    _clean(page, axe)
-    _sign_in(page, app_url, "admin")
+    assert_axe_clean(page)
+    sign_in(page, app_url, "admin")
     for path in _console_pages(SAMPLES):
         for lang in ("de", "en"):
             answer = page.goto(f"{app_url}{path}?lang={lang}")
             assert answer.status == 200, (path, answer.status)
-            _clean(page, axe)
+            assert_axe_clean(page)
     page.goto(f"{app_url}/admin/?lang=de")
     screenshot(page, "console-overview", publish="console.png")
 
@@ -215,7 +162,7 @@ def test_an_editor_confirms_a_held_run_after_seeing_what_it_cancels(
     new_page: Callable[[], Any], app_url: str
 ) -> None:
     page = new_page()
-    _sign_in(page, app_url, "editor")
+    sign_in(page, app_url, "editor")
     page.goto(f"{app_url}/admin/runs/{HELD['run_id']}")
     cancels = page.locator("table[aria-labelledby='cancels'] tbody tr")
     assert cancels.count() == 1
@@ -241,7 +188,7 @@ def test_an_editor_confirms_a_held_run_after_seeing_what_it_cancels(
 
 def test_settling_a_venue_suggestion_by_keyboard_alone(new_page: Callable[[], Any], app_url: str) -> None:
     page = new_page()
-    _sign_in(page, app_url, "editor")
+    sign_in(page, app_url, "editor")
     page.goto(f"{app_url}/admin/venues")
     assert page.locator("#suggestions ~ table th[scope=row]", has_text=UNKNOWN_PLACE).count() == 1
     page.focus("#s1-target")
