@@ -168,6 +168,43 @@ class DemoSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenDataSettings:
+    """What the data offers reusers (:mod:`aggregator.changes`)."""
+
+    change_retention_days: int = 90
+    """How long every change (and the tombstone of a deleted or merged event) stays in the change feed."""
+    export_dir: str = "var/open-data"
+    """Where the nightly full exports (dumps) and their manifest are written and served from."""
+    export_cron: str = "0 4 * * *"
+    """When the scheduler writes the exports (Europe/Berlin)."""
+    licence_name: str = "Datenlizenz Deutschland – Namensnennung – Version 2.0"
+    licence_url: str = "https://www.govdata.de/dl-de/by-2-0"
+    """The data licence of the calendar as a whole (a source may name its own: ``sources.X.licence``)."""
+    attribution: str = "Stadtkalender Dortmund"
+    """The credit the licence asks reusers to give."""
+    licence_uri: str = "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+    """The licence in the DCAT-AP.de vocabulary (the catalogue's ``dct:license``)."""
+    publisher: str = "Stadtkalender Dortmund"
+    publisher_url: str = ""
+    contact_email: str = ""
+    """The catalogue's contact point; empty: the publisher's name only."""
+    contributor_id: str = ""
+    """The GovData contributor (``dcatde:contributorID``) the datasets are harvested for; empty: none."""
+    webhook_poll_seconds: int = 30
+    """How often the scheduler queues new changes for the webhooks and delivers what is due (0: never)."""
+    webhook_timeout_seconds: float = 10.0
+    webhook_batch: int = 100
+    """Changes per delivery at most."""
+    webhook_retry_seconds: int = 30
+    """The first retry's delay; each further one doubles (with jitter) up to the maximum below."""
+    webhook_retry_max_seconds: int = 21600
+    webhook_max_failures: int = 20
+    """Consecutive failed attempts after which a webhook is disabled (an editor enables it again)."""
+    webhooks_allow_private: bool = False
+    """True: webhooks may point at loopback and private addresses (a test receiver, an intranet)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -181,6 +218,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     probe: ProbeSettings = field(default_factory=ProbeSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
+    open_data: OpenDataSettings = field(default_factory=OpenDataSettings)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: str | None = None
 

@@ -131,6 +131,8 @@ def derive_event(
         if name in EVENT_OVERRIDES:
             values[EVENT_OVERRIDES[name].column] = value
             sources[name] = EDITOR
+    if "image" in overrides:  # an editor's image is not the one the sources credit
+        values["image_credit"] = values["image_licence"] = None
     values[HIDDEN] = HIDDEN in overrides
     values[HIGHLIGHT] = HIGHLIGHT in overrides
     values["highlight_until"] = overrides.get(HIGHLIGHT)
@@ -165,6 +167,9 @@ def source_values(
                 values[name] = value
                 sources[name] = source
                 break
+    pictured = next((listing for _source, listing in listings if listing.image), None)
+    values["image_credit"] = pictured.image_credit if pictured is not None else None  # of the image shown
+    values["image_licence"] = pictured.image_licence if pictured is not None else None
     categories: list[str] = []
     for _source, listing in listings:
         categories.extend(c for c in listing.category_slugs if c not in categories)
@@ -354,6 +359,8 @@ def visible_hash(event: Event, occurrence: Occurrence) -> str:
             event.venue_slug,
             event.language,
             event.organiser,
+            # only when set: events without image credits keep their hash (and SEQUENCE)
+            *([event.image_credit, event.image_licence] if event.image_credit or event.image_licence else []),
         ],
         "when": [
             _instant(occurrence.start),

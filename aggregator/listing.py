@@ -56,6 +56,10 @@ class Listing:
     categories: list[str] = field(default_factory=list)
     language: str | None = None
     image: str | None = None
+    image_credit: str | None = None
+    """Who to credit for the image (photographer, agency), as the source gives it."""
+    image_licence: str | None = None
+    """The image's licence (a name such as "CC BY-SA 4.0" or a URL), as the source gives it."""
     organiser: str | None = None
     venue_name: str | None = None
     venue_address: str | None = None

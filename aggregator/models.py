@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -106,6 +107,8 @@ class Event(Base):
     categories: Mapped[list[Any]] = mapped_column(default=list)
     language: Mapped[str | None] = mapped_column(String(20))
     image: Mapped[str | None] = mapped_column(String(1000))
+    image_credit: Mapped[str | None] = mapped_column(String(300))
+    image_licence: Mapped[str | None] = mapped_column(String(300))
     url: Mapped[str | None] = mapped_column(String(1000))
     organiser: Mapped[str | None] = mapped_column(String(300))
     venue_slug: Mapped[str | None] = mapped_column(ForeignKey("venues.slug"), index=True)
@@ -403,6 +406,95 @@ class DedupeDecision(Base):
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     undone_by: Mapped[str | None] = mapped_column(String(320))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Change(Base):
+    """One change the public can see, in commit order: the change feed (:mod:`aggregator.changes`).
+
+    ``id`` is the feed's cursor: a database sequence, assigned under a lock held until commit, so ids
+    become visible in order. Deleted and merged events stay here as tombstones until pruned. ``venue``,
+    ``categories`` and ``sources`` are the event's as it was (``|a|b|`` lists), for the feed's filters.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse an id, even after pruning
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(40), index=True)
+    occurrence_id: Mapped[str | None] = mapped_column(String(40))
+    fields: Mapped[list[Any]] = mapped_column(default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    venue: Mapped[str] = mapped_column(String(120), default="")
+    categories: Mapped[str] = mapped_column(String(2000), default="|")
+    sources: Mapped[str] = mapped_column(String(2000), default="|")
+
+
+class ChangePrune(Base):
+    """One pruning of the change feed: changes up to ``through_id`` are gone, so older cursors are stale."""
+
+    __tablename__ = "change_prunes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    through_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class Webhook(Base):
+    """A URL that gets every change matching its filter, POSTed in batches and signed (Standard Webhooks).
+
+    ``cursor`` is the last change queued for it; ``secret`` (``whsec_...``) signs every delivery.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    secret: Mapped[str] = mapped_column(String(100))
+    venues: Mapped[str] = mapped_column(String(2000), default="")
+    categories: Mapped[str] = mapped_column(String(2000), default="")
+    sources: Mapped[str] = mapped_column(String(2000), default="")
+    owner: Mapped[str] = mapped_column(String(320))
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookDelivery(Base):
+    """One batch of changes for one webhook: queued, then attempted until delivered (or its hook disabled)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class WebhookAttempt(Base):
+    """One attempt at a delivery: when, the answer's status (or the error), how long it took."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
 
 
 # -- Editorial overrides (issue 14) ------------------------------------------------------------------

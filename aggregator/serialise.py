@@ -14,6 +14,8 @@ from aggregator.types import Availability, Status
 
 _DATETIME_FIELDS = {"start", "end", "previous_start", "fetched_at"}
 _VOLATILE = {"fetched_at", "raw", "warnings"}
+_LATER_FIELDS = {"image_credit", "image_licence"}
+"""Fields added after records were stored: left out of the hash while empty, so old hashes still match."""
 
 
 def _plain(value: Any) -> Any:
@@ -76,6 +78,10 @@ def listing_from_data(data: dict[str, Any]) -> Listing:
 
 def content_hash(listing: Listing) -> str:
     """A hash of what the listing says (not when it was fetched)."""
-    data = {k: v for k, v in listing_to_data(listing).items() if k not in _VOLATILE}
+    data = {
+        k: v
+        for k, v in listing_to_data(listing).items()
+        if k not in _VOLATILE and not (k in _LATER_FIELDS and v is None)
+    }
     encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()

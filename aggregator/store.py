@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from aggregator.changes import Watch, record_merge
 from aggregator.config import IngestSettings
 from aggregator.decisions import import_settings, load_picks, merge_rules
 from aggregator.derive import Priority, derive_event, derive_occurrence, visible_hash
@@ -233,8 +234,10 @@ def _starts_after(record: SourceRecord, now: datetime) -> bool:
 
 def merge_events(session: Session, loser: str, survivor: str, now: datetime) -> None:
     """Move everything of event ``loser`` to ``survivor`` and leave a redirect (re-derive afterwards)."""
-    if session.get(Event, loser) is None or loser == survivor:
+    lost_event = session.get(Event, loser)
+    if lost_event is None or loser == survivor:
         return
+    record_merge(session, lost_event, survivor, now)
     session.execute(update(Occurrence).where(Occurrence.event_id == loser).values(event_id=survivor))
     session.execute(update(SourceRecord).where(SourceRecord.event_id == loser).values(event_id=survivor))
     session.execute(update(EventRedirect).where(EventRedirect.event_id == loser).values(event_id=survivor))
@@ -272,6 +275,7 @@ def rederive(
             .options(selectinload(Occurrence.records), selectinload(Occurrence.offers))
         )
     }
+    watch = Watch.before(events, occurrences.values())
     event_overrides = load_overrides(session, EventOverride, [e.id for e in events])
     occurrence_overrides = load_overrides(session, OccurrenceOverride, list(occurrences))
     for occurrence in occurrences.values():
@@ -293,6 +297,7 @@ def rederive(
                 occurrence.updated_at = now
         if not event.records:
             session.delete(event)
+    watch.record(session, now)
     return cancelled
 
 

@@ -35,13 +35,18 @@ from aggregator.clock import Clock
 from aggregator.config import Settings
 from aggregator.db import SchemaOutdated, check_schema, head_revision
 from aggregator.health import SourceInfo, source_health
+from aggregator.licences import Licences
 from aggregator.types import BERLIN
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
+from calendar_api.catalog import Catalogue
+from calendar_api.changes import ChangeFeed
+from calendar_api.dumps import OpenDataFiles
 from calendar_api.extension_points import Extension, ExtensionRuntime
 from calendar_api.feeds import Feeds, Moved, public_view
 from calendar_api.filters import (
     FILTER_NAMES,
+    LIST_NAMES,
     PAGE_NAMES,
     berlin_midnight,
     list_window,
@@ -96,6 +101,7 @@ class JsonApi:
         self.feeds = feeds
         self.categories = categories
         self.base_url = runtime.settings.server.base_url.rstrip("/")
+        self.licences = Licences.from_settings(runtime.settings)
 
     def routes(self) -> list[Route]:
         """The JSON routes (GET and HEAD)."""
@@ -125,9 +131,11 @@ class JsonApi:
 
     def events(self, request: Request) -> Response:
         """Events with an occurrence matching the filters, by next occurrence, a page at a time."""
-        filters = parse_filters(request.query_params.multi_items(), FILTER_NAMES + PAGE_NAMES)
+        filters = parse_filters(request.query_params.multi_items(), FILTER_NAMES + PAGE_NAMES + LIST_NAMES)
         window = list_window(filters, self.publisher.clock())
-        feed_url = self.feeds.feed_url("/feeds/events.ics", filters.query_string(without=PAGE_NAMES))
+        feed_url = self.feeds.feed_url(
+            "/feeds/events.ics", filters.query_string(without=PAGE_NAMES + LIST_NAMES)
+        )
 
         def render(session: Session, _version: queries.DataVersion) -> Any:
             page = queries.event_page(session, filters, window)
@@ -147,6 +155,7 @@ class JsonApi:
             view,
             api_url=f"{self.base_url}{API}/events/{event_id}",
             feed_url=self.feeds.feed_url(f"/events/{event_id}.ics"),
+            licences=self.licences,
         )
 
     def event(self, request: Request) -> Response:
@@ -350,7 +359,15 @@ def create_app(
     api = JsonApi(runtime, publisher, feeds, categories)
     started = clock().replace(microsecond=0)
 
-    routes: list[BaseRoute] = [*api.routes(), *feeds.routes(), *_service_routes(runtime, extensions, started)]
+    changes = ChangeFeed(publisher, base_url)
+    routes: list[BaseRoute] = [
+        *api.routes(),
+        *changes.routes(),
+        *Catalogue(publisher, settings).routes(),
+        *OpenDataFiles(settings).routes(),
+        *feeds.routes(),
+        *_service_routes(runtime, extensions, started),
+    ]
     for extension in extensions:
         if extension.routes is not None:
             routes.extend(extension.routes(runtime, clock))

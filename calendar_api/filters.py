@@ -107,6 +107,13 @@ PARAMETERS: dict[str, ParameterSpec] = {
         ParameterSpec(
             "status", "status", "Occurrence status; repeat for several. Default: all.", repeatable=True
         ),
+        ParameterSpec(
+            "updated_since",
+            "instant",
+            "Only events that changed at or after this instant (their own fields or any occurrence); "
+            "the list's window still applies. To follow every change, deletions included, use "
+            "/api/v1/changes.",
+        ),
         ParameterSpec("limit", "limit", f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
         ParameterSpec(
             "cursor", "cursor", "Opaque position from a previous page's `next` link.", max_length=300
@@ -136,6 +143,8 @@ FILTER_NAMES = (
 )
 PAGE_NAMES = ("limit", "cursor", "sort")
 """Parameters of the list only (how it is paged and ordered); feeds take none of them."""
+LIST_NAMES = ("updated_since",)
+"""Filters of the event list only (not of the feeds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +184,7 @@ class EventFilter:
     highlight: bool = False
     lang: str | None = None
     statuses: tuple[str, ...] = ()
+    updated_since: datetime | None = None
     limit: int = DEFAULT_LIMIT
     cursor: Cursor | None = None
     sort: str = "next"
@@ -258,6 +268,7 @@ def _build(parsed: Mapping[str, list[Any]], normalised: tuple[tuple[str, str], .
         highlight=bool(one("highlight")),
         lang=one("lang"),
         statuses=tuple(parsed.get("status", [])),
+        updated_since=one("updated_since")[0] if "updated_since" in parsed else None,
         limit=one("limit") or DEFAULT_LIMIT,
         cursor=cursor,
         sort=sort,

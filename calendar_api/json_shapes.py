@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from aggregator.derive import availability_of
 from aggregator.health import SourceHealth
+from aggregator.licences import Licences
 from aggregator.models import Occurrence, Offer, SourceRun, Venue
 from aggregator.schedules import ScheduleError, next_scheduled_run
 from aggregator.types import BERLIN, JSON
@@ -114,8 +115,9 @@ def venue_json(venue: Venue, feed_url: str) -> JSON:
     }
 
 
-def event_json(view: EventView, *, api_url: str, feed_url: str) -> JSON:
-    """An event with the occurrences of ``view`` and every source record merged into it."""
+def event_json(view: EventView, *, api_url: str, feed_url: str, licences: Licences | None = None) -> JSON:
+    """An event with the occurrences of ``view`` and every source record merged into it (with the
+    licence of each source's data when ``licences`` is given)."""
     event = view.event
     updated = max([event.updated_at, *(o.updated_at for o in view.occurrences)])
     return {
@@ -129,22 +131,27 @@ def event_json(view: EventView, *, api_url: str, feed_url: str) -> JSON:
         "venue": venue_summary_json(event.venue) if event.venue is not None else None,
         "url": event.url,
         "image": event.image,
+        "image_credit": event.image_credit,
+        "image_licence": event.image_licence,
         "highlight": view.highlight,
         "occurrences": [occurrence_json(o) for o in view.occurrences],
-        "sources": _sources(view),
+        "sources": _sources(view, licences),
         "updated": berlin(updated),
         "links": {"self": api_url},
         "feeds": feed_links(feed_url),
     }
 
 
-def _sources(view: EventView) -> list[JSON]:
+def _sources(view: EventView, licences: Licences | None) -> list[JSON]:
     seen: set[tuple[str, str]] = set()
     found = []
     for ref in view.sources:
         if (ref.source, ref.record_id) not in seen:
             seen.add((ref.source, ref.record_id))
-            found.append({"source": ref.source, "id": ref.record_id, "url": ref.url})
+            entry: JSON = {"source": ref.source, "id": ref.record_id, "url": ref.url}
+            if licences is not None:
+                entry["licence"] = licences.of(ref.source).as_json()
+            found.append(entry)
     return found
 
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from aggregator.text import CONTROL_CODES
 from aggregator.types import Availability, Health, Status
+from calendar_api.changes import openapi_parameters, openapi_schemas
 from calendar_api.extension_points import Extension
-from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, PARAMETERS, SORTS, ParameterSpec
+from calendar_api.filters import FILTER_NAMES, LIST_NAMES, PAGE_NAMES, PARAMETERS, SORTS, ParameterSpec
 from calendar_api.ical_feed import ICAL_MEDIA_TYPE
 from calendar_api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
@@ -149,7 +150,12 @@ def _schemas() -> dict[str, Schema]:
                 "source": _TEXT,
                 "id": {"type": "string", "description": "The source's record id."},
                 "url": _nullable(_TEXT),
-            }
+                "licence": {
+                    **_object({"name": _TEXT, "url": _nullable(_TEXT)}),
+                    "description": "Licence of this source's data (the calendar's unless it has its own).",
+                },
+            },
+            required=["source", "id", "url"],
         ),
         "Event": _object(
             {
@@ -163,6 +169,8 @@ def _schemas() -> dict[str, Schema]:
                 "venue": _nullable(_ref("VenueSummary")),
                 "url": _nullable(_TEXT),
                 "image": _nullable(_TEXT),
+                "image_credit": {**_nullable(_TEXT), "description": "Who to credit for the image."},
+                "image_licence": {**_nullable(_TEXT), "description": "The image's licence (name or URL)."},
                 "highlight": {
                     "type": "boolean",
                     "description": "The city's editorial team recommends this event today (see `highlight` "
@@ -373,7 +381,7 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
             "the window (with `sort=highlights`, the editors' highlights first), one page at a time "
             "(follow `next`). Events and dates the editorial team hid are never listed.",
             _ref("EventPage"),
-            parameters=filters + _query(PAGE_NAMES),
+            parameters=filters + _query(LIST_NAMES + PAGE_NAMES),
         ),
         "/api/v1/events/{id}": _get(
             "One event",
@@ -384,6 +392,14 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
             not_found="No event has this id.",
             moved=True,
             gone=True,
+        ),
+        "/api/v1/changes": _get(
+            "Changes since a cursor",
+            "Every change of what the public sees, in commit order: created, updated (with the fields), "
+            "cancelled, rescheduled, hidden, merged and deleted (tombstones, kept for 90 days by default). "
+            "Ask again with since=cursor; the cursor is a database sequence, never a time.",
+            _ref("ChangePage"),
+            parameters=openapi_parameters(),
         ),
         "/api/v1/venues": _get("List venues", "Every venue.", _ref("VenueList")),
         "/api/v1/venues/{slug}": _get(
@@ -453,8 +469,41 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
         _object({"status": _TEXT, "schema": _TEXT}),
         tag="Service",
     )
+    paths["/open-data/"] = _get(
+        "Open data: the manifest of the full exports",
+        "The files of the last nightly export (schema.org JSON-LD, CSV with one row per date, iCalendar; "
+        "gzip) with their size, SHA-256 and record count, the CSV columns, the data licence, and the "
+        "change-feed cursor of the exported state: load a file, then follow /api/v1/changes from it.",
+        {"type": "object"},
+        not_found="No export has been written yet.",
+        tag="Open data",
+    )
+    for suffix, media_type, syntax in (
+        ("jsonld", "application/ld+json", "JSON-LD"),
+        ("ttl", "text/turtle", "Turtle"),
+    ):
+        paths[f"/open-data/catalog.{suffix}"] = _get(
+            f"Open data: the DCAT-AP.de catalogue ({syntax})",
+            "The datasets and their distributions (API, change feed, iCalendar, exports) with publisher, "
+            "contact point, licence, update frequency, temporal and spatial coverage, for open-data portals.",
+            {"type": "object"} if suffix == "jsonld" else _TEXT,
+            media_type=media_type,
+            tag="Open data",
+        )
+    paths["/open-data/{name}"] = _get(
+        "Open data: one export file",
+        "A file the manifest lists, gzip-compressed, under a stable URL; its ETag is its SHA-256.",
+        {"type": "string", "format": "binary"},
+        media_type="application/gzip",
+        parameters=[_path("name", "File name from the manifest, e.g. occurrences.csv.gz.")],
+        not_found="No such export file, or no export yet.",
+        tag="Open data",
+    )
+    paths["/api/v1/changes"]["get"]["responses"]["410"] = _problem(
+        "The changes after this cursor are no longer kept: load a full export again."
+    )
     paths["/readyz"]["get"]["responses"]["503"] = _problem("The database is unreachable or outdated.")
-    components: Schema = {"schemas": _schemas()}
+    components: Schema = {"schemas": {**_schemas(), **openapi_schemas()}}
     for extension in extensions:
         _merge(extension, paths, components)
     return {
@@ -473,6 +522,7 @@ def _build(base_url: str, extensions: tuple[Extension, ...]) -> Schema:
         "tags": [
             {"name": "API", "description": "JSON"},
             {"name": "Feeds", "description": "iCalendar"},
+            {"name": "Open data", "description": "Full exports for reusers, with licence and manifest"},
             {"name": "Service", "description": "Documentation and health"},
         ],
         "paths": paths,

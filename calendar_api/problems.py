@@ -26,6 +26,7 @@ PROBLEM_TYPES = {
     "gone": "Gone",
     "method-not-allowed": "Method not allowed",
     "not-ready": "Service not ready",
+    "cursor-expired": "Cursor expired",
     "server-error": "Internal server error",
     "http-error": "HTTP error",
 }

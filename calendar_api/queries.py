@@ -19,7 +19,16 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from aggregator.event_search import highlight_now
-from aggregator.models import Event, EventRedirect, Occurrence, Offer, SourceRecord, Venue
+from aggregator.models import (
+    Change,
+    ChangePrune,
+    Event,
+    EventRedirect,
+    Occurrence,
+    Offer,
+    SourceRecord,
+    Venue,
+)
 from aggregator.types import Availability, Status
 from calendar_api.filters import Cursor, EventFilter, Window
 
@@ -101,6 +110,8 @@ def data_version(session: Session) -> DataVersion:
             select(func.count()).select_from(Offer).scalar_subquery(),
             select(func.max(Offer.id)).scalar_subquery(),
             select(func.coalesce(func.sum(Occurrence.sequence), 0)).scalar_subquery(),
+            select(func.max(Change.id)).scalar_subquery(),
+            select(func.max(ChangePrune.id)).scalar_subquery(),
             select(func.coalesce(func.sum(Event.sequence), 0)).scalar_subquery(),
         )
     ).one()
@@ -217,6 +228,10 @@ def event_conditions(filters: EventFilter, dialect: str, window: Window) -> list
         conditions.append(func.lower(Venue.district) == filters.district.lower())
     if filters.accessible:
         conditions.append(and_(Venue.accessibility.is_not(None), func.trim(Venue.accessibility) != ""))
+    if filters.updated_since is not None:
+        since = filters.updated_since
+        changed = exists().where(Occurrence.event_id == Event.id, Occurrence.updated_at >= since)
+        conditions.append(or_(Event.updated_at >= since, changed))
     if filters.lang is not None:
         conditions.append(
             or_(

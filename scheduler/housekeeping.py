@@ -15,6 +15,8 @@
   must never apply later (the source has moved on), and it must not be stored for ever.
 - **Push audit log.** Entries of refused pushes (4xx, 5xx) are deleted after
   ``push.refused_log_retention_days``, all others after ``push.log_retention_days``.
+- **Change feed.** Changes and tombstones older than ``open_data.change_retention_days`` are pruned;
+  a reader whose cursor lies before them must start again from a full export.
 - **HTTP cache.** Conditional-request cache entries (``http.cache_dir``) that were not written for
   ``cache_max_age`` belong to URLs no source fetches any more; every fetch rewrites its entry.
 """
@@ -30,7 +32,9 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from aggregator.changes import prune_changes, record_purge
 from aggregator.config import Settings
+from aggregator.ingest import wait_for_ingest
 from aggregator.login_sessions import Lifetimes, drop_stale_sessions
 from aggregator.models import Event, Occurrence, Offer, PushLog, SourceRecord, SourceRun, SourceState
 from aggregator.types import RunStatus, Status
@@ -60,6 +64,7 @@ class HousekeepingReport:
     expired_runs: list[int]
     push_log: int
     console_sessions: int = 0
+    changes: int = 0
 
 
 def close_stale_runs(factory: sessionmaker[Session], *, older_than: timedelta, now: datetime) -> list[int]:
@@ -101,6 +106,7 @@ def purge_cancelled(factory: sessionmaker[Session], *, retention: timedelta, now
     cutoff = now - retention
     counts = PurgeCounts()
     with factory() as session, session.begin():
+        wait_for_ingest(session)  # the change feed's lock is taken after the ingest lock, never before
         doomed = session.execute(
             select(Occurrence.id, Occurrence.event_id).where(
                 Occurrence.status == Status.CANCELLED.value,
@@ -112,6 +118,7 @@ def purge_cancelled(factory: sessionmaker[Session], *, retention: timedelta, now
             return counts
         ids = [row.id for row in doomed]
         event_ids = {row.event_id for row in doomed}
+        record_purge(session, ids, now)
         for chunk in _chunks(ids):
             session.execute(delete(Offer).where(Offer.occurrence_id.in_(chunk)))
             records = session.execute(delete(SourceRecord).where(SourceRecord.occurrence_id.in_(chunk)))
@@ -207,6 +214,12 @@ def drop_expired_cache(directory: Path, *, max_age: timedelta = CACHE_MAX_AGE, n
     return removed
 
 
+def drop_old_changes(factory: sessionmaker[Session], *, retention: timedelta, now: datetime) -> int:
+    """Prune the change feed of changes older than ``retention``; returns how many went."""
+    with factory() as session, session.begin():
+        return prune_changes(session, retention=retention, now=now)
+
+
 def housekeeping(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -233,6 +246,9 @@ def housekeeping(
             refused_older_than=timedelta(days=settings.push.refused_log_retention_days),
             older_than=timedelta(days=settings.push.log_retention_days),
             now=now,
+        ),
+        changes=drop_old_changes(
+            factory, retention=timedelta(days=settings.open_data.change_retention_days), now=now
         ),
         console_sessions=drop_stale_sessions(
             factory,

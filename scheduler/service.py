@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
@@ -40,11 +41,12 @@ from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator import metrics
+from aggregator import metrics, webhooks
 from aggregator.clock import Clock
 from aggregator.config import ConfigError, Settings
 from aggregator.ingest import IngestContext, RunReport
@@ -63,6 +65,7 @@ log = logging.getLogger(__name__)
 
 HOUSEKEEPING_JOB = "housekeeping"
 REQUESTS_JOB = "run-requests"
+WEBHOOKS_JOB = "webhooks"
 _HOUSEKEEPING_LOCK = "__housekeeping__"
 MAX_WORKERS = 4
 """Sources fetched in parallel; ingest itself serialises the writes."""
@@ -104,6 +107,18 @@ class JobOutcome:
         return self.report is not None
 
 
+@dataclass(frozen=True, slots=True)
+class ExtraJob:
+    """A job the wiring adds (its code lives where the scheduler may not import it): the open-data export.
+
+    ``run(now)`` runs at the crontab ``cron`` (Berlin); on PostgreSQL one scheduler at a time runs it.
+    """
+
+    name: str
+    cron: str
+    run: Callable[[datetime], object]
+
+
 class SchedulerService:
     """Keeps every enabled source fresh; build it, :meth:`start` it, :meth:`shutdown` it."""
 
@@ -115,8 +130,10 @@ class SchedulerService:
         fetcher: Callable[[str], Fetcher] | None = None,
         clock: Clock | None = None,
         max_workers: int = MAX_WORKERS,
+        jobs: Sequence[ExtraJob] = (),
     ) -> None:
         self.runtime = runtime
+        self.jobs = list(jobs)
         self.offline = offline
         self.clock: Clock = clock or runtime.clock
         self._fetcher = fetcher or (lambda name: runtime.fetcher(name, offline=offline))
@@ -126,6 +143,14 @@ class SchedulerService:
         except ScheduleError as exc:
             origin = runtime.settings.path or "settings"
             raise ConfigError("scheduler.housekeeping_cron", exc.reason, origin) from exc
+        self._job_triggers: dict[str, CronTrigger] = {}
+        for job in self.jobs:
+            try:
+                self._job_triggers[job.name] = crontab_trigger(job.cron)
+            except ScheduleError as exc:
+                raise ConfigError(
+                    f"{job.name} cron", exc.reason, runtime.settings.path or "settings"
+                ) from exc
         self.outcomes: deque[JobOutcome] = deque(maxlen=1000)
         self._stopping = threading.Event()
         self._polling = threading.Lock()
@@ -192,6 +217,25 @@ class SchedulerService:
                 name="housekeeping",
                 replace_existing=True,
             )
+            for job in self.jobs:
+                self.scheduler.add_job(
+                    self.run_extra,
+                    self._job_triggers[job.name],
+                    args=[job],
+                    id=f"job:{job.name}",
+                    name=job.name,
+                    replace_existing=True,
+                )
+            if self.runtime.settings.open_data.webhook_poll_seconds > 0:
+                self.scheduler.add_job(
+                    self.deliver_webhooks,
+                    IntervalTrigger(
+                        seconds=self.runtime.settings.open_data.webhook_poll_seconds, timezone=BERLIN
+                    ),
+                    id=WEBHOOKS_JOB,
+                    name="webhooks",
+                    replace_existing=True,
+                )
             if settings.request_poll_seconds > 0:
                 self.scheduler.add_job(
                     self.poll_requests,
@@ -351,10 +395,42 @@ class SchedulerService:
                 return None
             return housekeeping(self.runtime.factory, self.runtime.settings, now=self.clock())
 
+    def deliver_webhooks(self) -> list[webhooks.Outcome]:
+        """Queue new changes for the webhooks and POST what is due (the queue is in the database)."""
+        if self.stopping:
+            return []
+        try:
+            return webhooks.deliver_due(
+                self.runtime.factory,
+                post=webhooks.http_post,
+                settings=self.runtime.settings.open_data,
+                clock=self.clock,
+                jitter=random.random,
+            )
+        except Exception:  # the next poll tries again; nothing is lost, the queue is in the database
+            log.exception("delivering webhooks failed")
+            return []
 
-def start_background_scheduler(runtime: SchedulerRuntime, *, offline: bool = False) -> SchedulerService:
+    def run_extra(self, job: ExtraJob) -> bool:
+        """Run one of the wiring's jobs; True when this instance ran it without an error."""
+        if self.stopping:
+            return False
+        with source_lock(self.runtime.engine, f"__job:{job.name}__") as taken:
+            if not taken:
+                return False
+            try:
+                job.run(self.clock())
+            except Exception:  # a failing job must not stop the scheduler; the next run tries again
+                log.exception("job %s failed", job.name)
+                return False
+            return True
+
+
+def start_background_scheduler(
+    runtime: SchedulerRuntime, *, offline: bool = False, jobs: Sequence[ExtraJob] = ()
+) -> SchedulerService:
     """Start the scheduler in background threads beside another server (``serve --with-scheduler``)."""
-    service = SchedulerService(runtime, offline=offline)
+    service = SchedulerService(runtime, offline=offline, jobs=jobs)
     service.start()
     return service
 

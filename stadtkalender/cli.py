@@ -343,7 +343,9 @@ def _serve(runtime: Runtime, host: str, port: int, *, with_scheduler: bool, offl
         from scheduler.service import start_background_scheduler
 
         try:
-            scheduler = start_background_scheduler(runtime, offline=offline)
+            from stadtkalender.open_data_commands import export_job
+
+            scheduler = start_background_scheduler(runtime, offline=offline, jobs=[export_job(runtime)])
         except SchedulerAlreadyRunning as exc:
             err.print(f"stadtkalender: {exc}", markup=False)
             return 1

@@ -10,7 +10,14 @@ from aggregator import metrics
 from calendar_api import admin, push, web
 from calendar_api.app import metrics_routes
 from calendar_api.extension_points import Extension
-from stadtkalender import probe_commands, scheduler_commands, token_commands, user_commands
+from stadtkalender import (
+    open_data_commands,
+    probe_commands,
+    scheduler_commands,
+    token_commands,
+    user_commands,
+    webhook_commands,
+)
 
 WEB = Extension("web", routes=web.routes)
 """The public HTML pages and the embeddable widget."""
@@ -49,5 +56,10 @@ ADMIN = Extension(
 PROBE = Extension("probe", add_commands=probe_commands.add_commands)
 """The ``probe`` command: a venue's sources of events found by its URL, saved as a source table."""
 
-EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS, USERS, ADMIN, PROBE)
+OPEN_DATA = Extension("open-data", add_commands=open_data_commands.add_commands)
+"""The ``open-data export`` command (the exports' routes and the change feed are the API's own)."""
+WEBHOOKS = Extension("webhooks", add_commands=webhook_commands.add_commands)
+"""The ``webhooks`` commands: register, list, see the delivery log, enable again."""
+
+EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS, USERS, ADMIN, PROBE, OPEN_DATA, WEBHOOKS)
 """Every built-in part, in the order its routes are mounted and its commands listed."""

@@ -15,9 +15,10 @@ def _cmd_scheduler(args: argparse.Namespace) -> int:
     from aggregator.metrics import serve_metrics
     from scheduler.locks import SchedulerAlreadyRunning
     from scheduler.service import SchedulerService, run_until_signalled
+    from stadtkalender.open_data_commands import export_job
 
     runtime = Runtime.open()
-    service = SchedulerService(runtime, offline=args.offline)
+    service = SchedulerService(runtime, offline=args.offline, jobs=[export_job(runtime)])
     stop_metrics = None
     if args.metrics_port:
         stop_metrics = serve_metrics(args.metrics_port, runtime.factory, host=args.metrics_host)

@@ -18,7 +18,7 @@ from aggregator.normalise.titles import match_key
 TEXT_LIMITS: dict[str, int] = {
     "title": 500, "subtitle": 1000, "description": 50_000, "organiser": 300, "venue_name": 300,
     "venue_address": 300, "room": 200, "status_text": 300, "language": 20, "date_text": 1000,
-    "time_text": 1000,
+    "time_text": 1000, "image_credit": 300, "image_licence": 300,
 }  # fmt: skip
 """Characters kept of each text field of a listing."""
 

@@ -44,6 +44,8 @@ _ONE_LINE = (
     "language",
     "url",
     "image",
+    "image_credit",
+    "image_licence",
     "venue_url",
     "series_key",
 )

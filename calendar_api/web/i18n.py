@@ -145,6 +145,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "event_website": {"de": "Website der Veranstaltung", "en": "Event website"},
     "sources": {"de": "Quellen", "en": "Sources"},
     "sources_text": {"de": "Diese Angaben stammen von:", "en": "This information comes from:"},
+    "image_credit": {"de": "Bild", "en": "Image"},
+    "licence": {"de": "Lizenz", "en": "Licence"},
     "back": {"de": "Zurück zur Übersicht", "en": "Back to all events"},
     "not_found_title": {"de": "Nicht gefunden", "en": "Not found"},
     "not_found": {

@@ -96,7 +96,14 @@ def _event(view: EventView, occurrence: Occurrence, page_url: str) -> JSON:
     if event.categories:
         found["keywords"] = [str(category) for category in event.categories]
     image = safe_url(event.image)
-    if image:
+    if image and (event.image_credit or event.image_licence):
+        picture: JSON = {"@type": "ImageObject", "url": image, "contentUrl": image}
+        if event.image_credit:
+            picture["creditText"] = event.image_credit
+        if event.image_licence:
+            picture["license"] = safe_url(event.image_licence) or event.image_licence
+        found["image"] = [picture]
+    elif image:
         found["image"] = [image]
     if event.venue is not None:
         found["location"] = _location(event.venue)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from aggregator.derive import availability_of
+from aggregator.licences import Licences
 from aggregator.models import Occurrence, Offer, Venue
 from aggregator.types import BERLIN, Availability, Status
 from calendar_api.json_shapes import CategoryCatalog
@@ -106,10 +107,12 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class SourceLine:
-    """A source the event's data came from."""
+    """A source the event's data came from, and the licence of its data."""
 
     name: str
     url: str | None
+    licence: str | None = None
+    licence_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,9 @@ class EventDetail:
     past: list[DateLine]
     place: Place | None
     sources: list[SourceLine] = field(default_factory=list)
+    image_credit: str | None = None
+    image_licence: str | None = None
+    image_licence_url: str | None = None
 
 
 def safe_url(value: str | None) -> str | None:
@@ -289,8 +295,16 @@ def place(venue: Venue) -> Place:
     )
 
 
-def detail(view: EventView, texts: Texts, categories: CategoryCatalog, *, now: datetime) -> EventDetail:
-    """The event page of ``view`` (all its occurrences, split into upcoming and past)."""
+def detail(
+    view: EventView,
+    texts: Texts,
+    categories: CategoryCatalog,
+    *,
+    now: datetime,
+    licences: Licences | None = None,
+) -> EventDetail:
+    """The event page of ``view`` (all its occurrences, split into upcoming and past), with the licence
+    of each source's data when ``licences`` is given."""
     event = view.event
     upcoming: list[DateLine] = []
     past: list[DateLine] = []
@@ -303,7 +317,18 @@ def detail(view: EventView, texts: Texts, categories: CategoryCatalog, *, now: d
         url = safe_url(ref.url)
         if (ref.source, url) not in seen:
             seen.add((ref.source, url))
-            sources.append(SourceLine(ref.source, url))
+            # only a source's own terms are named; the rest is under the calendar's licence
+            licence = licences.of(ref.source) if licences is not None else None
+            if licences is not None and licence == licences.default:
+                licence = None
+            sources.append(
+                SourceLine(
+                    ref.source,
+                    url,
+                    licence.name if licence else None,
+                    safe_url(licence.url) if licence else None,
+                )
+            )
     return EventDetail(
         id=event.id,
         title=event.title,
@@ -317,4 +342,7 @@ def detail(view: EventView, texts: Texts, categories: CategoryCatalog, *, now: d
         past=list(reversed(past)),
         place=place(event.venue) if event.venue is not None else None,
         sources=sources,
+        image_credit=event.image_credit if event.image else None,
+        image_licence=event.image_licence if event.image else None,
+        image_licence_url=safe_url(event.image_licence) if event.image else None,
     )

@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from aggregator.clock import Clock
 from aggregator.config import Settings
+from aggregator.licences import Licences
 from aggregator.types import BERLIN
 from calendar_api import queries
 from calendar_api.caching import Publisher, RenderCache, render_body, respond
@@ -128,6 +129,7 @@ class Site:
     def __init__(self, runtime: SiteRuntime, clock: Clock) -> None:
         self.base_url = runtime.settings.server.base_url.rstrip("/")
         self.categories = CategoryCatalog.load()
+        self.licences = Licences.from_settings(runtime.settings)
         self.env = Environment(
             loader=PackageLoader("calendar_api.web", "templates"),
             autoescape=True,
@@ -311,7 +313,7 @@ class Site:
                 texts,
                 links,
                 request,
-                event=detail(view, texts, self.categories, now=now),
+                event=detail(view, texts, self.categories, now=now, licences=self.licences),
                 page_url=page_url,
                 jsonld=script_json(event_jsonld(view, page_url)),
                 ics_url=f"/events/{quote(event_id, safe='')}.ics",

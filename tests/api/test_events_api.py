@@ -126,11 +126,26 @@ def test_event_shape(client: TestClient) -> None:
         "geo": {"lat": 51.5149, "lon": 7.4636},
         "district": "Innenstadt-West",
     }
+    calendar = {
+        "name": "Datenlizenz Deutschland – Namensnennung – Version 2.0",
+        "url": "https://www.govdata.de/dl-de/by-2-0",
+    }
     assert event["sources"] == [
-        {"source": "eventim", "id": "E-9", "url": "https://eventim.example/9"},
-        {"source": "konzerthaus", "id": "mahler-2026-03-28", "url": "https://kh.example/1"},
-        {"source": "konzerthaus", "id": "mahler-2026-04-02", "url": "https://kh.example/2"},
+        {"source": "eventim", "id": "E-9", "url": "https://eventim.example/9", "licence": calendar},
+        {
+            "source": "konzerthaus",
+            "id": "mahler-2026-03-28",
+            "url": "https://kh.example/1",
+            "licence": calendar,
+        },
+        {
+            "source": "konzerthaus",
+            "id": "mahler-2026-04-02",
+            "url": "https://kh.example/2",
+            "licence": calendar,
+        },
     ]
+    assert (event["image_credit"], event["image_licence"]) == (None, None)
     assert event["updated"] == "2026-03-01T13:00:00+01:00"
 
 
@@ -416,6 +431,11 @@ def test_openapi_documents_every_route(
         "/api/v1/venues/{slug}",
         "/api/v1/categories",
         "/api/v1/sources",
+        "/api/v1/changes",
+        "/open-data/",
+        "/open-data/catalog.jsonld",
+        "/open-data/catalog.ttl",
+        "/open-data/{name}",
         "/feeds/events.ics",
         "/feeds/venues/{slug}.ics",
         "/feeds/categories/{slug}.ics",

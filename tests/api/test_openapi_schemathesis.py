@@ -25,7 +25,7 @@ from starlette.testclient import TestClient
 
 from aggregator.config import Settings, load_settings
 from calendar_api.app import create_app
-from calendar_api.filters import FILTER_NAMES, PAGE_NAMES, parse_filters
+from calendar_api.filters import FILTER_NAMES, LIST_NAMES, PAGE_NAMES, parse_filters
 from calendar_api.openapi import openapi_document
 from calendar_api.problems import Problem
 from stadtkalender.extensions import METRICS, PUSH
@@ -60,10 +60,10 @@ def _query_items(query: dict[str, Any] | None) -> list[tuple[str, str]]:
 def _refused_beyond_the_schema(case: Any) -> bool:
     """Valid parts, refused as a whole: ``from`` after ``to``, or an unknown cursor."""
     items = _query_items(case.query)
-    if not items or not {name for name, _value in items} <= set(FILTER_NAMES + PAGE_NAMES):
+    if not items or not {name for name, _value in items} <= set(FILTER_NAMES + PAGE_NAMES + LIST_NAMES):
         return False
     try:
-        parse_filters(items, FILTER_NAMES + PAGE_NAMES)
+        parse_filters(items, FILTER_NAMES + PAGE_NAMES + LIST_NAMES)
     except Problem as problem:
         return problem.parameter == "cursor" or "'from' is after 'to'" in problem.detail
     return False

@@ -43,6 +43,8 @@ CONTENT_FIELDS = (
     "categories",
     "language",
     "image",
+    "image_credit",
+    "image_licence",
     "organiser",
     "venue_name",
     "venue_address",
@@ -273,6 +275,7 @@ class EventReader(ABC):
             "categories": [*labels, *self.categories(path, node)],
             "language": self.language(path, node),
             "image": self.image(path, node),
+            **self.image_rights(path, node),
             "organiser": self.name_of(path, node, "organizer"),
             "venue_name": venue_name,
             "venue_address": venue_address,
@@ -318,6 +321,26 @@ class EventReader(ABC):
             key = next((key for key in ("url", "contentUrl", "@id") if key in value), "url")
             return self.link(json_path(where, key), value.get(key))
         return self.link(where, value)
+
+    def image_rights(self, path: str, node: dict[str, Any]) -> dict[str, str | None]:
+        """``image_credit`` and ``image_licence`` of an ImageObject: ``creditText`` (else the
+        ``copyrightHolder``'s or ``author``'s name) and ``license``. A plain image URL has neither."""
+        found = self.first(path, node, "image")
+        if found is None or not isinstance(found[1], dict):
+            return {"image_credit": None, "image_licence": None}
+        where, picture = found
+        credit = self.text(where, picture, "creditText")
+        credit = (
+            credit
+            or self.name_of(where, picture, "copyrightHolder")
+            or self.name_of(where, picture, "author")
+        )
+        given = picture.get("license")
+        if isinstance(given, str) and given.strip().lower().startswith(("http://", "https://")):
+            licence = self.link(json_path(where, "license"), given)
+        else:  # a licence's name, such as "CC BY 4.0"
+            licence = self.text(where, picture, "license")
+        return {"image_credit": credit, "image_licence": licence}
 
     def name_of(self, path: str, node: dict[str, Any], key: str) -> str | None:
         """The name of an Organization or Person (or a plain string)."""

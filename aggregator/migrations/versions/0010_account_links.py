@@ -1,7 +1,7 @@
 """account links: one-time invitation and password-reset links of console and portal accounts
 
-Revision ID: 0009_account_links
-Revises: 0008
+Revision ID: 0010_account_links
+Revises: 0009_open_data
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import aggregator.models
 
-revision = "0009_account_links"
-down_revision = "0008"
+revision = "0010_account_links"
+down_revision = "0009_open_data"
 branch_labels = None
 depends_on = None
 
