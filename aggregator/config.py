@@ -124,6 +124,23 @@ class ConsoleSettings:
     login_failures_per_minute: int = 5
     csrf_secret: str = ""
     """Signs the CSRF cookie; empty: one is made on first use and kept in the database."""
+    invitation_hours: int = 72
+    """How long an invitation link works."""
+    reset_hours: int = 24
+    """How long a password-reset link works."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    """Where the console sends e-mail (invitations, password resets); no ``host``: no e-mail is sent."""
+
+    host: str = ""
+    port: int = 25
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    sender: str = "stadtkalender@localhost"
+    timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +215,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     push: PushSettings = field(default_factory=PushSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
     probe: ProbeSettings = field(default_factory=ProbeSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     open_data: OpenDataSettings = field(default_factory=OpenDataSettings)

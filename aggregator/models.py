@@ -535,3 +535,22 @@ class OccurrenceOverride(Base):
     account_id: Mapped[int | None] = mapped_column(Integer)
     account_email: Mapped[str] = mapped_column(String(320))
     set_at: Mapped[datetime]
+
+
+class AccountLink(Base):
+    """A one-time link that sets an account's password: an invitation, or a password reset.
+
+    Only a hash of the link's token is stored; a link works once, until ``expires_at``.
+    """
+
+    __tablename__ = "account_links"
+    __table_args__ = (CheckConstraint("purpose IN ('invite', 'reset')", name="ck_account_links_purpose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(10))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -6,7 +6,8 @@ How a part of the console plugs in — one module per part, listed once in :data
   show after a redirect (``ctx.done(url, "<name>")``).
 - ``NAV`` (optional): :class:`~calendar_api.admin.console.NavItem` entries for the navigation.
 - ``register(console)``: adds the part's URLs with ``console.page(path, handler, roles=…, methods=…)``
-  (under ``/admin``) and ``console.api(…)`` (under ``/api/v1/admin``). Roles come from
+  (under ``/admin``; ``prefix=PORTAL_PREFIX`` puts a page of the venue portal under ``/venue``) and
+  ``console.api(…)`` (under ``/api/v1/admin``). Roles come from
   :mod:`calendar_api.admin.console` (``EDITORS``, ``ADMINS``, ``EVERYONE``); the guard checks them,
   handlers never do. A handler is ``handler(ctx: Context) -> Response``; it reads ``ctx.field(name)``
   (form or JSON), renders ``ctx.render("x.html", **values)`` (templates in ``templates/``, extending
@@ -33,8 +34,13 @@ from calendar_api.admin import (
     audit_pages,
     event_pages,
     home_pages,
+    invitation_pages,
     login_pages,
     people_pages,
+    portal_entry_pages,
+    portal_pages,
+    portal_token_pages,
+    portal_upload_pages,
     review_pages,
     source_pages,
     venue_pages,
@@ -52,6 +58,11 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     audit_pages,
     account_pages,
     people_pages,
+    invitation_pages,
+    portal_pages,
+    portal_entry_pages,
+    portal_upload_pages,
+    portal_token_pages,
 )
 """Every part of the console, in the order of the navigation."""
 

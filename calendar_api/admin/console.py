@@ -11,7 +11,8 @@ Every console URL is made by :meth:`Console.page` (HTML under ``/admin``) or :me
 CSRF is asgi-csrf's double-submit cookie, wrapped around both sub-apps: every request but GET/HEAD
 must carry the ``csrftoken`` form field (or ``x-csrftoken`` header) matching the signed cookie; a key
 in ``Authorization`` skips it, since no browser sends one on its own. The login form is always
-checked, so a foreign site cannot sign a visitor in to an account of its choosing.
+checked (as is every public form), so a foreign site cannot sign a visitor in to an account of its
+choosing.
 
 Handlers are plain functions ``handler(ctx: Context) -> Response`` and run in a worker thread, so
 they may use the database directly.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlencode
 
 from asgi_csrf import asgi_csrf  # type: ignore[import-untyped]
+from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -56,6 +59,10 @@ CSRF_COOKIE = "csrftoken"
 CSRF_FIELD = "csrftoken"
 LANG_COOKIE = "sk_lang"
 ADMIN_PREFIX = "/admin"
+MULTIPART_MAX_BYTES = 2_000_000
+"""The largest body a file form (``multipart=True``) may send; a larger one is refused unread."""
+PORTAL_PREFIX = "/venue"
+"""The venue portal: pages of the same console (sessions, CSRF, guard, texts) under their own prefix."""
 API_PREFIX = "/api/v1/admin"
 
 ADMINS: tuple[Role, ...] = ("admin",)
@@ -241,8 +248,9 @@ class Console:
             value, ensure_ascii=False, indent=2, default=str
         )
         self.registered: list[Registered] = []
-        self._pages: list[BaseRoute] = []
-        self._api: list[BaseRoute] = []
+        self._mounts: dict[str, list[BaseRoute]] = {}
+        self._multipart: set[str] = set()
+        self._csrf_secret = ""
 
     def text(self, lang: Lang, key: str, **values: object) -> str:
         """The text ``key`` in ``lang``."""
@@ -255,53 +263,98 @@ class Console:
     # -- registration -------------------------------------------------------------------------
 
     def page(
-        self, path: str, handler: Handler, *, roles: tuple[Role, ...], methods: Sequence[str] = ("GET",)
+        self,
+        path: str,
+        handler: Handler,
+        *,
+        roles: tuple[Role, ...],
+        methods: Sequence[str] = ("GET",),
+        prefix: str = ADMIN_PREFIX,
+        multipart: bool = False,
     ) -> None:
-        """An HTML page or form target at ``/admin{path}`` for ``roles`` (``PUBLIC``: anyone)."""
-        self._register("page", path, handler, roles, methods)
+        """An HTML page or form target at ``{prefix}{path}`` for ``roles`` (``PUBLIC``: anyone).
+
+        ``prefix`` is ``/admin`` (the console) or :data:`PORTAL_PREFIX` (the venue portal).
+        ``multipart``: the form sends a file (``multipart/form-data``, at most
+        :data:`MULTIPART_MAX_BYTES`); its CSRF token is checked by the guard once the form is read,
+        since asgi-csrf's own multipart reading fails with the python-multipart of today.
+        """
+        if prefix not in (ADMIN_PREFIX, PORTAL_PREFIX):
+            raise ValueError(f"no console prefix {prefix!r}")
+        if multipart:
+            self._multipart.add(prefix + path)
+        self._register("page", path, handler, roles, methods, prefix)
 
     def api(
         self, path: str, handler: Handler, *, roles: tuple[Role, ...], methods: Sequence[str] = ("GET",)
     ) -> None:
         """A JSON endpoint at ``/api/v1/admin{path}`` for ``roles``."""
-        self._register("api", path, handler, roles, methods)
+        self._register("api", path, handler, roles, methods, API_PREFIX)
 
     def _register(
-        self, kind: Kind, path: str, handler: Handler, roles: tuple[Role, ...], methods: Sequence[str]
+        self,
+        kind: Kind,
+        path: str,
+        handler: Handler,
+        roles: tuple[Role, ...],
+        methods: Sequence[str],
+        prefix: str,
     ) -> None:
-        prefix = ADMIN_PREFIX if kind == "page" else API_PREFIX
         self.registered.append(Registered(kind, prefix + path, tuple(methods), roles))
         endpoint = self._guarded(kind, handler, roles)
         route = Route(path, endpoint, methods=list(methods))
-        (self._pages if kind == "page" else self._api).append(route)
+        self._mounts.setdefault(prefix, []).append(route)
+
+    def public_writes(self) -> set[str]:
+        """Paths of public forms (the login, the welcome link): CSRF-checked even without a cookie."""
+        return {r.path for r in self.registered if r.roles == PUBLIC and set(r.methods) - {"GET", "HEAD"}}
 
     def routes(self) -> list[BaseRoute]:
-        """The console's two mounts (each behind CSRF and ``no-store``) and ``/admin`` → ``/admin/``."""
+        """The console's mounts (each behind CSRF and ``no-store``) and ``/admin`` → ``/admin/``."""
 
         def protect(routes: list[BaseRoute], kind: Kind) -> ASGIApp:
             def build() -> ASGIApp:
                 secret = self.settings.console.csrf_secret or shared_secret(
                     self.factory, "csrf", now=self.clock()
                 )
+                self._csrf_secret = secret
                 app = Starlette(routes=routes)
                 app.router.redirect_slashes = False
                 return asgi_csrf(  # type: ignore[no-any-return]
                     app,
                     signing_secret=secret,
-                    always_protect={f"{ADMIN_PREFIX}/login"},
+                    always_protect=self.public_writes(),
                     cookie_secure=self.secure,
+                    skip_if_scope=self._checks_own_csrf,
                     send_csrf_failed=self._csrf_failed(kind),
                 )
 
             return _NoStore(_BuiltOnFirstRequest(build))
 
-        return [
-            Route(ADMIN_PREFIX, lambda request: RedirectResponse(f"{ADMIN_PREFIX}/", status_code=308)),
-            Mount(ADMIN_PREFIX, app=protect(self._pages, "page")),
-            Mount(API_PREFIX, app=protect(self._api, "api")),
-        ]
+        routes: list[BaseRoute] = []
+        for prefix, mounted in self._mounts.items():
+            if prefix != API_PREFIX:
+                routes.append(Route(prefix, _slash_redirect(prefix)))
+            routes.append(Mount(prefix, app=protect(mounted, "api" if prefix == API_PREFIX else "page")))
+        return routes
 
     # -- the guard ----------------------------------------------------------------------------
+
+    def _checks_own_csrf(self, scope: Scope) -> bool:
+        """A file form of a ``multipart`` page: the guard checks its token (:meth:`_multipart_csrf`)."""
+        return scope.get("path") in self._multipart and _is_multipart(Request(scope))
+
+    def _multipart_csrf(self, request: Request, form: FormData) -> bool:
+        """The form's token matches the signed cookie (asgi-csrf's double submit, checked here)."""
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        sent = form.get(CSRF_FIELD)
+        if not cookie or not isinstance(sent, str) or not self._csrf_secret:
+            return False
+        try:
+            URLSafeSerializer(self._csrf_secret).loads(cookie, "csrftoken")
+        except BadSignature:
+            return False
+        return secrets.compare_digest(sent, cookie)
 
     def language(self, request: Request) -> Lang:
         """``?lang=``, then the language cookie, then ``Accept-Language``."""
@@ -344,10 +397,17 @@ class Console:
                 if account.role not in roles:
                     return self._refuse(kind, request, lang, 403, "problem_forbidden")
             ctx = Context(self, request, account, lang, now)
+            own_csrf = request.url.path in self._multipart and _is_multipart(request)
+            if own_csrf:
+                length = request.headers.get("content-length", "")
+                if not length.isdigit() or int(length) > MULTIPART_MAX_BYTES:
+                    return self._refuse(kind, request, lang, 413, "problem_too_large")
             try:
                 if request.method not in ("GET", "HEAD"):
                     if kind == "page":
-                        ctx.form = await request.form(max_files=20, max_fields=2000)
+                        ctx.form = await request.form(max_files=1 if own_csrf else 20, max_fields=2000)
+                        if own_csrf and not self._multipart_csrf(request, ctx.form):
+                            return self._refuse(kind, request, lang, 403, "problem_csrf")
                     else:
                         ctx.body = await _json_body(request)
                 response = await run_in_threadpool(handler, ctx)
@@ -410,6 +470,17 @@ class Console:
                 {"httponly": True, "samesite": "lax", "secure": self.secure, "path": "/", "max_age": 0},
             )
         )
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
+
+
+def _slash_redirect(prefix: str) -> Callable[[Request], Response]:
+    def redirect(_request: Request) -> Response:
+        return RedirectResponse(f"{prefix}/", status_code=308)
+
+    return redirect
 
 
 async def _json_body(request: Request) -> Any:

@@ -6,6 +6,7 @@ from calendar_api.admin.console import Texts
 
 FRAME_TEXTS: Texts = {
     "console_name": ("Redaktion · Stadtkalender", "Editorial console · Stadtkalender"),
+    "portal_name": ("Veranstaltungsorte · Stadtkalender", "Venues · Stadtkalender"),
     "skip": ("Zum Inhalt springen", "Skip to content"),
     "main_nav": ("Hauptnavigation", "Main navigation"),
     "other_language_label": ("English", "Deutsch"),
@@ -26,6 +27,10 @@ FRAME_TEXTS: Texts = {
         "Das Formular war veraltet oder kam nicht von dieser Seite. Bitte laden Sie die Seite neu und "
         "versuchen Sie es noch einmal.",
         "The form was stale or did not come from this site. Please reload the page and try again.",
+    ),
+    "problem_too_large": (
+        "Die Datei ist zu groß (höchstens 2 MB).",
+        "The file is too large (at most 2 MB).",
     ),
     "problem_key_only_api": (
         "Ein Schlüssel im Authorization-Header gilt nur für die JSON-API unter /api/v1/admin.",

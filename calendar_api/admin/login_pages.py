@@ -7,7 +7,16 @@ from starlette.responses import RedirectResponse, Response
 from aggregator.accounts import LoginRefused, verify_login
 from aggregator.login_sessions import end_session, start_session
 from aggregator.login_throttle import note_failure, retry_after, throttle_keys
-from calendar_api.admin.console import ADMIN_PREFIX, EVERYONE, PUBLIC, SESSION_COOKIE, Console, Context, Texts
+from calendar_api.admin.console import (
+    ADMIN_PREFIX,
+    EVERYONE,
+    PORTAL_PREFIX,
+    PUBLIC,
+    SESSION_COOKIE,
+    Console,
+    Context,
+    Texts,
+)
 
 TEXTS: Texts = {
     "login_title": ("Anmelden", "Sign in"),
@@ -34,17 +43,18 @@ def _safe_next(target: str) -> str:
     return f"{ADMIN_PREFIX}/"
 
 
-def _landing(role: str, target: str) -> str:
+def landing(role: str, target: str) -> str:
+    """Where an account goes after signing in: ``target`` when it is safe, else its role's home."""
     if target:
         return _safe_next(target)
-    return f"{ADMIN_PREFIX}/account" if role == "venue" else f"{ADMIN_PREFIX}/"
+    return f"{PORTAL_PREFIX}/" if role == "venue" else f"{ADMIN_PREFIX}/"
 
 
 def login_form(ctx: Context) -> Response:
     """The login form (a signed-in visitor goes straight on)."""
     target = ctx.request.query_params.get("next", "")
     if ctx.account is not None:
-        return RedirectResponse(_landing(ctx.account.role, target), status_code=303)
+        return RedirectResponse(landing(ctx.account.role, target), status_code=303)
     return ctx.render("login.html", error="", email="", next=target)
 
 
@@ -69,7 +79,7 @@ def login(ctx: Context) -> Response:
     old = ctx.request.cookies.get(SESSION_COOKIE) or None
     token = start_session(ctx.factory, account.id, now=ctx.now, replaces=old)
     ctx.console.session_cookie(ctx, token)
-    return RedirectResponse(_landing(account.role, target), status_code=303)
+    return RedirectResponse(landing(account.role, target), status_code=303)
 
 
 def logout(ctx: Context) -> Response:

@@ -54,9 +54,113 @@ class PushRuntime(Protocol):
 
 
 @dataclass(slots=True)
-class _Answer:
+class Answer:
+    """A write's status and JSON body."""
+
     status: int
     body: dict[str, Any]
+
+
+def apply_write(
+    ctx: IngestContext,
+    token: PushToken,
+    action: str,
+    record_id: str | None,
+    body: bytes,
+    content_type: str | None,
+    now: datetime,
+) -> Answer:
+    """Check ``body`` and write it for ``token`` — the one write path of the push API and the venue portal.
+
+    ``action`` is ``upsert`` (POST /events), ``replace`` (PUT), ``cancel`` (DELETE) or ``sync``.
+    Raises :class:`PushProblem` for anything refused; then nothing was written. Runs in a worker thread.
+    """
+    batch = (
+        None if action == "cancel" else check_batch(ctx, token, action, record_id, body, content_type, now)
+    )
+    try:
+        if action == "upsert":
+            assert batch is not None
+            result = writes.upsert(ctx, token, batch, now=now)
+        elif action == "replace":
+            assert batch is not None and record_id is not None
+            result = writes.replace_event(ctx, token, record_id, batch, now=now)
+        elif action == "cancel":
+            assert record_id is not None
+            result = writes.cancel_event(ctx, token, record_id, now=now)
+        else:
+            assert batch is not None
+            result = writes.sync(ctx, token, batch, now=now)
+    except writes.NotFound as missing:
+        raise _not_found(missing.record_id) from missing
+    except writes.Forbidden as forbidden:
+        errors = [{"id": rid, "reason": forbidden.reason} for rid in forbidden.records]
+        raise PushProblem(
+            403,
+            "push-forbidden",
+            f"Nothing was written: events {', '.join(forbidden.records)} are {forbidden.reason}.",
+            extra={"errors": errors},
+        ) from forbidden
+    except writes.Held as held:
+        raise PushProblem(409, "push-held", held.message, extra={"run_id": held.run_id}) from held
+    except writes.WriteFailed as failed:
+        raise PushProblem(
+            500,
+            "push-write-failed",
+            f"Nothing was written: {failed.message}",
+            extra={"run_id": failed.run_id},
+        ) from failed
+    status = 201 if action == "replace" and result.created else 200
+    return Answer(
+        status,
+        {
+            "source": result.source,
+            "run_id": result.run_id,
+            "counts": result.counts(),
+            "records": [outcome.as_json() for outcome in result.records],
+        },
+    )
+
+
+def check_batch(
+    ctx: IngestContext,
+    token: PushToken,
+    action: str,
+    record_id: str | None,
+    body: bytes,
+    content_type: str | None,
+    now: datetime,
+) -> Batch:
+    """The body read and checked as the push API does (:func:`calendar_api.push.validate.read_batch`).
+
+    Raises :class:`PushProblem` for a body that is refused as a whole or has bad records.
+    """
+    rules = Rules(
+        source=token.source,
+        venues=token.venues,
+        registry=current_venues(ctx),  # the stored registry, with the editors' aliases
+        categories=ctx.categories,
+        now=now,
+        single_id=record_id,
+        allow_empty=action == "sync",
+    )
+    try:
+        return read_batch(body, content_type, rules)
+    except BodyError as error:
+        raise PushProblem(
+            error.status, f"push-{error.kind}", f"Nothing was written: {error.detail}.", extra=error.extra
+        ) from error
+    except ForeignVenue as foreign:
+        faults = [fault.as_json() for fault in foreign.faults]
+        raise PushProblem(
+            403,
+            "push-forbidden",
+            f"Nothing was written: {len(faults)} record(s) are at a place this token does "
+            f"not write for (it writes for {', '.join(token.venues)}).",
+            extra={"errors": faults[:MAX_FAULTS_SHOWN]},
+        ) from foreign
+    except InvalidRecords as invalid:
+        raise _invalid(invalid) from invalid
 
 
 def _json_response(status: int, body: Any) -> Response:
@@ -168,87 +272,9 @@ class PushApi:
         body: bytes,
         content_type: str | None,
         now: datetime,
-    ) -> _Answer:
+    ) -> Answer:
         """Check the body and write (runs in a worker thread)."""
-        batch = None if action == "cancel" else self._batch(token, action, record_id, body, content_type, now)
-        try:
-            if action == "upsert":
-                assert batch is not None
-                result = writes.upsert(self.ctx, token, batch, now=now)
-            elif action == "replace":
-                assert batch is not None and record_id is not None
-                result = writes.replace_event(self.ctx, token, record_id, batch, now=now)
-            elif action == "cancel":
-                assert record_id is not None
-                result = writes.cancel_event(self.ctx, token, record_id, now=now)
-            else:
-                assert batch is not None
-                result = writes.sync(self.ctx, token, batch, now=now)
-        except writes.NotFound as missing:
-            raise _not_found(missing.record_id) from missing
-        except writes.Forbidden as forbidden:
-            errors = [{"id": rid, "reason": forbidden.reason} for rid in forbidden.records]
-            raise PushProblem(
-                403,
-                "push-forbidden",
-                f"Nothing was written: events {', '.join(forbidden.records)} are {forbidden.reason}.",
-                extra={"errors": errors},
-            ) from forbidden
-        except writes.Held as held:
-            raise PushProblem(409, "push-held", held.message, extra={"run_id": held.run_id}) from held
-        except writes.WriteFailed as failed:
-            raise PushProblem(
-                500,
-                "push-write-failed",
-                f"Nothing was written: {failed.message}",
-                extra={"run_id": failed.run_id},
-            ) from failed
-        status = 201 if action == "replace" and result.created else 200
-        return _Answer(
-            status,
-            {
-                "source": result.source,
-                "run_id": result.run_id,
-                "counts": result.counts(),
-                "records": [outcome.as_json() for outcome in result.records],
-            },
-        )
-
-    def _batch(
-        self,
-        token: PushToken,
-        action: str,
-        record_id: str | None,
-        body: bytes,
-        content_type: str | None,
-        now: datetime,
-    ) -> Batch:
-        rules = Rules(
-            source=token.source,
-            venues=token.venues,
-            registry=current_venues(self.ctx),  # the stored registry, with the editors' aliases
-            categories=self.ctx.categories,
-            now=now,
-            single_id=record_id,
-            allow_empty=action == "sync",
-        )
-        try:
-            return read_batch(body, content_type, rules)
-        except BodyError as error:
-            raise PushProblem(
-                error.status, f"push-{error.kind}", f"Nothing was written: {error.detail}.", extra=error.extra
-            ) from error
-        except ForeignVenue as foreign:
-            faults = [fault.as_json() for fault in foreign.faults]
-            raise PushProblem(
-                403,
-                "push-forbidden",
-                f"Nothing was written: {len(faults)} record(s) are at a place this token does "
-                f"not write for (it writes for {', '.join(token.venues)}).",
-                extra={"errors": faults[:MAX_FAULTS_SHOWN]},
-            ) from foreign
-        except InvalidRecords as invalid:
-            raise _invalid(invalid) from invalid
+        return apply_write(self.ctx, token, action, record_id, body, content_type, now)
 
     async def _body(self, request: Request) -> bytes:
         """The request body, refused as soon as it is known to be over the limit."""

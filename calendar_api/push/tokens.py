@@ -214,3 +214,39 @@ def revoke_token(factory: sessionmaker[Session], id_or_prefix: str, *, now: date
         if row.revoked_at is None:
             row.revoked_at = now
         return PushToken.of(row)
+
+
+PORTAL_TOKEN_NAME = "Veranstaltungsort-Portal / venue portal"
+"""The name of the token the venue portal writes with (its secret is never shown or kept)."""
+
+
+def portal_token(
+    factory: sessionmaker[Session],
+    venues: Sequence[str],
+    *,
+    registry: VenueRegistry,
+    reserved: Collection[str] = (),
+    now: datetime,
+) -> PushToken:
+    """The token the venue portal writes ``venues``' events with, made at the first write.
+
+    Its source is the venues' push source (``push:<venue>``), so an event entered by form and one
+    pushed by the venue's own system are records of one source, ranked as kind ``push``. Raises
+    :class:`TokenError` as :func:`issue_token` does (e.g. the source belongs to other venues' tokens).
+    """
+    wanted = list(dict.fromkeys(venues))
+    source = default_source(wanted)
+    with factory() as session:
+        for row in session.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.source == source, ApiToken.name == PORTAL_TOKEN_NAME, ApiToken.revoked_at.is_(None)
+            )
+            .order_by(ApiToken.id)
+        ):
+            if sorted(row.venues) == sorted(wanted) and not row.read_only:
+                return PushToken.of(row)
+    token, _secret = issue_token(
+        factory, wanted, name=PORTAL_TOKEN_NAME, registry=registry, source=source, reserved=reserved, now=now
+    )
+    return token

@@ -77,12 +77,16 @@ def new_page(browser: Any) -> Iterator[Callable[[], Any]]:
         yield make
 
 
-def _console_pages(sample: dict[str, str]) -> list[str]:
-    """Every GET page of the console, with path parameters filled from ``sample``."""
+def _console_pages(sample: dict[str, str], role: str = "admin") -> list[str]:
+    """Every GET page of the console ``role`` may open, with path parameters filled from ``sample``.
+
+    Public pages are left out: the login is checked on its own, the welcome page (it needs a one-time
+    link) in tests/admin/test_portal_browser.py.
+    """
     console = build_console(Runtime(web_settings(), None, None), FixedClock(NOW))  # type: ignore[arg-type]
     paths = []
     for route in console.registered:
-        if route.kind != "page" or "GET" not in route.methods:
+        if route.kind != "page" or "GET" not in route.methods or role not in route.roles:
             continue
         path = route.path
         for name in re.findall(r"\{([^}:]+)(?::[^}]+)?\}", path):

@@ -30,7 +30,22 @@ def test_the_console_has_routes_of_every_kind(runtime: ConsoleRuntime, clock: Fi
     routes = _routes(runtime, clock)
     assert {r.kind for r in routes} == {"page", "api"}
     assert any("POST" in r.methods for r in routes)
-    assert all(r.path.startswith(("/admin", "/api/v1/admin")) for r in routes)
+    assert all(r.path.startswith(("/admin", "/api/v1/admin", "/venue")) for r in routes)
+    assert any(r.path.startswith("/venue") for r in routes), "the venue portal registers its pages here"
+
+
+def test_the_portal_admits_venue_accounts_only(
+    runtime: ConsoleRuntime, clock: FixedClock, as_editor: TestClient, as_admin: TestClient
+) -> None:
+    portal = [r for r in _routes(runtime, clock) if r.path.startswith("/venue")]
+    assert portal
+    for route in portal:
+        assert route.roles == ("venue",), route.path
+        for client in (as_editor, as_admin):
+            for method in route.methods:
+                headers = {"x-csrftoken": csrf(client)}
+                status = client.request(method, _concrete(route.path), headers=headers).status_code
+                assert status == 403, (method, route.path, status)
 
 
 def test_anonymous_visitors_get_nothing_but_the_login_page(
@@ -291,3 +306,24 @@ def test_no_account_data_in_public_responses(anonymous: TestClient, as_admin: Te
         assert email not in answer.text
     assert "argon2" not in answer.text
     assert "sk_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_a_file_form_is_refused_without_its_csrf_token_or_when_too_large(
+    runtime: ConsoleRuntime, clock: FixedClock, as_venue: TestClient
+) -> None:
+    console = build_console(runtime, clock)
+    file_forms = sorted(console._multipart)
+    assert file_forms == ["/venue/upload"]
+    before = _audit_count(runtime)
+    upload = {"file": ("p.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar")}
+    for path in file_forms:
+        token = csrf(as_venue)
+        assert as_venue.post(path, files=upload).status_code == 403
+        assert as_venue.post(path, data={"csrftoken": "forged"}, files=upload).status_code == 403
+        assert as_venue.post(path, data={"csrftoken": token + "x"}, files=upload).status_code == 403
+        big = {"file": ("p.ics", b"x" * 2_000_001, "text/calendar")}
+        assert as_venue.post(path, data={"csrftoken": token}, files=big).status_code == 413
+        assert as_venue.post(path, data={"csrftoken": token}, files=upload).status_code == 400  # then read
+        as_venue.cookies.pop("csrftoken")
+        assert as_venue.post(path, data={"csrftoken": token}, files=upload).status_code == 403
+    assert _audit_count(runtime) == before

@@ -1,0 +1,225 @@
+"""The venue portal in a real browser: the issue's scenario from the invitation to a cancelled date in the
+feed, axe-core on every portal page in both languages, and the event form by keyboard alone."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _console import EMAILS, PASSWORD, make_accounts
+from argon2 import PasswordHasher
+from browser_kit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    axe_bundle,
+    axe_violations,
+    require_chromium,
+    screenshot,
+    serve_app,
+)
+from calendar_rows import Runtime
+from test_console_browser import _console_pages
+from web_data import NOW, populate, web_settings
+
+from aggregator import accounts
+from aggregator.clock import FixedClock
+from aggregator.db import make_engine, session_factory, upgrade
+from aggregator.types import BERLIN
+
+pytestmark = pytest.mark.browser
+MUSEUM = "info@brauerei-museum.de"
+MUSEUM_PASSWORD = "hopfen und malz 1887"
+TITLE = "Brauerei-Führung mit Blechbläsern"
+DAYS = [(NOW + timedelta(days=d)).astimezone(BERLIN).date() for d in (7, 14, 21)]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The whole app on a free port, with the web tests' calendar and one account per role."""
+    from calendar_api.app import create_app
+    from stadtkalender.extensions import EXTENSIONS
+
+    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('portal') / 'portal.db'}")
+    upgrade(engine)
+    factory = session_factory(engine)
+    populate(factory)
+    clock = FixedClock(NOW)
+    make_accounts(factory, clock)
+
+    def make_app(url: str) -> Any:
+        return create_app(Runtime(web_settings(url), engine, factory, {}), clock=clock, extensions=EXTENSIONS)
+
+    server, thread, url = serve_app(make_app)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+    accounts.HASHER = PasswordHasher()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Callable[[], Any]]:
+    """Fresh German browser contexts in Berlin time; fails the test on any console error but the 400 of a
+    refused form (the test sends one on purpose)."""
+    errors: list[str] = []
+    contexts: list[Any] = []
+
+    def make() -> Any:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="de-DE", timezone_id="Europe/Berlin"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert [e for e in errors if "status of 400" not in e] == [], errors
+
+
+def _clean(page: Any, axe: str) -> None:
+    violations = axe_violations(page, axe)
+    assert violations == [], f"axe-core on {page.url}: {violations}"
+
+
+def _sign_in(page: Any, app_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{app_url}/admin/login")
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_load_state()
+
+
+def _tab_to(page: Any, selector: str) -> None:
+    """Press Tab until ``selector`` has the focus (the keyboard's way to a field)."""
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement === document.querySelector(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_every_portal_page_has_no_axe_violations_in_either_language(
+    new_page: Callable[[], Any], app_url: str
+) -> None:
+    axe = axe_bundle()
+    page = new_page()
+    _sign_in(page, app_url, EMAILS["venue"])
+    assert page.url == f"{app_url}/venue/"
+    paths = _console_pages({"event_id": "evmahler"}, role="venue")
+    assert "/venue/" in paths and "/venue/new" in paths and "/venue/events/evmahler" in paths
+    for path in paths:
+        for lang in ("de", "en"):
+            answer = page.goto(f"{app_url}{path}?lang={lang}")
+            assert answer.status == 200, (path, answer.status)
+            _clean(page, axe)
+    page.goto(f"{app_url}/venue/new?lang=de")
+    page.get_by_role("button", name="Veröffentlichen").click()  # the browser's own checks stop it
+    page.fill("#e-title", "x")
+    page.fill("#e-dates", "31.02.2026 19:30")
+    page.get_by_role("button", name="Veröffentlichen").click()
+    page.wait_for_load_state()
+    assert "ist kein Datum" in page.locator("[role=alert]").inner_text()
+    _clean(page, axe)
+
+
+def test_invitation_to_a_published_three_date_event_an_upload_and_a_cancelled_date(
+    new_page: Callable[[], Any], app_url: str, tmp_path: Path
+) -> None:
+    axe = axe_bundle()
+    editor = new_page()
+    _sign_in(editor, app_url, EMAILS["editor"])
+    editor.goto(f"{app_url}/admin/invitations")
+    editor.get_by_label("E-Mail-Adresse").first.fill(MUSEUM)
+    editor.get_by_label("Orte (Kürzel, durch Komma getrennt)").fill("konzerthaus-dortmund")
+    editor.get_by_role("button", name="Einladen").click()
+    editor.wait_for_load_state()
+    link = editor.locator("#made-link").inner_text()
+    assert link.startswith(f"{app_url}/admin/welcome?token=")
+    _clean(editor, axe)
+
+    page = new_page()
+    page.goto(link)
+    _clean(page, axe)
+    page.get_by_label("Neues Passwort (mindestens 12 Zeichen)").fill(MUSEUM_PASSWORD)
+    page.get_by_label("Neues Passwort wiederholen").fill(MUSEUM_PASSWORD)
+    page.get_by_role("button", name="Passwort setzen").click()
+    page.wait_for_url(f"{app_url}/venue/")
+
+    page.goto(f"{app_url}/venue/new")  # the event form, by keyboard alone
+    _tab_to(page, "#e-title")
+    page.keyboard.type(TITLE)
+    _tab_to(page, "#e-description")
+    page.keyboard.type("Eine Führung mit Musik.")
+    _tab_to(page, "input[name=categories][value=Konzert]")
+    page.keyboard.press("Space")
+    _tab_to(page, "#e-dates")
+    page.keyboard.type("\n".join(f"{day.strftime('%d.%m.%Y')} 19:30" for day in DAYS))
+    _tab_to(page, "#e-room")
+    page.keyboard.type("Kammermusiksaal")
+    _tab_to(page, "#e-price-min")
+    page.keyboard.type("12,50")
+    _tab_to(page, "#e-availability")
+    page.keyboard.press("ArrowDown")
+    _tab_to(page, "button[type=submit]:not(header button)")
+    screenshot(page, "portal-form", publish="portal-form.png")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/venue/events/[^?]+\?done=event_published"))
+    assert "Veröffentlicht" in page.locator("p.notice").inner_text()
+    event_id = page.url.split("/venue/events/")[1].split("?")[0]
+    assert page.locator("form[action$='/cancel']").count() == 3
+    _clean(page, axe)
+    screenshot(page, "portal-event", publish="portal.png")
+
+    public = page.request.get(f"{app_url}/events/{event_id}")
+    assert public.status == 200 and TITLE in public.text()
+    assert TITLE in page.request.get(f"{app_url}/embed?venue=konzerthaus-dortmund").text()
+    feed = page.request.get(f"{app_url}/feeds/venues/konzerthaus-dortmund.ics").text()
+    assert feed.count("SUMMARY:Brauerei-Führung") == 3
+
+    ics = tmp_path / "programm.ics"
+    start = DAYS[0].strftime("%Y%m%d")
+    ics.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Museum//DE\r\nBEGIN:VEVENT\r\nUID:lesung-1\r\n"
+        f"DTSTART;TZID=Europe/Berlin:{start}T110000\r\nSUMMARY:Lesung im Sudhaus\r\n"
+        "LOCATION:Konzerthaus Dortmund\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8",
+    )
+    page.goto(f"{app_url}/venue/upload")
+    page.set_input_files("#u-file", str(ics))
+    page.get_by_role("button", name="Vorschau zeigen").click()
+    page.wait_for_load_state()
+    assert page.locator("#preview-counts").inner_text() == "1 neu, 0 geändert, 0 abgesagt, 0 unverändert"
+    _clean(page, axe)
+    page.get_by_role("button", name="Übernehmen").click()
+    page.wait_for_url(f"{app_url}/venue/?done=upload_committed")
+    assert "Lesung im Sudhaus" in page.content()
+
+    page.goto(f"{app_url}/venue/events/{event_id}")
+    _tab_to(page, "form[action$='/cancel'] button")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"done=date_cancelled"))
+    own_feed = page.request.get(f"{app_url}/events/{event_id}.ics").text()
+    assert own_feed.count("STATUS:CANCELLED") == 1
