@@ -10,24 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _console import EMAILS, PASSWORD, make_accounts
-from argon2 import PasswordHasher
+from _console import EMAILS, PASSWORD
 from browser_kit import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    axe_bundle,
-    axe_violations,
-    require_chromium,
     screenshot,
-    serve_app,
 )
-from calendar_rows import Runtime
+from console_browser import assert_axe_clean, chromium, console_server, pages, sign_in
 from test_console_browser import _console_pages
-from web_data import NOW, populate, web_settings
+from web_data import NOW, populate
 
-from aggregator import accounts
 from aggregator.clock import FixedClock
-from aggregator.db import make_engine, session_factory, upgrade
 from aggregator.types import BERLIN
 
 pytestmark = pytest.mark.browser
@@ -40,76 +31,30 @@ DAYS = [(NOW + timedelta(days=d)).astimezone(BERLIN).date() for d in (7, 14, 21)
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The whole app on a free port, with the web tests' calendar and one account per role."""
-    from calendar_api.app import create_app
-    from stadtkalender.extensions import EXTENSIONS
-
-    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('portal') / 'portal.db'}")
-    upgrade(engine)
-    factory = session_factory(engine)
-    populate(factory)
-    clock = FixedClock(NOW)
-    make_accounts(factory, clock)
-
-    def make_app(url: str) -> Any:
-        return create_app(Runtime(web_settings(url), engine, factory, {}), clock=clock, extensions=EXTENSIONS)
-
-    server, thread, url = serve_app(make_app)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
-    accounts.HASHER = PasswordHasher()
+    with console_server(tmp_path_factory.mktemp("portal") / "portal.db", FixedClock(NOW), populate) as (
+        url,
+        _,
+    ):
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Callable[[], Any]]:
-    """Fresh German browser contexts in Berlin time; fails the test on any console error but the 400 of a
-    refused form (the test sends one on purpose)."""
-    errors: list[str] = []
-    contexts: list[Any] = []
-
-    def make() -> Any:
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, locale="de-DE", timezone_id="Europe/Berlin"
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert [e for e in errors if "status of 400" not in e] == [], errors
-
-
-def _clean(page: Any, axe: str) -> None:
-    violations = axe_violations(page, axe)
-    assert violations == [], f"axe-core on {page.url}: {violations}"
+    """Fresh German pages in Berlin time; any console error but the 400 of a refused form (the test sends
+    one on purpose) fails the test."""
+    with pages(browser, tolerated="status of 400") as make:
+        yield make
 
 
 def _sign_in(page: Any, app_url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{app_url}/admin/login")
-    page.get_by_label("E-Mail-Adresse").fill(email)
-    page.get_by_label("Passwort").fill(password)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_load_state()
+    sign_in(page, app_url, "venue", email=email, password=password)
 
 
 def _tab_to(page: Any, selector: str) -> None:
@@ -124,7 +69,6 @@ def _tab_to(page: Any, selector: str) -> None:
 def test_every_portal_page_has_no_axe_violations_in_either_language(
     new_page: Callable[[], Any], app_url: str
 ) -> None:
-    axe = axe_bundle()
     page = new_page()
     _sign_in(page, app_url, EMAILS["venue"])
     assert page.url == f"{app_url}/venue/"
@@ -134,7 +78,7 @@ def test_every_portal_page_has_no_axe_violations_in_either_language(
         for lang in ("de", "en"):
             answer = page.goto(f"{app_url}{path}?lang={lang}")
             assert answer.status == 200, (path, answer.status)
-            _clean(page, axe)
+            assert_axe_clean(page)
     page.goto(f"{app_url}/venue/new?lang=de")
     page.get_by_role("button", name="Veröffentlichen").click()  # the browser's own checks stop it
     page.fill("#e-title", "x")
@@ -142,13 +86,12 @@ def test_every_portal_page_has_no_axe_violations_in_either_language(
     page.get_by_role("button", name="Veröffentlichen").click()
     page.wait_for_load_state()
     assert "ist kein Datum" in page.locator("[role=alert]").inner_text()
-    _clean(page, axe)
+    assert_axe_clean(page)
 
 
 def test_invitation_to_a_published_three_date_event_an_upload_and_a_cancelled_date(
     new_page: Callable[[], Any], app_url: str, tmp_path: Path
 ) -> None:
-    axe = axe_bundle()
     editor = new_page()
     _sign_in(editor, app_url, EMAILS["editor"])
     editor.goto(f"{app_url}/admin/invitations")
@@ -158,11 +101,11 @@ def test_invitation_to_a_published_three_date_event_an_upload_and_a_cancelled_da
     editor.wait_for_load_state()
     link = editor.locator("#made-link").inner_text()
     assert link.startswith(f"{app_url}/admin/welcome?token=")
-    _clean(editor, axe)
+    assert_axe_clean(editor)
 
     page = new_page()
     page.goto(link)
-    _clean(page, axe)
+    assert_axe_clean(page)
     page.get_by_label("Neues Passwort (mindestens 12 Zeichen)").fill(MUSEUM_PASSWORD)
     page.get_by_label("Neues Passwort wiederholen").fill(MUSEUM_PASSWORD)
     page.get_by_role("button", name="Passwort setzen").click()
@@ -190,7 +133,7 @@ def test_invitation_to_a_published_three_date_event_an_upload_and_a_cancelled_da
     assert "Veröffentlicht" in page.locator("p.notice").inner_text()
     event_id = page.url.split("/venue/events/")[1].split("?")[0]
     assert page.locator("form[action$='/cancel']").count() == 3
-    _clean(page, axe)
+    assert_axe_clean(page)
     screenshot(page, "portal-event", publish="portal.png")
 
     public = page.request.get(f"{app_url}/events/{event_id}")
@@ -212,7 +155,7 @@ def test_invitation_to_a_published_three_date_event_an_upload_and_a_cancelled_da
     page.get_by_role("button", name="Vorschau zeigen").click()
     page.wait_for_load_state()
     assert page.locator("#preview-counts").inner_text() == "1 neu, 0 geändert, 0 abgesagt, 0 unverändert"
-    _clean(page, axe)
+    assert_axe_clean(page)
     page.get_by_role("button", name="Übernehmen").click()
     page.wait_for_url(f"{app_url}/venue/?done=upload_committed")
     assert "Lesung im Sudhaus" in page.content()
