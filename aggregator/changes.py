@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from aggregator.derive import EVENT_FIELDS
+from aggregator.derive import EVENT_FIELDS, offer_values
 from aggregator.models import Change, ChangePrune, Event, Occurrence
 from aggregator.types import Status
 
@@ -115,20 +115,7 @@ class _EventState:
 
 
 def _occurrence_state(occurrence: Occurrence) -> _OccurrenceState:
-    offers = [
-        (
-            o.source,
-            o.price_min,
-            o.price_max,
-            o.currency,
-            o.url,
-            o.vendor,
-            o.availability,
-            o.price_text,
-            o.on_sale,
-        )
-        for o in occurrence.offers
-    ]
+    offers = [offer_values(o) for o in occurrence.offers]
     values = {
         "start": occurrence.start,
         "end": occurrence.end,

@@ -281,20 +281,7 @@ def derive_occurrence(
         if offer.price_min is not None or offer.price_max is not None or offer.url or offer.availability
         if _key(record) not in aside or (offer.price_min is None and offer.price_max is None)
     ]
-    current = [
-        (
-            o.source,
-            o.price_min,
-            o.price_max,
-            o.currency,
-            o.url,
-            o.vendor,
-            o.availability,
-            o.price_text,
-            o.on_sale,
-        )
-        for o in occurrence.offers
-    ]
+    current = [offer_values(o) for o in occurrence.offers]
     new = [
         (
             s,
@@ -339,6 +326,21 @@ def _instant(moment: datetime | None) -> str | None:
 
 def _amount(value: Decimal | None) -> str | None:
     return None if value is None else f"{Decimal(value):.2f}"
+
+
+def offer_values(offer: Offer) -> tuple[Any, ...]:
+    """What an offer says, as a comparable tuple (source, prices, currency, link, vendor, availability, …)."""
+    return (
+        offer.source,
+        offer.price_min,
+        offer.price_max,
+        offer.currency,
+        offer.url,
+        offer.vendor,
+        offer.availability,
+        offer.price_text,
+        offer.on_sale,
+    )
 
 
 def visible_hash(event: Event, occurrence: Occurrence) -> str:
