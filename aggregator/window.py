@@ -95,6 +95,12 @@ class OutsideCount:
             self.future += 1
             self.latest = max(day, self.latest or day)
 
+    def keeps(self, window: Window, start: datetime, end: datetime | None = None) -> bool:
+        """True when an event from ``start`` to ``end`` overlaps ``window``; otherwise it is counted here."""
+        reason = window.outside(start, end)
+        self.add(reason, start)
+        return reason is None
+
     def extend(self, others: Iterable[OutsideCount]) -> None:
         """Add the counts of ``others``."""
         for other in others:

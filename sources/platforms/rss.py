@@ -86,10 +86,7 @@ class RssEventsSource(Source):
                 listing = self._parse_item(item, document, result.rejections)
                 if listing is None or listing.start is None:
                     continue
-                reason = window.outside(listing.start, listing.end)
-                if reason:
-                    outside.add(reason, listing.start)
-                else:
+                if outside.keeps(window, listing.start, listing.end):
                     result.listings.append(listing)
         message = outside.message(window) if window else None
         if message:

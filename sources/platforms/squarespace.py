@@ -98,10 +98,7 @@ class SquarespaceSource(Source):
             window = source_window(self, document.fetched_at)
             for listing in self.parse(document):
                 assert listing.start is not None
-                reason = window.outside(listing.start, listing.end)
-                if reason:
-                    outside.add(reason, listing.start)
-                else:
+                if outside.keeps(window, listing.start, listing.end):
                     result.listings.append(listing)
         message = outside.message(window) if window else None
         if message:

@@ -165,11 +165,7 @@ class TribeEventsSource(Source):
     ) -> Iterator[Listing]:
         """The page's listings that overlap ``window``; the others are counted in ``outside``."""
         for listing in self._parse_page(document):
-            start = listing.start
-            reason = window.outside(start, listing.end) if window and start else None
-            if reason and start:
-                outside.add(reason, start)
-            else:
+            if window is None or listing.start is None or outside.keeps(window, listing.start, listing.end):
                 yield listing
 
     def _parse_page(self, document: Document) -> Iterator[Listing]:
