@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -187,6 +188,13 @@ def _issue_token(ctx: Context) -> tuple[PushToken, str]:
     read_only = ctx.field("read_only") in ("on", "true", "1") or (
         isinstance(ctx.body, dict) and ctx.body.get("read_only") is True
     )
+    return issue_audited(ctx, venues, read_only=read_only, source=ctx.field("source") or None)
+
+
+def issue_audited(
+    ctx: Context, venues: Sequence[str], *, read_only: bool, source: str | None = None
+) -> tuple[PushToken, str]:
+    """Issue a push token named by the ``name`` field for ``venues`` and audit it; 400 on bad input."""
     try:
         token, secret = issue_token(
             ctx.factory,
@@ -194,7 +202,7 @@ def _issue_token(ctx: Context) -> tuple[PushToken, str]:
             name=ctx.field("name"),
             registry=load_venues(),
             read_only=read_only,
-            source=ctx.field("source") or None,
+            source=source,
             reserved=set(ctx.console.runtime.specs),
             now=ctx.now,
         )
@@ -214,7 +222,11 @@ def _issue_token(ctx: Context) -> tuple[PushToken, str]:
 
 
 def _revoke_token(ctx: Context) -> PushToken:
-    token_id = str(ctx.request.path_params["token_id"])
+    return revoke_audited(ctx, str(ctx.request.path_params["token_id"]))
+
+
+def revoke_audited(ctx: Context, token_id: str) -> PushToken:
+    """Revoke the push token ``token_id`` and audit it; 404 when there is none."""
     try:
         token = revoke_token(ctx.factory, token_id, now=ctx.now)
     except TokenError as exc:

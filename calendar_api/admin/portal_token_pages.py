@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from aggregator.audit import record
-from aggregator.normalise.venues import load_venues
 from calendar_api.admin.console import PORTAL_PREFIX, VENUES, Console, Context, NavItem, Problem, Texts
-from calendar_api.admin.people_pages import token_json
+from calendar_api.admin.people_pages import issue_audited, revoke_audited
 from calendar_api.push.audit import read_log
 from calendar_api.push.tokens import (
     PORTAL_TOKEN_NAME,
     PushToken,
-    TokenError,
-    issue_token,
     list_tokens,
-    revoke_token,
 )
 
 LOG_ENTRIES = 100
@@ -78,28 +73,11 @@ def tokens_page(ctx: Context, *, status: int = 200, error: str = "", new_token: 
 def issue(ctx: Context) -> Response:
     """Issue a token for the account's venues and show it once."""
     assert ctx.account is not None
+    read_only = ctx.field("read_only") in ("on", "true", "1")
     try:
-        token, secret = issue_token(
-            ctx.factory,
-            ctx.account.venues,
-            name=ctx.field("name"),
-            registry=load_venues(),
-            read_only=ctx.field("read_only") in ("on", "true", "1"),
-            reserved=set(ctx.console.runtime.specs),
-            now=ctx.now,
-        )
-    except TokenError as exc:
-        return tokens_page(ctx, status=400, error=exc.message)
-    with ctx.factory() as session, session.begin():
-        record(
-            session,
-            ctx.actor,
-            "token.issue",
-            "push_token",
-            str(token.id),
-            at=ctx.now,
-            after=token_json(token),
-        )
+        _token, secret = issue_audited(ctx, ctx.account.venues, read_only=read_only)
+    except Problem as problem:
+        return tokens_page(ctx, status=problem.status, error=problem.message)
     return tokens_page(ctx, new_token=secret)
 
 
@@ -109,17 +87,7 @@ def revoke(ctx: Context) -> Response:
     found = next((t for t in _tokens(ctx) if str(t.id) == token_id), None)
     if found is None:
         raise Problem(404, ctx.t("portal_not_yours"))
-    token = revoke_token(ctx.factory, str(found.id), now=ctx.now)
-    with ctx.factory() as session, session.begin():
-        record(
-            session,
-            ctx.actor,
-            "token.revoke",
-            "push_token",
-            str(token.id),
-            at=ctx.now,
-            after=token_json(token),
-        )
+    revoke_audited(ctx, str(found.id))
     return ctx.done(f"{PORTAL_PREFIX}/tokens", "token_revoked")
 
 
