@@ -157,6 +157,8 @@ class ProbeSettings:
     """The whole probe (and each document's body) stops after this long."""
     allow_private_networks: bool = False
     """True: loopback and private addresses may be probed (a test server, an intranet)."""
+    allowed_hosts: list[str] = field(default_factory=list)
+    """Hosts (``name`` or ``name:port``) an admin allows although they are private (an intranet calendar)."""
 
 
 @dataclass(frozen=True, slots=True)

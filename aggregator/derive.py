@@ -85,8 +85,10 @@ def _key(record: SourceRecord) -> str:
 
 
 def source_kind_default(source: str) -> str:
-    """The kind of a source nobody configured: a venue's push, or a manual import."""
-    return "push" if source.startswith("push:") else "import"
+    """The kind of a source nobody configured: a venue's push, a venue's registered feed, or an import."""
+    if source.startswith("push:"):
+        return "push"
+    return "venue" if source.startswith("feed:") else "import"
 
 
 def _listing(record: SourceRecord) -> Listing:

@@ -35,6 +35,7 @@ from aggregator.runs import (
 from aggregator.store import apply_run
 from aggregator.timeshift import shift_listing
 from aggregator.types import RunStatus
+from aggregator.venue_feeds import keep_own_venue
 from aggregator.venue_registry import load_registry, seed_venues
 
 __all__ = [
@@ -65,6 +66,7 @@ def ingest(
     force: bool = False,
     now: datetime | None = None,
     degraded: str | None = None,
+    bound_to: Sequence[str] = (),
 ) -> RunReport:
     """Apply one run of ``source``.
 
@@ -72,6 +74,7 @@ def ingest(
     as vanished); ``force`` applies a run even when the mass-cancellation guard would hold it.
     ``degraded`` is why the adapter failed when the listings come from a fallback instead
     (:mod:`aggregator.degraded`): the run is never complete and ends ``degraded``.
+    ``bound_to`` are the venues of a venue's own feed: listings placed anywhere else are rejected.
     Raises nothing for bad data: the run ends failed or suspicious and says why.
     """
     now = now or ctx.clock()
@@ -80,6 +83,9 @@ def ingest(
         items = list(listings)
         venues = current_venues(ctx)
         valid, result = run_listings(ctx, source, items, venues=venues, now=now)
+        if bound_to:
+            valid, foreign = keep_own_venue(valid, bound_to, source)
+            result.rejected.extend(foreign)
     except Exception as exc:  # the source failed while producing listings, or a normalisation step broke
         log.exception("listings of %s could not be read or normalised", source)
         return fail_run(ctx, run_id, f"{type(exc).__name__}: {exc}")

@@ -554,3 +554,25 @@ class AccountLink(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class VenueFeed(Base):
+    """A feed URL a venue registered in the portal: a scheduled source stored in the database.
+
+    ``source`` is its source name (``feed:<venue>``, ``feed:<venue>:2``, …); ``config`` the platform
+    source table the check found (``type``, ``url``, …, as ``probe --save`` writes it). A removed feed
+    keeps its row (its runs and records still name it) but is no longer scheduled.
+    """
+
+    __tablename__ = "venue_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(120), unique=True)
+    venue_slug: Mapped[str] = mapped_column(String(120), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    config: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    schedule: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(320))

@@ -64,7 +64,8 @@ def _steerable(specs: Mapping[str, SourceInfo], name: str) -> SourceInfo:
     return spec
 
 
-def _state(session: Session, name: str, now: datetime) -> SourceState:
+def state_row(session: Session, name: str, now: datetime) -> SourceState:
+    """The state row of source ``name`` (added to ``session`` when it has none yet)."""
     state = session.get(SourceState, name)
     if state is None:
         state = SourceState(
@@ -86,7 +87,7 @@ def pause_source(
             raise ActionRefused(
                 "already_paused", f"source {name!r} is paused already (by {state.paused_by})", source=name
             )
-        state = _state(session, name, now)
+        state = state_row(session, name, now)
         state.enabled, state.paused_at, state.paused_by, state.updated_at = False, now, actor.label, now
         return audited(
             session, actor, Change("source.pause", "source", name, before, _state_data(state)), now=now
@@ -126,7 +127,7 @@ def request_run(
                 requested_at=state.run_requested_at,
                 requested_by=state.run_requested_by,
             )
-        state = _state(session, name, now)
+        state = state_row(session, name, now)
         state.run_requested_at, state.run_requested_by = now, actor.label
         return audited(
             session, actor, Change("source.run", "source", name, before, _state_data(state)), now=now

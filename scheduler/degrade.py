@@ -55,4 +55,5 @@ def degrade_or_fail(
         warnings=[f"degraded: {fallback.describe()}", *fallback.warnings],
         now=now,
         degraded=f"{error}; read instead: {fallback.describe()}",
+        bound_to=spec.venues,
     )

@@ -68,4 +68,5 @@ def _run(ctx: IngestContext, spec: SourceSpec, fetcher: Fetcher, run_id: int, no
         rejections=result.rejections,
         warnings=result.warnings,
         now=now,
+        bound_to=spec.venues,
     )

@@ -91,6 +91,10 @@ class SchedulerRuntime(Protocol):
         """The fetcher for one run of ``source``: bundled snapshots when offline, else HTTP."""
         ...
 
+    def refresh_sources(self) -> None:
+        """Read the venues' registered feeds again (``specs`` then includes new ones)."""
+        ...
+
 
 @dataclass(slots=True)
 class JobOutcome:
@@ -171,13 +175,56 @@ class SchedulerService:
         schedules = {}
         for name, spec in sorted(self.runtime.specs.items()):
             try:
-                schedules[name] = parse_schedule(
-                    spec.schedule, name=name, jitter_seconds=settings.scheduler.jitter_seconds
-                )
+                schedules[name] = self._schedule(spec)
             except ScheduleError as exc:
+                if spec.venues:  # a venue's feed: its schedule is ours, never the operator's mistake
+                    log.error("feed %s has an unusable schedule: %s", name, exc.reason)
+                    continue
                 origin = settings.path or "settings"
                 raise ConfigError(f"sources.{name}.schedule", exc.reason, origin) from exc
         return schedules
+
+    def _schedule(self, spec: SourceSpec) -> Schedule:
+        jitter = self.runtime.settings.scheduler.jitter_seconds
+        return parse_schedule(spec.schedule, name=spec.name, jitter_seconds=jitter)
+
+    def _add_source_job(self, name: str, schedule: Schedule) -> None:
+        if schedule.trigger is None or not self.runtime.specs[name].enabled:
+            return
+        self.scheduler.add_job(
+            self.run_job,
+            schedule.trigger,
+            args=[name],
+            id=f"source:{name}",
+            name=f"source {name}",
+            replace_existing=True,
+        )
+
+    def sync_sources(self) -> None:
+        """Read the venues' feeds again: schedule the ones registered since, drop the ones removed.
+
+        The request poll calls this first, so a feed saved in the portal (which also asks for its first
+        run) runs at the next poll, without a restart.
+        """
+        self.runtime.refresh_sources()
+        specs = self.runtime.specs
+        schedules = {name: schedule for name, schedule in self.schedules.items() if name in specs}
+        for name in set(self.schedules) - set(schedules):
+            if self.scheduler.get_job(f"source:{name}") is not None:
+                self.scheduler.remove_job(f"source:{name}")
+            log.info("source %s is gone; its job is removed", name, extra={"source": name})
+        for name, spec in specs.items():
+            if name in schedules:
+                continue
+            try:
+                schedules[name] = self._schedule(spec)
+            except ScheduleError as exc:
+                log.error("source %s has an unusable schedule: %s", name, exc.reason)
+                continue
+            if self.scheduler.running:
+                self._add_source_job(name, schedules[name])
+            log.info("source %s is new; scheduled %s", name, spec.schedule, extra={"source": name})
+        self.schedules = schedules
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -200,16 +247,7 @@ class SchedulerService:
                 now=self.clock(),
             )
             for name, schedule in self.schedules.items():
-                if schedule.trigger is None or not self.runtime.specs[name].enabled:
-                    continue
-                self.scheduler.add_job(
-                    self.run_job,
-                    schedule.trigger,
-                    args=[name],
-                    id=f"source:{name}",
-                    name=f"source {name}",
-                    replace_existing=True,
-                )
+                self._add_source_job(name, schedule)
             self.scheduler.add_job(
                 self.run_housekeeping,
                 self._housekeeping_trigger,
@@ -296,8 +334,10 @@ class SchedulerService:
     def _run_job(self, name: str, now: datetime, trigger: str) -> JobOutcome:
         if self.stopping:
             return JobOutcome(name, now, skipped="shutting down")
-        spec = self.runtime.specs[name]
-        schedule = self.schedules[name]
+        spec = self.runtime.specs.get(name)
+        schedule = self.schedules.get(name)
+        if spec is None or schedule is None:
+            return JobOutcome(name, now, skipped="no such source (a venue removed its feed)")
         slot = schedule.slot
         with source_lock(self.runtime.engine, name) as taken:
             if not taken:
@@ -361,13 +401,15 @@ class SchedulerService:
         """Run every source someone asked to run now (oldest request first); never raises.
 
         The poll job calls this every ``scheduler.request_poll_seconds``; a poll that finds the
-        previous one still running returns at once. A request for a source that is no longer
-        configured is dropped with a warning.
+        previous one still running returns at once. The venues' feeds are read again first
+        (:meth:`sync_sources`). A request for a source that is no longer configured is dropped with a
+        warning.
         """
         if not self._polling.acquire(blocking=False):
             return []
         outcomes: list[JobOutcome] = []
         try:
+            self.sync_sources()
             for request in run_requests(self.runtime.factory):
                 if self.stopping:
                     break

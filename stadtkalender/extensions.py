@@ -6,10 +6,14 @@ the wiring, because it names parts of both the API and the scheduler, which neve
 
 from __future__ import annotations
 
+from starlette.routing import BaseRoute
+
 from aggregator import metrics
+from aggregator.clock import Clock
+from aggregator.venue_feeds import FeedRegistration
 from calendar_api import admin, push, web
 from calendar_api.app import metrics_routes
-from calendar_api.extension_points import Extension
+from calendar_api.extension_points import Extension, ExtensionRuntime
 from stadtkalender import (
     open_data_commands,
     probe_commands,
@@ -18,6 +22,8 @@ from stadtkalender import (
     user_commands,
     webhook_commands,
 )
+from stadtkalender.feed_checks import feed_checker
+from stadtkalender.runtime import Runtime
 
 WEB = Extension("web", routes=web.routes)
 """The public HTML pages and the embeddable widget."""
@@ -45,9 +51,18 @@ METRICS = Extension(
 USERS = Extension("users", add_commands=user_commands.add_commands)
 """The operator's ``users`` commands: accounts of the editorial console."""
 
+
+def _admin_routes(runtime: ExtensionRuntime, clock: Clock) -> list[BaseRoute]:
+    """The console, with the venue portal's feed check built here from ``sources.probe``."""
+    feeds = FeedRegistration(feed_checker(runtime.settings, clock))
+    if isinstance(runtime, Runtime):
+        feeds = FeedRegistration(feeds.check, runtime.refresh_sources)
+    return admin.routes(runtime, clock, feeds=feeds)
+
+
 ADMIN = Extension(
     "admin",
-    routes=admin.routes,
+    routes=_admin_routes,
     openapi_paths=admin.openapi_paths,
     openapi_components=admin.openapi_components,
 )

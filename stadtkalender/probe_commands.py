@@ -5,13 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from aggregator.config import PROJECT_ROOT, SOURCES_DIR, Settings, load_settings
 from sources.base import Fetcher
 from sources.probe import ProbeReport, probe
-from sources.probe.guard import ProbeFetcher, UnsafeUrl, check_url, guarded_session, system_resolver
+from sources.probe.guard import (
+    ProbeFetcher,
+    UnsafeUrl,
+    check_settings,
+    guarded_client,
+    plain_url,
+    system_resolver,
+)
 from sources.probe.save import SaveRefused, save_source, toml_table
 from stadtkalender.runtime import process_clock
 
@@ -37,11 +43,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def _cmd_probe(args: argparse.Namespace) -> int:
     settings = load_settings()
-    url = args.url.strip()
-    if url.lower().startswith("webcal://"):
-        url = "https://" + url[len("webcal://") :]
+    url = plain_url(args.url)
     try:
-        check_url(url, allow_private=settings.probe.allow_private_networks, resolve=None)
+        check_settings(url, settings.probe, None)
     except UnsafeUrl as exc:
         print(f"stadtkalender probe: {exc.reason} ({url})", file=sys.stderr)
         return 2
@@ -74,18 +78,7 @@ def _fetcher(settings: Settings, args: argparse.Namespace) -> ProbeFetcher:
 
         inner, resolve = SnapshotFetcher(Path(args.snapshots), clock()), None
     else:
-        from sources.http import HttpClient
-
-        limits = settings.probe
-        http = replace(settings.http, timeout_seconds=limits.timeout_seconds, retries=1)
-        inner = HttpClient(
-            http,
-            wall_clock=clock,
-            session=guarded_session(limits),
-            max_bytes=limits.max_bytes,
-            max_seconds=limits.max_seconds,
-        )
-        resolve = system_resolver
+        inner, resolve = guarded_client(settings, clock), system_resolver
     if args.record:
         from sources.record import RecordingFetcher
 

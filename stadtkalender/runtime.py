@@ -16,7 +16,7 @@ from aggregator.db import check_schema, make_engine, session_factory
 from aggregator.ingest import IngestContext
 from aggregator.types import BERLIN
 from sources.base import Fetcher
-from sources.catalog import SourceSpec, catalog
+from sources.catalog import SourceCatalog, SourceSpec, catalog, registered_specs
 
 NOW_VARIABLE = "STADTKALENDER_NOW"
 """An ISO instant with a zone: the whole process stands still at that moment (replays, tests, demos)."""
@@ -42,7 +42,8 @@ class Runtime:
     settings: Settings
     engine: Engine
     factory: sessionmaker[Session]
-    specs: dict[str, SourceSpec]
+    specs: Mapping[str, SourceSpec]
+    """Every source by name; :meth:`open` makes it a :class:`SourceCatalog` that reads the venues' feeds."""
     clock: Clock = system_clock
     """The one clock of the process: created here, at the edge, and passed down."""
     ingest_context: IngestContext = field(init=False)
@@ -70,7 +71,14 @@ class Runtime:
         engine = make_engine(settings.database.url, echo=settings.database.echo)
         if require_schema:
             check_schema(engine)
-        return cls(settings, engine, session_factory(engine), catalog(settings), clock)
+        factory = session_factory(engine)
+        specs = SourceCatalog(catalog(settings), lambda: registered_specs(factory, settings))
+        return cls(settings, engine, factory, specs, clock)
+
+    def refresh_sources(self) -> None:
+        """Read the venues' registered feeds again (a new one runs without a restart)."""
+        if isinstance(self.specs, SourceCatalog):
+            self.specs.refresh()
 
     def snapshots_recorded_at(self) -> datetime:
         """When the bundled snapshots were current (noon in Dortmund of ``current_on`` in their
@@ -83,7 +91,14 @@ class Runtime:
         return datetime.combine(dates.current_on, time(12), tzinfo=BERLIN).astimezone(UTC)
 
     def fetcher(self, source: str, *, offline: bool) -> Fetcher:
-        """The bundled snapshots of ``source`` when offline, else the shared HTTP client."""
+        """The bundled snapshots of ``source`` when offline, else the shared HTTP client.
+
+        A venue's registered feed has no snapshots and is hostile input: it is always read live, through
+        the probe's guard (public addresses only, size and time limits).
+        """
+        spec = self.specs.get(source)
+        if spec is not None and spec.venues:
+            return self.guarded_client()
         if offline:
             from sources.snapshots import SnapshotFetcher, snapshot_dir
 
@@ -99,3 +114,11 @@ class Runtime:
                 self.settings.http, wall_clock=self.clock, cache_root=self.settings.project_path("")
             )
         return self._http
+
+    def guarded_client(self) -> Fetcher:
+        """The HTTP client for URLs venues gave: checked by the probe's guard on every request."""
+        if not hasattr(self, "_guarded"):
+            from sources.probe.guard import guarded_client
+
+            self._guarded = guarded_client(self.settings, self.clock)
+        return self._guarded

@@ -29,6 +29,7 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from aggregator.clock import Clock
+from aggregator.venue_feeds import FeedRegistration
 from calendar_api.admin import (
     account_pages,
     audit_pages,
@@ -38,6 +39,7 @@ from calendar_api.admin import (
     login_pages,
     people_pages,
     portal_entry_pages,
+    portal_feed_pages,
     portal_pages,
     portal_token_pages,
     portal_upload_pages,
@@ -62,27 +64,34 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     portal_pages,
     portal_entry_pages,
     portal_upload_pages,
+    portal_feed_pages,
     portal_token_pages,
 )
 """Every part of the console, in the order of the navigation."""
 
 
-def build_console(runtime: ConsoleRuntime, clock: Clock) -> Console:
-    """The console with every part's URLs registered (the security tests enumerate them)."""
+def build_console(runtime: ConsoleRuntime, clock: Clock, *, feeds: FeedRegistration | None = None) -> Console:
+    """The console with every part's URLs registered (the security tests enumerate them).
+
+    ``feeds`` is how the venue portal checks feed URLs; the wiring builds it (the API never fetches).
+    """
     console = Console(
         runtime,
         clock,
         texts=[FRAME_TEXTS, *(module.TEXTS for module in PAGE_MODULES)],
         nav=[item for module in PAGE_MODULES for item in getattr(module, "NAV", ())],
+        feeds=feeds,
     )
     for module in PAGE_MODULES:
         module.register(console)
     return console
 
 
-def routes(runtime: ConsoleRuntime, clock: Clock) -> list[BaseRoute]:
+def routes(
+    runtime: ConsoleRuntime, clock: Clock, *, feeds: FeedRegistration | None = None
+) -> list[BaseRoute]:
     """The console's routes, for the ``admin`` extension."""
-    return build_console(runtime, clock).routes()
+    return build_console(runtime, clock, feeds=feeds).routes()
 
 
 def openapi_paths() -> dict[str, Any]:

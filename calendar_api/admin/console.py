@@ -50,6 +50,7 @@ from aggregator.config import Settings
 from aggregator.health import SourceInfo
 from aggregator.login_sessions import Lifetimes, account_for_key, resume_session
 from aggregator.types import BERLIN
+from aggregator.venue_feeds import FeedRegistration
 from calendar_api.web.i18n import LANGUAGES, Lang, pick_language
 
 _log = logging.getLogger(__name__)
@@ -217,9 +218,17 @@ class Console:
     """The console's routes, texts, templates and guard for one runtime."""
 
     def __init__(
-        self, runtime: ConsoleRuntime, clock: Clock, texts: Iterable[Texts], nav: Iterable[NavItem]
+        self,
+        runtime: ConsoleRuntime,
+        clock: Clock,
+        texts: Iterable[Texts],
+        nav: Iterable[NavItem],
+        *,
+        feeds: FeedRegistration | None = None,
     ) -> None:
         self.runtime = runtime
+        self.feeds = feeds
+        """How the portal checks and registers feed URLs (None: this installation offers no feeds)."""
         self.settings = runtime.settings
         self.factory = runtime.factory
         self.clock = clock

@@ -257,7 +257,7 @@ def _run(ctx: Context) -> tuple[RunDetails, HeldPreview | None]:
     return details, preview
 
 
-def _refusal(ctx: Context, refused: ActionRefused) -> Problem:
+def refusal(ctx: Context, refused: ActionRefused) -> Problem:
     """The console's words for a refused action, in the request's language."""
     values = {key: ctx.when(v) if isinstance(v, datetime) else v for key, v in refused.params.items()}
     if "status" in values:
@@ -308,7 +308,7 @@ def _steer(ctx: Context, act: Any) -> Change:
     try:
         change: Change = act(ctx.factory, ctx.console.runtime.specs, name, actor=ctx.actor, now=ctx.now)
     except ActionRefused as refused:
-        raise _refusal(ctx, refused) from refused
+        raise refusal(ctx, refused) from refused
     return change
 
 
@@ -348,7 +348,7 @@ def _decide(ctx: Context, decision: str) -> Change:
             return confirm_held(_ingest_context(ctx), run_id, actor=ctx.actor, now=ctx.now)
         return discard_held(ctx.factory, run_id, actor=ctx.actor, now=ctx.now)
     except ActionRefused as refused:
-        raise _refusal(ctx, refused) from refused
+        raise refusal(ctx, refused) from refused
 
 
 def _decide_form(ctx: Context, decision: str, notice: str) -> Response:

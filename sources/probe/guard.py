@@ -16,7 +16,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,9 +25,10 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from aggregator.config import ProbeSettings
+from aggregator.clock import Clock
+from aggregator.config import ProbeSettings, Settings
 from sources.base import Document, Fetcher, SourceError
-from sources.http import FetchError, PageBudgetExceeded
+from sources.http import FetchError, HttpClient, PageBudgetExceeded
 
 Resolver = Callable[[str, int], Iterable[str]]
 """``(host, port) -> addresses``: how host names are resolved (tests pass their own)."""
@@ -51,10 +53,21 @@ def system_resolver(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-def check_url(url: str, *, allow_private: bool, resolve: Resolver | None) -> None:
+def plain_url(text: str) -> str:
+    """A URL as typed, trimmed, with ``webcal://`` (a calendar subscription) read as ``https://``."""
+    url = text.strip()
+    if url.lower().startswith("webcal://"):
+        return "https://" + url[len("webcal://") :]
+    return url
+
+
+def check_url(
+    url: str, *, allow_private: bool, resolve: Resolver | None, allowed_hosts: Collection[str] = ()
+) -> None:
     """Raise :class:`UnsafeUrl` unless ``url`` is http(s) to public addresses only.
 
-    ``resolve`` None checks literal addresses only (an offline replay resolves nothing).
+    ``resolve`` None checks literal addresses only (an offline replay resolves nothing);
+    ``allowed_hosts`` (``name`` or ``name:port``) are let through although private.
     """
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
@@ -62,7 +75,8 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver | None) -> Non
     host = parts.hostname
     if not host:
         raise UnsafeUrl(url, "the URL names no host")
-    if allow_private:
+    allowed = {name.lower() for name in allowed_hosts}
+    if allow_private or host.lower() in allowed or f"{host.lower()}:{parts.port}" in allowed:
         return
     try:
         addresses = [ipaddress.ip_address(host)]
@@ -83,6 +97,16 @@ def check_url(url: str, *, allow_private: bool, resolve: Resolver | None) -> Non
             )
 
 
+def check_settings(url: str, settings: ProbeSettings, resolve: Resolver | None) -> None:
+    """:func:`check_url` as ``[probe]`` sets it: private networks, allowed hosts."""
+    check_url(
+        url,
+        allow_private=settings.allow_private_networks,
+        resolve=resolve,
+        allowed_hosts=settings.allowed_hosts,
+    )
+
+
 class _GuardedAdapter(HTTPAdapter):
     """Checks every request before it is sent (redirects and robots.txt included)."""
 
@@ -98,9 +122,7 @@ class _GuardedAdapter(HTTPAdapter):
 def guarded_session(settings: ProbeSettings, resolve: Resolver = system_resolver) -> requests.Session:
     """A requests session that refuses unsafe URLs (see :func:`check_url`) on every request it sends."""
     session = requests.Session()
-    adapter = _GuardedAdapter(
-        lambda url: check_url(url, allow_private=settings.allow_private_networks, resolve=resolve)
-    )
+    adapter = _GuardedAdapter(lambda url: check_settings(url, settings, resolve))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.max_redirects = 5
@@ -155,7 +177,7 @@ class ProbeFetcher:
 
     def _fetch(self, url: str) -> Document | SourceError:
         try:
-            check_url(url, allow_private=self.settings.allow_private_networks, resolve=self.resolve)
+            check_settings(url, self.settings, self.resolve)
             if not self.pages_left:
                 raise PageBudgetExceeded(url, self.settings.max_pages)
             if self.clock() > self.deadline:
@@ -169,3 +191,16 @@ class ProbeFetcher:
                 url, f"{len(document.body)} bytes, over [probe] max_bytes={self.settings.max_bytes}"
             )
         return document
+
+
+def guarded_client(settings: Settings, wall_clock: Clock, resolve: Resolver = system_resolver) -> HttpClient:
+    """An HTTP client for URLs someone outside gave (a probe, a venue's feed): every request it sends is
+    checked (:func:`guarded_session`), and ``[probe]``'s size and time limits apply, with one retry."""
+    limits = settings.probe
+    return HttpClient(
+        replace(settings.http, timeout_seconds=limits.timeout_seconds, retries=1),
+        wall_clock=wall_clock,
+        session=guarded_session(limits, resolve),
+        max_bytes=limits.max_bytes,
+        max_seconds=limits.max_seconds,
+    )
