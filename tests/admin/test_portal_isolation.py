@@ -11,9 +11,20 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from aggregator.accounts import add_account
+from aggregator.audit import Actor
 from aggregator.clock import FixedClock
-from aggregator.models import ApiToken, AuditEntry, Event, Occurrence, PushLog, SourceRecord
+from aggregator.models import (
+    ApiToken,
+    AuditEntry,
+    Event,
+    Occurrence,
+    PushLog,
+    SourceRecord,
+    SourceState,
+    VenueFeed,
+)
 from aggregator.normalise.venues import load_venues
+from aggregator.venue_feeds import add_feed
 from calendar_api.admin import build_console
 from calendar_api.push.tokens import issue_token
 
@@ -42,17 +53,33 @@ def _opera(runtime: ConsoleRuntime, clock: FixedClock) -> dict[str, str]:
     token, _secret = issue_token(
         runtime.factory, ["opernhaus-dortmund"], name="Tosca-Export", registry=load_venues(), now=clock()
     )
-    return {"event_id": event_id, "occurrence_id": occurrence_id, "token_id": str(token.id)}
+    feed = add_feed(
+        runtime.factory,
+        venue="opernhaus-dortmund",
+        venue_name="Opernhaus Dortmund",
+        url="https://www.theaterdo.de/tosca.ics",
+        config={"type": "ical", "url": "https://www.theaterdo.de/tosca.ics"},
+        actor=Actor.machine("oper"),
+        now=clock(),
+    )
+    return {
+        "event_id": event_id,
+        "occurrence_id": occurrence_id,
+        "token_id": str(token.id),
+        "feed_id": str(feed.id),
+    }
 
 
-def _state(runtime: ConsoleRuntime) -> tuple[int, ...]:
+def _state(runtime: ConsoleRuntime) -> tuple[object, ...]:
     with runtime.factory() as session:
         counts = tuple(
             int(session.scalar(select(func.count()).select_from(model)) or 0)
-            for model in (Event, Occurrence, SourceRecord, PushLog, AuditEntry, ApiToken)
+            for model in (Event, Occurrence, SourceRecord, PushLog, AuditEntry, ApiToken, VenueFeed)
         )
         statuses = tuple(sorted(session.scalars(select(Occurrence.status))))
-    return (*counts, len(statuses), *(hash(s) for s in statuses))
+        feeds = tuple(session.execute(select(VenueFeed.source, VenueFeed.removed_at)).all())
+        requests = tuple(session.execute(select(SourceState.source, SourceState.run_requested_at)).all())
+    return (*counts, len(statuses), *(hash(s) for s in statuses), feeds, requests)
 
 
 def test_every_portal_url_with_another_venues_ids_is_refused_and_writes_nothing(
@@ -73,7 +100,7 @@ def test_every_portal_url_with_another_venues_ids_is_refused_and_writes_nothing(
             if not params and method == "GET":
                 page = as_venue.get(url)
                 assert page.status_code == 200 and "Tosca" not in page.text, url
-                assert "push:opernhaus" not in page.text, url
+                assert "push:opernhaus" not in page.text and "tosca.ics" not in page.text, url
                 continue
             data: dict[str, Any] = {**WRITES.get(url.rsplit("/", 1)[-1], {})}
             if not params:  # a form without ids: it names the other venue instead
