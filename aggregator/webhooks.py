@@ -15,7 +15,6 @@ for the one before.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import secrets
 import socket
@@ -34,6 +33,7 @@ from standardwebhooks.webhooks import Webhook as Signer
 from aggregator.changes import read_changes
 from aggregator.config import OpenDataSettings
 from aggregator.models import Change, Webhook, WebhookAttempt, WebhookDelivery
+from aggregator.public_addresses import is_public
 
 PENDING, DELIVERED, ABANDONED = "pending", "delivered", "abandoned"
 Resolver = Callable[[str], Sequence[str]]
@@ -75,8 +75,7 @@ def check_target(url: str, *, allow_private: bool, resolve: Resolver = _addresse
     except OSError as exc:
         raise WebhookError(f"the host of {url!r} does not resolve: {exc}") from exc
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not ip.is_global:
+        if not is_public(address):
             raise WebhookError(f"{url!r} points at the private address {address}; not allowed")
 
 
@@ -313,3 +312,55 @@ def enable(session: Session, webhook_id: int) -> Webhook:
         raise WebhookError(f"there is no webhook {webhook_id}")
     hook.disabled_at, hook.disabled_reason, hook.failures = None, None, 0
     return hook
+
+
+def disable(session: Session, webhook_id: int, *, reason: str, now: datetime) -> Webhook:
+    """Stop delivering to a webhook (its queue stays; :func:`enable` resumes it)."""
+    hook = session.get(Webhook, webhook_id)
+    if hook is None:
+        raise WebhookError(f"there is no webhook {webhook_id}")
+    if hook.disabled_at is None:
+        hook.disabled_at, hook.disabled_reason = now, reason
+    return hook
+
+
+def hook_filter(hook: Webhook) -> dict[str, list[str]]:
+    """What a webhook asks for: ``venues``, ``categories`` and ``sources`` (an empty list: all)."""
+    return {
+        "venues": _split(hook.venues),
+        "categories": _split(hook.categories),
+        "sources": _split(hook.sources),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedAttempt:
+    """One delivery attempt as the delivery log shows it."""
+
+    delivery_id: int
+    attempt: int
+    at: datetime
+    status_code: int | None
+    duration_ms: int
+    error: str | None
+    delivery_status: str
+
+    @property
+    def message_id(self) -> str:
+        """The ``webhook-id`` the receiver saw."""
+        return f"msg_{self.delivery_id}"
+
+
+def delivery_log(session: Session, webhook_id: int, *, limit: int = 50) -> list[LoggedAttempt]:
+    """The newest ``limit`` delivery attempts of webhook ``webhook_id``, newest first."""
+    found = session.execute(
+        select(WebhookAttempt, WebhookDelivery.status)
+        .join(WebhookDelivery, WebhookDelivery.id == WebhookAttempt.delivery_id)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookAttempt.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        LoggedAttempt(a.delivery_id, a.attempt, a.at, a.status_code, a.duration_ms, a.error, status)
+        for a, status in found
+    ]

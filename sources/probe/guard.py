@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from aggregator.clock import Clock
 from aggregator.config import ProbeSettings, Settings
+from aggregator.public_addresses import is_public
 from sources.base import Document, Fetcher, SourceError
 from sources.http import FetchError, HttpClient, PageBudgetExceeded
 
@@ -79,18 +80,16 @@ def check_url(
     if allow_private or host.lower() in allowed or f"{host.lower()}:{parts.port}" in allowed:
         return
     try:
-        addresses = [ipaddress.ip_address(host)]
+        addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
         if host.lower() == "localhost" or host.lower().endswith((".localhost", ".local", ".internal")):
             raise UnsafeUrl(url, f"{host} is a local name; set [probe] allow_private_networks") from None
         if resolve is None:
             return
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        addresses = [ipaddress.ip_address(address.split("%")[0]) for address in resolve(host, port)]
+        addresses = list(resolve(host, port))
     for address in addresses:
-        mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-        real = mapped or address
-        if not real.is_global or real.is_multicast:
+        if not is_public(address):
             raise UnsafeUrl(
                 url,
                 f"{host} is {address}, not a public address; set [probe] allow_private_networks to probe it",

@@ -18,6 +18,7 @@ from web_data import web_settings
 
 from aggregator import accounts
 from aggregator.clock import FixedClock
+from aggregator.config import Settings
 from aggregator.db import make_engine, session_factory, upgrade
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -30,11 +31,12 @@ def console_server(
     fill: Callable[[sessionmaker[Session]], None],
     *,
     specs: Mapping[str, Any] | None = None,
+    tune: Callable[[Settings], Settings] = lambda settings: settings,
 ) -> Iterator[tuple[str, sessionmaker[Session]]]:
     """The app on a free port over a migrated database that ``fill`` stocks, plus one account per role.
 
     Passwords are hashed with tiny argon2 parameters meanwhile; ``version_ttl=0``, so every request sees the
-    data of the last action.
+    data of the last action. ``tune`` changes the settings the app gets.
     """
     from calendar_api.app import create_app
     from stadtkalender.extensions import EXTENSIONS
@@ -47,7 +49,7 @@ def console_server(
     make_accounts(factory, clock)
 
     def make_app(url: str) -> Any:
-        runtime = Runtime(web_settings(url), engine, factory, dict(specs or {}))
+        runtime = Runtime(tune(web_settings(url)), engine, factory, dict(specs or {}))
         return create_app(runtime, clock=clock, extensions=EXTENSIONS, version_ttl=0)
 
     server, thread, url = serve_app(make_app)

@@ -4,14 +4,12 @@ useless URLs are refused and store nothing."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from _console import EMAILS, client_for, make_accounts, post, sign_in
+from feed_host import ics, venue_site
 from fixed_clock import NOW
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,61 +26,23 @@ OWN = "konzerthaus-dortmund"
 SOURCE = f"feed:{OWN}"
 
 
-def _ics(*events: tuple[str, str, str | None]) -> bytes:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Konzerthaus//DE"]
-    for uid, title, location in events:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{uid}",
-            "DTSTART;TZID=Europe/Berlin:20261205T193000",
-            f"SUMMARY:{title}",
-        ]
-        lines += [f"LOCATION:{location}"] if location else []
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
-
-
+DAY = "20261205T193000"
 PAGES = {
-    "/programm.ics": _ics(
-        ("k1", "Klavierabend Levit", "Konzerthaus Dortmund"),
-        ("k2", "Kammermusik am Sonntag", "Konzerthaus Dortmund"),
-        ("k3", "Familienkonzert", None),
-        ("w1", "Holiday on Ice", "Westfalenhallen Dortmund"),
+    "/programm.ics": ics(
+        ("k1", DAY, "Klavierabend Levit", "Konzerthaus Dortmund"),
+        ("k2", DAY, "Kammermusik am Sonntag", "Konzerthaus Dortmund"),
+        ("k3", DAY, "Familienkonzert", None),
+        ("w1", DAY, "Holiday on Ice", "Westfalenhallen Dortmund"),
     ),
-    "/fremd.ics": _ics(("w2", "Hallenfußball", "Westfalenhallen Dortmund")),
+    "/fremd.ics": ics(("w2", DAY, "Hallenfußball", "Westfalenhallen Dortmund")),
     "/leer.html": b"<!doctype html><html><head><title>Willkommen</title></head><body><p>Hallo</p></body></html>",
 }
 
 
-class _Served(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = PAGES.get(self.path.split("?")[0])
-        if body is None:
-            self.send_response(404)
-            self.end_headers()
-            return
-        self.send_response(200)
-        kind = "text/calendar" if self.path.endswith(".ics") else "text/html"
-        self.send_header("Content-Type", f"{kind}; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Served)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with venue_site(PAGES) as url:
+        yield url
 
 
 @pytest.fixture
