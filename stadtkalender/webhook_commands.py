@@ -7,10 +7,13 @@ import sys
 
 from sqlalchemy import select
 
-from aggregator.models import Webhook, WebhookAttempt, WebhookDelivery
-from aggregator.webhooks import WebhookError, enable, register
+from aggregator.models import Webhook
+from aggregator.webhooks import WebhookError, delivery_log, enable, hook_filter, register
 from stadtkalender.columns import print_columns, when
 from stadtkalender.runtime import Runtime
+
+_OPTION = {"venues": "venue", "categories": "category", "sources": "source"}
+"""A filter's part by the option that sets it."""
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
@@ -45,13 +48,7 @@ def _cmd_list(_args: argparse.Namespace) -> int:
         rows = [("id", "url", "filter", "owner", "cursor", "failures", "disabled", "why")]
         for hook in hooks:
             wanted = "; ".join(
-                f"{name}={value}"
-                for name, value in (
-                    ("venue", hook.venues),
-                    ("category", hook.categories),
-                    ("source", hook.sources),
-                )
-                if value
+                f"{_OPTION[name]}={'|'.join(values)}" for name, values in hook_filter(hook).items() if values
             )
             rows.append(
                 (
@@ -71,25 +68,19 @@ def _cmd_list(_args: argparse.Namespace) -> int:
 
 def _cmd_log(args: argparse.Namespace) -> int:
     with Runtime.open().factory() as session:
-        found = session.execute(
-            select(WebhookAttempt, WebhookDelivery)
-            .join(WebhookDelivery, WebhookDelivery.id == WebhookAttempt.delivery_id)
-            .where(WebhookDelivery.webhook_id == args.id)
-            .order_by(WebhookAttempt.id.desc())
-            .limit(args.limit)
-        ).all()
+        found = delivery_log(session, args.id, limit=args.limit)
         rows = [("delivery", "attempt", "at", "status", "ms", "error", "delivery status")]
         rows += [
             (
-                f"msg_{delivery.id}",
-                str(attempt.attempt),
-                when(attempt.at),
-                str(attempt.status_code or ""),
-                str(attempt.duration_ms),
-                attempt.error or "",
-                delivery.status,
+                line.message_id,
+                str(line.attempt),
+                when(line.at),
+                str(line.status_code or ""),
+                str(line.duration_ms),
+                line.error or "",
+                line.delivery_status,
             )
-            for attempt, delivery in found
+            for line in found
         ]
     print_columns(rows)
     return 0

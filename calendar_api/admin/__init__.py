@@ -46,6 +46,7 @@ from calendar_api.admin import (
     review_pages,
     source_pages,
     venue_pages,
+    webhook_pages,
 )
 from calendar_api.admin.console import Console, ConsoleRuntime
 from calendar_api.admin.frame_texts import FRAME_TEXTS
@@ -66,6 +67,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     portal_upload_pages,
     portal_feed_pages,
     portal_token_pages,
+    webhook_pages,
 )
 """Every part of the console, in the order of the navigation."""
 

@@ -23,6 +23,7 @@ from web_data import NOW, populate, web_settings
 from aggregator.clock import FixedClock
 from aggregator.ingest import IngestContext, ingest
 from aggregator.listing import Listing
+from aggregator.webhooks import register
 from calendar_api.admin import build_console
 
 pytestmark = pytest.mark.browser
@@ -40,6 +41,16 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _send_an_unknown_venue(factory, clock)
         SAMPLES.update(add_held_run(factory, web_settings(), NOW))
         HELD.update(add_held_run(factory, web_settings(), NOW, source="keller", title="Lesung", venue="FZW"))
+        with factory() as session, session.begin():
+            hook = register(
+                session,
+                "https://93.184.216.34/dortmund-app",
+                owner="app@dortmund.de",
+                categories=["konzert"],
+                settings=web_settings().open_data,
+                now=NOW,
+            )
+            SAMPLES["hook_id"] = str(hook.id)
 
     specs = {"domicil": Spec("domicil"), "keller": Spec("keller")}
     with console_server(tmp_path_factory.mktemp("console") / "console.db", clock, fill, specs=specs) as (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,20 @@ from browser_kit import (
     screenshot,
 )
 from console_browser import assert_axe_clean, chromium, console_server, pages, sign_in
+from feed_host import ics, venue_site
+from sqlalchemy.orm import Session, sessionmaker
 from test_console_browser import _console_pages
-from web_data import NOW, populate
+from web_data import NOW, populate, web_settings
 
+from aggregator.audit import Actor
 from aggregator.clock import FixedClock
+from aggregator.config import Settings
 from aggregator.types import BERLIN
+from aggregator.venue_feeds import add_feed
+from aggregator.webhooks import register
+from scheduler.service import SchedulerService
+from sources.catalog import SourceCatalog, registered_specs
+from stadtkalender.runtime import Runtime
 
 pytestmark = pytest.mark.browser
 MUSEUM = "info@brauerei-museum.de"
@@ -28,14 +38,75 @@ TITLE = "Brauerei-Führung mit Blechbläsern"
 DAYS = [(NOW + timedelta(days=d)).astimezone(BERLIN).date() for d in (7, 14, 21)]
 
 
+FEED_DAY = DAYS[1].strftime("%Y%m%d") + "T200000"
+SITE = {
+    "/programm.ics": ics(
+        ("k1", FEED_DAY, "Klavierabend Levit", "Konzerthaus Dortmund"),
+        ("k2", FEED_DAY, "Holiday on Ice", "Westfalenhallen Dortmund"),
+    ),
+    "/saison.ics": ics(("s1", FEED_DAY, "Saisoneröffnung", None)),
+}
+
+
+def _allow_loopback(settings: Settings) -> Settings:
+    """The venue's test site is on loopback: allowed as an admin allows an intranet host."""
+    return replace(settings, probe=replace(settings.probe, allowed_hosts=["127.0.0.1"]))
+
+
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The whole app on a free port, with the web tests' calendar and one account per role."""
-    with console_server(tmp_path_factory.mktemp("portal") / "portal.db", FixedClock(NOW), populate) as (
-        url,
-        _,
-    ):
+def site() -> Iterator[str]:
+    """The venue's own web site with its calendar."""
+    with venue_site(SITE) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, site: str
+) -> Iterator[tuple[str, sessionmaker[Session]]]:
+    """The whole app on a free port, with the web tests' calendar, one account per role, and one feed of the
+    Konzerthaus (``/venue/feeds/1``)."""
+
+    def fill(factory: sessionmaker[Session]) -> None:
+        populate(factory)
+        add_feed(
+            factory,
+            venue="konzerthaus-dortmund",
+            venue_name="Konzerthaus Dortmund",
+            url=f"{site}/saison.ics",
+            config={"type": "ical", "url": f"{site}/saison.ics"},
+            actor=Actor.machine("test"),
+            now=NOW,
+        )
+        with factory() as session, session.begin():
+            register(
+                session,
+                "https://93.184.216.34/kasse",
+                owner=EMAILS["venue"],
+                venues=["konzerthaus-dortmund"],
+                owner_venues=["konzerthaus-dortmund"],
+                settings=web_settings().open_data,
+                now=NOW,
+            )
+
+    database = tmp_path_factory.mktemp("portal") / "portal.db"
+    with console_server(database, FixedClock(NOW), fill, tune=_allow_loopback) as (url, factory):
+        yield url, factory
+
+
+@pytest.fixture(scope="module")
+def app_url(served: tuple[str, sessionmaker[Session]]) -> str:
+    """The app's address."""
+    return served[0]
+
+
+def _scheduler_poll(factory: sessionmaker[Session], app_url: str) -> None:
+    """What the scheduler process does at its next poll: read the feeds again, run what was asked for."""
+    settings = _allow_loopback(web_settings(app_url))
+    specs = SourceCatalog({}, lambda: registered_specs(factory, settings))
+    runtime = Runtime(settings, factory.kw["bind"], factory, specs, FixedClock(NOW))
+    outcomes = SchedulerService(runtime).poll_requests()
+    assert all(o.report is not None and o.report.status.value == "success" for o in outcomes), outcomes
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +143,7 @@ def test_every_portal_page_has_no_axe_violations_in_either_language(
     page = new_page()
     _sign_in(page, app_url, EMAILS["venue"])
     assert page.url == f"{app_url}/venue/"
-    paths = _console_pages({"event_id": "evmahler"}, role="venue")
+    paths = _console_pages({"event_id": "evmahler", "feed_id": "1", "hook_id": "1"}, role="venue")
     assert "/venue/" in paths and "/venue/new" in paths and "/venue/events/evmahler" in paths
     for path in paths:
         for lang in ("de", "en"):
@@ -166,3 +237,34 @@ def test_invitation_to_a_published_three_date_event_an_upload_and_a_cancelled_da
     page.wait_for_url(re.compile(r"done=date_cancelled"))
     own_feed = page.request.get(f"{app_url}/events/{event_id}.ics").text()
     assert own_feed.count("STATUS:CANCELLED") == 1
+
+
+def test_a_venue_registers_its_calendar_by_url_and_sees_the_first_run(
+    new_page: Callable[[], Any], served: tuple[str, sessionmaker[Session]], site: str
+) -> None:
+    app_url, factory = served
+    page = new_page()
+    _sign_in(page, app_url, EMAILS["venue"])
+    page.goto(f"{app_url}/venue/feeds")
+    _tab_to(page, "#feed-url")  # by keyboard alone
+    page.keyboard.type(f"{site}/programm.ics")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{app_url}/venue/feeds/check")
+    assert "Klavierabend Levit" in page.locator("section[aria-labelledby=found]").inner_text()
+    assert "nicht übernommen" in page.locator("#feed-places").inner_text()  # the Westfalenhallen's show
+    assert_axe_clean(page)
+    screenshot(page, "portal-feed-check", publish="portal-feed-check.png")
+    page.get_by_role("button", name="Als Feed speichern").click()
+    page.wait_for_url(f"{app_url}/venue/feeds?done=feed_saved")
+    assert "programm.ics" in page.locator("main table").inner_text()
+
+    _scheduler_poll(factory, app_url)
+
+    page.get_by_role("link", name=f"Läufe ansehen: {site}/programm.ics").click()
+    assert "erfolgreich" in page.locator("#feed-runs").inner_text()
+    assert "publishes only its own events" in page.locator("section[aria-labelledby=rejections]").inner_text()
+    assert_axe_clean(page)
+    screenshot(page, "portal-feed", publish="portal-feed.png")
+    events = page.request.get(f"{app_url}/api/v1/events?venue=konzerthaus-dortmund&limit=100").json()
+    titles = {event["title"] for event in events["events"]}
+    assert "Klavierabend Levit" in titles and "Holiday on Ice" not in titles

@@ -22,9 +22,11 @@ from aggregator.models import (
     SourceRecord,
     SourceState,
     VenueFeed,
+    Webhook,
 )
 from aggregator.normalise.venues import load_venues
 from aggregator.venue_feeds import add_feed
+from aggregator.webhooks import register
 from calendar_api.admin import build_console
 from calendar_api.push.tokens import issue_token
 
@@ -62,11 +64,23 @@ def _opera(runtime: ConsoleRuntime, clock: FixedClock) -> dict[str, str]:
         actor=Actor.machine("oper"),
         now=clock(),
     )
+    with runtime.factory() as session, session.begin():
+        hook = register(
+            session,
+            "https://93.184.216.34/oper-hook",
+            owner=OPERA,
+            venues=["opernhaus-dortmund"],
+            owner_venues=["opernhaus-dortmund"],
+            settings=runtime.settings.open_data,
+            now=clock(),
+        )
+        hook_id = str(hook.id)
     return {
         "event_id": event_id,
         "occurrence_id": occurrence_id,
         "token_id": str(token.id),
         "feed_id": str(feed.id),
+        "hook_id": hook_id,
     }
 
 
@@ -79,7 +93,8 @@ def _state(runtime: ConsoleRuntime) -> tuple[object, ...]:
         statuses = tuple(sorted(session.scalars(select(Occurrence.status))))
         feeds = tuple(session.execute(select(VenueFeed.source, VenueFeed.removed_at)).all())
         requests = tuple(session.execute(select(SourceState.source, SourceState.run_requested_at)).all())
-    return (*counts, len(statuses), *(hash(s) for s in statuses), feeds, requests)
+        hooks = tuple(session.execute(select(Webhook.id, Webhook.disabled_at, Webhook.failures)).all())
+    return (*counts, len(statuses), *(hash(s) for s in statuses), feeds, requests, hooks)
 
 
 def test_every_portal_url_with_another_venues_ids_is_refused_and_writes_nothing(
@@ -101,6 +116,7 @@ def test_every_portal_url_with_another_venues_ids_is_refused_and_writes_nothing(
                 page = as_venue.get(url)
                 assert page.status_code == 200 and "Tosca" not in page.text, url
                 assert "push:opernhaus" not in page.text and "tosca.ics" not in page.text, url
+                assert "oper-hook" not in page.text, url
                 continue
             data: dict[str, Any] = {**WRITES.get(url.rsplit("/", 1)[-1], {})}
             if not params:  # a form without ids: it names the other venue instead
