@@ -150,21 +150,35 @@ def enqueue(session: Session, *, settings: OpenDataSettings, now: datetime) -> i
                 "changes": [_change(change) for change in page.changes],
                 "cursor": str(page.next_cursor),
             }
-            session.add(
-                WebhookDelivery(
-                    webhook_id=hook.id,
-                    payload=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-                    status=PENDING,
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+            session.add(_delivery(hook.id, body, now))
             queued += 1
             if len(page.changes) < settings.webhook_batch:
                 break
     session.flush()
     return queued
+
+
+def _delivery(webhook_id: int, body: dict[str, Any], now: datetime) -> WebhookDelivery:
+    return WebhookDelivery(
+        webhook_id=webhook_id,
+        payload=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def queue_ping(session: Session, webhook_id: int, *, now: datetime) -> WebhookDelivery:
+    """Queue a test message (``{"type": "stadtkalender.ping"}``, signed like every delivery) for the next
+    delivery round, so a receiver can check that it verifies signatures; it carries no changes."""
+    hook = session.get(Webhook, webhook_id)
+    if hook is None:
+        raise WebhookError(f"there is no webhook {webhook_id}")
+    delivery = _delivery(hook.id, {"type": "stadtkalender.ping", "at": now.isoformat()}, now)
+    session.add(delivery)
+    session.flush()
+    return delivery
 
 
 def _change(change: Change) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from aggregator.audit import record
 from aggregator.ingest import current_venues
 from aggregator.models import Webhook
 from aggregator.venue_portal import venue_names
-from aggregator.webhooks import WebhookError, delivery_log, disable, enable, hook_filter
+from aggregator.webhooks import WebhookError, delivery_log, disable, enable, hook_filter, queue_ping
 from calendar_api.admin.console import (
     EDITORS,
     PORTAL_PREFIX,
@@ -90,6 +90,14 @@ TEXTS: Texts = {
     "hooks_refused": ("Der Webhook wird nicht eingetragen: {why}", "The webhook is not registered: {why}"),
     "hooks_unknown_venue": ("Unbekannter Ort: {slug}", "Unknown venue: {slug}"),
     "hooks_no_url": ("Geben Sie eine Adresse ein.", "Enter an address."),
+    "hooks_ping": ("Testnachricht senden", "Send a test message"),
+    "hooks_ping_note": (
+        "Die Testnachricht (type „stadtkalender.ping“) ist signiert wie jede Zustellung und geht mit der "
+        "nächsten Zustellrunde hinaus; ihr Ergebnis steht dann unten.",
+        "The test message (type “stadtkalender.ping”) is signed like every delivery and goes out with the "
+        "next delivery round; its outcome then shows below.",
+    ),
+    "notice_hook_pinged": ("Die Testnachricht ist eingereiht.", "The test message is queued."),
     "notice_hook_disabled": ("Der Webhook ist angehalten.", "The webhook is stopped."),
     "notice_hook_enabled": (
         "Der Webhook läuft wieder; wartende Zustellungen folgen.",
@@ -238,6 +246,18 @@ def _routes(console: Console, prefix: str, roles: tuple[Role, ...]) -> None:
     console.page("/webhooks/{hook_id}", webhook, roles=roles, prefix=prefix)
     console.page("/webhooks/{hook_id}/disable", stop, roles=roles, methods=("POST",), prefix=prefix)
     console.page("/webhooks/{hook_id}/enable", resume, roles=roles, methods=("POST",), prefix=prefix)
+    console.page("/webhooks/{hook_id}/ping", ping, roles=roles, methods=("POST",), prefix=prefix)
+
+
+def ping(ctx: Context) -> Response:
+    """Queue a signed test message; the scheduler sends it with its next deliveries."""
+    hook = _own(ctx)
+    with ctx.factory() as session, session.begin():
+        delivery = queue_ping(session, hook.id, now=ctx.now)
+        record(
+            session, ctx.actor, "webhook.ping", "webhook", str(hook.id), at=ctx.now, note=f"msg_{delivery.id}"
+        )
+    return ctx.done(f"{_base(ctx)}/webhooks/{hook.id}", "hook_pinged")
 
 
 def register(console: Console) -> None:

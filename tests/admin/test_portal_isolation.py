@@ -23,6 +23,7 @@ from aggregator.models import (
     SourceState,
     VenueFeed,
     Webhook,
+    WebhookDelivery,
 )
 from aggregator.normalise.venues import load_venues
 from aggregator.venue_feeds import add_feed
@@ -88,7 +89,16 @@ def _state(runtime: ConsoleRuntime) -> tuple[object, ...]:
     with runtime.factory() as session:
         counts = tuple(
             int(session.scalar(select(func.count()).select_from(model)) or 0)
-            for model in (Event, Occurrence, SourceRecord, PushLog, AuditEntry, ApiToken, VenueFeed)
+            for model in (
+                Event,
+                Occurrence,
+                SourceRecord,
+                PushLog,
+                AuditEntry,
+                ApiToken,
+                VenueFeed,
+                WebhookDelivery,
+            )
         )
         statuses = tuple(sorted(session.scalars(select(Occurrence.status))))
         feeds = tuple(session.execute(select(VenueFeed.source, VenueFeed.removed_at)).all())

@@ -3,6 +3,7 @@ log, stop and resume; a venue account sees and touches only the hooks it registe
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -141,3 +142,16 @@ def test_the_delivery_log_and_stopping_and_resuming_a_hook(
     [hook] = _hooks(runtime)
     assert hook.disabled_at is None
     assert _audited(runtime, "webhook.disable") == _audited(runtime, "webhook.enable") == 1
+
+    bodies: list[bytes] = []
+
+    def receive(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Any:
+        assert headers["webhook-signature"].startswith("v1,")
+        bodies.append(body)
+        return _Answer(200)
+
+    assert post(as_editor, f"/admin/webhooks/{hook_id}/ping", {}).status_code == 303
+    later = clock() + timedelta(hours=2)
+    deliver_due(runtime.factory, settings=settings, clock=FixedClock(later), post=receive, jitter=lambda: 0.0)
+    assert [json.loads(body)["type"] for body in bodies] == ["stadtkalender.ping"]
+    assert as_editor.get(f"/admin/webhooks/{hook_id}").text.count("msg_") == 3
