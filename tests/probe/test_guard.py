@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from fixed_clock import NOW, clock
+from page_host import Page, serving
 
 from aggregator.config import ProbeSettings, Settings
 from sources.base import Document, SourceError
@@ -73,32 +74,15 @@ def test_the_guarded_session_refuses_before_connecting() -> None:
         session.get("http://127.0.0.1:9/", timeout=1)  # port 9 would refuse; we never get that far
 
 
-class _Served(BaseHTTPRequestHandler):
-    pages: dict[str, tuple[int, dict[str, str], bytes]] = {}
-
-    def do_GET(self) -> None:
-        status, headers, body = self.pages.get(self.path, (404, {}, b"not here"))
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return
+PAGES: dict[str, Page] = {}
+"""What the test server answers; each test sets its own."""
 
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Served)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    PAGES.clear()
+    with serving(PAGES) as url:
+        yield url
 
 
 def _client(settings: Settings, limits: ProbeSettings) -> HttpClient:
@@ -115,11 +99,13 @@ def _client(settings: Settings, limits: ProbeSettings) -> HttpClient:
 def test_a_live_probe_through_the_polite_client(server: str, settings: Settings) -> None:
     ics = (PROBES / "ical_link" / "termine.ics").read_bytes()
     page = (PROBES / "ical_link" / "termine.html").read_bytes()
-    _Served.pages = {
-        "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow:\n"),
-        "/termine.html": (200, {"Content-Type": "text/html; charset=utf-8"}, page),
-        "/termine.ics": (200, {"Content-Type": "text/calendar"}, ics),
-    }
+    PAGES.update(
+        {
+            "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow:\n"),
+            "/termine.html": (200, {"Content-Type": "text/html; charset=utf-8"}, page),
+            "/termine.ics": (200, {"Content-Type": "text/calendar"}, ics),
+        }
+    )
     limits = ProbeSettings(allow_private_networks=True)
     fetcher = ProbeFetcher(_client(settings, limits), limits, resolve=None)
     report = probe(f"{server}/termine.html", fetcher, window_days=(1, 400), pages=10)
@@ -128,10 +114,12 @@ def test_a_live_probe_through_the_polite_client(server: str, settings: Settings)
 
 
 def test_every_hop_of_a_redirect_is_checked(server: str, settings: Settings) -> None:
-    _Served.pages = {
-        "/robots.txt": (404, {}, b""),
-        "/go": (302, {"Location": "http://10.0.0.1/secret"}, b""),
-    }
+    PAGES.update(
+        {
+            "/robots.txt": (404, {}, b""),
+            "/go": (302, {"Location": "http://10.0.0.1/secret"}, b""),
+        }
+    )
     session = (
         requests.Session()
     )  # this test's server is let through; everything else as a probe would check it
@@ -145,7 +133,7 @@ def test_every_hop_of_a_redirect_is_checked(server: str, settings: Settings) -> 
 
 
 def test_a_body_over_the_size_limit_is_not_read(server: str, settings: Settings) -> None:
-    _Served.pages = {"/robots.txt": (404, {}, b""), "/big": (200, {}, b"x" * 5000)}
+    PAGES.update({"/robots.txt": (404, {}, b""), "/big": (200, {}, b"x" * 5000)})
     limits = ProbeSettings(allow_private_networks=True, max_bytes=1000)
     with pytest.raises(SourceError, match="larger than 1000 bytes"):
         _client(settings, limits).get(f"{server}/big")
