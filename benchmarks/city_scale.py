@@ -209,7 +209,11 @@ def calendars(productions: list[Production]) -> dict[str, bytes]:
             shown = production.title.upper() if reseller.startswith("tickets") else production.title
             for n, start in enumerate(production.starts):
                 lines[reseller] += _vevent(f"{reseller}-{production.uid}-{n}", shown, start, production)
-    return {name: ("\r\n".join([*text, "END:VCALENDAR"]) + "\r\n").encode() for name, text in lines.items()}
+    return {  # a source without any date (possible below 10k listings) has no calendar to read
+        name: ("\r\n".join([*text, "END:VCALENDAR"]) + "\r\n").encode()
+        for name, text in lines.items()
+        if len(text) > 3
+    }
 
 
 @dataclass
@@ -222,6 +226,44 @@ class Clocked:
     def add(self, wall: float, cpu: float) -> None:
         self.wall += wall
         self.cpu += cpu
+
+
+@dataclass
+class SqlClock:
+    """SQL statements and the seconds spent waiting for them, by the statement's first 90 characters."""
+
+    by_statement: dict[str, list[float]] = field(default_factory=dict)
+    _started: list[float] = field(default_factory=list)
+
+    def watch(self, engine: Any) -> None:
+        """Count and time every statement ``engine`` executes from now on."""
+        from sqlalchemy import event
+
+        def before(*_args: Any) -> None:
+            self._started.append(time.perf_counter())
+
+        def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            spent = time.perf_counter() - self._started.pop()
+            entry = self.by_statement.setdefault(" ".join(statement.split())[:90], [0, 0.0])
+            entry[0] += 1
+            entry[1] += spent
+
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
+
+    def totals(self) -> tuple[int, float]:
+        """Statements and seconds so far."""
+        return int(sum(n for n, _ in self.by_statement.values())), sum(
+            s for _, s in self.by_statement.values()
+        )
+
+    def since(self, before: dict[str, list[float]]) -> list[tuple[str, int, float]]:
+        """Statements, counts and seconds since the snapshot ``before``, the slowest first."""
+        spent = [
+            (key, int(n - before.get(key, [0, 0.0])[0]), s - before.get(key, [0, 0.0])[1])
+            for key, (n, s) in self.by_statement.items()
+        ]
+        return sorted((row for row in spent if row[1]), key=lambda row: -row[2])
 
 
 def run_size(total: int, url: str, max_seconds: float) -> Row:
@@ -243,8 +285,15 @@ def run_size(total: int, url: str, max_seconds: float) -> Row:
     upgrade(engine)
     ctx = IngestContext(session_factory(engine), load_settings(ROOT / "settings.toml"), clock=FixedClock(NOW))
     phases = {name: Clocked() for name in ("read", "store", "read_again", "store_again")}
+    sql = SqlClock()
+    sql.watch(engine)
     listings = done = 0
+    sql_by_pass: list[tuple[int, float]] = []
+    snapshot: dict[str, list[float]] = {}
     for again in (False, True):
+        if again:
+            sql_by_pass.append(sql.totals())
+            snapshot = {key: list(value) for key, value in sql.by_statement.items()}
         for source, data in documents.items():
             if time.monotonic() > deadline:
                 break
@@ -263,6 +312,9 @@ def run_size(total: int, url: str, max_seconds: float) -> Row:
             assert report.status == RunStatus.SUCCESS, (source, report.error, report.warnings[:3])
             listings += 0 if again else len(read.listings)
             done += 1
+    total_sql = sql.totals()
+    sql_by_pass.append((total_sql[0] - sql_by_pass[0][0], total_sql[1] - sql_by_pass[0][1]))
+    slowest_again = sql.since(snapshot)[:6]
     with ctx.factory() as session:
         events = session.scalar(select(func.count()).select_from(Event)) or 0
         occurrences = session.scalar(select(func.count()).select_from(Occurrence)) or 0
@@ -271,9 +323,12 @@ def run_size(total: int, url: str, max_seconds: float) -> Row:
         "size": total,
         "listings": listings,
         "runs": done,
+        "sources": len(documents),
         "events": events,
         "occurrences": occurrences,
         "peak_mib": peak_mib(),
+        "sql": sql_by_pass,
+        "slowest_again": slowest_again,
     }
     for name, clocked in phases.items():
         row[name], row[f"{name}_cpu"] = clocked.wall, clocked.cpu
@@ -325,7 +380,7 @@ def line(row: Row) -> str:
     """One size's figures under :data:`HEADER` (first = read + store; again likewise)."""
     first, again = row["read"] + row["store"], row["read_again"] + row["store_again"]
     return (
-        f"{row['size']:>8,} {row['listings']:>8,} {row['runs']:>3}/100 {row['events']:>7,} "
+        f"{row['size']:>8,} {row['listings']:>8,} {row['runs']:>3}/{2 * row['sources']:<3}{row['events']:>7,} "
         f"{row['occurrences']:>8,} | {row['read']:>7.1f} {row['read_cpu']:>6.1f} {row['store']:>8.1f} "
         f"{row['store_cpu']:>6.1f} {first:>8.1f} | {row['read_again']:>7.1f} {row['store_again']:>8.1f} "
         f"{row['store_again_cpu']:>6.1f} {again:>8.1f} | {row['peak_mib']:>8.0f}"
@@ -370,7 +425,15 @@ def main() -> int:
                 drop(name)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(line(rows[-1]), f"(load {os.getloadavg()[0]:.1f})", flush=True)
-    complete = [row for row in rows if row["runs"] == 2 * len(source_names())]
+    for row in rows:
+        (first_n, first_s), (again_n, again_s) = row["sql"]
+        print(
+            f"{row['size']:,}: SQL statements (seconds waiting for them) first {first_n:,} ({first_s:.1f} s), "
+            f"again {again_n:,} ({again_s:.1f} s); the re-import's slowest:"
+        )
+        for statement, count, seconds in row["slowest_again"]:
+            print(f"    {seconds:7.1f} s {count:>7,} × {statement}")
+    complete = [row for row in rows if row["runs"] == 2 * row["sources"]]
     for before, after in itertools.pairwise(complete):
         scale = after["listings"] / before["listings"]
         growth = ", ".join(

@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from city_scale import DISTRICTS, KINDS, SMALL_PLACES, WORDS, database_url, drop, recreate
 
@@ -245,7 +246,7 @@ def scenarios(venues: list[str], event_ids: list[str], now: datetime, seed: int 
     """The five common requests (the upcoming page both as HTML and JSON)."""
     rng = random.Random(seed)
     days = [(now + timedelta(days=d)).date().isoformat() for d in range(0, 120)]
-    words = [word.lower() for word in WORDS]
+    words = [quote(word.lower()) for word in WORDS]
     return [
         Scenario("upcoming, HTML /", "/", [f"/?from={day}" for day in days]),
         Scenario(
@@ -290,6 +291,8 @@ def run_wrk(base: str, paths: list[str], args: argparse.Namespace, folder: Path)
         [*command, base + paths[0]], capture_output=True, text=True, check=True, timeout=args.duration + 60
     ).stdout
     percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.MULTILINE)}
+    if "99" not in percentiles:
+        print(f"wrk printed no 99th percentile for {paths[0]}:\n{output}", file=sys.stderr)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(r"Socket errors:\s+(.*)$", output, re.MULTILINE)
@@ -309,14 +312,16 @@ def _ms(text: str) -> float:
 
 
 def first_fetch(base: str, path: str) -> tuple[int, int, float]:
-    """Status, body bytes and seconds of one request (the first render for a hot URL)."""
+    """Status, body bytes and seconds of one request (the first render for a hot URL); 0 after 60 s."""
     started = time.perf_counter()
     request = urllib.request.Request(base + path, headers={"Accept-Encoding": "gzip"})
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, len(response.read()), time.perf_counter() - started
     except urllib.error.HTTPError as error:
         return error.code, len(error.read()), time.perf_counter() - started
+    except (urllib.error.URLError, TimeoutError):  # no answer within the timeout: status 0
+        return 0, 0, time.perf_counter() - started
 
 
 def main() -> int:
