@@ -25,6 +25,7 @@ import argparse
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -196,14 +197,20 @@ def build(url: str, events: int, now: datetime, seed: int = 18) -> tuple[list[st
 
 
 @contextmanager
-def serve(url: str, port: int, workers: int) -> Iterator[str]:
-    """uvicorn with ``workers`` processes of :func:`make_app` on 127.0.0.1:``port`` until the block ends."""
+def serve(url: str, port: int, workers: int, healthcheck: int) -> Iterator[str]:
+    """uvicorn with ``workers`` processes of :func:`make_app` on 127.0.0.1:``port`` until the block ends.
+
+    uvicorn's supervisor kills a worker that does not answer its ping within ``healthcheck`` seconds
+    (default 5): a worker busy with a long render on a loaded machine is killed mid-request.
+    """
     command = [
         *(sys.executable, "-m", "uvicorn", "--factory", "load_test:make_app", "--app-dir", str(HERE)),
         *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
         *("--log-level", "warning", "--no-access-log"),
     ]
-    process = subprocess.Popen(command, env={**os.environ, "LOAD_TEST_DATABASE_URL": url})
+    command += ["--timeout-worker-healthcheck", str(healthcheck)]
+    environment = {**os.environ, "LOAD_TEST_DATABASE_URL": url}
+    process = subprocess.Popen(command, env=environment, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -218,7 +225,11 @@ def serve(url: str, port: int, workers: int) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # workers still rendering: end uvicorn's own process group
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
 
 @dataclass(frozen=True)
@@ -243,7 +254,7 @@ class Figures:
 
 
 def scenarios(venues: list[str], event_ids: list[str], now: datetime, seed: int = 5) -> list[Scenario]:
-    """The five common requests (the upcoming page both as HTML and JSON)."""
+    """The five common requests (the upcoming page both as HTML and JSON); the feeds last, being the heaviest."""
     rng = random.Random(seed)
     days = [(now + timedelta(days=d)).date().isoformat() for d in range(0, 120)]
     words = [quote(word.lower()) for word in WORDS]
@@ -255,6 +266,13 @@ def scenarios(venues: list[str], event_ids: list[str], now: datetime, seed: int 
             [f"/api/v1/events?limit=50&from={day}" for day in days],
         ),
         Scenario(
+            "text search q=",
+            "/api/v1/events?q=jazz&limit=50",
+            [f"/api/v1/events?q={rng.choice(words)}+{rng.choice(words)}&limit=50" for _ in range(500)]
+            + [f"/api/v1/events?q={word}&limit=50" for word in words],
+        ),
+        Scenario("event page", f"/events/{event_ids[0]}", [f"/events/{event_id}" for event_id in event_ids]),
+        Scenario(
             "venue feed", f"/feeds/venues/{venues[0]}.ics", [f"/feeds/venues/{slug}.ics" for slug in venues]
         ),
         Scenario(
@@ -262,13 +280,6 @@ def scenarios(venues: list[str], event_ids: list[str], now: datetime, seed: int 
             "/feeds/categories/konzert.ics",
             [f"/feeds/categories/{slug}.ics" for slug in sorted(set(CATEGORY_OF.values()))],
         ),
-        Scenario(
-            "text search q=",
-            "/api/v1/events?q=jazz&limit=50",
-            [f"/api/v1/events?q={rng.choice(words)}+{rng.choice(words)}&limit=50" for _ in range(500)]
-            + [f"/api/v1/events?q={word}&limit=50" for word in words],
-        ),
-        Scenario("event page", f"/events/{event_ids[0]}", [f"/events/{event_id}" for event_id in event_ids]),
     ]
 
 
@@ -290,7 +301,7 @@ def run_wrk(base: str, paths: list[str], args: argparse.Namespace, folder: Path)
     output = subprocess.run(
         [*command, base + paths[0]], capture_output=True, text=True, check=True, timeout=args.duration + 60
     ).stdout
-    percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.MULTILINE)}
+    percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", output, re.MULTILINE)}
     if "99" not in percentiles:
         print(f"wrk printed no 99th percentile for {paths[0]}:\n{output}", file=sys.stderr)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
@@ -320,7 +331,7 @@ def first_fetch(base: str, path: str) -> tuple[int, int, float]:
             return response.status, len(response.read()), time.perf_counter() - started
     except urllib.error.HTTPError as error:
         return error.code, len(error.read()), time.perf_counter() - started
-    except (urllib.error.URLError, TimeoutError):  # no answer within the timeout: status 0
+    except OSError:  # no answer within the timeout, or the connection dropped (a worker killed): status 0
         return 0, 0, time.perf_counter() - started
 
 
@@ -331,6 +342,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario and mode")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--healthcheck", type=int, default=5, help="uvicorn --timeout-worker-healthcheck")
     parser.add_argument("--max-seconds", type=float, default=900, help="the whole run, building included")
     parser.add_argument("--database", default="bench_load", help="database name on the test server")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -351,7 +363,7 @@ def main() -> int:
         print(f"database ready in {time.perf_counter() - started:.1f} s")
         with (
             tempfile.TemporaryDirectory() as folder,
-            serve(url, 18_000 + os.getpid() % 1000, args.workers) as base,
+            serve(url, 18_000 + os.getpid() % 1000, args.workers, args.healthcheck) as base,
         ):
             for scenario in scenarios(venues, event_ids, now):
                 for mode, paths in (("varied", scenario.pool), ("hot", [scenario.hot])):
@@ -360,7 +372,8 @@ def main() -> int:
                         continue
                     first = first_fetch(base, paths[0])
                     figures = run_wrk(base, paths, args, Path(folder))
-                    results.append((scenario.name, mode, figures, first))
+                    label = f"{scenario.name} ({len(paths)} URLs)" if len(paths) > 1 else paths[0]
+                    results.append((label, mode, figures, first))
                     print(f"{scenario.name}, {mode}: {figures}", flush=True)
     finally:
         if not (args.keep or args.reuse):
@@ -388,7 +401,7 @@ def main() -> int:
 
 
 def _stored(url: str) -> tuple[list[str], list[str]]:
-    """The venue slugs with events and some event ids of a kept database."""
+    """The venue slugs with events (the busiest first) and some event ids of a kept database."""
     from sqlalchemy import text
 
     from aggregator.db import make_engine
@@ -396,11 +409,16 @@ def _stored(url: str) -> tuple[list[str], list[str]]:
     engine = make_engine(url)
     with engine.connect() as conn:
         venues = list(
-            conn.scalars(text("SELECT DISTINCT venue_slug FROM events WHERE venue_slug IS NOT NULL"))
+            conn.scalars(
+                text(
+                    "SELECT venue_slug FROM events WHERE venue_slug IS NOT NULL "
+                    "GROUP BY venue_slug ORDER BY count(*) DESC, venue_slug"
+                )
+            )
         )
         ids = list(conn.scalars(text("SELECT id FROM events ORDER BY random() LIMIT 5000")))
     engine.dispose()
-    return sorted(venues), ids
+    return venues, ids
 
 
 if __name__ == "__main__":
