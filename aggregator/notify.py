@@ -4,7 +4,7 @@ The hook sits on the engine (:func:`aggregator.db.make_engine` installs it), so 
 console edits and anything else that commits through it are covered by one place. ``NOTIFY`` is sent
 inside the transaction just before it commits, so PostgreSQL delivers it only if the commit
 succeeds, and after the data is visible. Writes only to :data:`QUIET_TABLES` (counters of the
-throttles) send nothing: no public answer depends on them.
+throttles, the console's sessions) send nothing: no public answer depends on them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 CHANNEL = "stadtkalender_data"
 """The one channel data changes are announced on (the payload is empty: listeners re-read the version)."""
 
-QUIET_TABLES = frozenset({"login_failures", "push_rate_hits"})
+QUIET_TABLES = frozenset({"login_failures", "push_rate_hits", "console_sessions"})
 """Tables whose writes change no public answer, so their commits are not announced."""
 
 _WROTE = "stadtkalender_wrote"
@@ -29,6 +29,7 @@ def notify_on_commit(engine: Engine) -> None:
     event.listen(engine, "before_cursor_execute", _note_write)
     event.listen(engine, "commit", _announce)
     event.listen(engine, "rollback", _forget)
+    event.listen(engine, "checkin", _checked_in)
 
 
 def wrote_data(statement: str, context: Any) -> bool:
@@ -59,3 +60,8 @@ def _announce(conn: Connection) -> None:
 
 def _forget(conn: Connection) -> None:
     conn.info.pop(_WROTE, None)
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    """A connection back in the pool unfinished was rolled back by the pool: nothing to announce."""
+    record.info.pop(_WROTE, None)

@@ -72,3 +72,47 @@ def test_the_factory_builds_the_app_from_the_environment(database: Path) -> None
     app = create()
     assert isinstance(app, Starlette)
     assert app.state.listener is None, "SQLite: no NOTIFY, the short TTL"
+
+
+@pytest.mark.realtime
+def test_sqlite_serves_from_several_workers(database: Path, tmp_path: Path) -> None:
+    """Two real workers on one SQLite file (WAL): both start, answer, and see a commit within the TTL."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "stadtkalender", "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text(errors="replace")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "serve --workers 2 on SQLite did not answer"
+            time.sleep(0.1)
+        answers = {httpx.get(f"{url}/api/v1/events", timeout=10).status_code for _ in range(6)}
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert answers == {200}
+    assert "with 2 worker processes" in (tmp_path / "serve.log").read_text(errors="replace")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -80,7 +81,11 @@ def test_the_listener_reconnects_with_growing_backoff_and_marks_stale_after_each
             raise outcome
         return outcome  # type: ignore[no-any-return]
 
-    listener = ChangeListener(connect, target, wait=lambda seconds: bool(waits.append(seconds)))
+    def wait(seconds: float) -> bool:
+        waits.append(seconds)
+        return False
+
+    listener = ChangeListener(connect, target, wait=wait)
     listener.run()
     assert waits == [FIRST_BACKOFF, 2 * FIRST_BACKOFF, FIRST_BACKOFF]
     assert (listener.connects, len(attempts)) == (2, 4)
@@ -140,9 +145,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def _publisher(ttl: float = 30.0) -> Publisher:
-    return Publisher(
-        sessionmaker(), RenderCache(10), clock=lambda: NOW, version_ttl=ttl, notified_ttl=600.0
-    )
+    return Publisher(sessionmaker(), RenderCache(10), clock=lambda: NOW, version_ttl=ttl, notified_ttl=600.0)
 
 
 def test_without_a_listener_the_version_is_kept_for_its_ttl_and_read_again_when_marked_stale(
@@ -176,7 +179,7 @@ def test_hearing_uses_the_long_ttl_and_losing_the_connection_the_short_one(
     reads: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = [1000.0]
-    monkeypatch.setattr(calendar_api.caching.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])  # the publisher's TTL clock
     publisher = _publisher(ttl=1.0)
     publisher.hearing(True)
     assert publisher.version().token == "v1"
@@ -269,8 +272,6 @@ def test_a_running_app_sees_another_connections_commit_at_once(settings: Setting
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    import time
-
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "not within the timeout"

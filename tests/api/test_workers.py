@@ -18,12 +18,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from _data import NOW, populate
-
 from sqlalchemy import Engine, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,6 +52,8 @@ def allowed_latency() -> float:
     """
     per_core = os.getloadavg()[0] / (os.cpu_count() or 1)
     return min(_OVERLOAD_CAP, VISIBLE_WITHIN * max(1.0, per_core))
+
+
 _START_TIMEOUT = 120.0
 
 
@@ -153,7 +153,8 @@ def servers(
     logs = tmp_path_factory.mktemp("workers")
     ports = [_free_port() for _ in range(WORKERS)]
     processes = [
-        spawn(["serve", "--host", "127.0.0.1", "--port", str(port)], env, logs / f"{port}.log") for port in ports
+        spawn(["serve", "--host", "127.0.0.1", "--port", str(port)], env, logs / f"{port}.log")
+        for port in ports
     ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
@@ -293,5 +294,3 @@ def test_serve_with_workers_starts_that_many_listening_processes(
         stop([process])
     log = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
     assert "with 2 worker processes" in log
-
-
