@@ -332,6 +332,17 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(index=True)
 
 
+class PushRateHit(Base):
+    """One counted push API request, for the rate limit every process shares; old rows are dropped."""
+
+    __tablename__ = "push_rate_hits"
+    __table_args__ = (Index("ix_push_rate_hits_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+
+
 class PersonalKey(Base):
     """A personal API key for the admin API: only its hash is stored; it acts as its account."""
 

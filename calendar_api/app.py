@@ -54,6 +54,7 @@ from calendar_api.filters import (
     parse_filters,
     path_value,
 )
+from calendar_api.invalidation import listener_for
 from calendar_api.json_shapes import (
     CategoryCatalog,
     berlin,
@@ -341,7 +342,8 @@ def create_app(
     ``extensions`` are the parts whose hooks are added, in their order (the CLI passes
     :data:`stadtkalender.extensions.EXTENSIONS`); ``clock`` is what "now" means for time windows,
     tokens, logs and writes, in every extension; ``version_ttl`` is how long (seconds) one read of
-    the data version serves requests before the database is asked again.
+    the data version serves requests before the database is asked again. On PostgreSQL (and
+    ``version_ttl > 0``) the app listens for announced commits while it runs (:mod:`.invalidation`).
     """
     settings = runtime.settings
     base_url = settings.server.base_url.rstrip("/")
@@ -388,10 +390,18 @@ def create_app(
         templates = {route.endpoint: route.path for route in routes if isinstance(route, Route)}
         middleware.insert(0, Middleware(_Observe, observe=observe, templates=templates))
 
+    listener = listener_for(runtime.engine, publisher) if version_ttl > 0 else None
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(check_schema, runtime.engine)
-        yield
+        if listener is not None:
+            listener.start()
+        try:
+            yield
+        finally:
+            if listener is not None:
+                await anyio.to_thread.run_sync(listener.stop)
 
     app = Starlette(
         routes=routes,
@@ -402,4 +412,5 @@ def create_app(
     app.router.redirect_slashes = False  # "/api/v1/events/" is not an event id; answer 404, not 307
     app.state.publisher = publisher
     app.state.cache = publisher.cache
+    app.state.listener = listener
     return app

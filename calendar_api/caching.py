@@ -241,7 +241,10 @@ class Publisher:
 
     The data version is read from the database at most once per ``version_ttl`` seconds (0: on every
     request); under load most requests then cost no query at all, and a commit by ingest is seen
-    within that time. ``on_feed_hit`` is called for every feed answered from the cache (metrics).
+    within that time. On PostgreSQL a :class:`~calendar_api.invalidation.ChangeListener` calls
+    :meth:`mark_stale` for every announced commit and :meth:`hearing` while it is connected; the
+    version is then kept up to ``notified_ttl`` seconds (a safety net) and idle processes ask nothing.
+    ``on_feed_hit`` is called for every feed answered from the cache (metrics).
     """
 
     def __init__(
@@ -252,26 +255,42 @@ class Publisher:
         clock: Callable[[], datetime],
         on_feed_hit: Callable[[], None] | None = None,
         version_ttl: float = 0.0,
+        notified_ttl: float = 60.0,
     ) -> None:
         self.factory = factory
         self.cache = cache
         self.clock = clock
         self.on_feed_hit = on_feed_hit
         self.version_ttl = version_ttl
-        self._version: tuple[float, DataVersion] | None = None
+        self.notified_ttl = notified_ttl
+        self._version: tuple[float, int, DataVersion] | None = None
+        self._generation = 0
+        self._notified = False
         self._version_lock = threading.Lock()
+
+    def mark_stale(self) -> None:
+        """A commit was announced: the next request reads the data version again."""
+        with self._version_lock:
+            self._generation += 1
+
+    def hearing(self, active: bool) -> None:
+        """Whether commits are announced to this process (long TTL) or not (short TTL); marks stale."""
+        with self._version_lock:
+            self._notified = active
+            self._generation += 1
 
     def version(self) -> DataVersion:
         """The current data version (and drop cache entries of older ones)."""
-        if self.version_ttl > 0:
-            with self._version_lock:
-                known = self._version
-            if known is not None and time.monotonic() - known[0] < self.version_ttl:
-                return known[1]
+        with self._version_lock:
+            known, generation = self._version, self._generation
+            ttl = self.notified_ttl if self._notified and self.version_ttl > 0 else self.version_ttl
+        if ttl > 0 and known is not None and known[1] == generation and time.monotonic() - known[0] < ttl:
+            return known[2]
         read_at = time.monotonic()
         version = current_version(self.factory)
         with self._version_lock:
-            self._version = (read_at, version)
+            # a version read before an announced commit is not kept as current after it
+            self._version = (read_at, generation, version)
         self.cache.observe_version(version.token)
         return version
 

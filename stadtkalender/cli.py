@@ -331,12 +331,20 @@ def _cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(runtime: Runtime, host: str, port: int, *, with_scheduler: bool, offline: bool) -> int:
+def _serve(
+    runtime: Runtime, host: str, port: int, *, with_scheduler: bool, offline: bool, workers: int = 1
+) -> int:
+    """Serve in this process, or with ``workers`` > 1 in that many uvicorn worker processes.
+
+    The scheduler, when asked for, runs in this process only: with workers it is the supervising
+    parent, which serves nothing, and the workers (spawned, not forked) start no scheduler.
+    """
     import uvicorn
 
     from calendar_api.app import create_app
+    from stadtkalender.asgi import FACTORY
 
-    app = create_app(runtime, clock=runtime.clock, extensions=EXTENSIONS)
+    app = None if workers > 1 else create_app(runtime, clock=runtime.clock, extensions=EXTENSIONS)
     scheduler = None
     if with_scheduler:
         from scheduler.locks import SchedulerAlreadyRunning
@@ -349,9 +357,27 @@ def _serve(runtime: Runtime, host: str, port: int, *, with_scheduler: bool, offl
         except SchedulerAlreadyRunning as exc:
             err.print(f"stadtkalender: {exc}", markup=False)
             return 1
-    console.print(f"serving on http://{host}:{port}/", highlight=False)
+    each = f" with {workers} worker processes" if workers > 1 else ""
+    console.print(f"serving on http://{host}:{port}/{each}", highlight=False)
+    if workers > 1 and runtime.engine.dialect.name == "sqlite":
+        console.print(
+            "note: the workers share one SQLite file (WAL): writes wait for each other, and a commit "
+            "shows on every worker within a second; use PostgreSQL for more",
+            highlight=False,
+        )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+        if app is None:
+            uvicorn.run(
+                FACTORY,
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+                proxy_headers=True,
+            )
+        else:
+            uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
@@ -366,6 +392,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         args.port or runtime.settings.server.port,
         with_scheduler=args.with_scheduler,
         offline=args.offline,
+        workers=args.workers,
     )
 
 
@@ -461,6 +488,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API, feeds and pages")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="serve from N worker processes (default 1); the scheduler still runs once, in the parent",
+    )
     serve.add_argument("--with-scheduler", action="store_true", help="run the scheduler in this process")
     serve.add_argument("--offline", action="store_true", help="scheduler reads bundled snapshots")
     serve.set_defaults(handler=_cmd_serve)
@@ -498,6 +532,16 @@ def build_parser() -> argparse.ArgumentParser:
         if extension.add_commands is not None:
             extension.add_commands(sub)
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number ≥ 1")
+    return value
 
 
 def _iso_date(text: str) -> date:

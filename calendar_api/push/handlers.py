@@ -28,7 +28,7 @@ from aggregator.models import SourceRecord
 from calendar_api.push import writes
 from calendar_api.push.audit import read_log, record_write
 from calendar_api.push.push_problems import PushProblem, unauthorized
-from calendar_api.push.ratelimit import SlidingWindowLimiter
+from calendar_api.push.ratelimit import SharedWindowLimiter
 from calendar_api.push.tokens import AuthError, PushToken, authenticate
 from calendar_api.push.validate import (
     MAX_ID,
@@ -180,7 +180,9 @@ class PushApi:
         if not isinstance(context, IngestContext):
             context = IngestContext(self.factory, self.settings, clock=clock)
         self.ctx = context
-        self.limiter = SlidingWindowLimiter(self.settings.push.rate_limit_per_minute)
+        self.limiter = SharedWindowLimiter(
+            self.factory, self.settings.push.rate_limit_per_minute, clock=clock
+        )
         self.max_body = self.settings.push.max_body_bytes
         self.base_url = self.settings.server.base_url.rstrip("/")
         self.docs_url = f"{self.base_url}/api/docs"
@@ -409,7 +411,7 @@ class PushApi:
             )
         except AuthError as error:
             raise unauthorized(error.reason, presented=error.presented) from error
-        wait = self.limiter.hit(token.id)
+        wait = await run_in_threadpool(self.limiter.hit, f"token:{token.id}")
         if wait is not None:
             raise PushProblem(
                 429,

@@ -1,43 +1,67 @@
-"""Per-token request limits: a sliding one-minute window kept in this process.
+"""Per-token request limits: a sliding one-minute window whose counts every server process shares.
 
-Each process keeps its own window, so with N server processes a token can make up to N times the
-configured rate. The push API is meant to run in one process (or behind a proxy that routes a
-token to one); a shared counter (Redis, the database) would be the next step, not needed yet.
-Refused requests do not count, so ``Retry-After`` is exact: the time until the oldest counted
-request leaves the window.
+Counted requests are rows of ``push_rate_hits`` (like the login throttle's ``login_failures``), so N
+worker processes — or N hosts on one PostgreSQL — allow a token the configured rate, not N times it.
+Checking and counting happen in one transaction that holds the key's lock (a PostgreSQL advisory
+lock; on SQLite the first statement is a write, which takes the database's write lock), so two
+processes cannot both see room for the last request. Refused requests do not count, so
+``Retry-After`` is exact: the time until the oldest counted request leaves the window.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Hashable
+import zlib
+from datetime import timedelta
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from aggregator.clock import Clock
+from aggregator.db import transaction
+from aggregator.models import PushRateHit
+
+WINDOW = timedelta(minutes=1)
+_LOCK_SPACE = zlib.crc32(b"stadtkalender.push_rate") - 2**31
+"""First half of the two-part advisory lock key: keeps these locks apart from the scheduler's."""
 
 
-class SlidingWindowLimiter:
-    """At most ``limit`` requests per ``window`` seconds per key; ``limit <= 0`` means no limit."""
+class SharedWindowLimiter:
+    """At most ``limit`` requests per ``window`` per key, counted in the database (``limit <= 0``: none)."""
 
     def __init__(
-        self, limit: int, window: float = 60.0, *, clock: Callable[[], float] = time.monotonic
+        self, factory: sessionmaker[Session], limit: int, *, clock: Clock, window: timedelta = WINDOW
     ) -> None:
+        self.factory = factory
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._hits: dict[Hashable, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def hit(self, key: Hashable) -> int | None:
+    def hit(self, key: str) -> int | None:
         """Count a request for ``key``; None if allowed, else the whole seconds to wait (Retry-After)."""
         if self.limit <= 0:
             return None
         now = self._clock()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return max(1, math.ceil(hits[0] + self.window - now))
-            hits.append(now)
+        since = now - self.window
+        with transaction(self.factory) as session:
+            _lock(session, key)
+            session.execute(delete(PushRateHit).where(PushRateHit.key == key, PushRateHit.at <= since))
+            counted = list(
+                session.scalars(
+                    select(PushRateHit.at)
+                    .where(PushRateHit.key == key, PushRateHit.at > since)
+                    .order_by(PushRateHit.at)
+                    .limit(self.limit)
+                )
+            )
+            if len(counted) >= self.limit:
+                return max(1, math.ceil((counted[0] + self.window - now).total_seconds()))
+            session.add(PushRateHit(key=key, at=now))
             return None
+
+
+def _lock(session: Session, key: str) -> None:
+    """Hold ``key``'s lock until the transaction ends (PostgreSQL; SQLite's write lock does it there)."""
+    if session.get_bind().dialect.name == "postgresql":
+        part = zlib.crc32(key.encode("utf-8")) - 2**31
+        session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": _LOCK_SPACE, "b": part})
