@@ -1,7 +1,7 @@
 """push rate: counted push API requests per token, shared by every server process
 
-Revision ID: 0011b_push_rate
-Revises: 0010_account_links
+Revision ID: 0012_push_rate
+Revises: 0011_venue_feeds
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import aggregator.models
 
-revision = "0011b_push_rate"
-down_revision = "0010_account_links"
+revision = "0012_push_rate"
+down_revision = "0011_venue_feeds"
 branch_labels = None
 depends_on = None
 
