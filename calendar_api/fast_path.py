@@ -88,6 +88,7 @@ class FastIndex:
         self.max_entries = max_entries
         self._index: dict[tuple[str, bytes], _Entry] = {}
         self._lock = threading.Lock()
+        self._refreshing = False
         self.hits = 0
         publisher.on_served = self.remember
 
@@ -131,7 +132,13 @@ class FastIndex:
             return None
         version = self.publisher.known_version()
         if version is None:
-            version = await anyio.to_thread.run_sync(self.publisher.version)
+            if self._refreshing:  # one read of the version at a time; meanwhile the app answers
+                return None
+            self._refreshing = True
+            try:
+                version = await anyio.to_thread.run_sync(self.publisher.version)
+            finally:
+                self._refreshing = False
         now = self.clock()
         if version.token == entry.token and (
             entry.until is None or (entry.bucket is not None and entry.bucket <= now < entry.until)
