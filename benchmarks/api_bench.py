@@ -385,15 +385,17 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         root {public};
+        set $file $uri;
+        if ($args) {{ set $file "$uri@$args"; }}  # a URL with a query has its own file, or none
         location = /healthz {{ return 200 "ok"; }}
         location /api/ {{
             default_type application/json;
             add_header Cache-Control "public, max-age=60";
-            try_files "$uri@$args" $uri =404;
+            try_files $file =404;
         }}
         location /feeds/ {{
             add_header Cache-Control "public, max-age=3600";
-            try_files $uri =404;
+            try_files $file =404;
         }}
     }}
 }}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -38,6 +39,7 @@ from calendar_api.caching import (
     response_headers,
 )
 from calendar_api.filters import berlin_midnight
+from calendar_api.queries import DataVersion
 
 RawHeaders = list[tuple[bytes, bytes]]
 _MINUTE = timedelta(minutes=1)
@@ -88,7 +90,7 @@ class FastIndex:
         self.max_entries = max_entries
         self._index: dict[tuple[str, bytes], _Entry] = {}
         self._lock = threading.Lock()
-        self._refreshing = False
+        self._reading: anyio.Event | None = None
         self.hits = 0
         publisher.on_served = self.remember
 
@@ -132,13 +134,9 @@ class FastIndex:
             return None
         version = self.publisher.known_version()
         if version is None:
-            if self._refreshing:  # one read of the version at a time; meanwhile the app answers
+            version = await self._read_version()
+            if version is None:
                 return None
-            self._refreshing = True
-            try:
-                version = await anyio.to_thread.run_sync(self.publisher.version)
-            finally:
-                self._refreshing = False
         now = self.clock()
         if version.token == entry.token and (
             entry.until is None or (entry.bucket is not None and entry.bucket <= now < entry.until)
@@ -148,6 +146,19 @@ class FastIndex:
             if self._index.get(key) is entry:
                 del self._index[key]
         return None
+
+    async def _read_version(self) -> DataVersion | None:
+        """Read the data version once for all requests that find it expired at the same time."""
+        reading = self._reading
+        if reading is not None:  # another request is reading it: wait for that read
+            await reading.wait()
+            return self.publisher.known_version()
+        self._reading = reading = anyio.Event()
+        try:
+            return await anyio.to_thread.run_sync(self.publisher.version)
+        finally:
+            self._reading = None
+            reading.set()
 
 
 class FastPath:

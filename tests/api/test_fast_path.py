@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+import anyio
 import brotli
 import pytest
 from _data import NOW, open_client
@@ -15,12 +17,14 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+import calendar_api.caching
 from aggregator.config import Settings
 from aggregator.models import Occurrence
-from calendar_api.caching import Rendered, choose_coding, render_body
+from calendar_api.caching import Publisher, RenderCache, Rendered, choose_coding, render_body
 from calendar_api.extension_points import Extension
 from calendar_api.fast_path import FastIndex, bucket_end
 from calendar_api.filters import berlin_midnight
+from calendar_api.queries import DataVersion
 
 FEED = "/feeds/events.ics"
 LIST = "/api/v1/events?category=konzert&limit=2"
@@ -263,3 +267,34 @@ def test_bucket_end() -> None:
     assert bucket_end(midnight, NOW) == berlin_midnight(NOW.date() + timedelta(days=1))
     # In a day's first minutes a day's start may be the minute bucket of a moment ago: not kept.
     assert bucket_end(midnight, midnight + timedelta(seconds=70)) == midnight + timedelta(seconds=70)
+
+
+def test_requests_finding_the_version_expired_together_read_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[int] = []
+    gate = threading.Event()
+
+    def read_version(_factory: Any) -> DataVersion:
+        reads.append(1)
+        gate.wait(5)  # held until every request has arrived
+        return DataVersion("v1", NOW)
+
+    monkeypatch.setattr(calendar_api.caching, "current_version", read_version)
+    publisher = Publisher(sessionmaker(), RenderCache(8), clock=lambda: NOW, version_ttl=60)
+    index = FastIndex(publisher, clock=lambda: NOW, max_entries=8)
+    scope = {"type": "http", "method": "GET", "path": FEED, "query_string": b""}
+    index.remember(scope, "feed", _rendered(), "v1", None, "public, max-age=60")
+    found: list[object] = []
+
+    async def ask() -> None:
+        found.append(await index.current(scope))
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(10):
+                group.start_soon(ask)
+            await anyio.sleep(0.05)
+            gate.set()
+
+    anyio.run(main)
+    assert reads == [1]
+    assert len(found) == 10 and all(entry is not None for entry in found)
