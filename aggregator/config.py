@@ -207,6 +207,16 @@ class OpenDataSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PublishSettings:
+    """Static publishing (``stadtkalender publish``): feeds and JSON listings as files for nginx, a bucket."""
+
+    dir: str = ""
+    """Where the scheduler publishes after data changed (relative: to the project); empty: it does not."""
+    check_cron: str = "* * * * *"
+    """How often the scheduler looks whether the data (or the day) changed since the last publishing."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -221,6 +231,7 @@ class Settings:
     probe: ProbeSettings = field(default_factory=ProbeSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     open_data: OpenDataSettings = field(default_factory=OpenDataSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: str | None = None
 

@@ -6,6 +6,13 @@ one), starts ``uvicorn`` on 127.0.0.1 with the real app, and drives it with ``wr
 and latency percentiles per scenario.
 
     .venv/bin/python benchmarks/api_bench.py [--events 2000] [--duration 10] [--connections 16]
+
+``--side-by-side`` instead compares, per scenario (feed gzip 200, feed 304, filtered JSON query), nginx
+serving the app's bytes from disk (``gzip_static``, one worker; ``apt-get install nginx``), the bare-ASGI
+ceiling returning the same bytes under the same uvicorn, and the app (answering through its fast path),
+with each one's ratio to nginx:
+
+    .venv/bin/python benchmarks/api_bench.py --side-by-side --duration 5
 """
 
 from __future__ import annotations
@@ -48,27 +55,38 @@ def make_app() -> Starlette:
 
 
 def make_bare_app() -> Any:
-    """The ceiling: a minimal ASGI app answering every GET with the feed's cached bytes (gzip when asked,
-    304 on a matching If-None-Match), under the same server; no routing, middleware or database."""
+    """The ceiling: a minimal ASGI app answering GETs with the app's cached bytes (brotli or gzip when asked,
+    304 on a matching If-None-Match), under the same server; no routing, middleware or database.
+
+    It serves ``$API_BENCH_FEED_URL`` at every path, and each of ``$API_BENCH_PATHS`` (one per line, with
+    its query) fetched from ``$API_BENCH_BASE`` at its own path and query."""
     from starlette.datastructures import Headers
 
-    from calendar_api.caching import accepts_gzip, not_modified, render_body
+    from calendar_api.caching import Rendered, choose_coding, not_modified, render_body
 
-    with urllib.request.urlopen(os.environ["API_BENCH_FEED_URL"], timeout=30) as response:
-        rendered = render_body(response.read(), "text/calendar; charset=utf-8", datetime.now(UTC))
-    assert rendered.gzipped is not None
-    common = [(b"etag", rendered.etag.encode()), (b"content-type", rendered.media_type.encode())]
+    def fetch(url: str, media_type: str) -> Rendered:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return render_body(response.read(), media_type, datetime.now(UTC))
+
+    feed = fetch(os.environ["API_BENCH_FEED_URL"], "text/calendar; charset=utf-8")
+    assert feed.gzipped is not None
+    by_url: dict[tuple[str, bytes], Rendered] = {}
+    for line in os.environ.get("API_BENCH_PATHS", "").splitlines():
+        path, _, query = line.partition("?")
+        by_url[(path, query.encode())] = fetch(os.environ["API_BENCH_BASE"] + line, "application/json")
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        rendered = by_url.get((scope["path"], scope["query_string"]), feed)
+        common = [(b"etag", rendered.etag.encode()), (b"content-type", rendered.media_type.encode())]
         headers = Headers(scope=scope)
         if not_modified(headers, rendered.etag, rendered.last_modified):
             status, extra, body = 304, [], b""
-        elif accepts_gzip(headers):
-            status, extra, body = 200, [(b"content-encoding", b"gzip")], rendered.gzipped or b""
         else:
-            status, extra, body = 200, [], rendered.body
+            coding = choose_coding(headers.get("accept-encoding", ""), rendered)
+            body = rendered.encoded(coding)
+            status, extra = 200, [] if coding == "identity" else [(b"content-encoding", coding.encode())]
         length = [(b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": common + extra + length})
         await send({"type": "http.response.body", "body": body})
@@ -339,6 +357,157 @@ def measure(base: str, scenario: Scenario, args: argparse.Namespace, generator: 
     return run_python(base, scenario, args.duration, args.connections)
 
 
+NGINX_CONF = """\
+{modules}
+worker_processes 1;
+daemon off;
+pid {run}/nginx.pid;
+error_log {run}/error.log warn;
+{user}
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {run}/body;
+    proxy_temp_path {run}/proxy;
+    fastcgi_temp_path {run}/fastcgi;
+    uwsgi_temp_path {run}/uwsgi;
+    scgi_temp_path {run}/scgi;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    types {{ text/calendar ics; application/javascript js; }}
+    default_type application/octet-stream;
+    charset utf-8;
+    charset_types text/calendar application/json application/javascript;
+    gzip_static on;
+    gzip_vary on;
+    {brotli}
+    server {{
+        listen 127.0.0.1:{port};
+        root {public};
+        set $file $uri;
+        if ($args) {{ set $file "$uri@$args"; }}  # a URL with a query has its own file, or none
+        location = /healthz {{ return 200 "ok"; }}
+        location /api/ {{
+            default_type application/json;
+            add_header Cache-Control "public, max-age=60";
+            try_files $file =404;
+        }}
+        location /feeds/ {{
+            add_header Cache-Control "public, max-age=3600";
+            try_files $file =404;
+        }}
+    }}
+}}
+"""
+_BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+
+
+@contextmanager
+def nginx(public: Path, port: int) -> Iterator[str]:
+    """nginx (one worker) serving ``public`` as ``stadtkalender publish`` lays it out, until the block ends."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        raise RuntimeError("nginx is not installed (apt-get install -y nginx)")
+    with tempfile.TemporaryDirectory() as run:
+        brotli = _BROTLI_MODULE.exists()
+        config = NGINX_CONF.format(
+            modules=f"load_module {_BROTLI_MODULE};" if brotli else "",
+            brotli="brotli_static on;" if brotli else "",
+            user="user root root;" if os.geteuid() == 0 else "",
+            run=run,
+            port=port,
+            public=public,
+        )
+        (Path(run) / "nginx.conf").write_text(config, encoding="utf-8")
+        command = [binary, "-p", run, "-c", f"{run}/nginx.conf", "-e", f"{run}/error.log"]
+        process = subprocess.Popen(command)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log = (Path(run) / "error.log").read_text(errors="replace")
+                        raise RuntimeError(f"nginx did not start on {base}:\n{log}") from None
+                    time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _header(headers: dict[str, str], name: str) -> str:
+    return next((v for k, v in headers.items() if k.lower() == name), "")
+
+
+def _get(base: str, path: str, encoding: str) -> bytes:
+    request = urllib.request.Request(base + path, headers={"Accept-Encoding": encoding})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        sent = _header(dict(response.headers), "content-encoding") or "identity"
+        if sent != encoding:
+            raise RuntimeError(f"{path}: asked for {encoding}, got {sent}")
+        body: bytes = response.read()
+        return body
+
+
+def side_by_side(url: str, args: argparse.Namespace, generator: str) -> None:
+    """nginx from disk, the bare-ASGI ceiling and the app's fast path, per scenario, with ratios to nginx."""
+    feed_path = "/feeds/events.ics"
+    names = ["feed, gzip 200", "feed, 304 (If-None-Match)", "filtered JSON query, gzip"]
+    results: dict[tuple[str, str], Figures] = {}
+    with tempfile.TemporaryDirectory() as public, serve(url, _free_port()) as app:
+        root = Path(public)
+        os.chmod(root, 0o755)
+        for path, name in (
+            (feed_path, "feeds/events.ics"),
+            (FILTERED_QUERY, "api/v1/events@" + FILTERED_QUERY.split("?", 1)[1]),
+        ):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            for encoding, suffix in (("identity", ""), ("gzip", ".gz"), ("br", ".br")):
+                (root / (name + suffix)).write_bytes(_get(app, path, encoding))
+        bare_env = {
+            "API_BENCH_FEED_URL": app + feed_path,
+            "API_BENCH_BASE": app,
+            "API_BENCH_PATHS": FILTERED_QUERY,
+        }
+        with (
+            nginx(root, _free_port()) as web,
+            serve(url, _free_port(), "uvicorn", "make_bare_app", bare_env) as bare,
+        ):
+            for target, base in (("nginx", web), ("bare ASGI", bare), ("app", app)):
+                feed = Scenario(names[0], feed_path, {"Accept-Encoding": "gzip"}, 200)
+                etag = _header(_fetch(base, feed)[1], "etag")
+                scenarios = [
+                    feed,
+                    Scenario(names[1], feed_path, {"If-None-Match": etag, "Accept-Encoding": "gzip"}, 304),
+                    Scenario(names[2], FILTERED_QUERY, {"Accept-Encoding": "gzip"}, 200),
+                ]
+                for scenario in scenarios:
+                    results[(scenario.name, target)] = measure(base, scenario, args, generator)
+    print(
+        f"\nload generator: {generator}, {args.connections} connections, {args.duration} s per scenario, "
+        f"one nginx worker / one uvicorn worker, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f} at the end\n"
+    )
+    print(
+        "| scenario | nginx req/s (p50 ms) | bare ASGI req/s (p50 ms) | × nginx | app req/s (p50 ms) | × nginx |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in names:
+        ref, bare_f, app_f = (results[(name, t)] for t in ("nginx", "bare ASGI", "app"))
+        print(
+            f"| {name} | {ref.requests_per_second:,.0f} ({ref.p50_ms:.2f}) | "
+            f"{bare_f.requests_per_second:,.0f} ({bare_f.p50_ms:.2f}) | "
+            f"{bare_f.requests_per_second / ref.requests_per_second:.2f} | "
+            f"{app_f.requests_per_second:,.0f} ({app_f.p50_ms:.2f}) | "
+            f"{app_f.requests_per_second / ref.requests_per_second:.2f} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the data; serve it with each server (and the bare ceiling) in turn, round after round; print
     the median of each scenario."""
@@ -352,10 +521,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", nargs="+", choices=SERVERS, default=["uvicorn"])
     parser.add_argument("--rounds", type=int, default=1, help="rounds over all servers; medians are printed")
     parser.add_argument("--bare", action="store_true", help="also the bare-ASGI ceiling under each server")
+    parser.add_argument(
+        "--side-by-side", action="store_true", help="nginx from disk vs bare ASGI vs the app (fast path)"
+    )
     args = parser.parse_args(argv)
     generator = args.generator
     if generator == "auto":
         generator = "wrk" if shutil.which("wrk") else "python"
+    if args.side_by_side:
+        with tempfile.TemporaryDirectory() as folder:
+            url = args.database or f"sqlite:///{folder}/bench.db"
+            populate(url, args.events)
+            side_by_side(url, args, generator)
+        return 0
     results: dict[tuple[str, str], list[Figures]] = {}
     with tempfile.TemporaryDirectory() as folder:
         url = args.database or f"sqlite:///{folder}/bench.db"

@@ -38,11 +38,12 @@ from aggregator.health import SourceInfo, source_health
 from aggregator.licences import Licences
 from aggregator.types import BERLIN
 from calendar_api import queries
-from calendar_api.caching import Publisher, RenderCache, render_body, respond
+from calendar_api.caching import COMPRESS_MIN_BYTES, Publisher, RenderCache, render_body, respond
 from calendar_api.catalog import Catalogue
 from calendar_api.changes import ChangeFeed
 from calendar_api.dumps import OpenDataFiles
 from calendar_api.extension_points import Extension, ExtensionRuntime
+from calendar_api.fast_path import FastIndex, FastPath
 from calendar_api.feeds import Feeds, Moved, public_view
 from calendar_api.filters import (
     FILTER_NAMES,
@@ -71,6 +72,8 @@ from calendar_api.problems import Problem, exception_handlers, not_found
 API = "/api/v1"
 JSON_MEDIA_TYPE = "application/json"
 JSON_CACHE_CONTROL = "public, max-age=60"
+EXPOSE_HEADERS = ["ETag", "Last-Modified", "Location"]
+"""Response headers a cross-origin script may read (CORS), on the normal and the fast path alike."""
 VERSION_TTL = 1.0
 """Seconds one read of the data version serves; an ingest commit shows within this time."""
 _P = ParamSpec("_P")
@@ -380,15 +383,26 @@ def create_app(
             allow_origins=["*"],
             allow_methods=["GET", "HEAD", "OPTIONS"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Last-Modified", "Location"],
+            expose_headers=EXPOSE_HEADERS,
             max_age=86400,
         ),
-        Middleware(GZipMiddleware, minimum_size=1000, compresslevel=6),
+        Middleware(GZipMiddleware, minimum_size=COMPRESS_MIN_BYTES, compresslevel=6),
     ]
     observe = _each([e.observe_request for e in extensions if e.observe_request is not None])
+    templates = {route.endpoint: route.path for route in routes if isinstance(route, Route)}
     if observe is not None:
-        templates = {route.endpoint: route.path for route in routes if isinstance(route, Route)}
         middleware.insert(0, Middleware(_Observe, observe=observe, templates=templates))
+    fast_index = FastIndex(publisher, clock=clock, max_entries=settings.feeds.cache_entries)
+    middleware.insert(
+        0,
+        Middleware(
+            FastPath,
+            index=fast_index,
+            expose_headers=", ".join(EXPOSE_HEADERS),
+            observe=observe,
+            templates=templates,
+        ),
+    )
 
     listener = listener_for(runtime.engine, publisher) if version_ttl > 0 else None
 
@@ -413,4 +427,5 @@ def create_app(
     app.state.publisher = publisher
     app.state.cache = publisher.cache
     app.state.listener = listener
+    app.state.fast_path = fast_index
     return app

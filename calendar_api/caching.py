@@ -6,6 +6,9 @@ bucket. Ingest and push run in other processes, so the version is read from the 
 request (one cheap statement); when it changes, entries of older versions are dropped. Concurrent
 requests for a key that is being rendered wait for that one rendering instead of repeating it.
 
+Each body is kept with a gzip and a brotli copy (when worth compressing), so an answer is a choice and
+a write; :mod:`calendar_api.fast_path` answers repeated GETs from the same entries before the middleware.
+
 The ETag is a hash of the body, so a re-render that produces the same bytes (a new day in a feed
 that did not change, a change elsewhere in the data) still answers ``304 Not Modified``; such a body
 also keeps the Last-Modified it was first served with, so clients that only send
@@ -20,22 +23,26 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
+import brotli
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from calendar_api.queries import DataVersion, consistent_read, current_version
 
 CacheKey = tuple[str, str, str, str, str]
 """(kind, path, normalised query, data version token, time bucket)."""
 
-_GZIP_MIN_BYTES = 1000
+COMPRESS_MIN_BYTES = 1000
+"""Smaller bodies are sent as they are (the app's GZipMiddleware uses the same threshold)."""
 _GZIP_LEVEL = 6
+_BROTLI_QUALITY = 5  # about gzip -6's speed with smaller output; 11 costs ~40x the time per render
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +54,37 @@ class Rendered:
     etag: str
     last_modified: datetime
     gzipped: bytes | None = None
+    brotli: bytes | None = None
 
     @property
     def size(self) -> int:
         """Bytes held in memory."""
-        return len(self.body) + len(self.gzipped or b"")
+        return len(self.body) + len(self.gzipped or b"") + len(self.brotli or b"")
+
+    def encoded(self, coding: str) -> bytes:
+        """The body in ``coding`` (``br``, ``gzip`` or ``identity``)."""
+        if coding == "br" and self.brotli is not None:
+            return self.brotli
+        if coding == "gzip" and self.gzipped is not None:
+            return self.gzipped
+        return self.body
 
 
 def render_body(body: bytes, media_type: str, last_modified: datetime) -> Rendered:
-    """Wrap ``body`` with its weak content-hash ETag and a gzip copy when worth it."""
+    """Wrap ``body`` with its weak content-hash ETag and gzip and brotli copies when worth it."""
     digest = hashlib.blake2b(body, digest_size=16).hexdigest()
-    gzipped = None
-    if len(body) >= _GZIP_MIN_BYTES:
+    gzipped = squeezed = None
+    if len(body) >= COMPRESS_MIN_BYTES:
         gzipped = gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0)
+        squeezed = _brotli(body)
     second = last_modified.astimezone(UTC).replace(microsecond=0)
-    return Rendered(body, media_type, f'W/"{digest}"', second, gzipped)
+    return Rendered(body, media_type, f'W/"{digest}"', second, gzipped, squeezed)
+
+
+def _brotli(body: bytes) -> bytes:
+    compressed = brotli.compress(body, quality=_BROTLI_QUALITY)
+    assert isinstance(compressed, bytes)
+    return compressed
 
 
 class RenderCache:
@@ -141,13 +164,7 @@ class RenderCache:
         with self._lock:
             previous = self._validators.get(resource)
             if previous is not None and previous[0] == rendered.etag:
-                rendered = Rendered(
-                    rendered.body,
-                    rendered.media_type,
-                    rendered.etag,
-                    min(previous[1], rendered.last_modified),
-                    rendered.gzipped,
-                )
+                rendered = replace(rendered, last_modified=min(previous[1], rendered.last_modified))
             self._validators[resource] = (rendered.etag, rendered.last_modified)
             self._validators.move_to_end(resource)
             while len(self._validators) > self._max_validators:
@@ -195,45 +212,96 @@ def _opaque(tag: str) -> str:
 
 def accepts_gzip(headers: Headers) -> bool:
     """Whether the client accepts a gzip-encoded body (``gzip;q=0`` means it does not)."""
-    for part in headers.get("accept-encoding", "").split(","):
+    return _qualities(headers.get("accept-encoding", "")).get("gzip", 0.0) > 0
+
+
+def choose_coding(accept_encoding: str, rendered: Rendered) -> str:
+    """``br``, ``gzip`` or ``identity``: the acceptable copy of ``rendered`` with the highest q-value.
+
+    Ties go to brotli (smaller), then gzip; identity only when no compressed copy is acceptable (or
+    there is none): like nginx, a client that accepts gzip at all gets gzip.
+    """
+    if rendered.gzipped is None and rendered.brotli is None:
+        return "identity"
+    qualities = _qualities(accept_encoding)
+    best, best_q = "identity", 0.0
+    for coding, copy in (("br", rendered.brotli), ("gzip", rendered.gzipped)):
+        quality = qualities.get(coding, 0.0)
+        if copy is not None and quality > best_q:
+            best, best_q = coding, quality
+    return best
+
+
+def _qualities(accept_encoding: str) -> dict[str, float]:
+    """q-value per coding named in an Accept-Encoding header (``x-gzip`` is gzip, ``*`` the rest)."""
+    named: dict[str, float] = {}
+    wildcard: float | None = None
+    for part in accept_encoding.split(","):
         coding, _, params = part.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
-            quality = params.strip().lower()
-            return not (quality.startswith("q=") and _zero(quality[2:]))
-    return False
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                quality = _quality(value.strip())
+        if coding == "*":
+            wildcard = quality
+        else:
+            named.setdefault("gzip" if coding == "x-gzip" else coding, quality)
+    if wildcard is not None:
+        for coding in ("br", "gzip"):
+            named.setdefault(coding, wildcard)
+    return named
 
 
-def _zero(value: str) -> bool:
+def _quality(value: str) -> float:
     try:
-        return float(value) == 0
+        quality = float(value)
     except ValueError:
-        return False
+        return 0.0
+    return quality if 0 < quality <= 1 else 0.0
+
+
+def response_headers(rendered: Rendered, cache_control: str, coding: str | None) -> dict[str, str]:
+    """The headers :func:`respond` sets: a 200 in ``coding``, or a 304 when ``coding`` is None.
+
+    A plain body is left to the app's GZipMiddleware, which adds ``Vary`` to it itself (and compresses it
+    when a client sends ``gzip;q=0``, which Starlette does not tell apart; no real client does).
+    """
+    headers = {
+        "Cache-Control": cache_control,
+        "ETag": rendered.etag,
+        "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
+    }
+    compressed = rendered.gzipped is not None or rendered.brotli is not None
+    if compressed and coding != "identity":
+        headers["Vary"] = "Accept-Encoding"
+    if coding is not None and coding != "identity":
+        headers["Content-Encoding"] = coding
+    return headers
 
 
 def respond(
     headers: Headers, rendered: Rendered, cache_control: str, *, extra: Mapping[str, str] | None = None
 ) -> Response:
-    """A 200 with ``rendered`` (gzip when accepted), or a body-less 304 when the client's copy is current.
-
-    A plain body is left to the app's GZipMiddleware, which adds ``Vary`` itself (and compresses it
-    when a client sends ``gzip;q=0``, which Starlette does not tell apart; no real client does).
-    """
-    common = {
-        "Cache-Control": cache_control,
-        "ETag": rendered.etag,
-        "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
-        **(extra or {}),
-    }
-    vary = {"Vary": "Accept-Encoding"} if rendered.gzipped is not None else {}
+    """A 200 with ``rendered`` (brotli or gzip when accepted), or a body-less 304 when the client's copy
+    is current."""
     if not_modified(headers, rendered.etag, rendered.last_modified):
-        return Response(status_code=304, headers={**common, **vary})
-    if rendered.gzipped is not None and accepts_gzip(headers):
-        return Response(
-            rendered.gzipped,
-            headers={**common, **vary, "Content-Encoding": "gzip"},
-            media_type=rendered.media_type,
-        )
-    return Response(rendered.body, headers=common, media_type=rendered.media_type)
+        common = response_headers(rendered, cache_control, None)
+        return Response(status_code=304, headers={**common, **(extra or {})})
+    coding = choose_coding(headers.get("accept-encoding", ""), rendered)
+    common = response_headers(rendered, cache_control, coding)
+    body = rendered.encoded(coding)
+    return Response(body, headers={**common, **(extra or {})}, media_type=rendered.media_type)
+
+
+ServedHook = Callable[[Scope, str, Rendered, str, "datetime | None", str], None]
+"""on_served(scope, kind, rendered, version token, time bucket, cache control)."""
+
+FAST_KINDS = frozenset({"feed", "json"})
+"""Kinds whose routes return :meth:`Publisher.serve`'s response untouched (HTML pages add headers)."""
 
 
 class Publisher:
@@ -244,8 +312,11 @@ class Publisher:
     within that time. On PostgreSQL a :class:`~calendar_api.invalidation.ChangeListener` calls
     :meth:`mark_stale` for every announced commit and :meth:`hearing` while it is connected; the
     version is then kept up to ``notified_ttl`` seconds (a safety net) and idle processes ask nothing.
-    ``on_feed_hit`` is called for every feed answered from the cache (metrics).
+    ``on_feed_hit`` is called for every feed answered from the cache (metrics);
+    ``on_served`` (set by the fast path) is told of every answer of the :data:`FAST_KINDS`.
     """
+
+    on_served: ServedHook | None = None
 
     def __init__(
         self,
@@ -279,13 +350,21 @@ class Publisher:
             self._notified = active
             self._generation += 1
 
-    def version(self) -> DataVersion:
-        """The current data version (and drop cache entries of older ones)."""
+    def _fresh(self) -> tuple[DataVersion | None, int]:
+        """The version last read if it still serves (no commit announced since, TTL not over), and the
+        generation of announced commits now."""
         with self._version_lock:
             known, generation = self._version, self._generation
             ttl = self.notified_ttl if self._notified and self.version_ttl > 0 else self.version_ttl
         if ttl > 0 and known is not None and known[1] == generation and time.monotonic() - known[0] < ttl:
-            return known[2]
+            return known[2], generation
+        return None, generation
+
+    def version(self) -> DataVersion:
+        """The current data version (and drop cache entries of older ones)."""
+        fresh, generation = self._fresh()
+        if fresh is not None:
+            return fresh
         read_at = time.monotonic()
         version = current_version(self.factory)
         with self._version_lock:
@@ -293,6 +372,10 @@ class Publisher:
             self._version = (read_at, generation, version)
         self.cache.observe_version(version.token)
         return version
+
+    def known_version(self) -> DataVersion | None:
+        """The data version :meth:`version` would give without asking the database, or None."""
+        return self._fresh()[0]
 
     def serve(
         self,
@@ -328,4 +411,6 @@ class Publisher:
         rendered, hit = self.cache.get_or_render(key, make)
         if hit and kind == "feed" and self.on_feed_hit is not None:
             self.on_feed_hit()
+        if self.on_served is not None and kind in FAST_KINDS:
+            self.on_served(request.scope, kind, rendered, version.token, bucket, cache_control)
         return respond(request.headers, rendered, cache_control)

@@ -352,8 +352,10 @@ def _serve(
 
         try:
             from stadtkalender.open_data_commands import export_job
+            from stadtkalender.publish_commands import publish_jobs
 
-            scheduler = start_background_scheduler(runtime, offline=offline, jobs=[export_job(runtime)])
+            jobs = [export_job(runtime), *publish_jobs(runtime)]
+            scheduler = start_background_scheduler(runtime, offline=offline, jobs=jobs)
         except SchedulerAlreadyRunning as exc:
             err.print(f"stadtkalender: {exc}", markup=False)
             return 1

@@ -17,6 +17,7 @@ from calendar_api.extension_points import Extension, ExtensionRuntime
 from stadtkalender import (
     open_data_commands,
     probe_commands,
+    publish_commands,
     scheduler_commands,
     token_commands,
     user_commands,
@@ -75,6 +76,19 @@ OPEN_DATA = Extension("open-data", add_commands=open_data_commands.add_commands)
 """The ``open-data export`` command (the exports' routes and the change feed are the API's own)."""
 WEBHOOKS = Extension("webhooks", add_commands=webhook_commands.add_commands)
 """The ``webhooks`` commands: register, list, see the delivery log, enable again."""
+PUBLISH = Extension("publish", add_commands=publish_commands.add_commands)
+"""The ``publish`` command: feeds and JSON listings as static files (the scheduler's job is in the wiring)."""
 
-EXTENSIONS: tuple[Extension, ...] = (WEB, SCHEDULER, PUSH, METRICS, USERS, ADMIN, PROBE, OPEN_DATA, WEBHOOKS)
+EXTENSIONS: tuple[Extension, ...] = (
+    WEB,
+    SCHEDULER,
+    PUSH,
+    METRICS,
+    USERS,
+    ADMIN,
+    PROBE,
+    OPEN_DATA,
+    WEBHOOKS,
+    PUBLISH,
+)
 """Every built-in part, in the order its routes are mounted and its commands listed."""

@@ -16,9 +16,11 @@ def _cmd_scheduler(args: argparse.Namespace) -> int:
     from scheduler.locks import SchedulerAlreadyRunning
     from scheduler.service import SchedulerService, run_until_signalled
     from stadtkalender.open_data_commands import export_job
+    from stadtkalender.publish_commands import publish_jobs
 
     runtime = Runtime.open()
-    service = SchedulerService(runtime, offline=args.offline, jobs=[export_job(runtime)])
+    jobs = [export_job(runtime), *publish_jobs(runtime)]
+    service = SchedulerService(runtime, offline=args.offline, jobs=jobs)
     stop_metrics = None
     if args.metrics_port:
         stop_metrics = serve_metrics(args.metrics_port, runtime.factory, host=args.metrics_host)

@@ -1,4 +1,4 @@
-"""``stadtkalender open-data export`` and ``stadtkalender webhooks add|list|log|enable``."""
+"""``stadtkalender open-data export``, ``stadtkalender webhooks add|list|log|enable`` and ``stadtkalender publish``."""
 
 from __future__ import annotations
 
@@ -43,3 +43,16 @@ def test_webhooks_are_added_listed_logged_and_enabled(
     assert main(["webhooks", "enable", "1"]) == 0
     assert main(["webhooks", "enable", "7"]) == 1
     assert "no webhook 7" in capsys.readouterr().err
+
+
+def test_publish_writes_the_files_and_names_a_bad_dir(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["publish", str(tmp_path / "public")]) == 0
+    assert (tmp_path / "public/feeds/events.ics.br").is_file()
+    assert "URLs published to" in capsys.readouterr().out
+    (tmp_path / "file").write_text("x")
+    assert main(["publish", str(tmp_path / "file")]) == 1
+    assert "file: exists and is not a directory" in capsys.readouterr().err
+    assert main(["publish"]) == 2
+    assert "give a DIR or set publish.dir" in capsys.readouterr().err
