@@ -331,6 +331,10 @@ def _cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long a worker may not answer uvicorn's health check before it is restarted."""
+
+
 def _serve(
     runtime: Runtime, host: str, port: int, *, with_scheduler: bool, offline: bool, workers: int = 1
 ) -> int:
@@ -377,6 +381,9 @@ def _serve(
                 port=port,
                 log_level="info",
                 proxy_headers=True,
+                # a worker rendering a large feed holds the GIL for seconds; uvicorn's default 5 s would
+                # kill it mid-answer (seen at 100,000 events, benchmarks/load_test.py)
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             )
         else:
             uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
