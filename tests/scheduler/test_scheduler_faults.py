@@ -91,7 +91,7 @@ def _point(service: SchedulerService, name: str, url: str) -> None:
     runtime = service.runtime
     assert isinstance(runtime, Runtime)
     current = runtime.specs[name]
-    runtime.specs[name] = replace(current, options={**current.options, "url": url})
+    runtime.specs = {**runtime.specs, name: replace(current, options={**current.options, "url": url})}
 
 
 def _report(outcome: JobOutcome) -> Any:

@@ -340,7 +340,10 @@ def test_sigkill_inside_the_ingest_transaction_leaves_no_partial_data(
 
     runtime = service.runtime
     assert isinstance(runtime, Runtime)
-    runtime.specs["victim"] = replace(specs["victim"], options={"count": 300, "title": "Neu"})
+    runtime.specs = {
+        **runtime.specs,
+        "victim": replace(specs["victim"], options={"count": 300, "title": "Neu"}),
+    }
     good = service.run_job("victim", now=system_clock() + timedelta(hours=6))
     assert good.report is not None
     assert (good.report.status, good.report.added, good.report.updated) == (RunStatus.SUCCESS, 290, 10)
