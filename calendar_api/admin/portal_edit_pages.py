@@ -239,7 +239,7 @@ def plan(owned: Owned, form: EventInput, *, venue_name: str, now: datetime) -> P
             if old.previous_start is not None and status == Status.RESCHEDULED:
                 node["previousStartDate"] = _wall(old.previous_start).strftime("%Y-%m-%dT%H:%M")
         elif start in ids and form.status == "scheduled":
-            old = next(d.listing for d in upcoming if d.record_id == ids[start])
+            old = next(d.listing for d in owned.dates if d.record_id == ids[start])
             if old.status == Status.RESCHEDULED and old.previous_start is not None:
                 node["eventStatus"] = _PUSH_STATUS["rescheduled"]  # a moved date stays moved
                 node["previousStartDate"] = _wall(old.previous_start).strftime("%Y-%m-%dT%H:%M")

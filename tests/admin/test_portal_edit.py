@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
+from datetime import timedelta
 from typing import Any
 
-from _console import ConsoleRuntime, post
+from _console import EMAILS, ConsoleRuntime, post, sign_in
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
@@ -286,3 +287,53 @@ def test_a_scraped_event_is_explained_not_edited(
     refused = post(as_venue, f"/venue/events/{event_id}/edit", {**FORM, "dates": "03.12.2026 19:00"})
     assert refused.status_code == 403
     assert (_records(runtime), _count(runtime, PushLog), _count(runtime, AuditEntry)) == before
+
+
+def test_past_dates_take_the_new_details_but_stay_out_of_the_form(
+    runtime: ConsoleRuntime, as_venue: TestClient, clock: FixedClock
+) -> None:
+    event_id = _publish(as_venue)
+    clock.advance(timedelta(days=16))  # 2026-12-07: the first date is past
+    assert sign_in(as_venue, EMAILS["venue"]).status_code == 303  # the session has timed out meanwhile
+    form = _values(as_venue.get(f"/venue/events/{event_id}/edit").text)
+    assert form["dates"] == "12.12.2026 19:30\n19.12.2026 19:30"
+    answer = post(as_venue, f"/venue/events/{event_id}/edit", {**form, "title": "Neuer Titel"})
+    assert answer.status_code == 303, answer.text  # no confirmation: nothing is cancelled
+    with runtime.factory() as session:
+        records = list(session.scalars(select(SourceRecord).order_by(SourceRecord.record_id)))
+        event = session.get(Event, event_id)
+        assert event is not None and event.title == "Neuer Titel"
+    assert [(r.data["title"], r.data["status"]) for r in records] == [("Neuer Titel", "scheduled")] * 3
+
+
+def test_a_series_sent_as_icalendar_is_edited_under_its_own_ids(
+    runtime: ConsoleRuntime, as_venue: TestClient, clock: FixedClock
+) -> None:
+    _token, secret = issue_token(
+        runtime.factory, ["konzerthaus-dortmund"], name="Kasse", registry=load_venues(), now=clock()
+    )
+    body = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kasse//DE\r\nBEGIN:VEVENT\r\nUID:reihe-1\r\n"
+        "DTSTART;TZID=Europe/Berlin:20261203T200000\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
+        "SUMMARY:Jazz am Donnerstag\r\nLOCATION:Konzerthaus Dortmund\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    pushed = as_venue.post(
+        "/api/v1/push/events",
+        content=body,
+        headers={"Authorization": f"Bearer {secret}", "Content-Type": "text/calendar"},
+    )
+    assert pushed.status_code == 200, pushed.text
+    before = _records(runtime)
+    event_id = next(iter(before.values()))[1]
+    form = _values(as_venue.get(f"/venue/events/{event_id}/edit").text)
+    assert form["dates"] == "03.12.2026 20:00\n10.12.2026 20:00\n17.12.2026 20:00"
+    form = {**form, "title": "Jazz am Donnerstagabend", "dates": "03.12.2026 20:00\n17.12.2026 20:00"}
+    preview = post(as_venue, f"/venue/events/{event_id}/edit", form)
+    assert preview.status_code == 200 and "<li>10.12.2026 20:00</li>" in preview.text
+    answer = post(as_venue, f"/venue/events/{event_id}/edit", _values(preview.text))
+    assert answer.status_code == 303, answer.text
+    after = _records(runtime)
+    assert set(after) == set(before)
+    assert sorted(v[2] for v in after.values()) == ["cancelled", "scheduled", "scheduled"]
+    with runtime.factory() as session:
+        assert session.scalars(select(Event.title)).one() == "Jazz am Donnerstagabend"
