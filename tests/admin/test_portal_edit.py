@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from html import unescape
 from datetime import timedelta
+from html import unescape
 from typing import Any
 
 from _console import EMAILS, ConsoleRuntime, post, sign_in
@@ -313,10 +313,10 @@ def test_a_series_sent_as_icalendar_is_edited_under_its_own_ids(
         runtime.factory, ["konzerthaus-dortmund"], name="Kasse", registry=load_venues(), now=clock()
     )
     body = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kasse//DE\r\nBEGIN:VEVENT\r\nUID:reihe-1\r\n"
-        "DTSTART;TZID=Europe/Berlin:20261203T200000\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
-        "SUMMARY:Jazz am Donnerstag\r\nLOCATION:Konzerthaus Dortmund\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-    ).encode()
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kasse//DE\r\nBEGIN:VEVENT\r\nUID:reihe-1\r\n"
+        b"DTSTART;TZID=Europe/Berlin:20261203T200000\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
+        b"SUMMARY:Jazz am Donnerstag\r\nLOCATION:Konzerthaus Dortmund\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     pushed = as_venue.post(
         "/api/v1/push/events",
         content=body,
