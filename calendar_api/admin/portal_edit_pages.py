@@ -291,7 +291,7 @@ def _page(
         availabilities=AVAILABILITIES,
         categories=category_choices(ctx),
         cancelled=[d.start for d in cancelled],
-        cancel_ids=" ".join(d.record_id for d in cancelled),
+        cancel_ids=[d.record_id for d in cancelled],
     )
 
 
@@ -320,7 +320,7 @@ def save_edit(ctx: Context) -> Response:
     except FormError as exc:
         errors = [ctx.t(exc.key, **exc.values)]
         return _page(ctx, owned, values, chosen, status=400, errors=errors, field=exc.field)
-    confirmed = ctx.field("cancel_ids").split()
+    confirmed = ctx.fields("cancel_id")
     if planned.cancelled and sorted(confirmed) != sorted(d.record_id for d in planned.cancelled):
         return _page(ctx, owned, values, chosen, cancelled=planned.cancelled)
     try:

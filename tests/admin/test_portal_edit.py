@@ -62,7 +62,8 @@ def _values(html: str) -> dict[str, Any]:
                 values.setdefault(name.group(1), []).append(unescape(re.search(r'value="([^"]*)"', tag)[1]))  # type: ignore[index]
             continue
         value = re.search(r'value="([^"]*)"', tag)
-        values[name.group(1)] = unescape(value.group(1)) if value else ""
+        text = unescape(value.group(1)) if value else ""
+        values[name.group(1)] = [values[name.group(1)], text] if name.group(1) in values else text
     for name, text in re.findall(r'<textarea [^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
         values[name] = unescape(text)
     for name, options in re.findall(r'<select [^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
@@ -155,7 +156,7 @@ def test_a_date_left_out_is_cancelled_only_after_a_confirmation(
     assert re.search(r'<ul id="edit-cancelled"><li>12\.12\.2026 19:30</li></ul>', preview.text)
     assert _count(runtime, PushLog) == logs and len(_records(runtime)) == 3  # nothing written yet
     confirmed = _values(preview.text)
-    assert confirmed["cancel_ids"].endswith("#2026-12-12T19:30")
+    assert confirmed["cancel_id"].endswith("#2026-12-12T19:30")
     answer = post(as_venue, f"/venue/events/{event_id}/edit", confirmed)
     assert answer.status_code == 303, answer.text
     records = _records(runtime)
@@ -171,7 +172,7 @@ def test_a_stale_confirmation_shows_the_preview_again(runtime: ConsoleRuntime, a
     event_id = _publish(as_venue)
     form = _values(as_venue.get(f"/venue/events/{event_id}/edit").text)
     form["dates"] = "05.12.2026 19:30"
-    form["cancel_ids"] = "something-else"
+    form["cancel_id"] = "something-else"
     logs = _count(runtime, PushLog)
     preview = post(as_venue, f"/venue/events/{event_id}/edit", form)
     assert preview.status_code == 200 and preview.text.count("<li>") >= 2
@@ -313,7 +314,7 @@ def test_a_series_sent_as_icalendar_is_edited_under_its_own_ids(
         runtime.factory, ["konzerthaus-dortmund"], name="Kasse", registry=load_venues(), now=clock()
     )
     body = (
-        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kasse//DE\r\nBEGIN:VEVENT\r\nUID:reihe-1\r\n"
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kasse//DE\r\nBEGIN:VEVENT\r\nUID:reihe 1\r\n"
         b"DTSTART;TZID=Europe/Berlin:20261203T200000\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
         b"SUMMARY:Jazz am Donnerstag\r\nLOCATION:Konzerthaus Dortmund\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
@@ -330,7 +331,9 @@ def test_a_series_sent_as_icalendar_is_edited_under_its_own_ids(
     form = {**form, "title": "Jazz am Donnerstagabend", "dates": "03.12.2026 20:00\n17.12.2026 20:00"}
     preview = post(as_venue, f"/venue/events/{event_id}/edit", form)
     assert preview.status_code == 200 and "<li>10.12.2026 20:00</li>" in preview.text
-    answer = post(as_venue, f"/venue/events/{event_id}/edit", _values(preview.text))
+    confirmed = _values(preview.text)
+    assert confirmed["cancel_id"].startswith("reihe 1#2026-12-10")  # an id with a space survives the form
+    answer = post(as_venue, f"/venue/events/{event_id}/edit", confirmed)
     assert answer.status_code == 303, answer.text
     after = _records(runtime)
     assert set(after) == set(before)
