@@ -128,7 +128,8 @@ TEXTS: Texts = {
 
 NAV = [NavItem(f"{PORTAL_PREFIX}/new", "nav_portal_new", VENUES)]
 
-_FIELDS = tuple(name for name in EventInput.__dataclass_fields__ if name != "categories")
+FORM_FIELDS = tuple(name for name in EventInput.__dataclass_fields__ if name != "categories")
+"""The form's single-valued fields (categories are repeated)."""
 
 
 def ingest_context(ctx: Context) -> IngestContext:
@@ -209,7 +210,8 @@ def write(
             )
 
 
-def _names(ctx: Context) -> dict[str, str]:
+def account_venues(ctx: Context) -> dict[str, str]:
+    """The account's venues (slug → name from the registry), the form's choices."""
     assert ctx.account is not None
     registry = load_venues()
     names = {}
@@ -219,7 +221,8 @@ def _names(ctx: Context) -> dict[str, str]:
     return names
 
 
-def _categories(ctx: Context) -> list[tuple[str, str]]:
+def category_choices(ctx: Context) -> list[tuple[str, str]]:
+    """The vocabulary's categories as (value, label in the request's language)."""
     vocabulary = ingest_context(ctx).categories
     return [(c.de, c.de if ctx.lang == "de" else c.en) for c in vocabulary.all()]
 
@@ -233,7 +236,7 @@ def _form_page(
     errors: list[str] | None = None,
     field: str | None = None,
 ) -> Response:
-    names = _names(ctx)
+    names = account_venues(ctx)
     return ctx.render(
         "portal_new.html",
         status=status,
@@ -244,7 +247,7 @@ def _form_page(
         venues=names,
         statuses=STATUSES,
         availabilities=AVAILABILITIES,
-        categories=_categories(ctx),
+        categories=category_choices(ctx),
     )
 
 
@@ -255,10 +258,10 @@ def new_event(ctx: Context) -> Response:
 
 def add_event(ctx: Context) -> Response:
     """Publish the form's event (all its dates) through the push write path."""
-    values = {name: ctx.field(name) for name in _FIELDS}
+    values = {name: ctx.field(name) for name in FORM_FIELDS}
     chosen = tuple(ctx.fields("categories"))
     form = EventInput.of(values, chosen)
-    names = _names(ctx)
+    names = account_venues(ctx)
     try:
         if form.venue not in names:
             raise FormError("venue", "form_not_your_venue")

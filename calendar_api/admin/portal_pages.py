@@ -88,7 +88,10 @@ def home(ctx: Context) -> Response:
         feeding = set(venue_sources(session, slugs))
     health = [row for row in source_health(ctx.factory, ctx.console.runtime.specs) if row.name in feeding]
     by_venue = {slug: [e for e in events if e.venue_slug == slug] for slug in slugs}
-    return ctx.render("portal_home.html", names=names, by_venue=by_venue, health=health)
+    own_source = default_source(slugs)
+    return ctx.render(
+        "portal_home.html", names=names, by_venue=by_venue, health=health, own_source=own_source
+    )
 
 
 def event(ctx: Context) -> Response:

@@ -238,6 +238,30 @@ def test_invitation_to_a_published_three_date_event_an_upload_and_a_cancelled_da
     own_feed = page.request.get(f"{app_url}/events/{event_id}.ics").text()
     assert own_feed.count("STATUS:CANCELLED") == 1
 
+    _tab_to(page, "#edit-event")  # editing the event, by keyboard alone
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{app_url}/venue/events/{event_id}/edit")
+    assert page.input_value("#e-title") == TITLE and page.input_value("#e-room") == "Kammermusiksaal"
+    assert_axe_clean(page)
+    _tab_to(page, "#e-title")
+    page.keyboard.press("End")
+    page.keyboard.type(" und Chor")
+    _tab_to(page, "#e-dates")  # the last date left out: the page asks first
+    page.keyboard.press("Control+End")
+    for _ in range(len(f"{DAYS[2].strftime('%d.%m.%Y')} 19:30") + 1):
+        page.keyboard.press("Backspace")
+    _tab_to(page, "button[type=submit]:not(header button)")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("#edit-cancelled li").all_inner_texts() == [f"{DAYS[2].strftime('%d.%m.%Y')} 19:30"]
+    assert_axe_clean(page)
+    _tab_to(page, "button[type=submit]:not(header button)")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"done=event_updated"))
+    assert page.locator("h1").inner_text() == f"{TITLE} und Chor"
+    edited_feed = page.request.get(f"{app_url}/events/{event_id}.ics").text()
+    assert edited_feed.count("STATUS:CANCELLED") == 2
+
 
 def test_a_venue_registers_its_calendar_by_url_and_sees_the_first_run(
     new_page: Callable[[], Any], served: tuple[str, sessionmaker[Session]], site: str

@@ -33,7 +33,11 @@ from calendar_api.push.tokens import issue_token
 
 OPERA = "oper@theaterdo.de"
 FORM = {"title": "Tosca", "venue": "opernhaus-dortmund", "dates": "05.12.2026 19:30", "status": "scheduled"}
-WRITES: dict[str, dict[str, str]] = {"move": {"day": "2026-12-06", "time": "17:00"}}
+WRITES: dict[str, dict[str, str]] = {
+    "move": {"day": "2026-12-06", "time": "17:00"},
+    "edit": {**FORM, "venue": "konzerthaus-dortmund", "dates": "05.12.2026 20:00"},
+}
+"""A valid form per action, so that only the ids can be why it is refused."""
 
 
 def _opera(runtime: ConsoleRuntime, clock: FixedClock) -> dict[str, str]:
@@ -113,6 +117,7 @@ def test_every_portal_url_with_another_venues_ids_is_refused_and_writes_nothing(
     ids = _opera(runtime, clock)
     before = _state(runtime)
     checked = 0
+    refused: set[tuple[str, str]] = set()
     for route in build_console(runtime, clock).registered:
         if not route.path.startswith("/venue"):
             continue
@@ -138,5 +143,7 @@ def test_every_portal_url_with_another_venues_ids_is_refused_and_writes_nothing(
                 url,
             )  # a refused form shows its own input
             checked += 1
-    assert checked >= 4
+            refused.add((method, route.path))
+    assert checked >= 6
+    assert {(m, "/venue/events/{event_id}/edit") for m in ("GET", "POST")} <= refused
     assert _state(runtime) == before
