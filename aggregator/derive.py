@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from aggregator.listing import Listing
 from aggregator.models import Event, Occurrence, Offer, SourceRecord
@@ -91,8 +92,19 @@ def source_kind_default(source: str) -> str:
     return "venue" if source.startswith("feed:") else "import"
 
 
+_READ: WeakKeyDictionary[SourceRecord, tuple[dict[str, Any], Listing]] = WeakKeyDictionary()
+"""Each record's data as last read, with the listing it reads as (one derivation reads a record up to six
+times; data is replaced, never changed in place, so the same dict reads the same)."""
+
+
 def _listing(record: SourceRecord) -> Listing:
-    return listing_from_data(record.data)
+    data = record.data
+    read = _READ.get(record)
+    if read is not None and read[0] is data:
+        return read[1]
+    listing = listing_from_data(data)
+    _READ[record] = (data, listing)
+    return listing
 
 
 def derive_event(

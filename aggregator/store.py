@@ -112,6 +112,7 @@ def apply_run(
         data["_kind"] = kind
         digest = content_hash(listing)
         record = records.get(listing.record_id)
+        untouched = False
         if record is None:
             record = SourceRecord(source=source, record_id=listing.record_id, first_seen=now)
             session.add(record)
@@ -125,6 +126,8 @@ def apply_run(
             report.updated += 1
         else:
             report.unchanged += 1
+            # what derivation reads of it is what it said before, where it was: nothing to derive again
+            untouched = record.event_id == assignment.event_id and record.data.get("_kind") == kind
         if record.occurrence_id and record.occurrence_id != assignment.occurrence_id:
             touched_occurrences.add(record.occurrence_id)
             touched_events.add(record.event_id)
@@ -138,9 +141,10 @@ def apply_run(
         record.last_seen = now
         record.missing_runs = 0
         record.active = True
-        touched_events.add(assignment.event_id)
-        touched_occurrences.add(assignment.occurrence_id)
         report.event_ids.add(assignment.event_id)
+        if not untouched:
+            touched_events.add(assignment.event_id)
+            touched_occurrences.add(assignment.occurrence_id)
 
     if complete:
         _mark_missing(

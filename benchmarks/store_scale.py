@@ -4,7 +4,8 @@ The listings are those of ``dedupe_scale.py`` (30 % cross-source duplicates, ven
 spread over 50 sources. For each size (default 10k, 100k) a fresh subprocess migrates a new schema of the
 PostgreSQL database (``--database``, default the test server's ``test`` database), runs
 :func:`aggregator.ingest.ingest` once per source (the first import), then once more per source with the
-same listings (the unchanged re-import), and prints wall seconds of each, events, and peak memory (max RSS).
+same listings (the unchanged re-import), and prints wall seconds of each, events, peak memory (max RSS), and
+this process's CPU seconds and SQL statements of each pass (steadier than wall time on a shared machine).
 Goals (issue 18): 100k first import < 60 s, unchanged re-import < 30 s, memory < 1 GiB.
 
     .venv/bin/python benchmarks/store_scale.py [--sizes 10000 100000 300000] [--database URL]
@@ -41,7 +42,7 @@ def by_fifty(total: int) -> dict[str, list[object]]:
 
 def run_size(total: int) -> Row:
     """Both passes of ``total`` listings into a fresh schema; the figures."""
-    from sqlalchemy import create_engine, func, select, text
+    from sqlalchemy import create_engine, event, func, select, text
 
     from aggregator.clock import FixedClock
     from aggregator.config import load_settings
@@ -63,13 +64,22 @@ def run_size(total: int) -> Row:
         ctx = IngestContext(
             session_factory(engine), load_settings(ROOT / "settings.toml"), clock=FixedClock(NOW)
         )
-        seconds = []
+        seconds, cpu, statements = [], [], []
+        count = [0]
+
+        def counted(*_args: object) -> None:
+            count[0] += 1
+
+        event.listen(engine, "before_cursor_execute", counted)
         for _pass in ("first", "unchanged"):
-            started = time.perf_counter()
+            count[0] = 0
+            started, cpu_started = time.perf_counter(), time.process_time()
             for source, listings in spread.items():
                 report = ingest(ctx, source, listings, now=NOW)  # type: ignore[arg-type]
                 assert report.status == RunStatus.SUCCESS, (source, report.error, report.warnings[:3])
             seconds.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
+            statements.append(count[0])
         with ctx.factory() as session:
             events = session.scalar(select(func.count()).select_from(Event)) or 0
     finally:
@@ -82,6 +92,10 @@ def run_size(total: int) -> Row:
         "events": events,
         "seconds": seconds[0],
         "again": seconds[1],
+        "cpu": cpu[0],
+        "again_cpu": cpu[1],
+        "statements": statements[0],
+        "again_statements": statements[1],
         "peak_mib": peak_mib(),
     }
 
@@ -89,7 +103,8 @@ def run_size(total: int) -> Row:
 def _line(row: Row) -> str:
     return (
         f"{row['listings']:>9,} {row['events']:>8,} {row['seconds']:>9.1f} "
-        f"{row['listings'] / row['seconds']:>7,.0f} {row['again']:>9.1f} {row['peak_mib']:>9.0f}"
+        f"{row['listings'] / row['seconds']:>7,.0f} {row['again']:>9.1f} {row['peak_mib']:>9.0f} "
+        f"{row['cpu']:>7.1f} {row['again_cpu']:>9.1f} {row['statements']:>8,} {row['again_statements']:>8,}"
     )
 
 
@@ -100,7 +115,8 @@ if __name__ == "__main__":
             __doc__ or "",
             run_size,
             sizes=[10_000, 100_000],
-            header=f"{'listings':>9} {'events':>8} {'first s':>9} {'per s':>7} {'again s':>9} {'peak MiB':>9}",
+            header=f"{'listings':>9} {'events':>8} {'first s':>9} {'per s':>7} {'again s':>9} {'peak MiB':>9} "
+            f"{'CPU s':>7} {'again CPU':>9} {'SQL':>8} {'again SQL':>8}",
             line=_line,
             growth=[("seconds", "first import "), ("again", "re-import ")],
             goal=(100_000, 60),

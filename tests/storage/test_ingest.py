@@ -300,3 +300,29 @@ def test_a_second_source_joining_then_an_unchanged_rerun_keeps_sequence(ctx: Ing
     ingest(ctx, "dortmund_de", city, now=NOW + timedelta(hours=1))
     ingest(ctx, "konzerthaus", venue, now=NOW + timedelta(hours=1))
     assert _sequences(ctx.factory) == before
+
+
+def test_an_unchanged_run_derives_nothing_again_and_a_changed_record_only_its_own(
+    ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aggregator.store as store
+    from aggregator.derive import derive_occurrence
+
+    derived: list[str] = []
+
+    def counting(occurrence: Occurrence, *args: Any, **kwargs: Any) -> bool:
+        derived.append(occurrence.id)
+        return derive_occurrence(occurrence, *args, **kwargs)
+
+    ingest(ctx, "konzerthaus", _programme(), now=NOW)
+    monkeypatch.setattr(store, "derive_occurrence", counting)
+    ingest(ctx, "konzerthaus", _programme(), now=NOW + timedelta(hours=6))
+    assert derived == []
+    programme = _programme()
+    programme[2] = programme[2].evolve(title="Die Zauberflöte (Kinderfassung)")
+    report = ingest(ctx, "konzerthaus", programme, now=NOW + timedelta(hours=12))
+    with ctx.factory() as session:
+        changed = session.scalars(
+            select(SourceRecord.occurrence_id).where(SourceRecord.record_id == "zf-3")
+        ).one()
+    assert (report.updated, derived) == (1, [changed])
