@@ -61,6 +61,8 @@ class FeedCheck:
     """The best finding's kind."""
     places: tuple[tuple[str | None, str | None], ...] = ()
     """(venue name, address) of each distinct place the best finding's events name."""
+    refused: bool = False
+    """The URL may not be fetched at all (another scheme, a private or local address)."""
 
     @property
     def usable(self) -> bool:

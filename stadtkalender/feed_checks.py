@@ -32,7 +32,7 @@ def feed_checker(settings: Settings, clock: Clock, resolve: Resolver = system_re
         try:
             check_settings(url, settings.probe, resolve)
         except UnsafeUrl as refused:
-            return FeedCheck(url, error=refused.reason)
+            return FeedCheck(url, error=refused.reason, refused=True)
         except SourceError as error:  # the name does not resolve
             return FeedCheck(url, error=error.message)
         fetcher = ProbeFetcher(guarded_client(settings, clock, resolve), settings.probe, resolve=resolve)

@@ -55,6 +55,12 @@ TEXTS: Texts = {
     "feeds_details": ("Läufe ansehen", "See its runs"),
     "feeds_check_title": ("Prüfung von {url}", "Check of {url}"),
     "feeds_refused": ("Diese Adresse kann nicht gelesen werden:", "This address cannot be read:"),
+    "feeds_not_allowed": (
+        "Diese Adresse wird nicht abgerufen: nur öffentliche Adressen mit http oder https sind erlaubt, "
+        "keine Adressen im eigenen Netz. Für einen Kalender im Intranet wenden Sie sich an die Redaktion.",
+        "This address is not fetched: only public http or https addresses are allowed, none in a private "
+        "network. For a calendar on an intranet, please contact the editors.",
+    ),
     "feeds_nothing": (
         "Unter dieser Adresse wurden keine lesbaren Termine gefunden. Prüfen Sie die Adresse; eine Seite "
         "ohne Kalender oder strukturierte Daten braucht ein eigenes Programm der Redaktion.",

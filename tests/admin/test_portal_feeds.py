@@ -157,6 +157,7 @@ def test_hostile_urls_are_refused_with_the_reason_and_store_nothing(
 ) -> None:
     checked = post(venue, "/venue/feeds/check", {"url": url})
     assert checked.status_code == 200 and says in checked.text, checked.text
+    assert "nur öffentliche Adressen mit http oder https" in checked.text
     assert "Als Feed speichern" not in checked.text
     assert post(venue, "/venue/feeds", {"url": url}).status_code == 400
     assert _feeds(feed_runtime.factory) == []
