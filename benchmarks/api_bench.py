@@ -38,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from health_wait import wait_until_healthy
 from starlette.applications import Starlette
 
 CATEGORIES = ["konzert", "oper", "schauspiel", "kabarett", "lesung", "party", "kinder-familie", "fuehrung"]
@@ -234,15 +235,7 @@ def serve(
     process = subprocess.Popen(server_command(server, factory, port), env=environment)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{server} did not start on {base}") from None
-                time.sleep(0.2)
+        wait_until_healthy(base, process, seconds=60, what=server)
         yield base
     finally:
         process.terminate()
@@ -424,16 +417,14 @@ def nginx(public: Path, port: int) -> Iterator[str]:
         process = subprocess.Popen(command)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                        break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        log = (Path(run) / "error.log").read_text(errors="replace")
-                        raise RuntimeError(f"nginx did not start on {base}:\n{log}") from None
-                    time.sleep(0.1)
+            wait_until_healthy(
+                base,
+                process,
+                seconds=30,
+                what="nginx",
+                pause=0.1,
+                detail=lambda: ":\n" + (Path(run) / "error.log").read_text(errors="replace"),
+            )
             yield base
         finally:
             process.terminate()

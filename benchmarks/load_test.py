@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import quote
 
 from city_scale import DISTRICTS, KINDS, SMALL_PLACES, WORDS, database_url, drop, recreate
+from health_wait import wait_until_healthy
 
 HERE = Path(__file__).resolve().parent
 CATEGORY_OF = {
@@ -213,15 +214,7 @@ def serve(url: str, port: int, workers: int, healthcheck: int) -> Iterator[str]:
     process = subprocess.Popen(command, env=environment, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"uvicorn did not start on {base}") from None
-                time.sleep(0.5)
+        wait_until_healthy(base, process, seconds=120, what="uvicorn", pause=0.5)
         yield base
     finally:
         process.terminate()
