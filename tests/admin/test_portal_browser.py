@@ -50,7 +50,11 @@ SITE = {
 
 def _allow_loopback(settings: Settings) -> Settings:
     """The venue's test site is on loopback: allowed as an admin allows an intranet host."""
-    return replace(settings, probe=replace(settings.probe, allowed_hosts=["127.0.0.1"]))
+    return replace(
+        settings,
+        probe=replace(settings.probe, allowed_hosts=["127.0.0.1"]),
+        http=replace(settings.http, requests_per_second=0),
+    )
 
 
 @pytest.fixture(scope="module")

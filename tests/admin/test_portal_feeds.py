@@ -50,7 +50,13 @@ def feed_runtime(
     settings: Settings, engine: Engine, factory: sessionmaker[Session], clock: FixedClock
 ) -> Runtime:
     """The real runtime (what ``serve`` builds), with the loopback test server allowed as an admin would."""
-    allowed = replace(settings, probe=replace(settings.probe, allowed_hosts=["127.0.0.1"]))
+    allowed = replace(
+        settings,
+        probe=replace(settings.probe, allowed_hosts=["127.0.0.1"]),
+        http=replace(
+            settings.http, requests_per_second=0
+        ),  # no polite pause (nor sleep) against our own host
+    )
     specs = SourceCatalog(catalog(allowed), lambda: registered_specs(factory, allowed))
     make_accounts(factory, clock)
     return Runtime(allowed, engine, factory, specs, clock)
