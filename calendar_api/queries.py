@@ -328,10 +328,11 @@ def _first_occurrences(
         statement = statement.where(part)
     if cursor is not None:
         statement = statement.where(
+            Occurrence.start >= cursor.start,  # implied by the next condition, but usable on the index
             or_(
                 Occurrence.start > cursor.start,
                 and_(Occurrence.start == cursor.start, Occurrence.event_id > cursor.event_id),
-            )
+            ),
         )
     statement = statement.order_by(Occurrence.start, Occurrence.event_id).limit(limit)
     return [(event_id, start) for event_id, start in session.execute(statement)]
