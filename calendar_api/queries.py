@@ -213,8 +213,18 @@ def occurrence_conditions(
     return conditions
 
 
-def event_conditions(filters: EventFilter, dialect: str, window: Window) -> list[ColumnElement[bool]]:
-    """Conditions on :class:`Event` and an outer-joined :class:`Venue`; hidden events never match."""
+def event_conditions(
+    filters: EventFilter,
+    dialect: str,
+    window: Window,
+    *,
+    changed: type[Occurrence] | AliasedClass[Occurrence] = Occurrence,
+) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Event` and an outer-joined :class:`Venue`; hidden events never match.
+
+    ``updated_since`` looks at the event's occurrences through ``changed``: an alias where the
+    statement already selects from :class:`Occurrence` and means any occurrence of the event.
+    """
     conditions: list[ColumnElement[bool]] = [Event.hidden.is_(False)]
     if filters.highlight:
         conditions.append(highlight_now(window.today))
@@ -238,8 +248,8 @@ def event_conditions(filters: EventFilter, dialect: str, window: Window) -> list
         conditions.append(and_(Venue.accessibility.is_not(None), func.trim(Venue.accessibility) != ""))
     if filters.updated_since is not None:
         since = filters.updated_since
-        changed = exists().where(Occurrence.event_id == Event.id, Occurrence.updated_at >= since)
-        conditions.append(or_(Event.updated_at >= since, changed))
+        touched = exists().where(changed.event_id == Event.id, changed.updated_at >= since)
+        conditions.append(or_(Event.updated_at >= since, touched))
     if filters.lang is not None:
         conditions.append(
             or_(
@@ -322,7 +332,11 @@ def _first_occurrences(
         .join(Event, Event.id == Occurrence.event_id)
         .outerjoin(Venue, Venue.slug == Event.venue_slug)
         .where(*occurrence_conditions(filters, window), not_(has_earlier))
-        .where(*event_conditions(filters, session.get_bind().dialect.name, window))
+        .where(
+            *event_conditions(
+                filters, session.get_bind().dialect.name, window, changed=aliased(Occurrence, name="changed")
+            )
+        )
     )
     if part is not None:
         statement = statement.where(part)
