@@ -115,7 +115,7 @@ class Event(Base):
     field_sources: Mapped[dict[str, Any]] = mapped_column(default=dict)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)  # max() in the API's data version
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Hidden by an editor (an :class:`EventOverride` ``hidden``): no public page, list or feed shows it."""
     highlight: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, not_, or_, select, type_coerce
+from sqlalchemy import ColumnElement, and_, exists, func, literal, not_, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
+from sqlalchemy.orm.util import AliasedClass
 
 from aggregator.event_search import highlight_now
 from aggregator.models import (
@@ -95,24 +96,27 @@ class FeedRow:
 
 
 def data_version(session: Session) -> DataVersion:
-    """The current :class:`DataVersion`, in one statement of indexed aggregates and counts."""
+    """The current :class:`DataVersion`, in one statement of index-backed aggregates.
+
+    Nothing here scans the large tables (occurrences, events, offers, source records, changes): each
+    is a maximum of an indexed column. What a maximum cannot see is recorded elsewhere: every write of
+    public data goes through :func:`aggregator.store.rederive` or the purge, which record the change
+    (:mod:`aggregator.changes`) in the same transaction, so ``max(changes.id)`` moves with deletions,
+    offer removals, merges and a second write within one clock tick; a replaced offer gets a new id.
+    Venues and redirects are small tables and are counted outright (an edit of a venue records no change).
+    """
     row = session.execute(
         select(
             select(func.max(Occurrence.updated_at)).scalar_subquery(),
             select(func.max(Event.updated_at)).scalar_subquery(),
             select(func.max(Venue.updated_at)).scalar_subquery(),
             select(func.max(EventRedirect.created_at)).scalar_subquery(),
-            select(func.count()).select_from(Occurrence).scalar_subquery(),
-            select(func.count()).select_from(Event).scalar_subquery(),
             select(func.count()).select_from(Venue).scalar_subquery(),
             select(func.count()).select_from(EventRedirect).scalar_subquery(),
             select(func.max(SourceRecord.id)).scalar_subquery(),
-            select(func.count()).select_from(Offer).scalar_subquery(),
             select(func.max(Offer.id)).scalar_subquery(),
-            select(func.coalesce(func.sum(Occurrence.sequence), 0)).scalar_subquery(),
             select(func.max(Change.id)).scalar_subquery(),
             select(func.max(ChangePrune.id)).scalar_subquery(),
-            select(func.coalesce(func.sum(Event.sequence), 0)).scalar_subquery(),
         )
     ).one()
     times = [value for value in row[:4] if value is not None]
@@ -162,30 +166,36 @@ def _aware(value: Any) -> datetime:
 
 
 def occurrence_conditions(
-    filters: EventFilter, window: Window, *, cancelled_since: datetime | None = None
+    filters: EventFilter,
+    window: Window,
+    *,
+    cancelled_since: datetime | None = None,
+    occurrence: type[Occurrence] | AliasedClass[Occurrence] = Occurrence,
 ) -> list[ColumnElement[bool]]:
-    """Conditions on :class:`Occurrence`: not hidden, in the window, matching status, free and available."""
+    """Conditions on :class:`Occurrence` (or an alias of it): not hidden, in the window, matching status,
+    free and available."""
+    o = occurrence
     start = window.start
     conditions: list[ColumnElement[bool]] = [
-        Occurrence.hidden.is_(False),
+        o.hidden.is_(False),
         or_(
-            Occurrence.end > start,
-            and_(Occurrence.end.is_(None), Occurrence.start >= start),
+            o.end > start,
+            and_(o.end.is_(None), o.start >= start),
             and_(
-                Occurrence.end.is_(None),
-                Occurrence.all_day.is_(True),
-                Occurrence.start > start - timedelta(days=1),
+                o.end.is_(None),
+                o.all_day.is_(True),
+                o.start > start - timedelta(days=1),
             ),
         ),
     ]
     if window.end is not None:
-        conditions.append(Occurrence.start < window.end)
+        conditions.append(o.start < window.end)
     if filters.statuses:
-        conditions.append(Occurrence.status.in_(filters.statuses))
+        conditions.append(o.status.in_(filters.statuses))
     if filters.free:
         conditions.append(
             exists().where(
-                Offer.occurrence_id == Occurrence.id,
+                Offer.occurrence_id == o.id,
                 or_(
                     Offer.availability == Availability.FREE.value,
                     Offer.price_max == 0,
@@ -194,19 +204,27 @@ def occurrence_conditions(
             )
         )
     if filters.available:
-        bad = exists().where(Offer.occurrence_id == Occurrence.id, Offer.availability.in_(_BAD))
-        good = exists().where(Offer.occurrence_id == Occurrence.id, Offer.availability.in_(_GOOD))
-        conditions.append(Occurrence.status != Status.CANCELLED.value)
+        bad = exists().where(Offer.occurrence_id == o.id, Offer.availability.in_(_BAD))
+        good = exists().where(Offer.occurrence_id == o.id, Offer.availability.in_(_GOOD))
+        conditions.append(o.status != Status.CANCELLED.value)
         conditions.append(or_(not_(bad), good))
     if cancelled_since is not None:
-        conditions.append(
-            or_(Occurrence.status != Status.CANCELLED.value, Occurrence.updated_at >= cancelled_since)
-        )
+        conditions.append(or_(o.status != Status.CANCELLED.value, o.updated_at >= cancelled_since))
     return conditions
 
 
-def event_conditions(filters: EventFilter, dialect: str, window: Window) -> list[ColumnElement[bool]]:
-    """Conditions on :class:`Event` and an outer-joined :class:`Venue`; hidden events never match."""
+def event_conditions(
+    filters: EventFilter,
+    dialect: str,
+    window: Window,
+    *,
+    changed: type[Occurrence] | AliasedClass[Occurrence] = Occurrence,
+) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Event` and an outer-joined :class:`Venue`; hidden events never match.
+
+    ``updated_since`` looks at the event's occurrences through ``changed``: an alias where the
+    statement already selects from :class:`Occurrence` and means any occurrence of the event.
+    """
     conditions: list[ColumnElement[bool]] = [Event.hidden.is_(False)]
     if filters.highlight:
         conditions.append(highlight_now(window.today))
@@ -230,8 +248,8 @@ def event_conditions(filters: EventFilter, dialect: str, window: Window) -> list
         conditions.append(and_(Venue.accessibility.is_not(None), func.trim(Venue.accessibility) != ""))
     if filters.updated_since is not None:
         since = filters.updated_since
-        changed = exists().where(Occurrence.event_id == Event.id, Occurrence.updated_at >= since)
-        conditions.append(or_(Event.updated_at >= since, changed))
+        touched = exists().where(changed.event_id == Event.id, changed.updated_at >= since)
+        conditions.append(or_(Event.updated_at >= since, touched))
     if filters.lang is not None:
         conditions.append(
             or_(
@@ -255,45 +273,83 @@ def _has_any_category(slugs: Sequence[str], dialect: str) -> ColumnElement[bool]
 def event_page(session: Session, filters: EventFilter, window: Window) -> EventPage:
     """Events with an occurrence matching ``filters`` in ``window``, by next occurrence then id.
 
-    With ``sort=highlights`` the editors' highlights come first, each part in that order.
+    With ``sort=highlights`` the editors' highlights come first, each part in that order (two walks).
     """
-    dialect = session.get_bind().dialect.name
     occurrence_where = occurrence_conditions(filters, window)
-    nexts = (
-        select(Occurrence.event_id.label("event_id"), func.min(Occurrence.start).label("next_start"))
-        .where(*occurrence_where)
-        .group_by(Occurrence.event_id)
-        .subquery()
-    )
-    first = filters.sort == "highlights"
-    rank = case((highlight_now(window.today), 0), else_=1) if first else literal(1)
-    statement = (
-        select(Event.id, nexts.c.next_start, rank)
-        .join(nexts, nexts.c.event_id == Event.id)
-        .outerjoin(Venue, Venue.slug == Event.venue_slug)
-        .where(*event_conditions(filters, dialect, window))
-    )
-    if filters.cursor is not None:
-        cursor = filters.cursor
-        after = or_(
-            nexts.c.next_start > cursor.start,
-            and_(nexts.c.next_start == cursor.start, Event.id > cursor.event_id),
-        )
-        if first:
-            cursor_rank = 0 if cursor.highlight else 1
-            after = or_(rank > cursor_rank, and_(rank == cursor_rank, after))
-        statement = statement.where(after)
-    order = (rank, nexts.c.next_start, Event.id) if first else (nexts.c.next_start, Event.id)
-    rows = session.execute(statement.order_by(*order).limit(filters.limit + 1)).all()
+    cursor, wanted = filters.cursor, filters.limit + 1
+    rows: list[tuple[str, datetime, bool | None]] = []
+    if filters.sort != "highlights":
+        rows = [
+            (id_, start, None)
+            for id_, start in _first_occurrences(session, filters, window, None, cursor, wanted)
+        ]
+    else:
+        picked = highlight_now(window.today)
+        if cursor is None or cursor.highlight:
+            found = _first_occurrences(session, filters, window, picked, cursor, wanted)
+            rows = [(id_, start, True) for id_, start in found]
+            cursor = None
+        if len(rows) < wanted:
+            found = _first_occurrences(session, filters, window, not_(picked), cursor, wanted - len(rows))
+            rows += [(id_, start, False) for id_, start in found]
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     ids = [row[0] for row in rows]
     views = _views(session, ids, occurrence_where, window.today)
     next_cursor = None
     if more:
-        last = rows[-1]
-        next_cursor = Cursor(_aware(last[1]), last[0], (last[2] == 0) if first else None)
+        last_id, last_start, last_highlight = rows[-1]
+        next_cursor = Cursor(_aware(last_start), last_id, last_highlight)
     return EventPage([views[event_id] for event_id in ids if event_id in views], next_cursor)
+
+
+def _first_occurrences(
+    session: Session,
+    filters: EventFilter,
+    window: Window,
+    part: ColumnElement[bool] | None,
+    cursor: Cursor | None,
+    limit: int,
+) -> list[tuple[str, datetime]]:
+    """The first ``limit`` events (and their next start) matching ``filters`` and ``part``, after ``cursor``.
+
+    Each event is represented by its first matching occurrence (by start, then id: no earlier one of the
+    same event matches), so these are the first such occurrences in (start, event id) order: the
+    database walks occurrences by start and stops there, instead of grouping every matching occurrence
+    of the table into events and sorting them all.
+    """
+    earlier = aliased(Occurrence, name="earlier")
+    has_earlier = exists().where(
+        earlier.event_id == Occurrence.event_id,
+        or_(
+            earlier.start < Occurrence.start,
+            and_(earlier.start == Occurrence.start, earlier.id < Occurrence.id),
+        ),
+        *occurrence_conditions(filters, window, occurrence=earlier),
+    )
+    statement = (
+        select(Occurrence.event_id, Occurrence.start)
+        .join(Event, Event.id == Occurrence.event_id)
+        .outerjoin(Venue, Venue.slug == Event.venue_slug)
+        .where(*occurrence_conditions(filters, window), not_(has_earlier))
+        .where(
+            *event_conditions(
+                filters, session.get_bind().dialect.name, window, changed=aliased(Occurrence, name="changed")
+            )
+        )
+    )
+    if part is not None:
+        statement = statement.where(part)
+    if cursor is not None:
+        statement = statement.where(
+            Occurrence.start >= cursor.start,  # implied by the next condition, but usable on the index
+            or_(
+                Occurrence.start > cursor.start,
+                and_(Occurrence.start == cursor.start, Occurrence.event_id > cursor.event_id),
+            ),
+        )
+    statement = statement.order_by(Occurrence.start, Occurrence.event_id).limit(limit)
+    return [(event_id, start) for event_id, start in session.execute(statement)]
 
 
 def _views(
