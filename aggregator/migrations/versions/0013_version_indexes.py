@@ -1,7 +1,7 @@
 """version indexes: events.updated_at, so the API's data version is index lookups only
 
-Revision ID: 0011q_version_indexes
-Revises: 0011_venue_feeds
+Revision ID: 0013_version_indexes
+Revises: 0012_push_rate
 Create Date: 2026-12-07
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0011q_version_indexes"
-down_revision = "0011_venue_feeds"  # main gained 0011_venue_feeds; the brief said 0010
+revision = "0013_version_indexes"
+down_revision = "0012_push_rate"  # main gained 0011_venue_feeds; the brief said 0010
 branch_labels = None
 depends_on = None
 
