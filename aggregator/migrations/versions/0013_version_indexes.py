@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013_version_indexes"
-down_revision = "0012_push_rate"  # main gained 0011_venue_feeds; the brief said 0010
+down_revision = "0012_push_rate"
 branch_labels = None
 depends_on = None
 
