@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from _data import NOW, SPECS, populate
 from calendar_rows import Runtime
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, literal_column, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -264,7 +264,12 @@ def test_a_running_app_sees_another_connections_commit_at_once(settings: Setting
         _wait_for(lambda: app.state.listener.connects == 1)
         before = client.get("/api/v1/events/evmahler").json()["occurrences"][0]["sequence"]
         with factory() as session, session.begin():
-            session.execute(update(Occurrence).values(sequence=Occurrence.sequence + 1))
+            session.execute(  # as ingest writes a change: SEQUENCE and the change time up
+                update(Occurrence).values(
+                    sequence=Occurrence.sequence + 1,
+                    updated_at=Occurrence.updated_at + literal_column("interval '1 second'"),
+                )
+            )
         _wait_for(
             lambda: client.get("/api/v1/events/evmahler").json()["occurrences"][0]["sequence"] == before + 1
         )

@@ -7,6 +7,7 @@ comes from this test process, the way ingest and the other workers' writes come 
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import socket
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -182,13 +184,20 @@ def _sequence(client: httpx.Client, url: str) -> int:
     return int(answer.json()["occurrences"][0]["sequence"])
 
 
+_TICKS = itertools.count(1)
+"""Each bump's change time is later than every stored one, as a run's is."""
+
+
 def _bump(factory: sessionmaker[Session]) -> None:
-    """What ingest does to a changed event: SEQUENCE up (one commit)."""
+    """What ingest does to a changed event: SEQUENCE and the change time up (one commit)."""
     with factory() as session, session.begin():
         session.execute(
             update(Occurrence)
             .where(Occurrence.event_id == "evmahler")
-            .values(sequence=Occurrence.sequence + 1)
+            .values(
+                sequence=Occurrence.sequence + 1,
+                updated_at=NOW + timedelta(minutes=next(_TICKS)),
+            )
         )
 
 
