@@ -100,6 +100,7 @@ def _truth(settings: Settings, factory: sessionmaker[Session]) -> dict[str, Any]
 
 
 @pytest.mark.slow
+@pytest.mark.realtime  # a real uvicorn server in a thread and the example as a subprocess
 def test_the_example_mirrors_the_calendar_and_stays_current(
     served: Settings, factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
