@@ -113,7 +113,8 @@ def held_preview(session: Session, ctx: IngestContext, run_id: int) -> HeldPrevi
     venues = load_registry(session, ctx.venues)
     listings, _ = run_listings(replay, source, held, venues=venues, now=as_of)
 
-    index, own = load_index(session, replay, source, as_of, merge_rules(session))  # the stored decisions
+    # the stored decisions, and the venues these listings name
+    index, own = load_index(session, replay, source, as_of, merge_rules(session), listings)
     assignments = index.assign(listings, now=as_of).assignments
     placed = {a.listing.record_id: a for a in assignments}
     state = session.get(SourceState, source)

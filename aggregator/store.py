@@ -55,7 +55,7 @@ def apply_run(
     import_settings(session, ctx.settings.dedupe, now)
     rules = merge_rules(session)
     split_events, split_occurrences = split_forbidden(session, rules, now)
-    index, records = load_index(session, ctx, source, now, rules)
+    index, records = load_index(session, ctx, source, now, rules, listings)
     result = index.assign(listings, now=now)
     touched_events: set[str] = set(split_events)
     touched_occurrences: set[str] = set(split_occurrences)

@@ -1,13 +1,19 @@
-"""The dedupe index of a run, loaded from the store: recent occurrences and the source's own records."""
+"""The dedupe index of a run, loaded from the store: recent occurrences and the source's own records.
+
+Every lookup of :class:`~aggregator.dedupe.DedupeIndex` is keyed by venue (occurrences by venue and day,
+events by venue and title words), so a run needs only the recent occurrences at the venues its listings
+name, besides its own records' occurrences wherever they are and the events an ``always`` rule names. A
+city where fifty sources each list a few venues then reads a few venues' horizon per run, not the city's.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -80,10 +86,51 @@ def _index_occurrence(index: dedupe.DedupeIndex, stored: _Stored, sources: set[s
     index.add_occurrence(dedupe.OccurrenceRef(stored.id, stored.event_id, representative, sources))
 
 
+def at_venues(venues: Collection[str | None]) -> ColumnElement[bool]:
+    """Events at one of ``venues`` (``None``: events at no known venue)."""
+    named = [slug for slug in venues if slug is not None]
+    conditions = [Event.venue_slug.in_(part) for part in chunks(named)]
+    if None in venues:
+        conditions.append(Event.venue_slug.is_(None))
+    return or_(*conditions) if conditions else Event.venue_slug.in_([])
+
+
+def rule_venues(session: Session, rules: dedupe.MergeRules) -> set[str | None]:
+    """The venues of the events an ``always`` rule names (by event ID, ``source:record`` or
+    ``source:series``): a run scoped to other venues still sees both sides of a rule it could apply."""
+    keys = {key for pair in rules.always for key in pair}
+    if not keys:
+        return set()
+    found = set(session.scalars(select(Event.venue_slug).where(Event.id.in_(list(keys)))))
+    for key in keys:
+        source, sep, rest = key.partition(":")
+        if not sep:
+            continue
+        named = or_(SourceRecord.record_id == rest, SourceRecord.data["series_key"].as_string() == rest)
+        found.update(
+            session.scalars(
+                select(Event.venue_slug)
+                .join(SourceRecord, SourceRecord.event_id == Event.id)
+                .where(SourceRecord.source == source, named)
+                .distinct()
+            )
+        )
+    return found
+
+
 def load_index(
-    session: Session, ctx: IngestContext, source: str, now: datetime, rules: dedupe.MergeRules
+    session: Session,
+    ctx: IngestContext,
+    source: str,
+    now: datetime,
+    rules: dedupe.MergeRules,
+    listings: Iterable[Listing] | None = None,
 ) -> tuple[dedupe.DedupeIndex, dict[str, SourceRecord]]:
-    """The dedupe index of recent occurrences under ``rules``, and ``source``'s own records by record id."""
+    """The dedupe index of recent occurrences under ``rules``, and ``source``'s own records by record id.
+
+    With ``listings`` (the run's), only the venues they name (and those :func:`rule_venues` adds) are read
+    into the index; the run's assignments are the same as with every venue, since no lookup crosses venues.
+    """
     settings = ctx.settings
     index = dedupe.DedupeIndex(
         rules=rules,
@@ -91,13 +138,18 @@ def load_index(
         tolerance_minutes=settings.dedupe.time_tolerance_minutes,
     )
     horizon = now - timedelta(days=settings.ingest.match_past_days)
-    occurrences = list(_stored(session, Occurrence.start >= horizon))
+    recent: ColumnElement[bool] = Occurrence.start >= horizon
+    if listings is not None:
+        venues = {listing.venue_slug for listing in listings} | rule_venues(session, rules)
+        recent = recent & at_venues(venues)
+    occurrences = list(_stored(session, recent))
     own = {r.record_id: r for r in session.scalars(select(SourceRecord).where(SourceRecord.source == source))}
     sources_of: dict[str, set[str]] = defaultdict(set)
     for occ_id, record_source in session.execute(
         select(SourceRecord.occurrence_id, SourceRecord.source)
         .join(Occurrence, Occurrence.id == SourceRecord.occurrence_id)
-        .where(Occurrence.start >= horizon, SourceRecord.active.is_(True))
+        .join(Event, Event.id == Occurrence.event_id)
+        .where(recent, SourceRecord.active.is_(True))
     ):
         sources_of[occ_id].add(record_source)
     for occurrence in occurrences:

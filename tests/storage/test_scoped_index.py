@@ -1,0 +1,117 @@
+"""A run's dedupe index holds only the venues its listings name — and assigns exactly as the whole index does.
+
+The labelled set (nine sources, 397 listings at many venues, traps included) is ingested source by source;
+before each run, the run's listings are assigned once against the index of every venue and once against the
+index scoped to the run's venues: the same events, occurrences and merges, every time.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixed_clock import clock
+from sqlalchemy.orm import Session, sessionmaker
+
+from aggregator.config import Settings, load_settings
+from aggregator.dedupe import DedupeIndex, DedupeResult, MergeRules
+from aggregator.ingest import IngestContext, current_venues, ingest, run_listings
+from aggregator.listing import Listing
+from aggregator.stored_index import load_index, rule_venues
+
+LABELLED = Path(__file__).parents[1] / "fixtures" / "dedupe" / "labelled.json"
+ROOT = Path(__file__).parents[2]
+FETCHED = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+KINDS = {
+    "konzerthaus": "venue",
+    "theater_dortmund": "venue",
+    "westfalenhallen": "venue",
+    "dortmunder_u": "venue",
+    "dortmund_de": "city",
+    "visit_dortmund": "platform",
+}
+
+
+def _listing(item: dict[str, Any]) -> Listing:
+    return Listing(
+        source=item["source"],
+        record_id=item["record_id"],
+        title=item["title"],
+        fetched_at=FETCHED,
+        subtitle=item.get("subtitle"),
+        series_key=item.get("series_key"),
+        start=datetime.fromisoformat(item["start"]),
+        end=datetime.fromisoformat(item["end"]) if item.get("end") else None,
+        all_day=bool(item.get("all_day")),
+        venue_name=item.get("venue_name"),
+        room=item.get("room"),
+    )
+
+
+@pytest.fixture
+def ctx(factory: sessionmaker[Session]) -> IngestContext:
+    # the labelled performances lie in 2012–2027: matching looks back over all of them
+    settings = load_settings(ROOT / "settings.toml", env={"STADTKALENDER_INGEST_MATCH_PAST_DAYS": "6000"})
+    return IngestContext(factory, settings, kinds=KINDS, clock=clock())
+
+
+def _outcome(result: DedupeResult) -> list[tuple[Any, ...]]:
+    return [
+        (a.listing.record_id, a.event_id, a.occurrence_id, a.new_event, a.new_occurrence)
+        for a in result.assignments
+    ] + [("merge", loser, survivor) for loser, survivor in result.merges]
+
+
+def _both(
+    session: Session, ctx: IngestContext, source: str, listings: list[Listing], rules: MergeRules
+) -> tuple[DedupeIndex, DedupeIndex]:
+    whole, _ = load_index(session, ctx, source, FETCHED, rules)
+    scoped, _ = load_index(session, ctx, source, FETCHED, rules, listings)
+    return whole, scoped
+
+
+def test_the_scoped_index_assigns_every_run_of_the_labelled_set_as_the_whole_index_does(
+    ctx: IngestContext,
+) -> None:
+    items = json.loads(LABELLED.read_text(encoding="utf-8"))["listings"]
+    by_source: dict[str, list[Listing]] = {}
+    for item in items:
+        by_source.setdefault(item["source"], []).append(_listing(item))
+    smaller = 0
+    for source, raw in by_source.items():
+        listings, _ = run_listings(ctx, source, raw, venues=current_venues(ctx), now=FETCHED)
+        with ctx.factory() as session:
+            whole, scoped = _both(session, ctx, source, listings, MergeRules())
+            smaller += len(scoped.occurrences) < len(whole.occurrences)
+            assert _outcome(scoped.assign(listings, now=FETCHED)) == _outcome(
+                whole.assign(listings, now=FETCHED)
+            ), source
+        assert ingest(ctx, source, raw, now=FETCHED).status.value == "success"
+    assert smaller >= 5, "the scoped index should be smaller than the whole one for most runs"
+
+
+def test_an_always_rule_brings_the_venue_of_its_other_side_into_the_index(
+    factory: sessionmaker[Session], settings: Settings
+) -> None:
+    ctx = IngestContext(factory, settings, kinds={"a": "venue", "b": "venue"}, clock=clock())
+    start = FETCHED + timedelta(days=3)
+    at_u = Listing(
+        source="b", record_id="x", title="Lesung", fetched_at=FETCHED, start=start, venue_name="Dortmunder U"
+    )
+    ingest(ctx, "b", [at_u], now=FETCHED)
+    elsewhere = Listing(
+        source="a", record_id="y", title="Lesung", fetched_at=FETCHED, start=start, venue_name="Konzerthaus"
+    )
+    listings, _ = run_listings(ctx, "a", [elsewhere], venues=current_venues(ctx), now=FETCHED)
+    rules = MergeRules(always=(("a:y", "b:x"),))
+    with factory() as session:
+        assert len(rule_venues(session, rules)) == 1
+        whole, scoped = _both(session, ctx, "a", listings, rules)
+        assert len(scoped.occurrences) == len(whole.occurrences) == 1
+        without_rule, _ = load_index(session, ctx, "a", FETCHED, MergeRules(), listings)
+        assert not without_rule.occurrences  # the other venue is not read for nothing
+        merged = scoped.assign(listings, now=FETCHED)
+        assert merged.merges and _outcome(merged) == _outcome(whole.assign(listings, now=FETCHED))
