@@ -424,6 +424,21 @@ def test_raw_holds_the_vevent_text(concert: Listing) -> None:
     assert "UID:konzert-42@example.org" in concert.raw["ical"]
 
 
+def test_raw_is_what_the_source_sent_line_by_line_not_a_reserialisation() -> None:
+    """Property order, spelling and unknown properties as the file gave them; folded lines unfolded."""
+    start = (FETCHED_AT + timedelta(days=3)).strftime("%Y%m%dT190000")
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:raw-1\r\nX-HAUS-SAAL:Großer Saal\r\n"
+        f"SUMMARY:Ein langer Titel\r\n  über zwei Zeilen\r\nDTSTART;TZID=Europe/Berlin:{start}\r\n"
+        "BEGIN:VALARM\r\nACTION:DISPLAY\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    (listing,) = parse_text(text).listings
+    assert listing.raw["ical"] == (
+        "BEGIN:VEVENT\r\nUID:raw-1\r\nX-HAUS-SAAL:Großer Saal\r\nSUMMARY:Ein langer Titel über zwei Zeilen\r\n"
+        f"DTSTART;TZID=Europe/Berlin:{start}\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nEND:VALARM\r\nEND:VEVENT\r\n"
+    )
+
+
 def test_events_outside_the_horizon_are_left_out() -> None:
     assert not any(key.startswith("archiv-2019") for key in by_id("recurring.ics"))
 

@@ -18,6 +18,7 @@ from aggregator.formats.icalendar.parser import (
     _component_problems,
     _not_a_calendar,
     _read_components,
+    source_text,
 )
 from aggregator.formats.icalendar.properties import (
     _categories,
@@ -354,7 +355,11 @@ class _Importer:
         )
 
     def _ical_text(self, event: Component) -> str:
-        """The VEVENT's text, serialised once however many occurrences it has."""
+        """The VEVENT's text as the file gave it; serialised (once however many occurrences it has) only
+        for a component not parsed from text."""
+        text = source_text(event)
+        if text is not None:
+            return text
         if id(event) not in self._texts:
             self._texts[id(event)] = _ical_text(event)
         return self._texts[id(event)]

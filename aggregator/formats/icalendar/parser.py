@@ -13,6 +13,8 @@ from icalendar.parser.ical.calendar import CalendarIcalParser
 
 _CUT_OFF = "END"  # marks, in Component.errors, a component the end of the file cut off
 
+_SOURCE_TEXT = "_stadtkalender_source_text"  # the attribute a parsed VEVENT keeps its own lines in
+
 _CALENDAR_LINE = re.compile(r"^[ \t]*BEGIN:(VCALENDAR|VEVENT)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 
 # warnings.catch_warnings changes process-wide state; parses in parallel threads take turns.
@@ -38,8 +40,19 @@ def _not_a_calendar(text: str) -> str | None:
     return None
 
 
+def source_text(component: Component) -> str | None:
+    """A parsed VEVENT's lines as the file gave them (unfolded; unreadable lines left out), or None for a
+    component that was not parsed from text."""
+    text = getattr(component, _SOURCE_TEXT, None)
+    return text if isinstance(text, str) else None
+
+
 class _LenientParser(CalendarIcalParser):
-    """icalendar's calendar parser, tolerant in every component and at the top level."""
+    """icalendar's calendar parser, tolerant in every component and at the top level.
+
+    Each VEVENT keeps the lines it was read from (:func:`source_text`): the record's raw text is what the
+    source sent, and costs a join instead of serialising the component again.
+    """
 
     problems: list[str]
     truncated: bool
@@ -48,6 +61,13 @@ class _LenientParser(CalendarIcalParser):
         super().initialize_parsing()  # type: ignore[no-untyped-call]
         self.problems = []
         self.truncated = False
+        self._lines: list[str] = []
+        self._opened: list[int] = []  # where each open component's lines start in _lines
+
+    def handle_begin_component(self, vals: str) -> None:
+        super().handle_begin_component(vals)
+        self._opened.append(len(self._lines))
+        self._lines.append(f"BEGIN:{vals}")
 
     def parse_content_lines(self) -> None:
         super().parse_content_lines()
@@ -68,6 +88,7 @@ class _LenientParser(CalendarIcalParser):
         if self.component is None:
             self.problems.append(f"{name} outside any component skipped")
             return
+        self._lines.append(str(line))
         super().handle_property(name, params, vals, line)
 
     def parse_and_add_property(self, name: str, params: Any, val: str, tzid: str | None, line: Any) -> None:
@@ -97,6 +118,12 @@ class _LenientParser(CalendarIcalParser):
             self.problems.append(f"END:{vals} without BEGIN skipped")
             return
         component = self._stack[-1]
+        start = self._opened.pop()
+        self._lines.append(f"END:{vals}")
+        if component.name == "VEVENT":
+            setattr(component, _SOURCE_TEXT, "\r\n".join(self._lines[start:]) + "\r\n")
+        if not self._opened:
+            self._lines.clear()  # a top-level component is done: its lines are kept where they are needed
         tzids = component.get("TZID")
         if component.name == "VTIMEZONE" and isinstance(tzids, list):
             component["TZID"] = tzids[0]
