@@ -13,49 +13,25 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 import tempfile
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the labelled set's reader
 
+from labelled_set import FETCHED, KINDS, LABELLED, MATCH_PAST_DAYS, to_listing  # noqa: E402
+from labelled_set import items as labelled_items  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from aggregator.clock import FixedClock  # noqa: E402
 from aggregator.config import load_settings  # noqa: E402
 from aggregator.db import make_engine, session_factory, upgrade  # noqa: E402
 from aggregator.ingest import IngestContext, ingest  # noqa: E402
-from aggregator.listing import Listing, OfferListing  # noqa: E402
 from aggregator.models import SourceRecord  # noqa: E402
-
-LABELLED = ROOT / "tests" / "fixtures" / "dedupe" / "labelled.json"
-FETCHED = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-
-
-def to_listing(item: dict[str, Any]) -> Listing:
-    """A labelled item as the listing its source would have produced."""
-    offers = [OfferListing(price_text=item["price_text"])] if item.get("price_text") else []
-    return Listing(
-        source=item["source"],
-        record_id=item["record_id"],
-        title=item["title"],
-        fetched_at=FETCHED,
-        subtitle=item.get("subtitle"),
-        url=item.get("url"),
-        series_key=item.get("series_key"),
-        start=datetime.fromisoformat(item["start"]),
-        end=datetime.fromisoformat(item["end"]) if item.get("end") else None,
-        all_day=bool(item.get("all_day")),
-        venue_name=item.get("venue_name"),
-        room=item.get("room"),
-        categories=list(item.get("categories") or []),
-        offers=offers,
-    )
 
 
 def pairs(groups: dict[str, str]) -> set[frozenset[str]]:
@@ -88,7 +64,7 @@ def score(
 
 def evaluate(path: Path = LABELLED, *, verbose: bool = False) -> dict[str, float]:
     """Run the pipeline over the labelled set and return the figures."""
-    items = json.loads(path.read_text(encoding="utf-8"))["listings"]
+    items = labelled_items(path)
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in items:
         by_source[item["source"]].append(item)
@@ -96,17 +72,10 @@ def evaluate(path: Path = LABELLED, *, verbose: bool = False) -> dict[str, float
         engine = make_engine(f"sqlite:///{folder}/eval.db")
         upgrade(engine)
         factory = session_factory(engine)
-        # The labelled performances lie in 2012–2027: let matching look back over all of them.
-        settings = load_settings(ROOT / "settings.toml", env={"STADTKALENDER_INGEST_MATCH_PAST_DAYS": "6000"})
-        kinds = {
-            "konzerthaus": "venue",
-            "theater_dortmund": "venue",
-            "westfalenhallen": "venue",
-            "dortmunder_u": "venue",
-            "dortmund_de": "city",
-            "visit_dortmund": "platform",
-        }
-        ctx = IngestContext(factory, settings, kinds=kinds, clock=FixedClock(FETCHED))
+        settings = load_settings(
+            ROOT / "settings.toml", env={"STADTKALENDER_INGEST_MATCH_PAST_DAYS": MATCH_PAST_DAYS}
+        )
+        ctx = IngestContext(factory, settings, kinds=KINDS, clock=FixedClock(FETCHED))
         now = FETCHED
         for source, members in by_source.items():
             listings = [to_listing(m).evolve(fetched_at=now) for m in members]

@@ -7,13 +7,13 @@ index scoped to the run's venues: the same events, occurrences and merges, every
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fixed_clock import clock
+from labelled_set import FETCHED, KINDS, MATCH_PAST_DAYS, items, to_listing
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.config import Settings, load_settings
@@ -22,39 +22,14 @@ from aggregator.ingest import IngestContext, current_venues, ingest, run_listing
 from aggregator.listing import Listing
 from aggregator.stored_index import load_index, rule_venues
 
-LABELLED = Path(__file__).parents[1] / "fixtures" / "dedupe" / "labelled.json"
 ROOT = Path(__file__).parents[2]
-FETCHED = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-KINDS = {
-    "konzerthaus": "venue",
-    "theater_dortmund": "venue",
-    "westfalenhallen": "venue",
-    "dortmunder_u": "venue",
-    "dortmund_de": "city",
-    "visit_dortmund": "platform",
-}
-
-
-def _listing(item: dict[str, Any]) -> Listing:
-    return Listing(
-        source=item["source"],
-        record_id=item["record_id"],
-        title=item["title"],
-        fetched_at=FETCHED,
-        subtitle=item.get("subtitle"),
-        series_key=item.get("series_key"),
-        start=datetime.fromisoformat(item["start"]),
-        end=datetime.fromisoformat(item["end"]) if item.get("end") else None,
-        all_day=bool(item.get("all_day")),
-        venue_name=item.get("venue_name"),
-        room=item.get("room"),
-    )
 
 
 @pytest.fixture
 def ctx(factory: sessionmaker[Session]) -> IngestContext:
-    # the labelled performances lie in 2012–2027: matching looks back over all of them
-    settings = load_settings(ROOT / "settings.toml", env={"STADTKALENDER_INGEST_MATCH_PAST_DAYS": "6000"})
+    settings = load_settings(
+        ROOT / "settings.toml", env={"STADTKALENDER_INGEST_MATCH_PAST_DAYS": MATCH_PAST_DAYS}
+    )
     return IngestContext(factory, settings, kinds=KINDS, clock=clock())
 
 
@@ -76,10 +51,9 @@ def _both(
 def test_the_scoped_index_assigns_every_run_of_the_labelled_set_as_the_whole_index_does(
     ctx: IngestContext,
 ) -> None:
-    items = json.loads(LABELLED.read_text(encoding="utf-8"))["listings"]
     by_source: dict[str, list[Listing]] = {}
-    for item in items:
-        by_source.setdefault(item["source"], []).append(_listing(item))
+    for item in items():
+        by_source.setdefault(item["source"], []).append(to_listing(item))
     smaller = 0
     for source, raw in by_source.items():
         listings, _ = run_listings(ctx, source, raw, venues=current_venues(ctx), now=FETCHED)
