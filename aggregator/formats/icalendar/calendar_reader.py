@@ -24,7 +24,6 @@ from aggregator.formats.icalendar.properties import (
     _categories,
     _declared_date,
     _geo,
-    _ical_text,
     _image,
     _language,
     _organiser,
@@ -129,7 +128,6 @@ class _Importer:
         self.max_listings = max_listings
         self.budget = StepBudget()
         self._zones: dict[str, tzinfo] = {}
-        self._texts: dict[int, str] = {}
 
     def reject(self, record_id: str | None, reason: str, field_name: str | None = None) -> None:
         """Record a rejection and the matching warning."""
@@ -351,18 +349,8 @@ class _Importer:
             status=_status(status_text),
             status_text=status_text,
             previous_start=previous_start,
-            raw={"ical": self._ical_text(origin), "recurrence_id": recurrence_key},
+            raw={"ical": source_text(origin), "recurrence_id": recurrence_key},
         )
-
-    def _ical_text(self, event: Component) -> str:
-        """The VEVENT's text as the file gave it; serialised (once however many occurrences it has) only
-        for a component not parsed from text."""
-        text = source_text(event)
-        if text is not None:
-            return text
-        if id(event) not in self._texts:
-            self._texts[id(event)] = _ical_text(event)
-        return self._texts[id(event)]
 
     def _end(
         self,

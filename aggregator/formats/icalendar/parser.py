@@ -40,11 +40,16 @@ def _not_a_calendar(text: str) -> str | None:
     return None
 
 
-def source_text(component: Component) -> str | None:
-    """A parsed VEVENT's lines as the file gave them (unfolded; unreadable lines left out), or None for a
-    component that was not parsed from text."""
+def source_text(component: Component) -> str:
+    """A parsed VEVENT's lines as the file gave them (unfolded; unreadable lines left out); a component not
+    parsed from text is serialised."""
     text = getattr(component, _SOURCE_TEXT, None)
-    return text if isinstance(text, str) else None
+    if isinstance(text, str):
+        return text
+    try:
+        return bytes(component.to_ical()).decode("utf-8", errors="replace")
+    except Exception as error:
+        return f"(not serialisable: {error})"
 
 
 class _LenientParser(CalendarIcalParser):

@@ -144,11 +144,3 @@ def _status(text: str | None) -> Status | None:
     return {"CANCELLED": Status.CANCELLED, "CONFIRMED": Status.SCHEDULED, "TENTATIVE": Status.SCHEDULED}.get(
         text.upper()
     )
-
-
-def _ical_text(component: Component) -> str:
-    """The VEVENT as iCalendar text, for the raw record."""
-    try:
-        return bytes(component.to_ical()).decode("utf-8", errors="replace")
-    except Exception as error:
-        return f"(not serialisable: {error})"
