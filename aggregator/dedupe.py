@@ -140,6 +140,12 @@ def _local_day(start: datetime) -> date:
     return start.astimezone(BERLIN).date()
 
 
+def block_of(venue_slug: str | None, start: datetime) -> tuple[str | None, date]:
+    """The (venue, local day) under which the index keeps an occurrence starting at ``start``: a listing is
+    only ever compared with the occurrences of its own block."""
+    return venue_slug, _local_day(start)
+
+
 def _timed(listing: Listing) -> bool:
     """Whether a listing has a start time the matching rules' ``same_time`` compares within the tolerance."""
     return not listing.all_day and time_known(_start(listing), listing.time_text)
@@ -220,7 +226,7 @@ class DedupeIndex:
         self._sequence.setdefault(ref.id, len(self._sequence))
         self._event_occurrences[ref.event_id].append(ref)
         start = _start(ref.listing)
-        day = (ref.listing.venue_slug, _local_day(start))
+        day = block_of(ref.listing.venue_slug, start)
         block = self._blocks[day]
         block.append(ref)
         if len(block) > SMALL_BLOCK:
@@ -256,7 +262,7 @@ class DedupeIndex:
     def _occurrence_candidates(self, listing: Listing) -> list[OccurrenceRef]:
         """Occurrences at the listing's venue and local day that the rules' ``same_time`` may accept."""
         start = _start(listing)
-        day = (listing.venue_slug, _local_day(start))
+        day = block_of(listing.venue_slug, start)
         block = self._blocks.get(day, [])
         if len(block) <= SMALL_BLOCK:
             found = block  # a city's usual density: comparing with the whole day is cheapest

@@ -3,7 +3,8 @@
 Every lookup of :class:`~aggregator.dedupe.DedupeIndex` is keyed by venue (occurrences by venue and day,
 events by venue and title words), so a run needs only the recent occurrences at the venues its listings
 name, besides its own records' occurrences wherever they are and the events an ``always`` rule names. A
-city where fifty sources each list a few venues then reads a few venues' horizon per run, not the city's.
+city where fifty sources each list a few venues then reads a few venues' horizon per run, not the city's;
+and only the occurrences on the days the run lists there are compared, the rest are known by their events.
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ def _stored(session: Session, where: ColumnElement[bool]) -> Iterator[_Stored]:
     return (_Stored._make(row) for row in rows)
 
 
-def _index_occurrence(index: dedupe.DedupeIndex, stored: _Stored, sources: set[str], now: datetime) -> None:
-    if stored.event_id not in index.events:
+def _note_event(index: dedupe.DedupeIndex, stored: _Stored) -> None:
+    """Make the occurrence's event known, and widen the span of its known dates to the occurrence's start."""
+    event = index.events.get(stored.event_id)
+    if event is None:
         index.add_event(
             dedupe.EventRef(
                 stored.event_id,
@@ -71,6 +74,13 @@ def _index_occurrence(index: dedupe.DedupeIndex, stored: _Stored, sources: set[s
                 stored.start,
             )
         )
+    else:
+        event.first_start = min(event.first_start, stored.start)
+        event.last_start = max(event.last_start, stored.start)
+
+
+def _index_occurrence(index: dedupe.DedupeIndex, stored: _Stored, sources: set[str], now: datetime) -> None:
+    _note_event(index, stored)
     representative = Listing(
         source="",
         record_id=stored.id,
@@ -93,6 +103,34 @@ def at_venues(venues: Collection[str | None]) -> ColumnElement[bool]:
     if None in venues:
         conditions.append(Event.venue_slug.is_(None))
     return or_(*conditions) if conditions else Event.venue_slug.in_([])
+
+
+def _compared(
+    occurrences: Iterable[_Stored], listings: Collection[Listing] | None, own: Collection[str]
+) -> set[str]:
+    """The ids of the stored occurrences a run's listings can be compared with: those in the (venue, day)
+    blocks the listings fall in (every one without ``listings``), and the source's own records' occurrences.
+
+    The index compares a listing only with its own block's occurrences; of the others it needs only their
+    events and the span of their dates (:func:`_note_event`), so a run reads the rest as plain rows.
+    """
+    if listings is None:
+        return {o.id for o in occurrences}
+    blocks = {dedupe.block_of(item.venue_slug, item.start) for item in listings if item.start is not None}
+    return {o.id for o in occurrences if o.id in own or dedupe.block_of(o.venue_slug, o.start) in blocks}
+
+
+def _sources_of(session: Session, occurrence_ids: list[str]) -> dict[str, set[str]]:
+    """The sources whose active records are at each of these occurrences."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for part in chunks(occurrence_ids):
+        for occ_id, record_source in session.execute(
+            select(SourceRecord.occurrence_id, SourceRecord.source).where(
+                SourceRecord.occurrence_id.in_(part), SourceRecord.active.is_(True)
+            )
+        ):
+            found[occ_id].add(record_source)
+    return found
 
 
 def rule_venues(session: Session, rules: dedupe.MergeRules) -> set[str | None]:
@@ -124,12 +162,14 @@ def load_index(
     source: str,
     now: datetime,
     rules: dedupe.MergeRules,
-    listings: Iterable[Listing] | None = None,
+    listings: Collection[Listing] | None = None,
 ) -> tuple[dedupe.DedupeIndex, dict[str, SourceRecord]]:
     """The dedupe index of recent occurrences under ``rules``, and ``source``'s own records by record id.
 
-    With ``listings`` (the run's), only the venues they name (and those :func:`rule_venues` adds) are read
-    into the index; the run's assignments are the same as with every venue, since no lookup crosses venues.
+    With ``listings`` (the run's), only the venues they name (and those :func:`rule_venues` adds) are read,
+    and of those only the (venue, day) blocks the listings fall in become comparable occurrences (see
+    :func:`_compared`); the run's assignments are the same as with every venue, since no lookup crosses
+    venues and no occurrence lookup crosses days.
     """
     settings = ctx.settings
     index = dedupe.DedupeIndex(
@@ -144,16 +184,13 @@ def load_index(
         recent = recent & at_venues(venues)
     occurrences = list(_stored(session, recent))
     own = {r.record_id: r for r in session.scalars(select(SourceRecord).where(SourceRecord.source == source))}
-    sources_of: dict[str, set[str]] = defaultdict(set)
-    for occ_id, record_source in session.execute(
-        select(SourceRecord.occurrence_id, SourceRecord.source)
-        .join(Occurrence, Occurrence.id == SourceRecord.occurrence_id)
-        .join(Event, Event.id == Occurrence.event_id)
-        .where(recent, SourceRecord.active.is_(True))
-    ):
-        sources_of[occ_id].add(record_source)
+    kept = _compared(occurrences, listings, {r.occurrence_id for r in own.values()})
+    sources_of = _sources_of(session, [o.id for o in occurrences if o.id in kept])
     for occurrence in occurrences:
-        _index_occurrence(index, occurrence, sources_of.get(occurrence.id, set()), now)
+        if occurrence.id in kept:
+            _index_occurrence(index, occurrence, sources_of.get(occurrence.id, set()), now)
+        else:
+            _note_event(index, occurrence)
     wanted = {r.occurrence_id: None for r in own.values() if r.occurrence_id not in index.occurrences}
     older = {
         stored.id: stored for part in chunks(wanted) for stored in _stored(session, Occurrence.id.in_(part))
