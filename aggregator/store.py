@@ -273,26 +273,23 @@ def rederive(
     """
     picks = load_picks(session)
     cancelled = 0
+    with_records = (selectinload(Occurrence.records), selectinload(Occurrence.offers))
     events = [
         event
         for part in chunks(event_ids)
         for event in session.scalars(
             select(Event)
             .where(Event.id.in_(part))
-            .options(
-                selectinload(Event.records), selectinload(Event.occurrences).selectinload(Occurrence.offers)
-            )
+            .options(selectinload(Event.records), selectinload(Event.occurrences).options(*with_records))
         )
     ]
-    occurrences = {
-        o.id: o
-        for part in chunks(occurrence_ids)
-        for o in session.scalars(
-            select(Occurrence)
-            .where(Occurrence.id.in_(part))
-            .options(selectinload(Occurrence.records), selectinload(Occurrence.offers))
-        )
-    }
+    # the occurrences come with their events; only those of other events are read on their own
+    occurrences = {o.id: o for event in events for o in event.occurrences if o.id in occurrence_ids}
+    occurrences.update(
+        (o.id, o)
+        for part in chunks(occurrence_ids - occurrences.keys())
+        for o in session.scalars(select(Occurrence).where(Occurrence.id.in_(part)).options(*with_records))
+    )
     watch = Watch.before(events, occurrences.values())
     event_overrides = load_overrides(session, EventOverride, [e.id for e in events])
     occurrence_overrides = load_overrides(session, OccurrenceOverride, list(occurrences))

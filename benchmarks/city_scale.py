@@ -289,10 +289,12 @@ def run_size(total: int, url: str, max_seconds: float) -> Row:
     sql.watch(engine)
     listings = done = 0
     sql_by_pass: list[tuple[int, float]] = []
+    slowest_first: list[tuple[str, int, float]] = []
     snapshot: dict[str, list[float]] = {}
     for again in (False, True):
         if again:
             sql_by_pass.append(sql.totals())
+            slowest_first = sql.since({})[:6]
             snapshot = {key: list(value) for key, value in sql.by_statement.items()}
         for source, data in documents.items():
             if time.monotonic() > deadline:
@@ -328,6 +330,7 @@ def run_size(total: int, url: str, max_seconds: float) -> Row:
         "occurrences": occurrences,
         "peak_mib": peak_mib(),
         "sql": sql_by_pass,
+        "slowest_first": slowest_first,
         "slowest_again": slowest_again,
     }
     for name, clocked in phases.items():
@@ -429,10 +432,12 @@ def main() -> int:
         (first_n, first_s), (again_n, again_s) = row["sql"]
         print(
             f"{row['size']:,}: SQL statements (seconds waiting for them) first {first_n:,} ({first_s:.1f} s), "
-            f"again {again_n:,} ({again_s:.1f} s); the re-import's slowest:"
+            f"again {again_n:,} ({again_s:.1f} s)"
         )
-        for statement, count, seconds in row["slowest_again"]:
-            print(f"    {seconds:7.1f} s {count:>7,} × {statement}")
+        for label, key in (("first import", "slowest_first"), ("re-import", "slowest_again")):
+            print(f"  the {label}'s slowest:")
+            for statement, count, seconds in row[key]:
+                print(f"    {seconds:7.1f} s {count:>7,} × {statement}")
     complete = [row for row in rows if row["runs"] == 2 * row["sources"]]
     for before, after in itertools.pairwise(complete):
         scale = after["listings"] / before["listings"]
