@@ -36,6 +36,7 @@ from aggregator.runs import Held, IngestContext, RunReport
 from aggregator.serialise import content_hash, listing_to_data
 from aggregator.split import split_forbidden
 from aggregator.stored_index import load_index
+from aggregator.table_stats import refresh_after_growth
 from aggregator.types import Status
 from aggregator.venue_registry import add_unknown_venue
 
@@ -151,6 +152,7 @@ def apply_run(
             session, ctx, source, records, seen, touched_occurrences, touched_events, force=force, now=now
         )
     session.flush()
+    refresh_after_growth(session, report.added)
     report.cancelled = rederive(session, ctx.priority, touched_events, touched_occurrences, now)
 
 
