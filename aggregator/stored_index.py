@@ -80,7 +80,8 @@ def _note_event(index: dedupe.DedupeIndex, stored: _Stored) -> None:
 
 
 def _index_occurrence(index: dedupe.DedupeIndex, stored: _Stored, sources: set[str], now: datetime) -> None:
-    _note_event(index, stored)
+    if stored.event_id not in index.events:  # of a known event, add_occurrence widens the span itself
+        _note_event(index, stored)
     representative = Listing(
         source="",
         record_id=stored.id,
@@ -120,7 +121,7 @@ def _compared(
     return {o.id for o in occurrences if o.id in own or dedupe.block_of(o.venue_slug, o.start) in blocks}
 
 
-def _sources_of(session: Session, occurrence_ids: list[str]) -> dict[str, set[str]]:
+def _sources_of(session: Session, occurrence_ids: Collection[str]) -> dict[str, set[str]]:
     """The sources whose active records are at each of these occurrences."""
     found: dict[str, set[str]] = defaultdict(set)
     for part in chunks(occurrence_ids):
@@ -185,7 +186,7 @@ def load_index(
     occurrences = list(_stored(session, recent))
     own = {r.record_id: r for r in session.scalars(select(SourceRecord).where(SourceRecord.source == source))}
     kept = _compared(occurrences, listings, {r.occurrence_id for r in own.values()})
-    sources_of = _sources_of(session, [o.id for o in occurrences if o.id in kept])
+    sources_of = _sources_of(session, kept)
     for occurrence in occurrences:
         if occurrence.id in kept:
             _index_occurrence(index, occurrence, sources_of.get(occurrence.id, set()), now)
